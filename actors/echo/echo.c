@@ -1,0 +1,221 @@
+//  echo.c — the echo service: answers with what it was sent. It exists to exercise and measure
+//  the bus (latency, errors, identity, keyed routing, events) with a real worker process.
+//  Usage: vitrine-echo [--broker EP] [--partitions P] [--owns 0,3,5] [--credit N]
+//                      [--heartbeat MS] [--name NAME] [--publish]
+#include "vbus.h"
+#include "vmsg.h"
+#include <czmq.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define WHO "echo"
+
+typedef struct {
+    varena_t *arena;          //  per-request memory, reset before each request
+    vbus_pub_t *pub;          //  NULL unless --publish
+    char stream[160];
+    const char *name;
+} echo_t;
+
+//  Decodes the request body against the method's schema and checks the caller's role.
+static int
+s_decode (echo_t *self, const vbus_request_t *req, vbus_out_t *out, const vmsg_value_t **v)
+{
+    const vmsg_method_t *m = vmsg_method_find (req->service, req->method);
+    if (!m)
+        return vbus_out_error (out, VE_NOT_FOUND, "no schema for %s.%s", req->service, req->method);
+    if (!vmsg_role_allows (m->role, req->caller.roles))
+        return vbus_out_error (out, VE_FORBIDDEN, "%s.%s needs another role", req->service,
+                               req->method);
+    varena_reset (self->arena);
+    char err[200];
+    if (vmsg_decode (m->request, req->body, req->body_len, self->arena, v, err, sizeof err))
+        return vbus_out_error (out, VE_BAD_REQUEST, "%s", err);
+    return VE_OK;
+}
+
+static int
+echo_echo (const vbus_request_t *req, vbus_out_t *out, void *arg)
+{
+    echo_t *self = arg;
+    const vmsg_value_t *v;
+    int status = s_decode (self, req, out, &v);
+    if (status)
+        return status;
+    const char *text = vmsg_str (v, "text");
+    uint64_t delay = vmsg_uint (v, "delay_ms", 0);
+    if (delay)
+        usleep ((useconds_t) delay * 1000);
+    msgpack_pack_map (&out->pk, 2);
+    vmp_pack_cstr (&out->pk, "text");
+    vmp_pack_cstr (&out->pk, text);
+    vmp_pack_cstr (&out->pk, "worker");
+    vmp_pack_cstr (&out->pk, self->name);
+    if (self->pub) {
+        char storage[256];
+        vbuf_t body;
+        vbuf_init (&body, storage, sizeof storage);
+        msgpack_packer pk;
+        vmp_packer_init (&pk, &body);
+        msgpack_pack_map (&pk, 1);
+        vmp_pack_cstr (&pk, "text");
+        vmp_pack_cstr (&pk, text);
+        if (vbus_pub_send (self->pub, "echo.said", self->stream, 0, body.data, body.len))
+            vbus_log ('W', WHO, "could not publish echo.said");
+        vbuf_free (&body);
+    }
+    return VE_OK;
+}
+
+static int
+echo_fail (const vbus_request_t *req, vbus_out_t *out, void *arg)
+{
+    const vmsg_value_t *v;
+    int status = s_decode (arg, req, out, &v);
+    if (status)
+        return status;
+    const char *name = vmsg_str (v, "status");
+    int code = verr_from_name (name);
+    if (code < 0 || code > VE_LAST_STATUS)
+        return vbus_out_error (out, VE_BAD_REQUEST, "status: '%s' is not a status name", name);
+    const char *message = vmsg_str (v, "message");
+    return vbus_out_error (out, code, "%s", message ? message : verr_str (code));
+}
+
+static int
+echo_whoami (const vbus_request_t *req, vbus_out_t *out, void *arg)
+{
+    const vmsg_value_t *v;
+    int status = s_decode (arg, req, out, &v);
+    if (status)
+        return status;
+    msgpack_pack_map (&out->pk, 5);
+    vmp_pack_cstr (&out->pk, "user_id");
+    vmp_pack_cstr (&out->pk, req->caller.user_id);
+    vmp_pack_cstr (&out->pk, "roles");
+    msgpack_pack_uint32 (&out->pk, req->caller.roles);
+    vmp_pack_cstr (&out->pk, "trace_id");
+    vmp_pack_cstr (&out->pk, req->trace_id);
+    vmp_pack_cstr (&out->pk, "key");
+    vmp_pack_cstr (&out->pk, req->key ? req->key : "");
+    vmp_pack_cstr (&out->pk, "partition");
+    msgpack_pack_uint32 (&out->pk, req->partition);
+    return VE_OK;
+}
+
+//  Parses "0,3,5" into owned[]; returns the count or -1.
+static int
+s_parse_owned (const char *arg, uint32_t *owned, int max)
+{
+    int n = 0;
+    const char *p = arg;
+    while (*p) {
+        char *end;
+        long v = strtol (p, &end, 10);
+        if (end == p || v < 0 || v >= VBUS_MAX_PARTITIONS || n == max)
+            return -1;
+        owned[n++] = (uint32_t) v;
+        p = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',')
+            return -1;
+    }
+    return n;
+}
+
+static int
+s_number (const char *arg, const char *name, long min, long max, long *out)
+{
+    char *end;
+    long v = strtol (arg, &end, 10);
+    if (!*arg || *end || v < min || v > max) {
+        fprintf (stderr, "vitrine-echo: %s: expected %ld..%ld, got '%s'\n", name, min, max, arg);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+    const char *endpoint = getenv ("VITRINE_BROKER");
+    if (!endpoint)
+        endpoint = "tcp://127.0.0.1:7700";
+    static uint32_t owned[VBUS_MAX_PARTITIONS];
+    vbus_worker_config_t config = { .service = "echo" };
+    bool publish = false;
+    static const struct option opts[] = {
+        { "broker", 1, 0, 'b' }, { "partitions", 1, 0, 'p' }, { "owns", 1, 0, 'o' },
+        { "credit", 1, 0, 'c' }, { "heartbeat", 1, 0, 'h' }, { "name", 1, 0, 'n' },
+        { "publish", 0, 0, 'P' }, { 0, 0, 0, 0 }
+    };
+    int c;
+    long v;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b': endpoint = optarg; break;
+        case 'p':
+            if (s_number (optarg, "--partitions", 1, VBUS_MAX_PARTITIONS, &v)) return 2;
+            config.partitions = (uint32_t) v;
+            break;
+        case 'o': {
+            int n = s_parse_owned (optarg, owned, VBUS_MAX_PARTITIONS);
+            if (n <= 0) {
+                fprintf (stderr, "vitrine-echo: --owns: expected partition numbers like 0,3,5\n");
+                return 2;
+            }
+            config.owned = owned;
+            config.owned_count = (size_t) n;
+            break;
+        }
+        case 'c':
+            if (s_number (optarg, "--credit", 1, 100000, &v)) return 2;
+            config.credit = (uint32_t) v;
+            break;
+        case 'h':
+            if (s_number (optarg, "--heartbeat", 10, 600000, &v)) return 2;
+            config.heartbeat_ms = (int) v;
+            break;
+        case 'n': config.name = optarg; break;
+        case 'P': publish = true; break;
+        default:
+            fprintf (stderr, "usage: vitrine-echo [--broker EP] [--partitions P] [--owns LIST] "
+                             "[--credit N] [--heartbeat MS] [--name NAME] [--publish]\n");
+            return 2;
+        }
+    }
+    char name[128];
+    snprintf (name, sizeof name, "echo-%d", (int) getpid ());
+    if (!config.name)
+        config.name = name;
+    echo_t self = { .arena = varena_new (0), .name = config.name };
+    snprintf (self.stream, sizeof self.stream, "echo/%s", config.name);
+    if (publish) {
+        char pub[256];
+        if (vbus_endpoint_offset (endpoint, 1, pub, sizeof pub) == 0)
+            self.pub = vbus_pub_new (pub);
+        if (!self.pub) {
+            fprintf (stderr, "vitrine-echo: cannot publish next to broker '%s'\n", endpoint);
+            return 2;
+        }
+    }
+    const vbus_method_t methods[] = {
+        { "echo", echo_echo, &self }, { "fail", echo_fail, &self },
+        { "whoami", echo_whoami, &self }, { NULL }
+    };
+    config.endpoint = endpoint;
+    config.methods = methods;
+    vbus_worker_t *worker = vbus_worker_new (&config);
+    if (!worker || !self.arena) {
+        fprintf (stderr, "vitrine-echo: cannot start (broker '%s')\n", endpoint);
+        return 1;
+    }
+    int rc = vbus_worker_run (worker);
+    vbus_worker_destroy (&worker);
+    vbus_pub_destroy (&self.pub);
+    varena_destroy (&self.arena);
+    return rc == 0 ? 0 : 1;
+}

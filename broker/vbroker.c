@@ -1,0 +1,1235 @@
+//  vbroker.c — the Vitrine broker daemon. One thread, one poll loop:
+//  - a ROUTER where clients send requests and workers announce themselves and reply; requests
+//    are routed by service (and partition key) to workers with credit, queued (bounded) when
+//    none has any, and answered by the broker itself when they cannot be delivered;
+//  - an XSUB/XPUB relay for event streams;
+//  - the service "broker" (ping, services, workers, stats).
+//  The broker reads only the small request header, never the body, and moves zmq_msg_t frames
+//  without copying; request state lives in a preallocated slot pool.
+#include "vbus_proto.h"
+#include "vheap.h"
+#include "vroute.h"
+#include <czmq.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WHO "broker"
+#define NONE UINT32_MAX
+#define MAX_ID 255
+#define HIST_BUCKETS 192
+#define BATCH 256
+
+typedef struct service_s service_t;
+typedef struct worker_s worker_t;
+
+enum { SLOT_FREE, SLOT_QUEUED, SLOT_INFLIGHT };
+
+typedef struct {
+    uint32_t gen;
+    uint8_t state;
+    bool answered;            //  the client already has its reply (timeout); await the worker's
+    bool idempotent;
+    bool has_payload;         //  the request frame is held here
+    zmq_msg_t client;         //  the client's routing id (valid until answered)
+    zmq_msg_t request;        //  header and body, as the client sent them
+    uint64_t id;              //  the client's request id
+    int64_t deadline;         //  epoch ms
+    int64_t start_us;         //  monotonic, for latency
+    int64_t partition;        //  -1 unkeyed
+    service_t *service;
+    worker_t *worker;
+    uint32_t prev, next;      //  in the service queue or the worker's in-flight list
+} slot_t;
+
+typedef struct {
+    uint64_t count[HIST_BUCKETS];
+    uint64_t total;
+    uint64_t max;
+} hist_t;
+
+struct service_s {
+    char name[VBUS_MAX_SERVICE + 1];
+    size_t name_len;
+    uint32_t partitions;
+    worker_t **workers;
+    size_t nworkers, capworkers;
+    uint32_t queue_head, queue_tail;
+    size_t queued;
+    size_t in_flight;
+    uint64_t requests, replies, errors, timeouts, busy, unavailable;
+    hist_t latency;
+};
+
+struct worker_s {
+    vroute_worker_t route;
+    uint8_t id[MAX_ID];
+    size_t id_len;
+    service_t *service;
+    char name[129];
+    int heartbeat_ms;
+    int64_t last_seen;        //  monotonic ms
+    int64_t next_heartbeat;
+    uint32_t inflight_head;
+    uint64_t handled, sent;
+    uint8_t bits[VBUS_MAX_PARTITIONS / 8];
+    worker_t *hash_next;
+};
+
+#define WORKER_BUCKETS 1024
+
+typedef struct {
+    //  config
+    const char *bind, *pub_bind, *sub_bind;
+    size_t max_queue;
+    uint32_t max_slots;
+    int64_t max_msg;
+    //  sockets
+    zsock_t *router_sock, *xsub_sock, *xpub_sock;
+    void *router, *xsub, *xpub;
+    //  state
+    slot_t *slots;
+    uint32_t free_head;
+    vheap_t deadlines;
+    service_t **services;
+    size_t nservices, capservices;
+    worker_t *worker_hash[WORKER_BUCKETS];
+    int64_t started_ms;
+    int64_t next_tick;
+    //  counters
+    uint64_t requests, replies, errors, drops, malformed;
+    uint64_t events_in, events_out, events_dropped;
+    uint64_t malformed_logged_at, malformed_since_log;
+} broker_t;
+
+//  ---------------------------------------------------------------- helpers
+
+static int64_t
+s_mono_ms (void)
+{
+    return vbus__mono_us () / 1000;
+}
+
+//  Logs why a message was refused, at most once a second (a flood must not flood the log).
+static void
+s_malformed (broker_t *self, const char *why)
+{
+    self->malformed++;
+    self->malformed_since_log++;
+    int64_t now = s_mono_ms ();
+    if ((uint64_t) now - self->malformed_logged_at >= 1000) {
+        vbus_log ('W', WHO, "dropped malformed message: %s (%llu dropped since last report)",
+                  why, (unsigned long long) self->malformed_since_log);
+        self->malformed_logged_at = (uint64_t) now;
+        self->malformed_since_log = 0;
+    }
+}
+
+static void
+s_hist_add (hist_t *h, uint64_t us)
+{
+    //  Log-linear buckets: 4 per power of two.
+    int b = 0;
+    if (us >= 4) {
+        int msb = 63 - __builtin_clzll (us);
+        b = msb * 4 + (int) ((us >> (msb - 2)) & 3);
+    }
+    else
+        b = (int) us;
+    if (b >= HIST_BUCKETS)
+        b = HIST_BUCKETS - 1;
+    h->count[b]++;
+    h->total++;
+    if (us > h->max)
+        h->max = us;
+}
+
+//  Upper bound of the bucket holding quantile q (0..1).
+static uint64_t
+s_hist_pct (const hist_t *h, double q)
+{
+    if (!h->total)
+        return 0;
+    uint64_t rank = (uint64_t) (q * (double) h->total);
+    if (rank >= h->total)
+        rank = h->total - 1;
+    uint64_t seen = 0;
+    for (int b = 0; b < HIST_BUCKETS; b++) {
+        seen += h->count[b];
+        if (seen > rank) {
+            if (b < 4)
+                return (uint64_t) b;
+            int msb = b / 4;
+            uint64_t upper = ((uint64_t) (4 + b % 4 + 1) << (msb - 2)) - 1;
+            return upper < h->max ? upper : h->max;
+        }
+    }
+    return h->max;
+}
+
+//  ---------------------------------------------------------------- services and workers
+
+static service_t *
+s_service_find (broker_t *self, const void *name, size_t len)
+{
+    for (size_t i = 0; i < self->nservices; i++) {
+        service_t *s = self->services[i];
+        if (s->name_len == len && memcmp (s->name, name, len) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+static service_t *
+s_service_require (broker_t *self, const char *name, size_t len, uint32_t partitions)
+{
+    service_t *s = s_service_find (self, name, len);
+    if (s)
+        return s;
+    if (self->nservices == self->capservices) {
+        size_t cap = self->capservices ? self->capservices * 2 : 16;
+        service_t **services = realloc (self->services, cap * sizeof *services);
+        if (!services)
+            return NULL;
+        self->services = services;
+        self->capservices = cap;
+    }
+    s = calloc (1, sizeof *s);
+    if (!s)
+        return NULL;
+    memcpy (s->name, name, len);
+    s->name_len = len;
+    s->partitions = partitions;
+    s->queue_head = s->queue_tail = NONE;
+    self->services[self->nservices++] = s;
+    vbus_log ('I', WHO, "service '%s' registered (%u partitions)", s->name, partitions);
+    return s;
+}
+
+static uint32_t
+s_id_hash (const void *id, size_t len)
+{
+    return vbus_partition (id, len, WORKER_BUCKETS);
+}
+
+static worker_t *
+s_worker_find (broker_t *self, const void *id, size_t len)
+{
+    for (worker_t *w = self->worker_hash[s_id_hash (id, len)]; w; w = w->hash_next)
+        if (w->id_len == len && memcmp (w->id, id, len) == 0)
+            return w;
+    return NULL;
+}
+
+//  ---------------------------------------------------------------- slots
+
+static uint32_t
+s_slot_index (broker_t *self, slot_t *slot)
+{
+    return (uint32_t) (slot - self->slots);
+}
+
+static slot_t *
+s_slot_alloc (broker_t *self)
+{
+    if (self->free_head == NONE)
+        return NULL;
+    slot_t *slot = &self->slots[self->free_head];
+    self->free_head = slot->next;
+    slot->state = SLOT_QUEUED;
+    slot->answered = slot->idempotent = slot->has_payload = false;
+    slot->worker = NULL;
+    slot->prev = slot->next = NONE;
+    zmq_msg_init (&slot->client);
+    zmq_msg_init (&slot->request);
+    return slot;
+}
+
+static void
+s_slot_free (broker_t *self, slot_t *slot)
+{
+    zmq_msg_close (&slot->client);
+    zmq_msg_close (&slot->request);
+    vheap_remove (&self->deadlines, s_slot_index (self, slot));
+    slot->state = SLOT_FREE;
+    slot->gen++;
+    slot->next = self->free_head;
+    self->free_head = s_slot_index (self, slot);
+}
+
+//  Intrusive doubly-linked lists through slot prev/next; head/tail by reference.
+static void
+s_list_push (broker_t *self, uint32_t *head, uint32_t *tail, slot_t *slot, bool front)
+{
+    uint32_t i = s_slot_index (self, slot);
+    if (front) {
+        slot->prev = NONE;
+        slot->next = *head;
+        if (*head != NONE)
+            self->slots[*head].prev = i;
+        *head = i;
+        if (tail && *tail == NONE)
+            *tail = i;
+    }
+    else {
+        slot->next = NONE;
+        slot->prev = *tail;
+        if (*tail != NONE)
+            self->slots[*tail].next = i;
+        *tail = i;
+        if (*head == NONE)
+            *head = i;
+    }
+}
+
+static void
+s_list_remove (broker_t *self, uint32_t *head, uint32_t *tail, slot_t *slot)
+{
+    if (slot->prev != NONE)
+        self->slots[slot->prev].next = slot->next;
+    else
+        *head = slot->next;
+    if (slot->next != NONE)
+        self->slots[slot->next].prev = slot->prev;
+    else if (tail)
+        *tail = slot->prev;
+    slot->prev = slot->next = NONE;
+}
+
+//  ---------------------------------------------------------------- replies to clients
+
+//  Sends [client][cmd][reply] to a client; the routing id is consumed. reply is a frame
+//  (moved) or, when NULL, header + raw_body copied into one. Returns 0 or -1 (a drop).
+static int
+s_send_client (broker_t *self, zmq_msg_t *client, zmq_msg_t *reply, const char *header,
+               size_t hlen, const void *raw_body, size_t raw_len)
+{
+    uint8_t cmd[4];
+    vbus__cmd (cmd, VBUS_REPLY);
+    if (zmq_msg_send (client, self->router, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        self->drops++;
+        return -1;
+    }
+    if (reply) {
+        zmq_send (self->router, cmd, 4, ZMQ_SNDMORE);
+        zmq_msg_send (reply, self->router, 0);
+    }
+    else
+        vbus__send2 (self->router, cmd, 4, NULL, 0, header, hlen, raw_body, raw_len, 0);
+    return 0;
+}
+
+static void
+s_count_status (broker_t *self, service_t *s, int status)
+{
+    if (status == VE_OK) {
+        self->replies++;
+        if (s)
+            s->replies++;
+        return;
+    }
+    self->errors++;
+    if (!s)
+        return;
+    s->errors++;
+    if (status == VE_TIMEOUT)
+        s->timeouts++;
+    else if (status == VE_BUSY)
+        s->busy++;
+    else if (status == VE_UNAVAILABLE)
+        s->unavailable++;
+}
+
+//  Answers a request the broker itself could not deliver, from a client id and request id.
+static void
+s_answer_error (broker_t *self, zmq_msg_t *client, uint64_t id, service_t *s, int status,
+                const char *fmt, ...)
+{
+    char message[256];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (message, sizeof message, fmt, ap);
+    va_end (ap);
+    char header[VBUS_MAX_HEADER];
+    int hlen = vbus__reply_encode (id, status, message, strlen (message), header, sizeof header);
+    s_count_status (self, s, status);
+    s_send_client (self, client, NULL, header, (size_t) hlen, NULL, 0);
+}
+
+//  Answers a slot's request with an error and frees the slot (or, when a worker still has it,
+//  marks it answered so the worker's late reply is dropped and its credit comes back then).
+static void
+s_slot_fail (broker_t *self, slot_t *slot, int status, const char *message)
+{
+    if (!slot->answered)
+        s_answer_error (self, &slot->client, slot->id, slot->service, status, "%s", message);
+    slot->answered = true;
+    if (slot->state == SLOT_QUEUED) {
+        service_t *s = slot->service;
+        s_list_remove (self, &s->queue_head, &s->queue_tail, slot);
+        s->queued--;
+        s_slot_free (self, slot);
+    }
+    else
+        vheap_remove (&self->deadlines, s_slot_index (self, slot));
+}
+
+//  ---------------------------------------------------------------- dispatch
+
+//  Gives a slot's request to worker w: [worker][cmd token][request]. Returns 0, or -1 when w
+//  is unreachable (the slot is untouched and the caller removes w).
+static int
+s_send_worker (broker_t *self, worker_t *w, slot_t *slot)
+{
+    uint8_t head[VBUS_CMD_SIZE + VBUS_TOKEN_SIZE];
+    vbus__cmd (head, VBUS_REQUEST);
+    uint32_t token[2] = { s_slot_index (self, slot), slot->gen };
+    memcpy (head + VBUS_CMD_SIZE, token, sizeof token);
+    if (zmq_send (self->router, w->id, w->id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -1;
+    zmq_send (self->router, head, sizeof head, ZMQ_SNDMORE);
+    if (slot->idempotent) {
+        //  Keep the request: it may have to go to another worker.
+        zmq_msg_t copy;
+        zmq_msg_init (&copy);
+        zmq_msg_copy (&copy, &slot->request);
+        zmq_msg_send (&copy, self->router, 0);
+    }
+    else {
+        zmq_msg_send (&slot->request, self->router, 0);
+        slot->has_payload = false;
+    }
+    slot->state = SLOT_INFLIGHT;
+    slot->worker = w;
+    s_list_push (self, &w->inflight_head, NULL, slot, true);
+    w->route.in_flight++;
+    w->sent++;
+    slot->service->in_flight++;
+    return 0;
+}
+
+static void s_worker_remove (broker_t *self, worker_t *w, const char *why);
+
+//  Tries to give slot to a worker of its service now. Returns true when dispatched.
+static bool
+s_try_dispatch (broker_t *self, slot_t *slot)
+{
+    service_t *s = slot->service;
+    for (;;) {
+        int i = vroute_pick ((vroute_worker_t *const *) s->workers, s->nworkers,
+                             slot->partition);
+        if (i < 0)
+            return false;
+        worker_t *w = s->workers[i];
+        if (s_send_worker (self, w, slot) == 0)
+            return true;
+        s_worker_remove (self, w, "unreachable");
+    }
+}
+
+//  Dispatches queued requests of s, oldest first, while any worker has credit. A keyed
+//  request whose partition's owners are all busy keeps its place; later ones may pass it.
+static void
+s_drain_queue (broker_t *self, service_t *s)
+{
+    uint32_t i = s->queue_head;
+    while (i != NONE
+           && vroute_pick ((vroute_worker_t *const *) s->workers, s->nworkers, -1) >= 0) {
+        slot_t *slot = &self->slots[i];
+        uint32_t next = slot->next;
+        if (vroute_pick ((vroute_worker_t *const *) s->workers, s->nworkers, slot->partition)
+            >= 0) {
+            s_list_remove (self, &s->queue_head, &s->queue_tail, slot);
+            s->queued--;
+            if (!s_try_dispatch (self, slot)) {
+                s_list_push (self, &s->queue_head, &s->queue_tail, slot, true);
+                s->queued++;
+            }
+        }
+        i = next;
+    }
+}
+
+//  ---------------------------------------------------------------- workers
+
+static void
+s_worker_remove (broker_t *self, worker_t *w, const char *why)
+{
+    service_t *s = w->service;
+    vbus_log ('I', WHO, "worker %s of '%s' removed: %s (%u in flight)", w->name, s->name, why,
+              w->route.in_flight);
+    //  Unlink from the hash and the service first, so retries cannot pick it.
+    worker_t **pp = &self->worker_hash[s_id_hash (w->id, w->id_len)];
+    while (*pp != w)
+        pp = &(*pp)->hash_next;
+    *pp = w->hash_next;
+    for (size_t i = 0; i < s->nworkers; i++)
+        if (s->workers[i] == w) {
+            s->workers[i] = s->workers[--s->nworkers];
+            break;
+        }
+    //  Its requests: retried elsewhere when idempotent, else answered unavailable.
+    uint32_t i = w->inflight_head;
+    while (i != NONE) {
+        slot_t *slot = &self->slots[i];
+        i = slot->next;
+        s->in_flight--;
+        slot->worker = NULL;
+        if (!slot->answered && slot->idempotent && slot->has_payload) {
+            slot->state = SLOT_QUEUED;
+            if (!s_try_dispatch (self, slot)) {
+                s_list_push (self, &s->queue_head, &s->queue_tail, slot, true);
+                s->queued++;
+            }
+            continue;
+        }
+        if (!slot->answered)
+            s_answer_error (self, &slot->client, slot->id, s, VE_UNAVAILABLE,
+                            "worker %s of '%s' %s with the request in hand", w->name, s->name,
+                            strcmp (why, "leaving") == 0 ? "left" : "died");
+        s_slot_free (self, slot);
+    }
+    free (w);
+}
+
+static void
+s_send_worker_cmd (broker_t *self, const void *id, size_t id_len, int command,
+                   const void *extra, size_t extra_len)
+{
+    uint8_t cmd[4];
+    vbus__cmd (cmd, command);
+    if (zmq_send (self->router, id, id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        self->drops++;
+        return;
+    }
+    zmq_send (self->router, cmd, 4, extra ? ZMQ_SNDMORE : 0);
+    if (extra)
+        zmq_send (self->router, extra, extra_len, 0);
+}
+
+static void
+s_on_ready (broker_t *self, zmq_msg_t *frames)
+{
+    const void *id = zmq_msg_data (&frames[0]);
+    size_t id_len = zmq_msg_size (&frames[0]);
+    const char *name = (const char *) zmq_msg_data (&frames[1]) + VBUS_CMD_SIZE;
+    size_t name_len = zmq_msg_size (&frames[1]) - VBUS_CMD_SIZE;
+    if (!vbus__name_ok (name, name_len, VBUS_MAX_SERVICE) || id_len > MAX_ID) {
+        s_malformed (self, "READY with a bad service name");
+        return;
+    }
+    worker_t *w = calloc (1, sizeof *w);
+    if (!w)
+        return;
+    vbus__ready_t ready;
+    bool all;
+    int rc = vbus__ready_decode (zmq_msg_data (&frames[2]), zmq_msg_size (&frames[2]), &ready,
+                                 w->bits, sizeof w->bits, &all);
+    if (rc) {
+        free (w);
+        s_malformed (self, "READY payload");
+        return;
+    }
+    worker_t *old = s_worker_find (self, id, id_len);
+    if (old)
+        s_worker_remove (self, old, "announced itself again");
+    service_t *s = s_service_require (self, name, name_len, ready.partitions);
+    if (!s) {
+        free (w);
+        return;
+    }
+    if (s->nworkers == 0)
+        s->partitions = ready.partitions;
+    if (ready.partitions != s->partitions) {
+        vbus_log ('E', WHO, "worker of '%s' says %u partitions, the service has %u: refused",
+                  s->name, ready.partitions, s->partitions);
+        free (w);
+        s_send_worker_cmd (self, id, id_len, VBUS_DISCONNECT, NULL, 0);
+        return;
+    }
+    if (s->nworkers == s->capworkers) {
+        size_t cap = s->capworkers ? s->capworkers * 2 : 8;
+        worker_t **workers = realloc (s->workers, cap * sizeof *workers);
+        if (!workers) {
+            free (w);
+            return;
+        }
+        s->workers = workers;
+        s->capworkers = cap;
+    }
+    memcpy (w->id, id, id_len);
+    w->id_len = id_len;
+    w->service = s;
+    w->route = (vroute_worker_t) { .credit = ready.credit, .all = all, .bits = w->bits };
+    snprintf (w->name, sizeof w->name, "%.*s", (int) ready.name_len, ready.name);
+    w->heartbeat_ms = (int) ready.heartbeat_ms;
+    w->last_seen = s_mono_ms ();
+    w->next_heartbeat = w->last_seen + w->heartbeat_ms;
+    w->inflight_head = NONE;
+    uint32_t h = s_id_hash (id, id_len);
+    w->hash_next = self->worker_hash[h];
+    self->worker_hash[h] = w;
+    s->workers[s->nworkers++] = w;
+    vbus_log ('I', WHO, "worker %s joined '%s' (credit %u, %s partitions)", w->name, s->name,
+              ready.credit, all ? "all" : "some");
+    s_drain_queue (self, s);
+}
+
+static void
+s_on_reply (broker_t *self, worker_t *w, zmq_msg_t *frames)
+{
+    uint32_t token[2];
+    memcpy (token, (const char *) zmq_msg_data (&frames[1]) + VBUS_CMD_SIZE, sizeof token);
+    uint64_t id;
+    int status;
+    const char *msg;
+    uint32_t msg_len;
+    size_t used;
+    if (token[0] >= self->max_slots
+        || vbus__reply_decode (zmq_msg_data (&frames[2]), zmq_msg_size (&frames[2]), &id,
+                               &status, &msg, &msg_len, &used)
+               != 0) {
+        s_malformed (self, "REPLY header");
+        return;
+    }
+    slot_t *slot = &self->slots[token[0]];
+    if (slot->state != SLOT_INFLIGHT || slot->gen != token[1] || slot->worker != w) {
+        self->drops++;   //  the request was already failed over; nobody waits for this
+        return;
+    }
+    service_t *s = w->service;
+    s_list_remove (self, &w->inflight_head, NULL, slot);
+    w->route.in_flight--;
+    w->handled++;
+    s->in_flight--;
+    if (!slot->answered) {
+        s_count_status (self, s, status);
+        s_hist_add (&s->latency, (uint64_t) (vbus__mono_us () - slot->start_us));
+        s_send_client (self, &slot->client, &frames[2], NULL, 0, NULL, 0);
+    }
+    else
+        self->drops++;   //  late: the client already got a timeout
+    s_slot_free (self, slot);
+    if (w->route.draining && w->route.in_flight == 0)
+        s_worker_remove (self, w, "leaving");
+    else if (s->queued)
+        s_drain_queue (self, s);
+}
+
+//  ---------------------------------------------------------------- the broker service
+
+static void s_broker_service (broker_t *self, zmq_msg_t *client, const vbus__header_t *h,
+                              const void *body, size_t body_len);
+
+//  A client's REQUEST: [id][cmd service][header body].
+static void
+s_on_request (broker_t *self, zmq_msg_t *frames)
+{
+    vbus__header_t h;
+    size_t used;
+    if (vbus__header_decode (&h, zmq_msg_data (&frames[2]), zmq_msg_size (&frames[2]), &used)
+        != 0) {
+        s_malformed (self, "request header");
+        return;
+    }
+    self->requests++;
+    const char *name = (const char *) zmq_msg_data (&frames[1]) + VBUS_CMD_SIZE;
+    size_t name_len = zmq_msg_size (&frames[1]) - VBUS_CMD_SIZE;
+    if (!vbus__name_ok (name, name_len, VBUS_MAX_SERVICE)) {
+        s_answer_error (self, &frames[0], h.id, NULL, VE_BAD_REQUEST,
+                        "service name: 1..%d characters of a-z 0-9 _ -", VBUS_MAX_SERVICE);
+        return;
+    }
+    if (name_len == 6 && memcmp (name, "broker", 6) == 0) {
+        s_broker_service (self, &frames[0], &h, (const char *) zmq_msg_data (&frames[2]) + used,
+                          zmq_msg_size (&frames[2]) - used);
+        return;
+    }
+    service_t *s = s_service_find (self, name, name_len);
+    if (!s) {
+        s_answer_error (self, &frames[0], h.id, NULL, VE_UNAVAILABLE, "unknown service '%.*s'",
+                        (int) name_len, name);
+        return;
+    }
+    s->requests++;
+    if (h.deadline_ms <= vbus_now_ms ()) {
+        s_answer_error (self, &frames[0], h.id, s, VE_TIMEOUT, "deadline passed before routing");
+        return;
+    }
+    slot_t *slot = s->queued < self->max_queue ? s_slot_alloc (self) : NULL;
+    if (!slot) {
+        s_answer_error (self, &frames[0], h.id, s, VE_BUSY, "queue of '%s' is full (%zu)",
+                        s->name, s->queued);
+        return;
+    }
+    zmq_msg_move (&slot->client, &frames[0]);
+    zmq_msg_move (&slot->request, &frames[2]);
+    slot->has_payload = true;
+    slot->service = s;
+    slot->id = h.id;
+    slot->deadline = h.deadline_ms;
+    slot->start_us = vbus__mono_us ();
+    slot->idempotent = (h.flags & VBUS_FLAG_IDEMPOTENT) != 0;
+    slot->partition = h.key ? (int64_t) vbus_partition (h.key, h.key_len, s->partitions) : -1;
+    vheap_push (&self->deadlines, s_slot_index (self, slot), slot->deadline);
+    if (s->queued == 0 && s_try_dispatch (self, slot))
+        return;
+    s_list_push (self, &s->queue_head, &s->queue_tail, slot, false);
+    s->queued++;
+    if (s->queued > 1)
+        s_drain_queue (self, s);
+}
+
+static void
+s_on_router (broker_t *self, zmq_msg_t *frames, int count)
+{
+    if (count < 2 || count > VBUS_MAX_FRAMES) {
+        s_malformed (self, "frame count");
+        return;
+    }
+    int command = vbus__cmd_parse (zmq_msg_data (&frames[1]), zmq_msg_size (&frames[1]));
+    size_t arg_len = zmq_msg_size (&frames[1]) - (command > 0 ? VBUS_CMD_SIZE : 0);
+    worker_t *w = s_worker_find (self, zmq_msg_data (&frames[0]), zmq_msg_size (&frames[0]));
+    if (w)
+        w->last_seen = s_mono_ms ();
+    if (command > 0 && command != VBUS_REQUEST && command != VBUS_READY && command != VBUS_REPLY
+        && arg_len != 0) {
+        s_malformed (self, "command frame with an argument it does not take");
+        return;
+    }
+    switch (command) {
+    case VBUS_REQUEST:
+        if (count == 3)
+            s_on_request (self, frames);
+        else
+            s_malformed (self, "REQUEST frames");
+        return;
+    case VBUS_READY:
+        if (count == 3)
+            s_on_ready (self, frames);
+        else
+            s_malformed (self, "READY frames");
+        return;
+    case VBUS_REPLY:
+        if (count != 3 || arg_len != VBUS_TOKEN_SIZE)
+            s_malformed (self, "REPLY frames");
+        else if (w)
+            s_on_reply (self, w, frames);
+        else {
+            self->drops++;
+            s_send_worker_cmd (self, zmq_msg_data (&frames[0]), zmq_msg_size (&frames[0]),
+                               VBUS_DISCONNECT, NULL, 0);
+        }
+        return;
+    case VBUS_HEARTBEAT:
+        if (count != 2)
+            s_malformed (self, "HEARTBEAT frames");
+        else if (!w)   //  we do not know it (we restarted): ask it to announce itself again
+            s_send_worker_cmd (self, zmq_msg_data (&frames[0]), zmq_msg_size (&frames[0]),
+                               VBUS_DISCONNECT, NULL, 0);
+        return;
+    case VBUS_DISCONNECT:
+        if (count != 2)
+            s_malformed (self, "DISCONNECT frames");
+        else if (w && !w->route.draining) {
+            w->route.draining = true;
+            char sent[16];
+            vbuf_t buf;
+            vbuf_init (&buf, sent, sizeof sent);
+            msgpack_packer pk;
+            vmp_packer_init (&pk, &buf);
+            msgpack_pack_uint64 (&pk, w->sent);
+            s_send_worker_cmd (self, w->id, w->id_len, VBUS_DISCONNECT, buf.data, buf.len);
+            vbus_log ('I', WHO, "worker %s of '%s' is leaving (%u in flight)", w->name,
+                      w->service->name, w->route.in_flight);
+            if (w->route.in_flight == 0)
+                s_worker_remove (self, w, "leaving");
+        }
+        return;
+    default:
+        s_malformed (self, "command frame (tag, version or command)");
+    }
+}
+
+//  ---------------------------------------------------------------- timers
+
+static void
+s_expire (broker_t *self)
+{
+    int64_t now = vbus_now_ms ();
+    uint32_t i;
+    int64_t key;
+    while (vheap_top (&self->deadlines, &i, &key) && key <= now) {
+        slot_t *slot = &self->slots[i];
+        service_t *s = slot->service;
+        if (slot->state == SLOT_QUEUED
+            && !vroute_covered ((vroute_worker_t *const *) s->workers, s->nworkers,
+                                slot->partition)) {
+            char message[160];
+            snprintf (message, sizeof message, "no worker of '%s'%s within the deadline",
+                      s->name, slot->partition >= 0 ? " for this key" : "");
+            s_slot_fail (self, slot, VE_UNAVAILABLE, message);
+        }
+        else
+            s_slot_fail (self, slot, VE_TIMEOUT,
+                         slot->state == SLOT_QUEUED ? "deadline passed in the queue"
+                                                    : "deadline passed at the worker");
+    }
+}
+
+static void
+s_tick (broker_t *self)
+{
+    int64_t now = s_mono_ms ();
+    for (size_t i = 0; i < self->nservices; i++) {
+        service_t *s = self->services[i];
+        for (size_t j = 0; j < s->nworkers;) {
+            worker_t *w = s->workers[j];
+            if (now - w->last_seen > 3 * (int64_t) w->heartbeat_ms) {
+                s_worker_remove (self, w, "silent for 3 heartbeats");
+                continue;   //  the last worker moved into slot j
+            }
+            if (now >= w->next_heartbeat) {
+                s_send_worker_cmd (self, w->id, w->id_len, VBUS_HEARTBEAT, NULL, 0);
+                w->next_heartbeat = now + w->heartbeat_ms;
+            }
+            j++;
+        }
+    }
+}
+
+//  ---------------------------------------------------------------- events
+
+static void
+s_relay_events (broker_t *self)
+{
+    zmq_msg_t frames[VBUS_MAX_FRAMES + 1];
+    for (int n = 0; n < BATCH; n++) {
+        int count = vbus__recv (self->xsub, frames, VBUS_MAX_FRAMES, ZMQ_DONTWAIT);
+        if (count < 0)
+            return;
+        int kept = count > VBUS_MAX_FRAMES ? VBUS_MAX_FRAMES : count;
+        if (count != 3 || zmq_msg_size (&frames[0]) > 128 || zmq_msg_size (&frames[0]) == 0
+            || vmp_check (zmq_msg_data (&frames[1]), zmq_msg_size (&frames[1]), 2) != 0) {
+            s_malformed (self, "event frames");
+            vbus__close (frames, kept);
+            continue;
+        }
+        self->events_in++;
+        //  XPUB_NODROP: a full subscriber makes the send fail rather than vanish silently.
+        if (zmq_msg_send (&frames[0], self->xpub, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+            self->events_dropped++;
+            vbus__close (frames, 3);
+            continue;
+        }
+        zmq_msg_send (&frames[1], self->xpub, ZMQ_SNDMORE);
+        zmq_msg_send (&frames[2], self->xpub, 0);
+        self->events_out++;
+    }
+}
+
+static void
+s_relay_subscriptions (broker_t *self)
+{
+    for (int n = 0; n < BATCH; n++) {
+        zmq_msg_t msg;
+        zmq_msg_init (&msg);
+        if (zmq_msg_recv (&msg, self->xpub, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&msg);
+            return;
+        }
+        zmq_msg_send (&msg, self->xsub, ZMQ_DONTWAIT);
+        zmq_msg_close (&msg);
+    }
+}
+
+//  ---------------------------------------------------------------- the broker service
+
+static int
+s_pack_service_stats (msgpack_packer *pk, service_t *s)
+{
+    msgpack_pack_map (pk, 14);
+    vmp_pack_cstr (pk, "name"); vmp_pack_cstr (pk, s->name);
+    vmp_pack_cstr (pk, "requests"); msgpack_pack_uint64 (pk, s->requests);
+    vmp_pack_cstr (pk, "replies"); msgpack_pack_uint64 (pk, s->replies);
+    vmp_pack_cstr (pk, "errors"); msgpack_pack_uint64 (pk, s->errors);
+    vmp_pack_cstr (pk, "timeouts"); msgpack_pack_uint64 (pk, s->timeouts);
+    vmp_pack_cstr (pk, "busy"); msgpack_pack_uint64 (pk, s->busy);
+    vmp_pack_cstr (pk, "unavailable"); msgpack_pack_uint64 (pk, s->unavailable);
+    vmp_pack_cstr (pk, "queued"); msgpack_pack_uint64 (pk, s->queued);
+    vmp_pack_cstr (pk, "in_flight"); msgpack_pack_uint64 (pk, s->in_flight);
+    vmp_pack_cstr (pk, "p50_us"); msgpack_pack_uint64 (pk, s_hist_pct (&s->latency, 0.50));
+    vmp_pack_cstr (pk, "p90_us"); msgpack_pack_uint64 (pk, s_hist_pct (&s->latency, 0.90));
+    vmp_pack_cstr (pk, "p99_us"); msgpack_pack_uint64 (pk, s_hist_pct (&s->latency, 0.99));
+    vmp_pack_cstr (pk, "max_us"); msgpack_pack_uint64 (pk, s->latency.max);
+    vmp_pack_cstr (pk, "workers"); msgpack_pack_uint64 (pk, s->nworkers);
+    return 0;
+}
+
+static void
+s_pack_worker (msgpack_packer *pk, worker_t *w)
+{
+    msgpack_pack_map (pk, 8);
+    vmp_pack_cstr (pk, "service"); vmp_pack_cstr (pk, w->service->name);
+    vmp_pack_cstr (pk, "name"); vmp_pack_cstr (pk, w->name);
+    vmp_pack_cstr (pk, "partitions");
+    uint32_t owned = 0;
+    for (uint32_t p = 0; !w->route.all && p < w->service->partitions; p++)
+        owned += vroute_owns (&w->route, p);
+    msgpack_pack_array (pk, owned);
+    for (uint32_t p = 0; !w->route.all && p < w->service->partitions; p++)
+        if (vroute_owns (&w->route, p))
+            msgpack_pack_uint32 (pk, p);
+    vmp_pack_cstr (pk, "credit"); msgpack_pack_uint32 (pk, w->route.credit);
+    vmp_pack_cstr (pk, "in_flight"); msgpack_pack_uint32 (pk, w->route.in_flight);
+    vmp_pack_cstr (pk, "handled"); msgpack_pack_uint64 (pk, w->handled);
+    vmp_pack_cstr (pk, "idle_ms"); msgpack_pack_uint64 (pk, (uint64_t) (s_mono_ms () - w->last_seen));
+    vmp_pack_cstr (pk, "draining"); w->route.draining ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
+}
+
+//  Reads the optional "service" field of broker.workers; *len 0 when absent.
+static int
+s_read_service_filter (const void *body, size_t body_len, const char **name, uint32_t *len)
+{
+    *len = 0;
+    if (body_len == 0)
+        return 0;
+    vmp_reader_t r;
+    vmp_reader_init (&r, body, body_len);
+    uint32_t n;
+    if (vmp_check (body, body_len, 8) != 0 || vmp_read_map (&r, &n) != 0)
+        return -VE_BAD_REQUEST;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *k;
+        uint32_t klen;
+        if (vmp_read_str (&r, &k, &klen) != 0)
+            return -VE_BAD_REQUEST;
+        if (klen == 7 && memcmp (k, "service", 7) == 0) {
+            if (vmp_read_str (&r, name, len) != 0 || *len > VBUS_MAX_SERVICE)
+                return -VE_BAD_REQUEST;
+        }
+        else if (vmp_skip (&r, 8) != 0)
+            return -VE_BAD_REQUEST;
+    }
+    return 0;
+}
+
+static void
+s_broker_service (broker_t *self, zmq_msg_t *client, const vbus__header_t *h, const void *body,
+                  size_t body_len)
+{
+    char storage[8192];
+    vbuf_t buf;
+    vbuf_init (&buf, storage, sizeof storage);
+    msgpack_packer pk;
+    vmp_packer_init (&pk, &buf);
+    int status = VE_OK;
+    const char *error = "";
+    bool is_ping = h->method_len == 4 && memcmp (h->method, "ping", 4) == 0;
+    if (!is_ping && !(h->roles & (VBUS_ROLE_SERVICE | VBUS_ROLE_ADMIN))) {
+        status = VE_FORBIDDEN;
+        error = "broker.* needs the service or admin role";
+    }
+    else if (is_ping) {
+        msgpack_pack_map (&pk, 2);
+        vmp_pack_cstr (&pk, "time_ms"); msgpack_pack_int64 (&pk, vbus_now_ms ());
+        vmp_pack_cstr (&pk, "version"); msgpack_pack_uint32 (&pk, VBUS_VERSION);
+    }
+    else if (h->method_len == 8 && memcmp (h->method, "services", 8) == 0) {
+        msgpack_pack_map (&pk, 1);
+        vmp_pack_cstr (&pk, "services");
+        msgpack_pack_array (&pk, self->nservices);
+        for (size_t i = 0; i < self->nservices; i++) {
+            service_t *s = self->services[i];
+            msgpack_pack_map (&pk, 5);
+            vmp_pack_cstr (&pk, "name"); vmp_pack_cstr (&pk, s->name);
+            vmp_pack_cstr (&pk, "partitions"); msgpack_pack_uint32 (&pk, s->partitions);
+            vmp_pack_cstr (&pk, "workers"); msgpack_pack_uint64 (&pk, s->nworkers);
+            vmp_pack_cstr (&pk, "queued"); msgpack_pack_uint64 (&pk, s->queued);
+            vmp_pack_cstr (&pk, "in_flight"); msgpack_pack_uint64 (&pk, s->in_flight);
+        }
+    }
+    else if (h->method_len == 7 && memcmp (h->method, "workers", 7) == 0) {
+        const char *filter;
+        uint32_t filter_len;
+        if (s_read_service_filter (body, body_len, &filter, &filter_len)) {
+            status = VE_BAD_REQUEST;
+            error = "service: a string of at most 32 bytes";
+        }
+        else {
+            size_t total = 0;
+            for (size_t i = 0; i < self->nservices; i++) {
+                service_t *s = self->services[i];
+                if (!filter_len || (s->name_len == filter_len && !memcmp (s->name, filter, filter_len)))
+                    total += s->nworkers;
+            }
+            msgpack_pack_map (&pk, 1);
+            vmp_pack_cstr (&pk, "workers");
+            msgpack_pack_array (&pk, total);
+            for (size_t i = 0; i < self->nservices; i++) {
+                service_t *s = self->services[i];
+                if (!filter_len || (s->name_len == filter_len && !memcmp (s->name, filter, filter_len)))
+                    for (size_t j = 0; j < s->nworkers; j++)
+                        s_pack_worker (&pk, s->workers[j]);
+            }
+        }
+    }
+    else if (h->method_len == 5 && memcmp (h->method, "stats", 5) == 0) {
+        msgpack_pack_map (&pk, 10);
+        vmp_pack_cstr (&pk, "uptime_ms"); msgpack_pack_uint64 (&pk, (uint64_t) (s_mono_ms () - self->started_ms));
+        vmp_pack_cstr (&pk, "requests"); msgpack_pack_uint64 (&pk, self->requests);
+        vmp_pack_cstr (&pk, "replies"); msgpack_pack_uint64 (&pk, self->replies);
+        vmp_pack_cstr (&pk, "errors"); msgpack_pack_uint64 (&pk, self->errors);
+        vmp_pack_cstr (&pk, "drops"); msgpack_pack_uint64 (&pk, self->drops);
+        vmp_pack_cstr (&pk, "malformed"); msgpack_pack_uint64 (&pk, self->malformed);
+        vmp_pack_cstr (&pk, "events_in"); msgpack_pack_uint64 (&pk, self->events_in);
+        vmp_pack_cstr (&pk, "events_out"); msgpack_pack_uint64 (&pk, self->events_out);
+        vmp_pack_cstr (&pk, "events_dropped"); msgpack_pack_uint64 (&pk, self->events_dropped);
+        vmp_pack_cstr (&pk, "services");
+        msgpack_pack_array (&pk, self->nservices);
+        for (size_t i = 0; i < self->nservices; i++)
+            s_pack_service_stats (&pk, self->services[i]);
+    }
+    else {
+        status = VE_NOT_FOUND;
+        error = "no such method in service 'broker' (ping, services, workers, stats)";
+    }
+    if (buf.failed) {
+        status = VE_INTERNAL;
+        error = "reply too large";
+    }
+    char header[VBUS_MAX_HEADER];
+    int hlen = vbus__reply_encode (h->id, status, error, strlen (error), header, sizeof header);
+    s_count_status (self, NULL, status);
+    s_send_client (self, client, NULL, header, (size_t) hlen, status == VE_OK ? buf.data : NULL,
+                   status == VE_OK ? buf.len : 0);
+    vbuf_free (&buf);
+}
+
+//  ---------------------------------------------------------------- main loop
+
+static int
+s_bind (zsock_t **sock, void **handle, int type, const char *endpoint, const char *what)
+{
+    *sock = zsock_new (type);
+    if (!*sock)
+        return -1;
+    *handle = zsock_resolve (*sock);
+    zsock_set_linger (*sock, 0);
+    if (zsock_bind (*sock, "%s", endpoint) < 0) {
+        vbus_log ('E', WHO, "cannot bind %s endpoint '%s': %s", what, endpoint,
+                  zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_setup (broker_t *self)
+{
+    if (s_bind (&self->router_sock, &self->router, ZMQ_ROUTER, self->bind, "request")
+        || s_bind (&self->xsub_sock, &self->xsub, ZMQ_XSUB, self->pub_bind, "publish")
+        || s_bind (&self->xpub_sock, &self->xpub, ZMQ_XPUB, self->sub_bind, "subscribe"))
+        return -1;
+    int on = 1, hwm = 100000;
+    zmq_setsockopt (self->router, ZMQ_ROUTER_MANDATORY, &on, sizeof on);
+    zmq_setsockopt (self->router, ZMQ_ROUTER_HANDOVER, &on, sizeof on);
+    zmq_setsockopt (self->router, ZMQ_MAXMSGSIZE, &self->max_msg, sizeof self->max_msg);
+    zmq_setsockopt (self->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (self->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (self->xsub, ZMQ_MAXMSGSIZE, &self->max_msg, sizeof self->max_msg);
+    zmq_setsockopt (self->xsub, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (self->xpub, ZMQ_XPUB_NODROP, &on, sizeof on);
+    zmq_setsockopt (self->xpub, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    self->slots = calloc (self->max_slots, sizeof *self->slots);
+    if (!self->slots || vheap_reserve (&self->deadlines, self->max_slots))
+        return -1;
+    for (uint32_t i = self->max_slots; i-- > 0;) {
+        self->slots[i].next = self->free_head;
+        self->free_head = i;
+    }
+    self->started_ms = s_mono_ms ();
+    return 0;
+}
+
+static void
+s_shutdown (broker_t *self)
+{
+    //  Nobody is left waiting: every pending request gets an answer before we go.
+    for (uint32_t i = 0; i < self->max_slots; i++) {
+        slot_t *slot = &self->slots[i];
+        if (slot->state != SLOT_FREE && !slot->answered)
+            s_answer_error (self, &slot->client, slot->id, slot->service, VE_UNAVAILABLE,
+                            "broker shutting down");
+        if (slot->state != SLOT_FREE) {
+            zmq_msg_close (&slot->client);
+            zmq_msg_close (&slot->request);
+        }
+    }
+    for (size_t i = 0; i < self->nservices; i++) {
+        service_t *s = self->services[i];
+        for (size_t j = 0; j < s->nworkers; j++)
+            free (s->workers[j]);
+        free (s->workers);
+        free (s);
+    }
+    free (self->services);
+    free (self->slots);
+    vheap_free (&self->deadlines);
+    zsock_destroy (&self->router_sock);
+    zsock_destroy (&self->xsub_sock);
+    zsock_destroy (&self->xpub_sock);
+}
+
+static void
+s_run (broker_t *self)
+{
+    zmq_pollitem_t items[3] = { { self->router, 0, ZMQ_POLLIN, 0 },
+                                { self->xsub, 0, ZMQ_POLLIN, 0 },
+                                { self->xpub, 0, ZMQ_POLLIN, 0 } };
+    zmq_msg_t frames[VBUS_MAX_FRAMES + 1];
+    self->next_tick = s_mono_ms ();
+    while (!zsys_interrupted) {
+        int64_t timeout = self->next_tick - s_mono_ms ();
+        uint32_t slot;
+        int64_t deadline;
+        if (vheap_top (&self->deadlines, &slot, &deadline)) {
+            int64_t left = deadline - vbus_now_ms ();
+            if (left < timeout)
+                timeout = left;
+        }
+        if (timeout < 0)
+            timeout = 0;
+        if (zmq_poll (items, 3, (long) timeout) < 0) {
+            if (errno == EINTR)
+                continue;
+            vbus_log ('E', WHO, "poll failed: %s", zmq_strerror (errno));
+            break;
+        }
+        if (items[0].revents & ZMQ_POLLIN)
+            for (int n = 0; n < BATCH; n++) {
+                int count = vbus__recv (self->router, frames, VBUS_MAX_FRAMES, ZMQ_DONTWAIT);
+                if (count < 0)
+                    break;
+                s_on_router (self, frames, count);
+                vbus__close (frames, count > VBUS_MAX_FRAMES ? VBUS_MAX_FRAMES : count);
+            }
+        if (items[1].revents & ZMQ_POLLIN)
+            s_relay_events (self);
+        if (items[2].revents & ZMQ_POLLIN)
+            s_relay_subscriptions (self);
+        s_expire (self);
+        if (s_mono_ms () >= self->next_tick) {
+            s_tick (self);
+            self->next_tick = s_mono_ms () + 20;
+        }
+    }
+}
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+             "usage: vitrine-broker [options]\n"
+             "  --bind EP         request endpoint (default tcp://127.0.0.1:7700; env VITRINE_BROKER_BIND)\n"
+             "  --pub-bind EP     publish-in endpoint (default: request port + 1)\n"
+             "  --sub-bind EP     subscribe-out endpoint (default: request port + 2)\n"
+             "  --queue N         queued requests per service before 'busy' (default 10000)\n"
+             "  --max-requests N  requests held at once, queued or in flight (default 65536)\n"
+             "  --max-msg BYTES   largest message accepted (default 16777216)\n"
+             "  --log-level L     D, I, W or E (default I)\n");
+}
+
+static int
+s_parse_num (const char *arg, const char *name, long min, long max, long *out)
+{
+    char *end;
+    long v = strtol (arg, &end, 10);
+    if (*arg == 0 || *end || v < min || v > max) {
+        fprintf (stderr, "vitrine-broker: %s: expected a number from %ld to %ld, got '%s'\n",
+                 name, min, max, arg);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+    broker_t self = { .max_queue = 10000, .max_slots = 65536, .max_msg = 16 << 20,
+                      .free_head = NONE };
+    self.bind = getenv ("VITRINE_BROKER_BIND");
+    if (!self.bind)
+        self.bind = "tcp://127.0.0.1:7700";
+    static const struct option opts[] = {
+        { "bind", 1, 0, 'b' }, { "pub-bind", 1, 0, 'p' }, { "sub-bind", 1, 0, 's' },
+        { "queue", 1, 0, 'q' }, { "max-requests", 1, 0, 'r' }, { "max-msg", 1, 0, 'm' },
+        { "log-level", 1, 0, 'l' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
+    };
+    int c;
+    long v;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b': self.bind = optarg; break;
+        case 'p': self.pub_bind = optarg; break;
+        case 's': self.sub_bind = optarg; break;
+        case 'q':
+            if (s_parse_num (optarg, "--queue", 1, 1000000, &v)) return 2;
+            self.max_queue = (size_t) v;
+            break;
+        case 'r':
+            if (s_parse_num (optarg, "--max-requests", 16, 4000000, &v)) return 2;
+            self.max_slots = (uint32_t) v;
+            break;
+        case 'm':
+            if (s_parse_num (optarg, "--max-msg", 4096, 1L << 30, &v)) return 2;
+            self.max_msg = v;
+            break;
+        case 'l':
+            if (strlen (optarg) != 1 || !strchr ("DIWE", optarg[0])) {
+                fprintf (stderr, "vitrine-broker: --log-level: expected D, I, W or E\n");
+                return 2;
+            }
+            vbus_log_level (optarg[0]);
+            break;
+        case 'h': s_usage (stdout); return 0;
+        default: s_usage (stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf (stderr, "vitrine-broker: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    char pub[256], sub[256];
+    if (!self.pub_bind || !self.sub_bind) {
+        if (vbus_endpoint_offset (self.bind, 1, pub, sizeof pub)
+            || vbus_endpoint_offset (self.bind, 2, sub, sizeof sub)) {
+            fprintf (stderr, "vitrine-broker: --bind '%s' is not tcp://host:port; give "
+                             "--pub-bind and --sub-bind too\n", self.bind);
+            return 2;
+        }
+        if (!self.pub_bind)
+            self.pub_bind = pub;
+        if (!self.sub_bind)
+            self.sub_bind = sub;
+    }
+    zsys_init ();
+    zsys_set_logstream (NULL);
+    if (s_setup (&self) != 0) {
+        s_shutdown (&self);
+        return 1;
+    }
+    vbus_log ('I', WHO, "listening: requests %s, publish %s, subscribe %s (queue %zu, "
+              "max requests %u)", self.bind, self.pub_bind, self.sub_bind, self.max_queue,
+              self.max_slots);
+    s_run (&self);
+    vbus_log ('I', WHO, "stopping: %llu requests, %llu replies, %llu errors, %llu drops, "
+              "%llu malformed", (unsigned long long) self.requests,
+              (unsigned long long) self.replies, (unsigned long long) self.errors,
+              (unsigned long long) self.drops, (unsigned long long) self.malformed);
+    s_shutdown (&self);
+    return 0;
+}

@@ -1,0 +1,107 @@
+//  vbus_util.c — small pieces every bus user needs: logging, clocks, partitioning, endpoints.
+#include "vbus_proto.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+static char s_log_level = 'I';
+
+static int
+s_level_rank (char level)
+{
+    switch (level) {
+    case 'D': return 0;
+    case 'I': return 1;
+    case 'W': return 2;
+    default: return 3;
+    }
+}
+
+void
+vbus_log_level (char level)
+{
+    s_log_level = level;
+}
+
+void
+vbus_log (char level, const char *who, const char *fmt, ...)
+{
+    if (s_level_rank (level) < s_level_rank (s_log_level))
+        return;
+    struct timeval tv;
+    gettimeofday (&tv, NULL);
+    struct tm tm;
+    gmtime_r (&tv.tv_sec, &tm);
+    char line[1024];
+    int n = snprintf (line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %c %s: ",
+                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                      tm.tm_sec, (int) (tv.tv_usec / 1000), level, who);
+    va_list ap;
+    va_start (ap, fmt);
+    if (n > 0 && (size_t) n < sizeof line)
+        vsnprintf (line + n, sizeof line - (size_t) n, fmt, ap);
+    va_end (ap);
+    //  One write per line, so lines from many processes sharing a terminal do not interleave.
+    fprintf (stderr, "%s\n", line);
+}
+
+int64_t
+vbus_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint32_t
+vbus_partition (const void *key, size_t len, uint32_t partitions)
+{
+    const uint8_t *p = key;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return partitions > 1 ? (uint32_t) (h % partitions) : 0;
+}
+
+int
+vbus_endpoint_offset (const char *endpoint, int offset, char *out, size_t size)
+{
+    if (!endpoint || strncmp (endpoint, "tcp://", 6) != 0)
+        return -VE_INVAL;
+    const char *colon = strrchr (endpoint + 6, ':');
+    if (!colon || colon == endpoint + 6)
+        return -VE_INVAL;
+    char *end;
+    long port = strtol (colon + 1, &end, 10);
+    if (*end || port <= 0 || port + offset > 65535 || port + offset <= 0)
+        return -VE_INVAL;
+    int n = snprintf (out, size, "%.*s:%ld", (int) (colon - endpoint), endpoint, port + offset);
+    return n > 0 && (size_t) n < size ? 0 : -VE_INVAL;
+}
+
+void
+vbus_msg_destroy (vbus_msg_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    vbus_msg_t *self = *self_p;
+    free (self->message);
+    free (self->body);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+vbus_out_error (vbus_out_t *out, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (out->message, sizeof out->message, fmt, ap);
+    va_end (ap);
+    return status;
+}

@@ -1,0 +1,144 @@
+//  vit.c — the integration harness (see vit.h).
+#include "vit.h"
+#include "vmsg.h"
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *
+vit_bin (const char *name)
+{
+    static char path[1024];
+    snprintf (path, sizeof path, "%s/%s", VIT_BIN_DIR, name);
+    return path;
+}
+
+pid_t
+vit_spawn (const char *name, const char *const *args)
+{
+    const char *argv[64] = { vit_bin (name) };
+    int n = 1;
+    for (int i = 0; args && args[i] && n < 63; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    pid_t pid = fork ();
+    if (pid == 0) {
+        execv (argv[0], (char *const *) argv);
+        fprintf (stderr, "vit: cannot exec %s\n", argv[0]);
+        _exit (127);
+    }
+    return pid;
+}
+
+int
+vit_stop (pid_t pid, int sig, int timeout_ms)
+{
+    if (pid <= 0)
+        return -1;
+    kill (pid, sig);
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        int status;
+        if (waitpid (pid, &status, WNOHANG) == pid)
+            return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+        usleep (10000);
+    }
+    kill (pid, SIGKILL);
+    waitpid (pid, NULL, 0);
+    return -1;
+}
+
+static bool
+s_exited (pid_t pid)
+{
+    int status;
+    return waitpid (pid, &status, WNOHANG) == pid;
+}
+
+int
+vit_broker_start (vit_broker_t *b, int port, const char *const *extra)
+{
+    static bool seeded;
+    if (!seeded) {
+        srand ((unsigned) (getpid () ^ time (NULL)));
+        seeded = true;
+    }
+    for (int attempt = 0; attempt < 20; attempt++) {
+        b->port = port ? port : 20000 + (rand () % 13000) * 3;
+        snprintf (b->endpoint, sizeof b->endpoint, "tcp://127.0.0.1:%d", b->port);
+        snprintf (b->pub, sizeof b->pub, "tcp://127.0.0.1:%d", b->port + 1);
+        snprintf (b->sub, sizeof b->sub, "tcp://127.0.0.1:%d", b->port + 2);
+        const char *args[32] = { "--bind", b->endpoint };
+        int n = 2;
+        for (int i = 0; extra && extra[i] && n < 31; i++)
+            args[n++] = extra[i];
+        args[n] = NULL;
+        b->pid = vit_spawn ("vitrine-broker", args);
+        vbus_client_t *client = vbus_client_new (b->endpoint, 200);
+        for (int i = 0; i < 50; i++) {
+            vbus_msg_t *reply = NULL;
+            if (s_exited (b->pid))
+                break;   //  port taken: try another
+            if (vbus_client_call (client, "broker", "ping", NULL, 0, NULL, &reply) == 0
+                && reply->status == VE_OK) {
+                vbus_msg_destroy (&reply);
+                vbus_client_destroy (&client);
+                return 0;
+            }
+            vbus_msg_destroy (&reply);
+        }
+        vbus_client_destroy (&client);
+        vit_stop (b->pid, SIGKILL, 1000);
+        if (port)
+            usleep (200000);   //  a fixed port may still be held for a moment: retry it
+    }
+    return -1;
+}
+
+int
+vit_wait_workers (const vit_broker_t *b, const char *service, int n, int timeout_ms)
+{
+    vbus_client_t *client = vbus_client_new (b->endpoint, 500);
+    vbus_caller_t tool = { "vit", VBUS_ROLE_SERVICE };
+    vbus_opts_t opts = { .caller = &tool };
+    varena_t *arena = varena_new (0);
+    const vmsg_method_t *m = vmsg_method_find ("broker", "services");
+    int rc = -1;
+    for (int waited = 0; waited <= timeout_ms && rc; waited += 20) {
+        vbus_msg_t *reply = NULL;
+        const vmsg_value_t *v;
+        if (vbus_client_call (client, "broker", "services", NULL, 0, &opts, &reply) == 0
+            && reply->status == VE_OK
+            && vmsg_decode (m->reply, reply->body, reply->body_len, arena, &v, NULL, 0) == 0) {
+            const vmsg_value_t *list = vmsg_get (v, "services");
+            int workers = 0;
+            for (uint32_t i = 0; i < vmsg_count (list); i++)
+                if (strcmp (vmsg_str (vmsg_at (list, i), "name"), service) == 0)
+                    workers = (int) vmsg_uint (vmsg_at (list, i), "workers", 0);
+            if ((n == 0 && workers == 0) || (n > 0 && workers >= n))
+                rc = 0;
+        }
+        vbus_msg_destroy (&reply);
+        varena_reset (arena);
+        if (rc)
+            usleep (20000);
+    }
+    varena_destroy (&arena);
+    vbus_client_destroy (&client);
+    return rc;
+}
+
+pid_t
+vit_echo_start (const vit_broker_t *b, const char *name, const char *const *extra)
+{
+    const char *args[32] = { "--broker", b->endpoint, "--name", name };
+    int n = 4;
+    for (int i = 0; extra && extra[i] && n < 31; i++)
+        args[n++] = extra[i];
+    args[n] = NULL;
+    //  The broker lists it once its READY arrived; callers check with vit_wait_workers.
+    return vit_spawn ("vitrine-echo", args);
+}

@@ -1,0 +1,33 @@
+//  vit.h — integration test harness: starts real Vitrine processes (broker, workers) on
+//  loopback ports chosen at run time, waits for them with deadlines, and stops them.
+#ifndef VIT_H
+#define VIT_H
+
+#include "vbus.h"
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct {
+    pid_t pid;
+    int port;
+    char endpoint[64];       //  requests
+    char pub[64];            //  publish-in
+    char sub[64];            //  subscribe-out
+} vit_broker_t;
+
+//  Path of a built program (build/bin/NAME) in a static buffer.
+const char *vit_bin (const char *name);
+//  Starts a program from build/bin with a NULL-terminated argument list (argv[0] excluded).
+pid_t vit_spawn (const char *name, const char *const *args);
+//  Sends sig and waits up to timeout_ms for the exit; returns the exit status (128+signal when
+//  killed), or -1 when still running (then it is killed with SIGKILL).
+int vit_stop (pid_t pid, int sig, int timeout_ms);
+//  Starts a broker on a free port (extra arguments may be NULL); port 0 = pick one. Waits until
+//  it answers broker.ping. Returns 0 or -1.
+int vit_broker_start (vit_broker_t *b, int port, const char *const *extra);
+//  Waits until service has at least n workers (0 = none left); returns 0 or -1 at timeout.
+int vit_wait_workers (const vit_broker_t *b, const char *service, int n, int timeout_ms);
+//  Starts an echo worker with extra arguments; waits until the broker lists it.
+pid_t vit_echo_start (const vit_broker_t *b, const char *name, const char *const *extra);
+
+#endif

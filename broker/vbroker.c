@@ -300,8 +300,8 @@ s_list_remove (broker_t *self, uint32_t *head, uint32_t *tail, slot_t *slot)
 
 //  ---------------------------------------------------------------- replies to clients
 
-//  Sends [client][cmd][reply] to a client; the routing id is consumed. reply is a frame
-//  (moved) or, when NULL, header + raw_body copied into one. Returns 0 or -1 (a drop).
+//  Sends [client][reply] to a client; the routing id is consumed. reply is the worker's reply
+//  frame (moved) or, when NULL, one made of cmd + header + raw_body. Returns 0 or -1 (a drop).
 static int
 s_send_client (broker_t *self, zmq_msg_t *client, zmq_msg_t *reply, const char *header,
                size_t hlen, const void *raw_body, size_t raw_len)
@@ -312,12 +312,13 @@ s_send_client (broker_t *self, zmq_msg_t *client, zmq_msg_t *reply, const char *
         self->drops++;
         return -1;
     }
-    if (reply) {
-        zmq_send (self->router, cmd, 4, ZMQ_SNDMORE);
-        zmq_msg_send (reply, self->router, 0);
+    zmq_msg_t made;
+    if (!reply) {
+        if (vbus__frame (&made, cmd, 4, header, hlen, raw_body, raw_len) != 0)
+            vbus__frame (&made, cmd, 4, header, hlen, NULL, 0);   //  at least the status
+        reply = &made;
     }
-    else
-        vbus__send2 (self->router, cmd, 4, NULL, 0, header, hlen, raw_body, raw_len, 0);
+    zmq_msg_send (reply, self->router, 0);
     return 0;
 }
 
@@ -588,8 +589,9 @@ s_on_reply (broker_t *self, worker_t *w, zmq_msg_t *frames)
     uint32_t msg_len;
     size_t used;
     if (token[0] >= self->max_slots
-        || vbus__reply_decode (zmq_msg_data (&frames[2]), zmq_msg_size (&frames[2]), &id,
-                               &status, &msg, &msg_len, &used)
+        || vbus__reply_decode ((const char *) zmq_msg_data (&frames[2]) + VBUS_CMD_SIZE,
+                               zmq_msg_size (&frames[2]) - VBUS_CMD_SIZE, &id, &status, &msg,
+                               &msg_len, &used)
                != 0) {
         s_malformed (self, "REPLY header");
         return;
@@ -623,28 +625,28 @@ s_on_reply (broker_t *self, worker_t *w, zmq_msg_t *frames)
 static void s_broker_service (broker_t *self, zmq_msg_t *client, const vbus__header_t *h,
                               const void *body, size_t body_len);
 
-//  A client's REQUEST: [id][cmd service][header body].
+//  A client's REQUEST: [id][cmd header body].
 static void
 s_on_request (broker_t *self, zmq_msg_t *frames)
 {
     vbus__header_t h;
     size_t used;
-    if (vbus__header_decode (&h, zmq_msg_data (&frames[2]), zmq_msg_size (&frames[2]), &used)
-        != 0) {
+    const char *data = (const char *) zmq_msg_data (&frames[1]) + VBUS_CMD_SIZE;
+    size_t size = zmq_msg_size (&frames[1]) - VBUS_CMD_SIZE;
+    if (vbus__header_decode (&h, data, size, &used) != 0) {
         s_malformed (self, "request header");
         return;
     }
     self->requests++;
-    const char *name = (const char *) zmq_msg_data (&frames[1]) + VBUS_CMD_SIZE;
-    size_t name_len = zmq_msg_size (&frames[1]) - VBUS_CMD_SIZE;
+    const char *name = h.service;
+    size_t name_len = h.service_len;
     if (!vbus__name_ok (name, name_len, VBUS_MAX_SERVICE)) {
         s_answer_error (self, &frames[0], h.id, NULL, VE_BAD_REQUEST,
                         "service name: 1..%d characters of a-z 0-9 _ -", VBUS_MAX_SERVICE);
         return;
     }
     if (name_len == 6 && memcmp (name, "broker", 6) == 0) {
-        s_broker_service (self, &frames[0], &h, (const char *) zmq_msg_data (&frames[2]) + used,
-                          zmq_msg_size (&frames[2]) - used);
+        s_broker_service (self, &frames[0], &h, data + used, size - used);
         return;
     }
     service_t *s = s_service_find (self, name, name_len);
@@ -665,7 +667,7 @@ s_on_request (broker_t *self, zmq_msg_t *frames)
         return;
     }
     zmq_msg_move (&slot->client, &frames[0]);
-    zmq_msg_move (&slot->request, &frames[2]);
+    zmq_msg_move (&slot->request, &frames[1]);
     slot->has_payload = true;
     slot->service = s;
     slot->id = h.id;
@@ -701,7 +703,7 @@ s_on_router (broker_t *self, zmq_msg_t *frames, int count)
     }
     switch (command) {
     case VBUS_REQUEST:
-        if (count == 3)
+        if (count == 2)
             s_on_request (self, frames);
         else
             s_malformed (self, "REQUEST frames");
@@ -713,7 +715,9 @@ s_on_router (broker_t *self, zmq_msg_t *frames, int count)
             s_malformed (self, "READY frames");
         return;
     case VBUS_REPLY:
-        if (count != 3 || arg_len != VBUS_TOKEN_SIZE)
+        if (count != 3 || arg_len != VBUS_TOKEN_SIZE
+            || vbus__cmd_parse (zmq_msg_data (&frames[2]), zmq_msg_size (&frames[2]))
+                   != VBUS_REPLY)
             s_malformed (self, "REPLY frames");
         else if (w)
             s_on_reply (self, w, frames);

@@ -146,6 +146,7 @@ vbus_client_send (vbus_client_t *self, const char *service, const char *method,
                   (unsigned long long) ++self->trace_seq);
     vbus__header_t h = {
         .id = ((uint64_t) slot->gen << 32) | index,
+        .service = service, .service_len = (uint32_t) strlen (service),
         .method = method, .method_len = (uint32_t) strlen (method),
         .deadline_ms = vbus_now_ms () + timeout_ms,
         .trace = opts->trace_id ? opts->trace_id : trace,
@@ -165,8 +166,12 @@ vbus_client_send (vbus_client_t *self, const char *service, const char *method,
         goto invalid;
     uint8_t cmd[4];
     vbus__cmd (cmd, VBUS_REQUEST);
-    if (vbus__send2 (self->handle, cmd, 4, service, strlen (service), header, (size_t) hlen,
-                     body, body ? body_len : 0, ZMQ_DONTWAIT) != 0) {
+    zmq_msg_t frame;
+    if (vbus__frame (&frame, cmd, 4, header, (size_t) hlen, body, body ? body_len : 0) != 0) {
+        rc = -VE_NOMEM;
+        goto release;
+    }
+    if (vbus__send_frames (self->handle, &frame, 1, ZMQ_DONTWAIT) != 0) {
         rc = errno == EAGAIN ? -VE_AGAIN : -VE_IO;
         goto release;
     }
@@ -196,10 +201,11 @@ s_handle (vbus_client_t *self, zmq_msg_t *frames, int count)
     const char *msg;
     uint32_t msg_len;
     size_t used;
-    if (count != 2 || zmq_msg_size (&frames[0]) != VBUS_CMD_SIZE
-        || vbus__cmd_parse (zmq_msg_data (&frames[0]), VBUS_CMD_SIZE) != VBUS_REPLY
-        || vbus__reply_decode (zmq_msg_data (&frames[1]), zmq_msg_size (&frames[1]), &id,
-                               &status, &msg, &msg_len, &used)
+    const char *data = zmq_msg_data (&frames[0]);
+    size_t size = zmq_msg_size (&frames[0]);
+    if (count != 1 || vbus__cmd_parse (data, size) != VBUS_REPLY
+        || vbus__reply_decode (data + VBUS_CMD_SIZE, size - VBUS_CMD_SIZE, &id, &status, &msg,
+                               &msg_len, &used)
                != 0) {
         vbus_log ('W', "vbus", "client: dropped a malformed message from the broker");
         return 0;
@@ -213,8 +219,8 @@ s_handle (vbus_client_t *self, zmq_msg_t *frames, int count)
     char message[512];
     snprintf (message, sizeof message, "%.*s", (int) msg_len, msg);
     vbus_reply_t reply = { .id = id, .status = status, .message = message,
-                           .body = (const char *) zmq_msg_data (&frames[1]) + used,
-                           .body_len = zmq_msg_size (&frames[1]) - used };
+                           .body = data + VBUS_CMD_SIZE + used,
+                           .body_len = size - VBUS_CMD_SIZE - used };
     slot.cb (&reply, slot.arg);
     return 1;
 }

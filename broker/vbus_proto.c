@@ -55,8 +55,9 @@ vbus__header_encode (const vbus__header_t *h, char *buf, size_t size)
     s_fixed_t f = { buf, 0, size };
     msgpack_packer pk;
     msgpack_packer_init (&pk, &f, s_fixed_write);
-    int rc = msgpack_pack_array (&pk, 8);
+    int rc = msgpack_pack_array (&pk, 9);
     rc |= msgpack_pack_uint64 (&pk, h->id);
+    rc |= s_pack_str (&pk, h->service, h->service_len);
     rc |= s_pack_str (&pk, h->method, h->method_len);
     rc |= msgpack_pack_int64 (&pk, h->deadline_ms);
     rc |= s_pack_str (&pk, h->trace ? h->trace : "", h->trace ? h->trace_len : 0);
@@ -123,25 +124,27 @@ vbus__header_decode (vbus__header_t *h, const void *data, size_t len, size_t *us
     int rc = vmp_read_array (&r, &n);
     if (rc)
         return rc;
-    if (n < 4)
+    if (n < 5)
         return -VE_PROTO;
     memset (h, 0, sizeof *h);
     if ((rc = vmp_read_uint (&r, &h->id))
+        || (rc = vmp_read_str (&r, &h->service, &h->service_len))
         || (rc = vmp_read_str (&r, &h->method, &h->method_len))
         || (rc = vmp_read_int (&r, &h->deadline_ms))
         || (rc = s_read_opt_str (&r, &h->trace, &h->trace_len, VBUS_MAX_TRACE)))
         return rc;
-    if (!vbus__name_ok (h->method, h->method_len, VBUS_MAX_METHOD))
+    if (!vbus__name_ok (h->method, h->method_len, VBUS_MAX_METHOD)
+        || !vbus__name_ok (h->service, h->service_len, VBUS_MAX_SERVICE))
         return -VE_PROTO;
-    if (n > 4 && (rc = s_read_opt_str (&r, &h->key, &h->key_len, VBUS_MAX_KEY)))
+    if (n > 5 && (rc = s_read_opt_str (&r, &h->key, &h->key_len, VBUS_MAX_KEY)))
         return rc;
-    if (n > 5 && (rc = s_read_opt_str (&r, &h->user, &h->user_len, VBUS_MAX_USER)))
+    if (n > 6 && (rc = s_read_opt_str (&r, &h->user, &h->user_len, VBUS_MAX_USER)))
         return rc;
-    if (n > 6 && (rc = s_read_u32 (&r, &h->roles)))
+    if (n > 7 && (rc = s_read_u32 (&r, &h->roles)))
         return rc;
-    if (n > 7 && (rc = s_read_u32 (&r, &h->flags)))
+    if (n > 8 && (rc = s_read_u32 (&r, &h->flags)))
         return rc;
-    if ((rc = s_skip_rest (&r, n > 8 ? n - 8 : 0)))
+    if ((rc = s_skip_rest (&r, n > 9 ? n - 9 : 0)))
         return rc;
     *used = (size_t) (r.p - (const uint8_t *) data);
     return 0;
@@ -309,39 +312,33 @@ vbus__sendv (void *socket, const void *const *data, const size_t *len, int count
     return 0;
 }
 
-//  One frame made of two buffers.
-static int
-s_frame2 (zmq_msg_t *msg, const void *x, size_t x_len, const void *y, size_t y_len)
+int
+vbus__frame (zmq_msg_t *msg, const void *a, size_t a_len, const void *b, size_t b_len,
+             const void *c, size_t c_len)
 {
-    if (zmq_msg_init_size (msg, x_len + y_len) != 0)
+    if (zmq_msg_init_size (msg, a_len + b_len + c_len) != 0)
         return -1;
     char *data = zmq_msg_data (msg);
-    if (x_len)
-        memcpy (data, x, x_len);
-    if (y_len)
-        memcpy (data + x_len, y, y_len);
+    if (a_len)
+        memcpy (data, a, a_len);
+    if (b_len)
+        memcpy (data + a_len, b, b_len);
+    if (c_len)
+        memcpy (data + a_len + b_len, c, c_len);
     return 0;
 }
 
 int
-vbus__send2 (void *socket, const void *a0, size_t a0_len, const void *a1, size_t a1_len,
-             const void *b0, size_t b0_len, const void *b1, size_t b1_len, int flags)
+vbus__send_frames (void *socket, zmq_msg_t *frames, int count, int flags)
 {
-    zmq_msg_t a, b;
-    if (s_frame2 (&a, a0, a0_len, a1, a1_len) != 0)
-        return -1;
-    if (s_frame2 (&b, b0, b0_len, b1, b1_len) != 0) {
-        zmq_msg_close (&a);
-        return -1;
-    }
-    if (zmq_msg_send (&a, socket, flags | ZMQ_SNDMORE) < 0) {
+    if (zmq_msg_send (&frames[0], socket, flags | (count > 1 ? ZMQ_SNDMORE : 0)) < 0) {
         int err = errno;
-        zmq_msg_close (&a);
-        zmq_msg_close (&b);
+        vbus__close (frames, count);
         errno = err;
         return -1;
     }
     //  The first frame went: the rest of a multipart message always follows.
-    zmq_msg_send (&b, socket, 0);
+    for (int i = 1; i < count; i++)
+        zmq_msg_send (&frames[i], socket, i + 1 < count ? ZMQ_SNDMORE : 0);
     return 0;
 }

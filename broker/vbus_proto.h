@@ -5,15 +5,15 @@
 
 #include "vbus.h"
 
-//  Every message starts with a command frame: 'V' 'B' version command, then the command's
-//  argument in the same frame. Headers and bodies share one frame: the msgpack header is
-//  self-delimiting, the body is the bytes after it. Few frames keep the broker fast.
+//  Every message starts with a command: 'V' 'B' version command. A request or reply is ONE
+//  frame — command, msgpack header (self-delimiting), body — that the broker passes on as it
+//  came, prefixed by a routing frame; a round trip moves as many frames as a bare relay.
 enum {
     VBUS_READY = 1,       //  worker → broker: [cmd service][ready]
-    VBUS_REQUEST = 2,     //  client → broker: [cmd service][header body]
-                          //  broker → worker: [cmd token][header body]
-    VBUS_REPLY = 3,       //  worker → broker: [cmd token][reply-header body]
-                          //  broker → client: [cmd][reply-header body]
+    VBUS_REQUEST = 2,     //  client → broker: [cmd header body]
+                          //  broker → worker: [cmd token][cmd header body]
+    VBUS_REPLY = 3,       //  worker → broker: [cmd token][cmd reply-header body]
+                          //  broker → client: [cmd reply-header body]
     VBUS_HEARTBEAT = 4,   //  both ways: [cmd]
     VBUS_DISCONNECT = 5,  //  both ways: [cmd] (broker → leaving worker: [cmd][{sent}])
 };
@@ -32,6 +32,7 @@ int vbus__cmd_parse (const void *data, size_t len);
 //  bytes (not NUL-terminated); decode never allocates.
 typedef struct {
     uint64_t id;
+    const char *service; uint32_t service_len;
     const char *method;  uint32_t method_len;
     int64_t deadline_ms;
     const char *trace;   uint32_t trace_len;
@@ -86,8 +87,10 @@ int vbus__recv (void *socket, zmq_msg_t *frames, int max, int flags);
 void vbus__close (zmq_msg_t *frames, int count);
 //  Sends count buffers as one multipart message (copies). Returns 0 or -1 with errno.
 int vbus__sendv (void *socket, const void *const *data, const size_t *len, int count, int flags);
-//  Sends [a0 a1][b0 b1]: two frames, each the concatenation of two buffers (the command and its
-//  argument; a header and its body). Returns 0 or -1 with errno.
-int vbus__send2 (void *socket, const void *a0, size_t a0_len, const void *a1, size_t a1_len,
-                 const void *b0, size_t b0_len, const void *b1, size_t b1_len, int flags);
+//  Makes one frame of up to 3 buffers (NULL/0 skipped). Returns 0 or -1 (out of memory).
+int vbus__frame (zmq_msg_t *msg, const void *a, size_t a_len, const void *b, size_t b_len,
+                 const void *c, size_t c_len);
+//  Sends count prepared frames as one multipart message; they are consumed (closed) either
+//  way. Returns 0 or -1 with errno (nothing was sent).
+int vbus__send_frames (void *socket, zmq_msg_t *frames, int count, int flags);
 #endif

@@ -64,10 +64,14 @@ s_send_ready (vbus_worker_t *self)
                         .name = self->name, .name_len = (uint32_t) strlen (self->name),
                         .heartbeat_ms = (uint32_t) self->heartbeat_ms };
     int rc = vbus__ready_encode (&r, &ready);
-    if (rc == 0)
-        rc = vbus__send2 (self->handle, cmd, 4, self->service, strlen (self->service),
-                          ready.data, ready.len, NULL, 0, ZMQ_DONTWAIT)
-                 ? -VE_IO : 0;
+    zmq_msg_t frames[2];
+    if (rc == 0) {
+        if (vbus__frame (&frames[0], cmd, 4, self->service, strlen (self->service), NULL, 0)
+            || vbus__frame (&frames[1], ready.data, ready.len, NULL, 0, NULL, 0))
+            rc = -VE_NOMEM;
+        else if (vbus__send_frames (self->handle, frames, 2, ZMQ_DONTWAIT))
+            rc = -VE_IO;
+    }
     vbuf_free (&ready);
     self->received = 0;
     return rc;
@@ -180,8 +184,9 @@ s_handle_request (vbus_worker_t *self, zmq_msg_t *frames)
     vbus__header_t h;
     const char *token = (const char *) zmq_msg_data (&frames[0]) + VBUS_CMD_SIZE;
     const char *data = zmq_msg_data (&frames[1]);
-    size_t used;
-    if (vbus__header_decode (&h, data, zmq_msg_size (&frames[1]), &used) != 0) {
+    size_t size = zmq_msg_size (&frames[1]), used;
+    if (vbus__cmd_parse (data, size) != VBUS_REQUEST
+        || vbus__header_decode (&h, data + VBUS_CMD_SIZE, size - VBUS_CMD_SIZE, &used) != 0) {
         vbus_log ('W', self->service, "dropped a request with a malformed header");
         return;
     }
@@ -197,7 +202,7 @@ s_handle_request (vbus_worker_t *self, zmq_msg_t *frames)
         .partition = h.key ? vbus_partition (h.key, h.key_len, self->partitions) : 0,
         .caller = { .user_id = user, .roles = h.roles },
         .idempotent = (h.flags & VBUS_FLAG_IDEMPOTENT) != 0,
-        .body = data + used, .body_len = zmq_msg_size (&frames[1]) - used,
+        .body = data + VBUS_CMD_SIZE + used, .body_len = size - VBUS_CMD_SIZE - used,
     };
     char storage[4096];
     vbus_out_t out;
@@ -234,9 +239,16 @@ s_handle_request (vbus_worker_t *self, zmq_msg_t *frames)
                                    sizeof header);
     uint8_t cmd[4];
     vbus__cmd (cmd, VBUS_REPLY);
-    if (hlen < 0
-        || vbus__send2 (self->handle, cmd, 4, token, VBUS_TOKEN_SIZE, header, (size_t) hlen,
-                        out.body.data, out.body.len, ZMQ_DONTWAIT) != 0)
+    zmq_msg_t reply[2];
+    int made = 0;
+    if (hlen >= 0 && vbus__frame (&reply[0], cmd, 4, token, VBUS_TOKEN_SIZE, NULL, 0) == 0
+        && ++made
+        && vbus__frame (&reply[1], cmd, 4, header, (size_t) hlen, out.body.data, out.body.len)
+               == 0)
+        made++;
+    if (made < 2)
+        vbus__close (reply, made);
+    if (made < 2 || vbus__send_frames (self->handle, reply, 2, ZMQ_DONTWAIT) != 0)
         vbus_log ('W', self->service, "could not send the reply to %s", method);
     vbuf_free (&out.body);
     self->handled++;

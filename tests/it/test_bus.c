@@ -432,25 +432,22 @@ test_garbage_frames_do_not_disturb (void **state)
     int zero = 0;
     zmq_setsockopt (rogue, ZMQ_LINGER, &zero, sizeof zero);
     assert_int_equal (zmq_connect (rogue, f->broker.endpoint), 0);
-    //  Deep msgpack: 40 nested arrays.
-    char deep[41];
-    memset (deep, 0x91, 40);
-    deep[40] = 0x01;
+    //  A request whose header is 40 nested arrays deep.
+    char deep[45] = "VB\x01\x02";
+    memset (deep + 4, 0x91, 40);
+    deep[44] = 0x01;
     for (int round = 0; round < 50; round++) {
         zmq_send (rogue, "garbage", 7, 0);                              //  no tag
-        zmq_send (rogue, "VB\x09\x02" "echo", 8, ZMQ_SNDMORE);          //  wrong version
-        zmq_send (rogue, "\x80", 1, 0);
-        zmq_send (rogue, "VB\x01\x02" "echo", 8, ZMQ_SNDMORE);          //  bad header msgpack
-        zmq_send (rogue, "\xc1\xc1", 2, 0);
-        zmq_send (rogue, "VB\x01\x02" "echo", 8, ZMQ_SNDMORE);          //  too deep
-        zmq_send (rogue, deep, sizeof deep, 0);
+        zmq_send (rogue, "VB\x09\x02\x80", 5, 0);                      //  wrong version
+        zmq_send (rogue, "VB\x01\x02\xc1\xc1", 6, 0);                  //  bad header msgpack
+        zmq_send (rogue, deep, sizeof deep, 0);                         //  too deep
         zmq_send (rogue, "VB\x01\x01" "echo", 8, ZMQ_SNDMORE);          //  READY, bad payload
         zmq_send (rogue, "\x95\x00\x90\x00\xa0\x00", 6, 0);
         zmq_send (rogue, "VB\x01\x04" "xx", 6, 0);                      //  HEARTBEAT + junk
         for (int i = 0; i < 8; i++)                                    //  too many frames
             zmq_send (rogue, "VB\x01\x02", 4, i < 7 ? ZMQ_SNDMORE : 0);
         zmq_send (rogue, "VB\x01\x03" "12345678", 12, ZMQ_SNDMORE);     //  REPLY from a stranger
-        zmq_send (rogue, "\x93\x01\x00\xa0", 4, 0);
+        zmq_send (rogue, "VB\x01\x03\x93\x01\x00\xa0", 8, 0);
         vbus_msg_t *reply = s_echo (f, "still fine", 0, NULL);
         assert_int_equal (reply->status, VE_OK);
         vbus_msg_destroy (&reply);

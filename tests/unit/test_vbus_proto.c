@@ -14,7 +14,7 @@ test_command_frame (void **state)
     vbus__cmd (cmd, VBUS_REQUEST);
     assert_int_equal (vbus__cmd_parse (cmd, 4), VBUS_REQUEST);
     assert_int_equal (vbus__cmd_parse (cmd, 3), -VE_PROTO);
-    assert_int_equal (vbus__cmd_parse ("VB\x01\x02" "catalog", 11), VBUS_REQUEST);   //  + argument
+    assert_int_equal (vbus__cmd_parse ("VB\x01\x02" "\x95", 5), VBUS_REQUEST);   //  + header
     cmd[2] = VBUS_VERSION + 1;
     assert_int_equal (vbus__cmd_parse (cmd, 4), -VE_PROTO);
     assert_int_equal (vbus__cmd_parse ("VB\x01\x09", 4), -VE_PROTO);
@@ -25,7 +25,8 @@ static void
 test_header_roundtrip (void **state)
 {
     (void) state;
-    vbus__header_t h = { .id = 0x1234567890ull, .method = "search", .method_len = 6,
+    vbus__header_t h = { .id = 0x1234567890ull, .service = "catalog", .service_len = 7,
+                         .method = "search", .method_len = 6,
                          .deadline_ms = 1764000000000, .trace = "t-1", .trace_len = 3,
                          .key = "sku-9", .key_len = 5, .user = "u1", .user_len = 2,
                          .roles = VBUS_ROLE_ADMIN, .flags = VBUS_FLAG_IDEMPOTENT };
@@ -36,6 +37,7 @@ test_header_roundtrip (void **state)
     size_t used;
     assert_int_equal (vbus__header_decode (&d, buf, (size_t) len, &used), 0);
     assert_int_equal (d.id, h.id);
+    assert_memory_equal (d.service, "catalog", 7);
     assert_memory_equal (d.method, "search", 6);
     assert_int_equal (d.deadline_ms, h.deadline_ms);
     assert_memory_equal (d.key, "sku-9", 5);
@@ -57,19 +59,20 @@ static void
 test_header_unkeyed_and_forward_compatible (void **state)
 {
     (void) state;
-    //  [1, "get", 5, nil, nil, nil, 0, 0, "future", {"x": 1}]: extra elements are skipped.
-    const char wire[] = "\x9a\x01\xa3get\x05\xc0\xc0\xc0\x00\x00\xa6" "future\x81\xa1x\x01";
+    //  [1, "svc", "get", 5, nil, nil, nil, 0, 0, "future", {"x": 1}]: extra elements skipped.
+    const char wire[] = "\x9b\x01\xa3svc\xa3get\x05\xc0\xc0\xc0\x00\x00\xa6" "future\x81\xa1x\x01";
     vbus__header_t d;
     size_t used;
     assert_int_equal (vbus__header_decode (&d, wire, sizeof wire - 1, &used), 0);
     assert_int_equal (used, sizeof wire - 1);
+    assert_memory_equal (d.service, "svc", 3);
     assert_null (d.key);
     assert_null (d.user);
     assert_null (d.trace);
-    //  Only four elements: still valid (key, caller, flags are optional).
-    assert_int_equal (vbus__header_decode (&d, "\x94\x01\xa3get\x05\xc0", 8, &used), 0);
-    //  Three: refused.
-    assert_int_equal (vbus__header_decode (&d, "\x93\x01\xa3get\x05", 7, &used), -VE_PROTO);
+    //  Only five elements: still valid (key, caller, flags are optional).
+    assert_int_equal (vbus__header_decode (&d, "\x95\x01\xa3svc\xa3get\x05\xc0", 12, &used), 0);
+    //  Four: refused.
+    assert_int_equal (vbus__header_decode (&d, "\x94\x01\xa3svc\xa3get\x05", 11, &used), -VE_PROTO);
 }
 
 static void
@@ -78,27 +81,30 @@ test_header_limits (void **state)
     (void) state;
     char key[VBUS_MAX_KEY + 2];
     memset (key, 'k', sizeof key);
-    vbus__header_t h = { .id = 1, .method = "get", .method_len = 3, .deadline_ms = 1,
-                         .key = key, .key_len = VBUS_MAX_KEY + 1 };
+    vbus__header_t h = { .id = 1, .service = "s", .service_len = 1, .method = "get",
+                         .method_len = 3, .deadline_ms = 1, .key = key,
+                         .key_len = VBUS_MAX_KEY + 1 };
     char buf[VBUS_MAX_HEADER];
     int len = vbus__header_encode (&h, buf, sizeof buf);
     vbus__header_t d;
     size_t used;
     assert_int_equal (vbus__header_decode (&d, buf, (size_t) len, &used), -VE_TOOBIG);
     //  Method names are [a-z0-9_-].
-    h = (vbus__header_t) { .id = 1, .method = "Get!", .method_len = 4, .deadline_ms = 1 };
+    h = (vbus__header_t) { .id = 1, .service = "s", .service_len = 1, .method = "Get!",
+                           .method_len = 4, .deadline_ms = 1 };
     len = vbus__header_encode (&h, buf, sizeof buf);
     assert_int_equal (vbus__header_decode (&d, buf, (size_t) len, &used), -VE_PROTO);
     //  A header over the size limit is refused: the reader never looks past VBUS_MAX_HEADER.
     static char big[VBUS_MAX_HEADER + 64];
-    big[0] = (char) 0x94;
+    big[0] = (char) 0x95;
     big[1] = 0x01;
     big[2] = (char) 0xda;   //  str16 of 2000 bytes: longer than a header may be
     big[3] = 0x07;
     big[4] = (char) 0xd0;
     assert_int_equal (vbus__header_decode (&d, big, sizeof big, &used), -VE_TRUNC);
     //  Wrong types.
-    assert_int_equal (vbus__header_decode (&d, "\x94\xa1x\xa3get\x05\xc0", 9, &used), -VE_TYPE);
+    assert_int_equal (vbus__header_decode (&d, "\x95\xa1x\xa1s\xa3get\x05\xc0", 11, &used),
+                      -VE_TYPE);
 }
 
 static void

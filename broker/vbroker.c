@@ -1014,14 +1014,27 @@ s_broker_service (broker_t *self, zmq_msg_t *client, const vbus__header_t *h, co
 
 //  ---------------------------------------------------------------- main loop
 
+//  Creates a socket with the broker's options and binds it. Options must come before the
+//  bind: a listener copies them when it is made, and accepted connections get that copy.
 static int
-s_bind (zsock_t **sock, void **handle, int type, const char *endpoint, const char *what)
+s_bind (broker_t *self, zsock_t **sock, void **handle, int type, const char *endpoint,
+        const char *what)
 {
     *sock = zsock_new (type);
     if (!*sock)
         return -1;
     *handle = zsock_resolve (*sock);
+    int on = 1, hwm = 100000;
     zsock_set_linger (*sock, 0);
+    zmq_setsockopt (*handle, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (*handle, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (*handle, ZMQ_MAXMSGSIZE, &self->max_msg, sizeof self->max_msg);
+    if (type == ZMQ_ROUTER) {
+        zmq_setsockopt (*handle, ZMQ_ROUTER_MANDATORY, &on, sizeof on);
+        zmq_setsockopt (*handle, ZMQ_ROUTER_HANDOVER, &on, sizeof on);
+    }
+    if (type == ZMQ_XPUB)
+        zmq_setsockopt (*handle, ZMQ_XPUB_NODROP, &on, sizeof on);
     if (zsock_bind (*sock, "%s", endpoint) < 0) {
         vbus_log ('E', WHO, "cannot bind %s endpoint '%s': %s", what, endpoint,
                   zmq_strerror (zmq_errno ()));
@@ -1033,20 +1046,10 @@ s_bind (zsock_t **sock, void **handle, int type, const char *endpoint, const cha
 static int
 s_setup (broker_t *self)
 {
-    if (s_bind (&self->router_sock, &self->router, ZMQ_ROUTER, self->bind, "request")
-        || s_bind (&self->xsub_sock, &self->xsub, ZMQ_XSUB, self->pub_bind, "publish")
-        || s_bind (&self->xpub_sock, &self->xpub, ZMQ_XPUB, self->sub_bind, "subscribe"))
+    if (s_bind (self, &self->router_sock, &self->router, ZMQ_ROUTER, self->bind, "request")
+        || s_bind (self, &self->xsub_sock, &self->xsub, ZMQ_XSUB, self->pub_bind, "publish")
+        || s_bind (self, &self->xpub_sock, &self->xpub, ZMQ_XPUB, self->sub_bind, "subscribe"))
         return -1;
-    int on = 1, hwm = 100000;
-    zmq_setsockopt (self->router, ZMQ_ROUTER_MANDATORY, &on, sizeof on);
-    zmq_setsockopt (self->router, ZMQ_ROUTER_HANDOVER, &on, sizeof on);
-    zmq_setsockopt (self->router, ZMQ_MAXMSGSIZE, &self->max_msg, sizeof self->max_msg);
-    zmq_setsockopt (self->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt (self->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt (self->xsub, ZMQ_MAXMSGSIZE, &self->max_msg, sizeof self->max_msg);
-    zmq_setsockopt (self->xsub, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt (self->xpub, ZMQ_XPUB_NODROP, &on, sizeof on);
-    zmq_setsockopt (self->xpub, ZMQ_SNDHWM, &hwm, sizeof hwm);
     self->slots = calloc (self->max_slots, sizeof *self->slots);
     if (!self->slots || vheap_reserve (&self->deadlines, self->max_slots))
         return -1;

@@ -404,7 +404,20 @@ test_events_in_order_without_gaps (void **state)
     }
     uint64_t expect = 1;
     while (expect <= 2000) {
-        assert_int_equal (vbus_sub_recv (sub, &ev, 5000), 0);
+        int rc = vbus_sub_recv (sub, &ev, 5000);
+        if (rc != 0 || ev.seq != expect) {
+            vbus_caller_t tool = { "test", VBUS_ROLE_SERVICE };
+            vbus_opts_t opts = { .caller = &tool };
+            vbus_msg_t *reply = NULL;
+            vbus_client_call (f->client, "broker", "stats", NULL, 0, &opts, &reply);
+            const vmsg_value_t *v = s_decode_reply (f, "broker", "stats", reply);
+            fail_msg ("rc %d: expected seq %llu, got %llu (gap_from %llu); broker: events in "
+                      "%llu, out %llu, dropped %llu", rc, (unsigned long long) expect,
+                      (unsigned long long) ev.seq, (unsigned long long) ev.gap_from,
+                      (unsigned long long) vmsg_uint (v, "events_in", 0),
+                      (unsigned long long) vmsg_uint (v, "events_out", 0),
+                      (unsigned long long) vmsg_uint (v, "events_dropped", 0));
+        }
         assert_string_equal (ev.topic, "orders.created");
         assert_string_equal (ev.stream, "orders/3");
         assert_int_equal (ev.seq, expect);

@@ -110,6 +110,25 @@ s_slot_alloc (vbus_client_t *self, uint32_t *index)
     return 0;
 }
 
+//  "<16 hex of this client>-<hex counter>": unique without coordination; no printf on the
+//  hot path.
+static void
+s_trace_id (vbus_client_t *self, char *out)
+{
+    memcpy (out, self->trace_prefix, 16);
+    out[16] = '-';
+    char digits[16];
+    int n = 0;
+    uint64_t seq = ++self->trace_seq;
+    do {
+        digits[n++] = "0123456789abcdef"[seq & 15];
+        seq >>= 4;
+    } while (seq);
+    for (int i = 0; i < n; i++)
+        out[17 + i] = digits[n - 1 - i];
+    out[17 + n] = 0;
+}
+
 static void
 s_slot_release (vbus_client_t *self, uint32_t index)
 {
@@ -142,8 +161,7 @@ vbus_client_send (vbus_client_t *self, const char *service, const char *method,
 
     char trace[VBUS_MAX_TRACE + 1];
     if (!opts->trace_id)
-        snprintf (trace, sizeof trace, "%s-%llx", self->trace_prefix,
-                  (unsigned long long) ++self->trace_seq);
+        s_trace_id (self, trace);
     vbus__header_t h = {
         .id = ((uint64_t) slot->gen << 32) | index,
         .service = service, .service_len = (uint32_t) strlen (service),
@@ -217,7 +235,9 @@ s_handle (vbus_client_t *self, zmq_msg_t *frames, int count)
     s_pending_t slot = self->slots[index];
     s_slot_release (self, index);
     char message[512];
-    snprintf (message, sizeof message, "%.*s", (int) msg_len, msg);
+    size_t copy = msg_len < sizeof message - 1 ? msg_len : sizeof message - 1;
+    memcpy (message, msg, copy);
+    message[copy] = 0;
     vbus_reply_t reply = { .id = id, .status = status, .message = message,
                            .body = data + VBUS_CMD_SIZE + used,
                            .body_len = size - VBUS_CMD_SIZE - used };
@@ -274,13 +294,17 @@ vbus_client_next_timeout (vbus_client_t *self)
 int
 vbus_client_poll (vbus_client_t *self, int timeout_ms)
 {
+    //  Under load replies are already waiting: take them without a poll system call.
+    int ran = vbus_client_dispatch (self);
+    if (ran)
+        return ran;
     int next = vbus_client_next_timeout (self);
     if (next >= 0 && (timeout_ms < 0 || next < timeout_ms))
         timeout_ms = next;
     zmq_pollitem_t item = { self->handle, 0, ZMQ_POLLIN, 0 };
     //  Dispatch even when polling failed: local deadlines still fire, so no caller hangs.
     int failed = zmq_poll (&item, 1, timeout_ms) < 0 && errno != EINTR;
-    int ran = vbus_client_dispatch (self);
+    ran = vbus_client_dispatch (self);
     return failed ? -VE_IO : ran;
 }
 

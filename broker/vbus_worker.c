@@ -322,7 +322,11 @@ vbus_worker_poll (vbus_worker_t *self, int timeout_ms)
         timeout_ms = (int) wait;
     zmq_pollitem_t item = { self->handle, 0, ZMQ_POLLIN, 0 };
     int handled = 0;
-    if (zmq_poll (&item, 1, timeout_ms) > 0) {
+    //  Under load requests are already waiting: skip the poll system call then.
+    uint32_t events = 0;
+    size_t events_size = sizeof events;
+    zmq_getsockopt (self->handle, ZMQ_EVENTS, &events, &events_size);
+    if ((events & ZMQ_POLLIN) || zmq_poll (&item, 1, timeout_ms) > 0) {
         zmq_msg_t frames[VBUS_MAX_FRAMES + 1];
         //  Bounded batch, so heartbeats still go out under a flood of requests.
         for (int i = 0; i < 1024; i++) {

@@ -188,6 +188,9 @@ uint64_t vbus_worker_handled (vbus_worker_t *self);
 
 //  ---------------------------------------------------------------- events
 //  A publisher connects to the broker's publish-in endpoint (request port + 1).
+//  Like every PUB socket it drops what it sends before its connection is up (ZeroMQ's slow
+//  joiner): a short-lived publisher waits for the link first. Destroy lingers up to 2 s to
+//  deliver what is queued.
 vbus_pub_t *vbus_pub_new (const char *endpoint);
 void vbus_pub_destroy (vbus_pub_t **self_p);
 //  Publishes one event: topic "<domain>.<event>", stream "<service>/<partition>", seq the

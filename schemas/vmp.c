@@ -282,12 +282,13 @@ vmp_skip (vmp_reader_t *r, int max_depth)
         }
         todo--;
         if (it.kind == VMP_ARRAY || it.kind == VMP_MAP) {
+            //  Every container counts as a level, empty or not, as the codec counts them.
+            if (depth >= max_depth) {
+                r->p = start;
+                return -VE_DEPTH;
+            }
             uint64_t n = it.kind == VMP_MAP ? (uint64_t) it.len * 2 : it.len;
             if (n) {
-                if (depth >= max_depth) {
-                    r->p = start;
-                    return -VE_DEPTH;
-                }
                 pending[depth++] = todo;
                 todo = n;
             }

@@ -160,7 +160,8 @@ struct vmsg_pair_s {
 };
 
 //  Decodes data (len bytes of MessagePack; len 0 reads as an empty map) against schema, or as
-//  any one value when schema is NULL, into a tree allocated from arena. Unknown fields are
+//  any one value when schema is NULL, into a tree allocated from arena (not NULL; the tree
+//  lives until the arena is destroyed or reset; data may be freed at once). Unknown fields are
 //  skipped (still size and depth checked). Returns 0 and sets *out, or a negative code with a
 //  message in err (may be NULL) that names the field path and the limit, "items[3].qty: above
 //  1000": -VE_TOOBIG (over a size, length or count), -VE_RANGE (outside value bounds, under a

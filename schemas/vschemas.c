@@ -1,7 +1,13 @@
 //  vschemas.c — the registry: every domain's table, in one list. Adding a domain is one
 //  <domain>.schema.c file that defines vmsg_domain_<domain>, and one X (<domain>) line here.
 #include "vmsg_internal.h"
+#include "vbus.h"
 #include <string.h>
+
+//  Role bits are the bus's: a method's role is compared with the caller's VBUS_ROLE_* bits.
+_Static_assert (VMSG_ROLE_CUSTOMER == VBUS_ROLE_CUSTOMER, "role bits differ from vbus.h");
+_Static_assert (VMSG_ROLE_ADMIN == VBUS_ROLE_ADMIN, "role bits differ from vbus.h");
+_Static_assert (VMSG_ROLE_SERVICE == VBUS_ROLE_SERVICE, "role bits differ from vbus.h");
 
 #define VMSG_DOMAINS(X)  \
     X (broker)           \

@@ -150,6 +150,11 @@ test_depth (void **state)
     assert_int_equal (vmp_check (buf, s_nested (buf, 33), VMP_MAX_DEPTH), -VE_DEPTH);
     assert_int_equal (vmp_check (buf, s_nested (buf, 3), 2), -VE_DEPTH);
     assert_int_equal (vmp_check (buf, s_nested (buf, 2), 2), 0);
+    //  An empty container is a level too, as the codec counts it.
+    s_nested (buf, 32);
+    buf[32] = (char) 0x90;
+    assert_int_equal (vmp_check (buf, 33, VMP_MAX_DEPTH), -VE_DEPTH);
+    assert_int_equal (vmp_check (buf + 1, 32, VMP_MAX_DEPTH), 0);
     //  A refused skip leaves the reader where it was.
     vmp_reader_t r;
     vmp_reader_init (&r, buf, s_nested (buf, 40));

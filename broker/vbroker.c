@@ -1065,7 +1065,7 @@ static void
 s_shutdown (broker_t *self)
 {
     //  Nobody is left waiting: every pending request gets an answer before we go.
-    for (uint32_t i = 0; i < self->max_slots; i++) {
+    for (uint32_t i = 0; self->slots && i < self->max_slots; i++) {
         slot_t *slot = &self->slots[i];
         if (slot->state != SLOT_FREE && !slot->answered)
             s_answer_error (self, &slot->client, slot->id, slot->service, VE_UNAVAILABLE,

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #define VTCTL_DEFAULT_BROKER "tcp://127.0.0.1:7700"
@@ -19,7 +20,7 @@ static const char s_usage[] =
     "  call SERVICE.METHOD ['{json}'] [--key K] [--timeout MS] [--admin]\n"
     "      send a request; print the reply body as JSON (exit 2 on an error status)\n"
     "  publish TOPIC ['{json}'] [--stream S]\n"
-    "      publish one event (stream default vtctl/0)\n"
+    "      publish one event (stream default vtctl/<pid>)\n"
     "  subscribe PATTERN [--count N] [--timeout MS]\n"
     "      print one JSON line per event whose topic starts with PATTERN (\"*\" = all)\n"
     "  stats\n"
@@ -233,7 +234,10 @@ s_cmd_publish (const s_opts_t *o)
         //  A PUB socket drops what it sends before the subscription handshake is done, and a
         //  process that exits at once may lose what is still queued: wait on both sides.
         s_sleep_ms (200);
-        const char *stream = o->stream ? o->stream : "vtctl/0";
+        //  Each invocation is its own stream (seq 1), so subscribers see no false duplicates.
+        char own[32];
+        snprintf (own, sizeof own, "vtctl/%d", (int) getpid ());
+        const char *stream = o->stream ? o->stream : own;
         int sent = vbus_pub_send (pub, topic, stream, 0, body.data, body.len);
         if (sent)
             rc = s_fail ("publish %s: %s", topic, verr_str (sent));

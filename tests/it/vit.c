@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +33,64 @@ vit_spawn (const char *name, const char *const *args)
         _exit (127);
     }
     return pid;
+}
+
+int
+vit_run (const char *name, const char *const *args, char *out, size_t out_size, char *err,
+         size_t err_size, int timeout_ms)
+{
+    int pout[2], perr[2];
+    if (pipe (pout) || pipe (perr))
+        return -1;
+    const char *argv[64] = { vit_bin (name) };
+    int n = 1;
+    for (int i = 0; args && args[i] && n < 63; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    pid_t pid = fork ();
+    if (pid == 0) {
+        dup2 (pout[1], 1);
+        dup2 (perr[1], 2);
+        close (pout[0]);
+        close (perr[0]);
+        execv (argv[0], (char *const *) argv);
+        _exit (127);
+    }
+    close (pout[1]);
+    close (perr[1]);
+    char *bufs[2] = { out, err };
+    size_t sizes[2] = { out_size, err_size }, lens[2] = { 0, 0 };
+    struct pollfd fds[2] = { { pout[0], POLLIN, 0 }, { perr[0], POLLIN, 0 } };
+    int open_fds = 2;
+    for (int waited = 0; open_fds && waited < timeout_ms; waited += 20) {
+        if (poll (fds, 2, 20) <= 0)
+            continue;
+        for (int i = 0; i < 2; i++) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP)))
+                continue;
+            char chunk[4096];
+            ssize_t got = read (fds[i].fd, chunk, sizeof chunk);
+            if (got <= 0) {
+                close (fds[i].fd);
+                fds[i].fd = -1;
+                open_fds--;
+                continue;
+            }
+            if (bufs[i] && sizes[i] > 1) {
+                size_t room = sizes[i] - 1 - lens[i];
+                size_t take = (size_t) got < room ? (size_t) got : room;
+                memcpy (bufs[i] + lens[i], chunk, take);
+                lens[i] += take;
+            }
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        if (fds[i].fd >= 0)
+            close (fds[i].fd);
+        if (bufs[i] && sizes[i])
+            bufs[i][lens[i]] = 0;
+    }
+    return vit_stop (pid, open_fds ? SIGKILL : 0, open_fds ? 1000 : timeout_ms);
 }
 
 int

@@ -19,6 +19,11 @@ typedef struct {
 const char *vit_bin (const char *name);
 //  Starts a program from build/bin with a NULL-terminated argument list (argv[0] excluded).
 pid_t vit_spawn (const char *name, const char *const *args);
+//  Runs a program from build/bin to its end (at most timeout_ms, then SIGKILL), capturing
+//  stdout and stderr (NUL-terminated, truncated to their sizes; either may be NULL).
+//  Returns the exit status (128+signal when killed), or -1 when it could not run.
+int vit_run (const char *name, const char *const *args, char *out, size_t out_size, char *err,
+             size_t err_size, int timeout_ms);
 //  Sends sig and waits up to timeout_ms for the exit; returns the exit status (128+signal when
 //  killed), or -1 when still running (then it is killed with SIGKILL).
 int vit_stop (pid_t pid, int sig, int timeout_ms);

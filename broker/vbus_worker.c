@@ -34,6 +34,7 @@ struct vbus_worker_s {
     int64_t drain_deadline;
     int64_t sent_total;          //  requests the broker says it gave us (-1 = not told yet)
     uint64_t received;           //  requests received on this connection
+    bool heard;                  //  the broker spoke since the last timer check
     uint64_t handled;
 };
 
@@ -262,8 +263,7 @@ s_handle (vbus_worker_t *self, zmq_msg_t *frames, int count)
                                                  zmq_msg_size (&frames[0]))
                              : -VE_PROTO;
     size_t arg_len = count >= 1 ? zmq_msg_size (&frames[0]) - VBUS_CMD_SIZE : 0;
-    self->broker_expiry = s_now () + 3 * self->heartbeat_ms;
-    self->backoff_ms = self->heartbeat_ms;
+    self->heard = true;
     if (command == VBUS_REQUEST && count == 2 && arg_len == VBUS_TOKEN_SIZE) {
         self->received++;
         s_handle_request (self, frames);
@@ -295,6 +295,12 @@ static void
 s_timers (vbus_worker_t *self)
 {
     int64_t now = s_now ();
+    //  Liveness is noted once per batch, not per message: one clock read.
+    if (self->heard) {
+        self->broker_expiry = now + 3 * self->heartbeat_ms;
+        self->backoff_ms = self->heartbeat_ms;
+        self->heard = false;
+    }
     if (now >= self->broker_expiry && !self->draining) {
         vbus_log ('W', self->service, "broker silent for %d ms; reconnecting in %d ms",
                   3 * self->heartbeat_ms, self->backoff_ms);

@@ -233,6 +233,18 @@ s_run (bench_t *b, void *(*worker) (void *), void *(*client) (void *))
     return rate;
 }
 
+static double
+s_median (double *v, int n)
+{
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 static pid_t
 s_spawn_broker (const char *endpoint)
 {
@@ -254,10 +266,11 @@ int
 main (int argc, char **argv)
 {
     bench_t b = { .clients = 8, .workers = 2, .window = 64, .seconds = 5, .payload = 105 };
-    int port = 0;
+    int port = 0, rounds = 3;
     static const struct option opts[] = {
         { "clients", 1, 0, 'c' }, { "workers", 1, 0, 'w' }, { "window", 1, 0, 'W' },
         { "seconds", 1, 0, 's' }, { "payload", 1, 0, 'p' }, { "port", 1, 0, 'P' },
+        { "rounds", 1, 0, 'r' },
         { 0, 0, 0, 0 }
     };
     int c;
@@ -270,16 +283,18 @@ main (int argc, char **argv)
         case 's': b.seconds = v; break;
         case 'p': b.payload = v; break;
         case 'P': port = v; break;
+        case 'r': rounds = v; break;
         default:
             fprintf (stderr, "usage: vitrine-bench-bus [--clients M] [--workers N] [--window W] "
-                             "[--seconds S] [--payload BYTES] [--port P]\n");
+                             "[--seconds S] [--payload BYTES] [--rounds R] [--port P]\n");
             return 2;
         }
     }
     if (b.clients < 1 || b.clients > 128 || b.workers < 1 || b.workers > 64 || b.window < 1
-        || b.window > 10000 || b.seconds < 1 || b.payload < 0 || b.payload > 60000) {
+        || b.window > 10000 || b.seconds < 1 || b.payload < 0 || b.payload > 60000
+        || rounds < 1 || rounds > 16) {
         fprintf (stderr, "vitrine-bench-bus: clients 1..128, workers 1..64, window 1..10000, "
-                         "seconds >= 1, payload 0..60000\n");
+                         "seconds >= 1, payload 0..60000, rounds 1..16\n");
         return 2;
     }
     signal (SIGPIPE, SIG_IGN);
@@ -289,28 +304,36 @@ main (int argc, char **argv)
     zsys_init ();
     zsys_handler_set (NULL);
 
-    //  The ceiling: raw relay in its own process.
-    snprintf (b.endpoint, sizeof b.endpoint, "tcp://127.0.0.1:%d", port + 3);
-    snprintf (b.backend, sizeof b.backend, "tcp://127.0.0.1:%d", port + 4);
-    pid_t relay = fork ();
-    if (relay == 0)
-        s_raw_relay (b.endpoint, b.backend, b.workers);
-    usleep (200000);
-    double raw = s_run (&b, s_raw_worker, s_raw_client);
-    kill (relay, SIGKILL);
-    waitpid (relay, NULL, 0);
-    printf ("raw zmq relay: %.0f req/s (%d clients x window %d, %d workers, %d B, tcp)\n", raw,
-            b.clients, b.window, b.workers, b.payload);
-    fflush (stdout);
+    //  Rounds alternate the ceiling and ours, so drift in the machine's load hits both;
+    //  the figures are medians over the rounds.
+    double raws[16], buses[16];
+    for (int round = 0; round < rounds; round++) {
+        //  The ceiling: raw relay in its own process.
+        snprintf (b.endpoint, sizeof b.endpoint, "tcp://127.0.0.1:%d", port + 3);
+        snprintf (b.backend, sizeof b.backend, "tcp://127.0.0.1:%d", port + 4);
+        pid_t relay = fork ();
+        if (relay == 0)
+            s_raw_relay (b.endpoint, b.backend, b.workers);
+        usleep (200000);
+        raws[round] = s_run (&b, s_raw_worker, s_raw_client);
+        kill (relay, SIGKILL);
+        waitpid (relay, NULL, 0);
 
-    //  Ours: the broker process, vbus workers and clients.
-    snprintf (b.endpoint, sizeof b.endpoint, "tcp://127.0.0.1:%d", port);
-    pid_t broker = s_spawn_broker (b.endpoint);
-    usleep (300000);
-    double bus = s_run (&b, s_bus_worker, s_bus_client);
-    kill (broker, SIGTERM);
-    waitpid (broker, NULL, 0);
-    printf ("vitrine bus: %.0f req/s (same shape)\n", bus);
+        //  Ours: the broker process, vbus workers and clients.
+        snprintf (b.endpoint, sizeof b.endpoint, "tcp://127.0.0.1:%d", port);
+        pid_t broker = s_spawn_broker (b.endpoint);
+        usleep (300000);
+        buses[round] = s_run (&b, s_bus_worker, s_bus_client);
+        kill (broker, SIGTERM);
+        waitpid (broker, NULL, 0);
+        printf ("round %d: raw zmq relay %.0f req/s, vitrine bus %.0f req/s, ratio %.2f\n",
+                round + 1, raws[round], buses[round],
+                raws[round] > 0 ? buses[round] / raws[round] : 0.0);
+        fflush (stdout);
+    }
+    double raw = s_median (raws, rounds), bus = s_median (buses, rounds);
+    printf ("shape: %d clients x window %d, %d workers, %d B payload, tcp loopback, %d rounds "
+            "of %d s, medians\n", b.clients, b.window, b.workers, b.payload, rounds, b.seconds);
     printf ("bus: %.0f req/s, raw zmq: %.0f req/s, ratio %.2f\n", bus, raw,
             raw > 0 ? bus / raw : 0.0);
     return bus > 0 && raw > 0 ? 0 : 1;

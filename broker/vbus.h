@@ -116,6 +116,8 @@ int vbus_client_poll (vbus_client_t *self, int timeout_ms);
 
 //  For event loops (libuv): a file descriptor that becomes readable when the socket may have
 //  something (edge-triggered), and the milliseconds until the next local deadline (-1 none).
+//  Call vbus_client_dispatch on every wake-up (fd or timer) and after sending, then re-arm
+//  the timer with vbus_client_next_timeout; tests/it/test_bus.c shows the loop.
 int vbus_client_fd (vbus_client_t *self);
 int vbus_client_next_timeout (vbus_client_t *self);
 //  Requests sent and not yet answered.

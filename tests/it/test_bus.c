@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <uv.h>
 #include <zmq.h>
 
 typedef struct {
@@ -211,6 +212,95 @@ test_thousand_concurrent_async_calls (void **state)
     assert_int_equal (t.answered, 1000);
     assert_int_equal (t.ok, 1000);
     assert_int_equal (vbus_client_pending (f->client), 0);
+    vbuf_free (&body);
+}
+
+//  The client inside a libuv loop, as the HTTP edge runs it: the socket's fd in a uv_poll,
+//  the next local deadline in a uv_timer, dispatch after every wake-up and every send.
+typedef struct {
+    uv_poll_t poll;
+    uv_timer_t timer;
+    uv_timer_t guard;
+    vbus_client_t *client;
+    tally_t tally;
+    int want;
+    int wakeups;
+} uv_fixture_t;
+
+static void s_uv_kick (uv_fixture_t *u);
+
+static void
+s_uv_on_poll (uv_poll_t *handle, int status, int events)
+{
+    (void) status;
+    (void) events;
+    uv_fixture_t *u = handle->data;
+    u->wakeups++;
+    s_uv_kick (u);
+}
+
+static void
+s_uv_on_timer (uv_timer_t *handle)
+{
+    s_uv_kick (handle->data);
+}
+
+static void
+s_uv_stop (uv_fixture_t *u)
+{
+    uv_poll_stop (&u->poll);
+    uv_timer_stop (&u->timer);
+    uv_timer_stop (&u->guard);
+    uv_close ((uv_handle_t *) &u->poll, NULL);
+    uv_close ((uv_handle_t *) &u->timer, NULL);
+    uv_close ((uv_handle_t *) &u->guard, NULL);
+}
+
+static void
+s_uv_on_guard (uv_timer_t *handle)
+{
+    s_uv_stop (handle->data);   //  the test's own deadline: the assertions then fail
+}
+
+static void
+s_uv_kick (uv_fixture_t *u)
+{
+    vbus_client_dispatch (u->client);
+    if (u->tally.answered >= u->want) {
+        s_uv_stop (u);
+        return;
+    }
+    int next = vbus_client_next_timeout (u->client);
+    uv_timer_start (&u->timer, s_uv_on_timer, next < 0 ? 1000 : (uint64_t) next, 0);
+}
+
+static void
+test_client_in_libuv_loop (void **state)
+{
+    fixture_t *f = *state;
+    s_start_echo (f, 0, "w0", NULL);
+    assert_int_equal (vit_wait_workers (&f->broker, "echo", 1, 5000), 0);
+    uv_loop_t loop;
+    uv_loop_init (&loop);
+    uv_fixture_t u = { .client = f->client, .want = 300 };
+    u.poll.data = u.timer.data = u.guard.data = &u;
+    uv_poll_init (&loop, &u.poll, vbus_client_fd (f->client));
+    uv_timer_init (&loop, &u.timer);
+    uv_timer_init (&loop, &u.guard);
+    uv_poll_start (&u.poll, UV_READABLE, s_uv_on_poll);
+    uv_timer_start (&u.guard, s_uv_on_guard, 10000, 0);
+    vbuf_t body;
+    vbuf_init (&body, NULL, 0);
+    s_echo_body (&body, "in a loop", 0);
+    for (int i = 0; i < u.want; i++)
+        assert_int_equal (vbus_client_send (f->client, "echo", "echo", body.data, body.len,
+                                            NULL, s_tally, &u.tally, NULL), 0);
+    s_uv_kick (&u);
+    uv_run (&loop, UV_RUN_DEFAULT);
+    assert_int_equal (uv_loop_close (&loop), 0);
+    assert_int_equal (u.tally.answered, u.want);
+    assert_int_equal (u.tally.ok, u.want);
+    assert_true (u.wakeups > 0);   //  woken by the fd, not only by timers
     vbuf_free (&body);
 }
 
@@ -543,6 +633,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_call_reply, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_identity_and_trace_pass_through, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_thousand_concurrent_async_calls, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_in_libuv_loop, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_deadline_expiry_is_timeout, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_unknown_service, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_no_worker_within_deadline, s_setup, s_teardown),

@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WHO "broker"
-#define NONE UINT32_MAX
-#define MAX_ID 255
+#define WHO          "broker"
+#define NONE         UINT32_MAX
+#define MAX_ID       255
 #define HIST_BUCKETS 192
-#define BATCH 256
+#define BATCH        256
 
 typedef struct service_s service_t;
 typedef struct worker_s worker_t;
@@ -30,18 +30,18 @@ enum { SLOT_FREE, SLOT_QUEUED, SLOT_INFLIGHT };
 typedef struct {
     uint32_t gen;
     uint8_t state;
-    bool answered;            //  the client already has its reply (timeout); await the worker's
+    bool answered;  //  the client already has its reply (timeout); await the worker's
     bool idempotent;
-    bool has_payload;         //  the request frame is held here
-    zmq_msg_t client;         //  the client's routing id (valid until answered)
-    zmq_msg_t request;        //  header and body, as the client sent them
-    uint64_t id;              //  the client's request id
-    int64_t deadline;         //  epoch ms
-    int64_t start_us;         //  monotonic, for latency
-    int64_t partition;        //  -1 unkeyed
+    bool has_payload;   //  the request frame is held here
+    zmq_msg_t client;   //  the client's routing id (valid until answered)
+    zmq_msg_t request;  //  header and body, as the client sent them
+    uint64_t id;        //  the client's request id
+    int64_t deadline;   //  epoch ms
+    int64_t start_us;   //  monotonic, for latency
+    int64_t partition;  //  -1 unkeyed
     service_t *service;
     worker_t *worker;
-    uint32_t prev, next;      //  in the service queue or the worker's in-flight list
+    uint32_t prev, next;  //  in the service queue or the worker's in-flight list
 } slot_t;
 
 typedef struct {
@@ -70,7 +70,7 @@ struct worker_s {
     service_t *service;
     char name[129];
     int heartbeat_ms;
-    int64_t last_seen;        //  monotonic ms
+    int64_t last_seen;  //  monotonic ms
     int64_t next_heartbeat;
     uint32_t inflight_head;
     uint64_t handled, sent;
@@ -120,8 +120,8 @@ s_malformed (broker_t *self, const char *why)
     self->malformed_since_log++;
     int64_t now = s_mono_ms ();
     if ((uint64_t) now - self->malformed_logged_at >= 1000) {
-        vbus_log ('W', WHO, "dropped malformed message: %s (%llu dropped since last report)",
-                  why, (unsigned long long) self->malformed_since_log);
+        vbus_log ('W', WHO, "dropped malformed message: %s (%llu dropped since last report)", why,
+                  (unsigned long long) self->malformed_since_log);
         self->malformed_logged_at = (uint64_t) now;
         self->malformed_since_log = 0;
     }
@@ -303,8 +303,8 @@ s_list_remove (broker_t *self, uint32_t *head, uint32_t *tail, slot_t *slot)
 //  Sends [client][reply] to a client; the routing id is consumed. reply is the worker's reply
 //  frame (moved) or, when NULL, one made of cmd + header + raw_body. Returns 0 or -1 (a drop).
 static int
-s_send_client (broker_t *self, zmq_msg_t *client, zmq_msg_t *reply, const char *header,
-               size_t hlen, const void *raw_body, size_t raw_len)
+s_send_client (broker_t *self, zmq_msg_t *client, zmq_msg_t *reply, const char *header, size_t hlen,
+               const void *raw_body, size_t raw_len)
 {
     uint8_t cmd[4];
     vbus__cmd (cmd, VBUS_REPLY);
@@ -315,7 +315,7 @@ s_send_client (broker_t *self, zmq_msg_t *client, zmq_msg_t *reply, const char *
     zmq_msg_t made;
     if (!reply) {
         if (vbus__frame (&made, cmd, 4, header, hlen, raw_body, raw_len) != 0)
-            vbus__frame (&made, cmd, 4, header, hlen, NULL, 0);   //  at least the status
+            vbus__frame (&made, cmd, 4, header, hlen, NULL, 0);  //  at least the status
         reply = &made;
     }
     zmq_msg_send (reply, self->router, 0);
@@ -419,8 +419,7 @@ s_try_dispatch (broker_t *self, slot_t *slot)
 {
     service_t *s = slot->service;
     for (;;) {
-        int i = vroute_pick ((vroute_worker_t *const *) s->workers, s->nworkers,
-                             slot->partition);
+        int i = vroute_pick ((vroute_worker_t *const *) s->workers, s->nworkers, slot->partition);
         if (i < 0)
             return false;
         worker_t *w = s->workers[i];
@@ -436,8 +435,7 @@ static void
 s_drain_queue (broker_t *self, service_t *s)
 {
     uint32_t i = s->queue_head;
-    while (i != NONE
-           && vroute_pick ((vroute_worker_t *const *) s->workers, s->nworkers, -1) >= 0) {
+    while (i != NONE && vroute_pick ((vroute_worker_t *const *) s->workers, s->nworkers, -1) >= 0) {
         slot_t *slot = &self->slots[i];
         uint32_t next = slot->next;
         if (vroute_pick ((vroute_worker_t *const *) s->workers, s->nworkers, slot->partition)
@@ -496,8 +494,8 @@ s_worker_remove (broker_t *self, worker_t *w, const char *why)
 }
 
 static void
-s_send_worker_cmd (broker_t *self, const void *id, size_t id_len, int command,
-                   const void *extra, size_t extra_len)
+s_send_worker_cmd (broker_t *self, const void *id, size_t id_len, int command, const void *extra,
+                   size_t extra_len)
 {
     uint8_t cmd[4];
     vbus__cmd (cmd, command);
@@ -598,7 +596,7 @@ s_on_reply (broker_t *self, worker_t *w, zmq_msg_t *frames)
     }
     slot_t *slot = &self->slots[token[0]];
     if (slot->state != SLOT_INFLIGHT || slot->gen != token[1] || slot->worker != w) {
-        self->drops++;   //  the request was already failed over; nobody waits for this
+        self->drops++;  //  the request was already failed over; nobody waits for this
         return;
     }
     service_t *s = w->service;
@@ -612,7 +610,7 @@ s_on_reply (broker_t *self, worker_t *w, zmq_msg_t *frames)
         s_send_client (self, &slot->client, &frames[2], NULL, 0, NULL, 0);
     }
     else
-        self->drops++;   //  late: the client already got a timeout
+        self->drops++;  //  late: the client already got a timeout
     s_slot_free (self, slot);
     if (w->route.draining && w->route.in_flight == 0)
         s_worker_remove (self, w, "leaving");
@@ -662,8 +660,8 @@ s_on_request (broker_t *self, zmq_msg_t *frames)
     }
     slot_t *slot = s->queued < self->max_queue ? s_slot_alloc (self) : NULL;
     if (!slot) {
-        s_answer_error (self, &frames[0], h.id, s, VE_BUSY, "queue of '%s' is full (%zu)",
-                        s->name, s->queued);
+        s_answer_error (self, &frames[0], h.id, s, VE_BUSY, "queue of '%s' is full (%zu)", s->name,
+                        s->queued);
         return;
     }
     zmq_msg_move (&slot->client, &frames[0]);
@@ -716,8 +714,7 @@ s_on_router (broker_t *self, zmq_msg_t *frames, int count)
         return;
     case VBUS_REPLY:
         if (count != 3 || arg_len != VBUS_TOKEN_SIZE
-            || vbus__cmd_parse (zmq_msg_data (&frames[2]), zmq_msg_size (&frames[2]))
-                   != VBUS_REPLY)
+            || vbus__cmd_parse (zmq_msg_data (&frames[2]), zmq_msg_size (&frames[2])) != VBUS_REPLY)
             s_malformed (self, "REPLY frames");
         else if (w)
             s_on_reply (self, w, frames);
@@ -730,7 +727,7 @@ s_on_router (broker_t *self, zmq_msg_t *frames, int count)
     case VBUS_HEARTBEAT:
         if (count != 2)
             s_malformed (self, "HEARTBEAT frames");
-        else if (!w)   //  we do not know it (we restarted): ask it to announce itself again
+        else if (!w)  //  we do not know it (we restarted): ask it to announce itself again
             s_send_worker_cmd (self, zmq_msg_data (&frames[0]), zmq_msg_size (&frames[0]),
                                VBUS_DISCONNECT, NULL, 0);
         return;
@@ -752,8 +749,7 @@ s_on_router (broker_t *self, zmq_msg_t *frames, int count)
                 s_worker_remove (self, w, "leaving");
         }
         return;
-    default:
-        s_malformed (self, "command frame (tag, version or command)");
+    default: s_malformed (self, "command frame (tag, version or command)");
     }
 }
 
@@ -772,8 +768,8 @@ s_expire (broker_t *self)
             && !vroute_covered ((vroute_worker_t *const *) s->workers, s->nworkers,
                                 slot->partition)) {
             char message[160];
-            snprintf (message, sizeof message, "no worker of '%s'%s within the deadline",
-                      s->name, slot->partition >= 0 ? " for this key" : "");
+            snprintf (message, sizeof message, "no worker of '%s'%s within the deadline", s->name,
+                      slot->partition >= 0 ? " for this key" : "");
             s_slot_fail (self, slot, VE_UNAVAILABLE, message);
         }
         else
@@ -793,7 +789,7 @@ s_tick (broker_t *self)
             worker_t *w = s->workers[j];
             if (now - w->last_seen > 3 * (int64_t) w->heartbeat_ms) {
                 s_worker_remove (self, w, "silent for 3 heartbeats");
-                continue;   //  the last worker moved into slot j
+                continue;  //  the last worker moved into slot j
             }
             if (now >= w->next_heartbeat) {
                 s_send_worker_cmd (self, w->id, w->id_len, VBUS_HEARTBEAT, NULL, 0);
@@ -855,20 +851,34 @@ static int
 s_pack_service_stats (msgpack_packer *pk, service_t *s)
 {
     msgpack_pack_map (pk, 14);
-    vmp_pack_cstr (pk, "name"); vmp_pack_cstr (pk, s->name);
-    vmp_pack_cstr (pk, "requests"); msgpack_pack_uint64 (pk, s->requests);
-    vmp_pack_cstr (pk, "replies"); msgpack_pack_uint64 (pk, s->replies);
-    vmp_pack_cstr (pk, "errors"); msgpack_pack_uint64 (pk, s->errors);
-    vmp_pack_cstr (pk, "timeouts"); msgpack_pack_uint64 (pk, s->timeouts);
-    vmp_pack_cstr (pk, "busy"); msgpack_pack_uint64 (pk, s->busy);
-    vmp_pack_cstr (pk, "unavailable"); msgpack_pack_uint64 (pk, s->unavailable);
-    vmp_pack_cstr (pk, "queued"); msgpack_pack_uint64 (pk, s->queued);
-    vmp_pack_cstr (pk, "in_flight"); msgpack_pack_uint64 (pk, s->in_flight);
-    vmp_pack_cstr (pk, "p50_us"); msgpack_pack_uint64 (pk, s_hist_pct (&s->latency, 0.50));
-    vmp_pack_cstr (pk, "p90_us"); msgpack_pack_uint64 (pk, s_hist_pct (&s->latency, 0.90));
-    vmp_pack_cstr (pk, "p99_us"); msgpack_pack_uint64 (pk, s_hist_pct (&s->latency, 0.99));
-    vmp_pack_cstr (pk, "max_us"); msgpack_pack_uint64 (pk, s->latency.max);
-    vmp_pack_cstr (pk, "workers"); msgpack_pack_uint64 (pk, s->nworkers);
+    vmp_pack_cstr (pk, "name");
+    vmp_pack_cstr (pk, s->name);
+    vmp_pack_cstr (pk, "requests");
+    msgpack_pack_uint64 (pk, s->requests);
+    vmp_pack_cstr (pk, "replies");
+    msgpack_pack_uint64 (pk, s->replies);
+    vmp_pack_cstr (pk, "errors");
+    msgpack_pack_uint64 (pk, s->errors);
+    vmp_pack_cstr (pk, "timeouts");
+    msgpack_pack_uint64 (pk, s->timeouts);
+    vmp_pack_cstr (pk, "busy");
+    msgpack_pack_uint64 (pk, s->busy);
+    vmp_pack_cstr (pk, "unavailable");
+    msgpack_pack_uint64 (pk, s->unavailable);
+    vmp_pack_cstr (pk, "queued");
+    msgpack_pack_uint64 (pk, s->queued);
+    vmp_pack_cstr (pk, "in_flight");
+    msgpack_pack_uint64 (pk, s->in_flight);
+    vmp_pack_cstr (pk, "p50_us");
+    msgpack_pack_uint64 (pk, s_hist_pct (&s->latency, 0.50));
+    vmp_pack_cstr (pk, "p90_us");
+    msgpack_pack_uint64 (pk, s_hist_pct (&s->latency, 0.90));
+    vmp_pack_cstr (pk, "p99_us");
+    msgpack_pack_uint64 (pk, s_hist_pct (&s->latency, 0.99));
+    vmp_pack_cstr (pk, "max_us");
+    msgpack_pack_uint64 (pk, s->latency.max);
+    vmp_pack_cstr (pk, "workers");
+    msgpack_pack_uint64 (pk, s->nworkers);
     return 0;
 }
 
@@ -876,8 +886,10 @@ static void
 s_pack_worker (msgpack_packer *pk, worker_t *w)
 {
     msgpack_pack_map (pk, 8);
-    vmp_pack_cstr (pk, "service"); vmp_pack_cstr (pk, w->service->name);
-    vmp_pack_cstr (pk, "name"); vmp_pack_cstr (pk, w->name);
+    vmp_pack_cstr (pk, "service");
+    vmp_pack_cstr (pk, w->service->name);
+    vmp_pack_cstr (pk, "name");
+    vmp_pack_cstr (pk, w->name);
     vmp_pack_cstr (pk, "partitions");
     uint32_t owned = 0;
     for (uint32_t p = 0; !w->route.all && p < w->service->partitions; p++)
@@ -886,11 +898,16 @@ s_pack_worker (msgpack_packer *pk, worker_t *w)
     for (uint32_t p = 0; !w->route.all && p < w->service->partitions; p++)
         if (vroute_owns (&w->route, p))
             msgpack_pack_uint32 (pk, p);
-    vmp_pack_cstr (pk, "credit"); msgpack_pack_uint32 (pk, w->route.credit);
-    vmp_pack_cstr (pk, "in_flight"); msgpack_pack_uint32 (pk, w->route.in_flight);
-    vmp_pack_cstr (pk, "handled"); msgpack_pack_uint64 (pk, w->handled);
-    vmp_pack_cstr (pk, "idle_ms"); msgpack_pack_uint64 (pk, (uint64_t) (s_mono_ms () - w->last_seen));
-    vmp_pack_cstr (pk, "draining"); w->route.draining ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
+    vmp_pack_cstr (pk, "credit");
+    msgpack_pack_uint32 (pk, w->route.credit);
+    vmp_pack_cstr (pk, "in_flight");
+    msgpack_pack_uint32 (pk, w->route.in_flight);
+    vmp_pack_cstr (pk, "handled");
+    msgpack_pack_uint64 (pk, w->handled);
+    vmp_pack_cstr (pk, "idle_ms");
+    msgpack_pack_uint64 (pk, (uint64_t) (s_mono_ms () - w->last_seen));
+    vmp_pack_cstr (pk, "draining");
+    w->route.draining ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
 }
 
 //  Reads the optional "service" field of broker.workers; *len 0 when absent.
@@ -938,8 +955,10 @@ s_broker_service (broker_t *self, zmq_msg_t *client, const vbus__header_t *h, co
     }
     else if (is_ping) {
         msgpack_pack_map (&pk, 2);
-        vmp_pack_cstr (&pk, "time_ms"); msgpack_pack_int64 (&pk, vbus_now_ms ());
-        vmp_pack_cstr (&pk, "version"); msgpack_pack_uint32 (&pk, VBUS_VERSION);
+        vmp_pack_cstr (&pk, "time_ms");
+        msgpack_pack_int64 (&pk, vbus_now_ms ());
+        vmp_pack_cstr (&pk, "version");
+        msgpack_pack_uint32 (&pk, VBUS_VERSION);
     }
     else if (h->method_len == 8 && memcmp (h->method, "services", 8) == 0) {
         msgpack_pack_map (&pk, 1);
@@ -948,11 +967,16 @@ s_broker_service (broker_t *self, zmq_msg_t *client, const vbus__header_t *h, co
         for (size_t i = 0; i < self->nservices; i++) {
             service_t *s = self->services[i];
             msgpack_pack_map (&pk, 5);
-            vmp_pack_cstr (&pk, "name"); vmp_pack_cstr (&pk, s->name);
-            vmp_pack_cstr (&pk, "partitions"); msgpack_pack_uint32 (&pk, s->partitions);
-            vmp_pack_cstr (&pk, "workers"); msgpack_pack_uint64 (&pk, s->nworkers);
-            vmp_pack_cstr (&pk, "queued"); msgpack_pack_uint64 (&pk, s->queued);
-            vmp_pack_cstr (&pk, "in_flight"); msgpack_pack_uint64 (&pk, s->in_flight);
+            vmp_pack_cstr (&pk, "name");
+            vmp_pack_cstr (&pk, s->name);
+            vmp_pack_cstr (&pk, "partitions");
+            msgpack_pack_uint32 (&pk, s->partitions);
+            vmp_pack_cstr (&pk, "workers");
+            msgpack_pack_uint64 (&pk, s->nworkers);
+            vmp_pack_cstr (&pk, "queued");
+            msgpack_pack_uint64 (&pk, s->queued);
+            vmp_pack_cstr (&pk, "in_flight");
+            msgpack_pack_uint64 (&pk, s->in_flight);
         }
     }
     else if (h->method_len == 7 && memcmp (h->method, "workers", 7) == 0) {
@@ -966,7 +990,8 @@ s_broker_service (broker_t *self, zmq_msg_t *client, const vbus__header_t *h, co
             size_t total = 0;
             for (size_t i = 0; i < self->nservices; i++) {
                 service_t *s = self->services[i];
-                if (!filter_len || (s->name_len == filter_len && !memcmp (s->name, filter, filter_len)))
+                if (!filter_len
+                    || (s->name_len == filter_len && !memcmp (s->name, filter, filter_len)))
                     total += s->nworkers;
             }
             msgpack_pack_map (&pk, 1);
@@ -974,7 +999,8 @@ s_broker_service (broker_t *self, zmq_msg_t *client, const vbus__header_t *h, co
             msgpack_pack_array (&pk, total);
             for (size_t i = 0; i < self->nservices; i++) {
                 service_t *s = self->services[i];
-                if (!filter_len || (s->name_len == filter_len && !memcmp (s->name, filter, filter_len)))
+                if (!filter_len
+                    || (s->name_len == filter_len && !memcmp (s->name, filter, filter_len)))
                     for (size_t j = 0; j < s->nworkers; j++)
                         s_pack_worker (&pk, s->workers[j]);
             }
@@ -982,15 +1008,24 @@ s_broker_service (broker_t *self, zmq_msg_t *client, const vbus__header_t *h, co
     }
     else if (h->method_len == 5 && memcmp (h->method, "stats", 5) == 0) {
         msgpack_pack_map (&pk, 10);
-        vmp_pack_cstr (&pk, "uptime_ms"); msgpack_pack_uint64 (&pk, (uint64_t) (s_mono_ms () - self->started_ms));
-        vmp_pack_cstr (&pk, "requests"); msgpack_pack_uint64 (&pk, self->requests);
-        vmp_pack_cstr (&pk, "replies"); msgpack_pack_uint64 (&pk, self->replies);
-        vmp_pack_cstr (&pk, "errors"); msgpack_pack_uint64 (&pk, self->errors);
-        vmp_pack_cstr (&pk, "drops"); msgpack_pack_uint64 (&pk, self->drops);
-        vmp_pack_cstr (&pk, "malformed"); msgpack_pack_uint64 (&pk, self->malformed);
-        vmp_pack_cstr (&pk, "events_in"); msgpack_pack_uint64 (&pk, self->events_in);
-        vmp_pack_cstr (&pk, "events_out"); msgpack_pack_uint64 (&pk, self->events_out);
-        vmp_pack_cstr (&pk, "events_dropped"); msgpack_pack_uint64 (&pk, self->events_dropped);
+        vmp_pack_cstr (&pk, "uptime_ms");
+        msgpack_pack_uint64 (&pk, (uint64_t) (s_mono_ms () - self->started_ms));
+        vmp_pack_cstr (&pk, "requests");
+        msgpack_pack_uint64 (&pk, self->requests);
+        vmp_pack_cstr (&pk, "replies");
+        msgpack_pack_uint64 (&pk, self->replies);
+        vmp_pack_cstr (&pk, "errors");
+        msgpack_pack_uint64 (&pk, self->errors);
+        vmp_pack_cstr (&pk, "drops");
+        msgpack_pack_uint64 (&pk, self->drops);
+        vmp_pack_cstr (&pk, "malformed");
+        msgpack_pack_uint64 (&pk, self->malformed);
+        vmp_pack_cstr (&pk, "events_in");
+        msgpack_pack_uint64 (&pk, self->events_in);
+        vmp_pack_cstr (&pk, "events_out");
+        msgpack_pack_uint64 (&pk, self->events_out);
+        vmp_pack_cstr (&pk, "events_dropped");
+        msgpack_pack_uint64 (&pk, self->events_dropped);
         vmp_pack_cstr (&pk, "services");
         msgpack_pack_array (&pk, self->nservices);
         for (size_t i = 0; i < self->nservices; i++)
@@ -1138,15 +1173,15 @@ s_run (broker_t *self)
 static void
 s_usage (FILE *out)
 {
-    fprintf (out,
-             "usage: vitrine-broker [options]\n"
-             "  --bind EP         request endpoint (default tcp://127.0.0.1:7700; env VITRINE_BROKER_BIND)\n"
-             "  --pub-bind EP     publish-in endpoint (default: request port + 1)\n"
-             "  --sub-bind EP     subscribe-out endpoint (default: request port + 2)\n"
-             "  --queue N         queued requests per service before 'busy' (default 10000)\n"
-             "  --max-requests N  requests held at once, queued or in flight (default 65536)\n"
-             "  --max-msg BYTES   largest message accepted (default 16777216)\n"
-             "  --log-level L     D, I, W or E (default I)\n");
+    fprintf (out, "usage: vitrine-broker [options]\n"
+                  "  --bind EP         request endpoint (default tcp://127.0.0.1:7700; env "
+                  "VITRINE_BROKER_BIND)\n"
+                  "  --pub-bind EP     publish-in endpoint (default: request port + 1)\n"
+                  "  --sub-bind EP     subscribe-out endpoint (default: request port + 2)\n"
+                  "  --queue N         queued requests per service before 'busy' (default 10000)\n"
+                  "  --max-requests N  requests held at once, queued or in flight (default 65536)\n"
+                  "  --max-msg BYTES   largest message accepted (default 16777216)\n"
+                  "  --log-level L     D, I, W or E (default I)\n");
 }
 
 static int
@@ -1155,8 +1190,8 @@ s_parse_num (const char *arg, const char *name, long min, long max, long *out)
     char *end;
     long v = strtol (arg, &end, 10);
     if (*arg == 0 || *end || v < min || v > max) {
-        fprintf (stderr, "vitrine-broker: %s: expected a number from %ld to %ld, got '%s'\n",
-                 name, min, max, arg);
+        fprintf (stderr, "vitrine-broker: %s: expected a number from %ld to %ld, got '%s'\n", name,
+                 min, max, arg);
         return -1;
     }
     *out = v;
@@ -1166,15 +1201,16 @@ s_parse_num (const char *arg, const char *name, long min, long max, long *out)
 int
 main (int argc, char **argv)
 {
-    broker_t self = { .max_queue = 10000, .max_slots = 65536, .max_msg = 16 << 20,
-                      .free_head = NONE };
+    broker_t self = {
+        .max_queue = 10000, .max_slots = 65536, .max_msg = 16 << 20, .free_head = NONE
+    };
     self.bind = getenv ("VITRINE_BROKER_BIND");
     if (!self.bind)
         self.bind = "tcp://127.0.0.1:7700";
     static const struct option opts[] = {
-        { "bind", 1, 0, 'b' }, { "pub-bind", 1, 0, 'p' }, { "sub-bind", 1, 0, 's' },
-        { "queue", 1, 0, 'q' }, { "max-requests", 1, 0, 'r' }, { "max-msg", 1, 0, 'm' },
-        { "log-level", 1, 0, 'l' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
+        { "bind", 1, 0, 'b' },      { "pub-bind", 1, 0, 'p' },     { "sub-bind", 1, 0, 's' },
+        { "queue", 1, 0, 'q' },     { "max-requests", 1, 0, 'r' }, { "max-msg", 1, 0, 'm' },
+        { "log-level", 1, 0, 'l' }, { "help", 0, 0, 'h' },         { 0, 0, 0, 0 }
     };
     int c;
     long v;
@@ -1184,15 +1220,18 @@ main (int argc, char **argv)
         case 'p': self.pub_bind = optarg; break;
         case 's': self.sub_bind = optarg; break;
         case 'q':
-            if (s_parse_num (optarg, "--queue", 1, 1000000, &v)) return 2;
+            if (s_parse_num (optarg, "--queue", 1, 1000000, &v))
+                return 2;
             self.max_queue = (size_t) v;
             break;
         case 'r':
-            if (s_parse_num (optarg, "--max-requests", 16, 4000000, &v)) return 2;
+            if (s_parse_num (optarg, "--max-requests", 16, 4000000, &v))
+                return 2;
             self.max_slots = (uint32_t) v;
             break;
         case 'm':
-            if (s_parse_num (optarg, "--max-msg", 4096, 1L << 30, &v)) return 2;
+            if (s_parse_num (optarg, "--max-msg", 4096, 1L << 30, &v))
+                return 2;
             self.max_msg = v;
             break;
         case 'l':
@@ -1214,8 +1253,10 @@ main (int argc, char **argv)
     if (!self.pub_bind || !self.sub_bind) {
         if (vbus_endpoint_offset (self.bind, 1, pub, sizeof pub)
             || vbus_endpoint_offset (self.bind, 2, sub, sizeof sub)) {
-            fprintf (stderr, "vitrine-broker: --bind '%s' is not tcp://host:port; give "
-                             "--pub-bind and --sub-bind too\n", self.bind);
+            fprintf (stderr,
+                     "vitrine-broker: --bind '%s' is not tcp://host:port; give "
+                     "--pub-bind and --sub-bind too\n",
+                     self.bind);
             return 2;
         }
         if (!self.pub_bind)
@@ -1229,14 +1270,17 @@ main (int argc, char **argv)
         s_shutdown (&self);
         return 1;
     }
-    vbus_log ('I', WHO, "listening: requests %s, publish %s, subscribe %s (queue %zu, "
-              "max requests %u)", self.bind, self.pub_bind, self.sub_bind, self.max_queue,
-              self.max_slots);
+    vbus_log ('I', WHO,
+              "listening: requests %s, publish %s, subscribe %s (queue %zu, "
+              "max requests %u)",
+              self.bind, self.pub_bind, self.sub_bind, self.max_queue, self.max_slots);
     s_run (&self);
-    vbus_log ('I', WHO, "stopping: %llu requests, %llu replies, %llu errors, %llu drops, "
-              "%llu malformed", (unsigned long long) self.requests,
-              (unsigned long long) self.replies, (unsigned long long) self.errors,
-              (unsigned long long) self.drops, (unsigned long long) self.malformed);
+    vbus_log ('I', WHO,
+              "stopping: %llu requests, %llu replies, %llu errors, %llu drops, "
+              "%llu malformed",
+              (unsigned long long) self.requests, (unsigned long long) self.replies,
+              (unsigned long long) self.errors, (unsigned long long) self.drops,
+              (unsigned long long) self.malformed);
     s_shutdown (&self);
     return 0;
 }

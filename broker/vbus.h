@@ -12,19 +12,19 @@
 #include "verr.h"
 #include "vmp.h"
 
-#define VBUS_VERSION         1
-#define VBUS_MAX_SERVICE     32      //  bytes in a service name: [a-z0-9_-]
-#define VBUS_MAX_METHOD      48      //  bytes in a method name
-#define VBUS_MAX_KEY         256     //  bytes in a partition key
-#define VBUS_MAX_TRACE       64      //  bytes in a trace id
-#define VBUS_MAX_USER        64      //  bytes in a caller's user id
-#define VBUS_MAX_HEADER      1024    //  bytes in an encoded request/reply header
-#define VBUS_MAX_PARTITIONS  4096    //  partitions a service may have
+#define VBUS_VERSION        1
+#define VBUS_MAX_SERVICE    32    //  bytes in a service name: [a-z0-9_-]
+#define VBUS_MAX_METHOD     48    //  bytes in a method name
+#define VBUS_MAX_KEY        256   //  bytes in a partition key
+#define VBUS_MAX_TRACE      64    //  bytes in a trace id
+#define VBUS_MAX_USER       64    //  bytes in a caller's user id
+#define VBUS_MAX_HEADER     1024  //  bytes in an encoded request/reply header
+#define VBUS_MAX_PARTITIONS 4096  //  partitions a service may have
 
 //  Caller roles (a bit set): set by the edge or a tool after it verified who is calling.
-#define VBUS_ROLE_CUSTOMER   0x1u
-#define VBUS_ROLE_ADMIN      0x2u
-#define VBUS_ROLE_SERVICE    0x4u    //  another actor or an internal tool
+#define VBUS_ROLE_CUSTOMER 0x1u
+#define VBUS_ROLE_ADMIN    0x2u
+#define VBUS_ROLE_SERVICE  0x4u  //  another actor or an internal tool
 
 typedef struct vbus_client_s vbus_client_t;
 typedef struct vbus_worker_s vbus_worker_t;
@@ -40,19 +40,19 @@ typedef struct {
 //  Per-request options; a zeroed struct (or NULL) means: unkeyed, default timeout, fresh trace
 //  id, anonymous, not idempotent.
 typedef struct {
-    const char *key;             //  partition key (NUL-terminated) or NULL
-    int timeout_ms;              //  0 = the client's default
-    const char *trace_id;        //  NULL = generate one
-    const vbus_caller_t *caller; //  NULL = anonymous
-    bool idempotent;             //  the broker may retry it on another worker if one dies
+    const char *key;              //  partition key (NUL-terminated) or NULL
+    int timeout_ms;               //  0 = the client's default
+    const char *trace_id;         //  NULL = generate one
+    const vbus_caller_t *caller;  //  NULL = anonymous
+    bool idempotent;              //  the broker may retry it on another worker if one dies
 } vbus_opts_t;
 
 //  A reply as seen inside a callback: every pointer is borrowed for the callback's duration.
 typedef struct {
-    uint64_t id;                 //  the request id it answers
-    int status;                  //  VE_OK .. VE_LAST_STATUS
-    const char *message;         //  NUL-terminated; "" when ok
-    const void *body;            //  msgpack (may be empty: body_len 0)
+    uint64_t id;          //  the request id it answers
+    int status;           //  VE_OK .. VE_LAST_STATUS
+    const char *message;  //  NUL-terminated; "" when ok
+    const void *body;     //  msgpack (may be empty: body_len 0)
     size_t body_len;
 } vbus_reply_t;
 
@@ -60,7 +60,7 @@ typedef struct {
 typedef struct {
     uint64_t id;
     int status;
-    char *message;               //  never NULL
+    char *message;  //  never NULL
     void *body;
     size_t body_len;
 } vbus_msg_t;
@@ -102,8 +102,8 @@ typedef void (vbus_reply_fn) (const vbus_reply_t *reply, void *arg);
 //  later call), with the reply or a local timeout. Returns 0 and sets *id (may be NULL), or a
 //  negative code (cb is then never called).
 int vbus_client_send (vbus_client_t *self, const char *service, const char *method,
-                      const void *body, size_t body_len, const vbus_opts_t *opts,
-                      vbus_reply_fn *cb, void *arg, uint64_t *id);
+                      const void *body, size_t body_len, const vbus_opts_t *opts, vbus_reply_fn *cb,
+                      void *arg, uint64_t *id);
 
 //  Handles every reply that has arrived and every local deadline that passed; never blocks.
 //  Returns how many callbacks ran. Call it when the fd is readable and when the timeout from
@@ -128,12 +128,12 @@ size_t vbus_client_pending (vbus_client_t *self);
 typedef struct {
     const char *service;
     const char *method;
-    uint64_t id;                 //  the caller's request id
-    int64_t deadline_ms;         //  absolute, vbus_now_ms() clock
+    uint64_t id;          //  the caller's request id
+    int64_t deadline_ms;  //  absolute, vbus_now_ms() clock
     const char *trace_id;
-    const char *key;             //  NULL when unkeyed
-    uint32_t partition;          //  vbus_partition(key) for keyed requests, else 0
-    vbus_caller_t caller;        //  user_id "" when anonymous
+    const char *key;       //  NULL when unkeyed
+    uint32_t partition;    //  vbus_partition(key) for keyed requests, else 0
+    vbus_caller_t caller;  //  user_id "" when anonymous
     bool idempotent;
     const void *body;
     size_t body_len;
@@ -163,15 +163,15 @@ typedef struct {
 } vbus_method_t;
 
 typedef struct {
-    const char *endpoint;           //  the broker's request endpoint
+    const char *endpoint;  //  the broker's request endpoint
     const char *service;
-    const vbus_method_t *methods;   //  ends with { NULL }
-    uint32_t partitions;            //  P for this service (0 = 1)
-    const uint32_t *owned;          //  partitions this worker owns; NULL = all
+    const vbus_method_t *methods;  //  ends with { NULL }
+    uint32_t partitions;           //  P for this service (0 = 1)
+    const uint32_t *owned;         //  partitions this worker owns; NULL = all
     size_t owned_count;
-    uint32_t credit;                //  requests the broker may give it at once (0 = 64)
-    int heartbeat_ms;               //  0 = 1000; the peer is dead after 3 silent intervals
-    const char *name;               //  instance name shown in stats (NULL = host:pid)
+    uint32_t credit;   //  requests the broker may give it at once (0 = 64)
+    int heartbeat_ms;  //  0 = 1000; the peer is dead after 3 silent intervals
+    const char *name;  //  instance name shown in stats (NULL = host:pid)
 } vbus_worker_config_t;
 
 //  Creates a worker and connects it (READY is sent at once). Returns NULL on bad config (logged).
@@ -205,11 +205,11 @@ typedef struct {
     const char *topic;
     const char *stream;
     uint64_t seq;
-    int64_t time_ms;             //  when it was published
+    int64_t time_ms;  //  when it was published
     const void *body;
     size_t body_len;
-    uint64_t gap_from;           //  > 0: events gap_from .. seq-1 of this stream were missed
-    bool duplicate;              //  seq was already seen (at-least-once delivery)
+    uint64_t gap_from;  //  > 0: events gap_from .. seq-1 of this stream were missed
+    bool duplicate;     //  seq was already seen (at-least-once delivery)
 } vbus_event_t;
 
 //  A subscriber connects to the broker's subscribe-out endpoint (request port + 2) and receives

@@ -28,9 +28,9 @@ struct vbus_client_s {
     int default_timeout_ms;
     s_pending_t *slots;
     uint32_t nslots;
-    uint32_t free_head;          //  UINT32_MAX = none
+    uint32_t free_head;  //  UINT32_MAX = none
     size_t pending;
-    vheap_t deadlines;           //  local deadlines, monotonic ms
+    vheap_t deadlines;  //  local deadlines, monotonic ms
     char trace_prefix[17];
     uint64_t trace_seq;
 };
@@ -142,9 +142,9 @@ s_slot_release (vbus_client_t *self, uint32_t index)
 }
 
 int
-vbus_client_send (vbus_client_t *self, const char *service, const char *method,
-                  const void *body, size_t body_len, const vbus_opts_t *opts, vbus_reply_fn *cb,
-                  void *arg, uint64_t *id)
+vbus_client_send (vbus_client_t *self, const char *service, const char *method, const void *body,
+                  size_t body_len, const vbus_opts_t *opts, vbus_reply_fn *cb, void *arg,
+                  uint64_t *id)
 {
     static const vbus_opts_t no_opts;
     if (!opts)
@@ -164,13 +164,17 @@ vbus_client_send (vbus_client_t *self, const char *service, const char *method,
         s_trace_id (self, trace);
     vbus__header_t h = {
         .id = ((uint64_t) slot->gen << 32) | index,
-        .service = service, .service_len = (uint32_t) strlen (service),
-        .method = method, .method_len = (uint32_t) strlen (method),
+        .service = service,
+        .service_len = (uint32_t) strlen (service),
+        .method = method,
+        .method_len = (uint32_t) strlen (method),
         .deadline_ms = vbus_now_ms () + timeout_ms,
         .trace = opts->trace_id ? opts->trace_id : trace,
-        .key = opts->key, .key_len = opts->key ? (uint32_t) strlen (opts->key) : 0,
+        .key = opts->key,
+        .key_len = opts->key ? (uint32_t) strlen (opts->key) : 0,
         .user = opts->caller && opts->caller->user_id && *opts->caller->user_id
-                    ? opts->caller->user_id : NULL,
+                    ? opts->caller->user_id
+                    : NULL,
         .roles = opts->caller ? opts->caller->roles : 0,
         .flags = opts->idempotent ? VBUS_FLAG_IDEMPOTENT : 0,
     };
@@ -205,7 +209,7 @@ vbus_client_send (vbus_client_t *self, const char *service, const char *method,
 invalid:
     rc = -VE_INVAL;
 release:
-    self->pending++;   //  s_slot_release counts it down
+    self->pending++;  //  s_slot_release counts it down
     s_slot_release (self, index);
     return rc;
 }
@@ -231,14 +235,16 @@ s_handle (vbus_client_t *self, zmq_msg_t *frames, int count)
     uint32_t index = (uint32_t) id;
     if (index >= self->nslots || !self->slots[index].used
         || self->slots[index].gen != (uint32_t) (id >> 32))
-        return 0;   //  a reply after our local timeout: already answered
+        return 0;  //  a reply after our local timeout: already answered
     s_pending_t slot = self->slots[index];
     s_slot_release (self, index);
     char message[512];
     size_t copy = msg_len < sizeof message - 1 ? msg_len : sizeof message - 1;
     memcpy (message, msg, copy);
     message[copy] = 0;
-    vbus_reply_t reply = { .id = id, .status = status, .message = message,
+    vbus_reply_t reply = { .id = id,
+                           .status = status,
+                           .message = message,
                            .body = data + VBUS_CMD_SIZE + used,
                            .body_len = size - VBUS_CMD_SIZE - used };
     slot.cb (&reply, slot.arg);
@@ -350,13 +356,13 @@ s_sync_reply (const vbus_reply_t *reply, void *arg)
 }
 
 int
-vbus_client_call (vbus_client_t *self, const char *service, const char *method,
-                  const void *body, size_t body_len, const vbus_opts_t *opts, vbus_msg_t **reply)
+vbus_client_call (vbus_client_t *self, const char *service, const char *method, const void *body,
+                  size_t body_len, const vbus_opts_t *opts, vbus_msg_t **reply)
 {
     *reply = NULL;
     s_sync_t sync = { 0 };
-    int rc = vbus_client_send (self, service, method, body, body_len, opts, s_sync_reply, &sync,
-                               NULL);
+    int rc =
+        vbus_client_send (self, service, method, body, body_len, opts, s_sync_reply, &sync, NULL);
     if (rc)
         return rc;
     //  Ends at the latest at the local deadline, which dispatch always honours.

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EVENT_MAX_TOPIC 128
+#define EVENT_MAX_TOPIC  128
 #define EVENT_MAX_STREAM 128
 
 //  Per-stream sequence state, shared by the publisher (next seq to give) and the subscriber
@@ -121,7 +121,8 @@ vbus_pub_send (vbus_pub_t *self, const char *topic, const char *stream, uint64_t
     const void *parts[3] = { topic, buf.data, body ? body : "" };
     size_t lens[3] = { topic_len, buf.len, body ? body_len : 0 };
     int rc = vbus__sendv (self->handle, parts, lens, 3, ZMQ_DONTWAIT)
-                 ? (errno == EAGAIN ? -VE_AGAIN : -VE_IO) : 0;
+                 ? (errno == EAGAIN ? -VE_AGAIN : -VE_IO)
+                 : 0;
     vbuf_free (&buf);
     if (rc == 0 && st)
         st->next = seq;
@@ -210,21 +211,24 @@ s_decode (vbus_sub_t *self, vbus_event_t *ev)
     uint64_t seq;
     int64_t time_ms;
     if (vmp_read_array (&r, &n) || n < 3 || vmp_read_str (&r, &stream, &stream_len)
-        || stream_len == 0 || stream_len > EVENT_MAX_STREAM || vmp_read_uint (&r, &seq)
-        || seq == 0 || vmp_read_int (&r, &time_ms))
+        || stream_len == 0 || stream_len > EVENT_MAX_STREAM || vmp_read_uint (&r, &seq) || seq == 0
+        || vmp_read_int (&r, &time_ms))
         return -VE_PROTO;
     memcpy (self->topic, zmq_msg_data (&self->frames[0]), zmq_msg_size (&self->frames[0]));
     self->topic[zmq_msg_size (&self->frames[0])] = 0;
     memcpy (self->stream, stream, stream_len);
     self->stream[stream_len] = 0;
-    *ev = (vbus_event_t) { .topic = self->topic, .stream = self->stream, .seq = seq,
-                           .time_ms = time_ms, .body = zmq_msg_data (&self->frames[2]),
+    *ev = (vbus_event_t) { .topic = self->topic,
+                           .stream = self->stream,
+                           .seq = seq,
+                           .time_ms = time_ms,
+                           .body = zmq_msg_data (&self->frames[2]),
                            .body_len = zmq_msg_size (&self->frames[2]) };
     s_stream_t *st = s_stream_find (&self->streams, self->stream, true);
     if (!st)
         return -VE_NOMEM;
     if (st->next == 0)
-        st->next = seq;              //  first event of a stream we had no offset for
+        st->next = seq;  //  first event of a stream we had no offset for
     if (seq < st->next)
         ev->duplicate = true;
     else {

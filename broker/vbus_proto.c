@@ -127,8 +127,7 @@ vbus__header_decode (vbus__header_t *h, const void *data, size_t len, size_t *us
     if (n < 5)
         return -VE_PROTO;
     memset (h, 0, sizeof *h);
-    if ((rc = vmp_read_uint (&r, &h->id))
-        || (rc = vmp_read_str (&r, &h->service, &h->service_len))
+    if ((rc = vmp_read_uint (&r, &h->id)) || (rc = vmp_read_str (&r, &h->service, &h->service_len))
         || (rc = vmp_read_str (&r, &h->method, &h->method_len))
         || (rc = vmp_read_int (&r, &h->deadline_ms))
         || (rc = s_read_opt_str (&r, &h->trace, &h->trace_len, VBUS_MAX_TRACE)))

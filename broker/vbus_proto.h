@@ -18,8 +18,8 @@ enum {
     VBUS_DISCONNECT = 5,  //  both ways: [cmd] (broker → leaving worker: [cmd][{sent}])
 };
 
-#define VBUS_CMD_SIZE 4
-#define VBUS_TOKEN_SIZE 8
+#define VBUS_CMD_SIZE        4
+#define VBUS_TOKEN_SIZE      8
 #define VBUS_FLAG_IDEMPOTENT 0x1u
 
 //  Fills the 4 command bytes.
@@ -32,12 +32,17 @@ int vbus__cmd_parse (const void *data, size_t len);
 //  bytes (not NUL-terminated); decode never allocates.
 typedef struct {
     uint64_t id;
-    const char *service; uint32_t service_len;
-    const char *method;  uint32_t method_len;
+    const char *service;
+    uint32_t service_len;
+    const char *method;
+    uint32_t method_len;
     int64_t deadline_ms;
-    const char *trace;   uint32_t trace_len;
-    const char *key;     uint32_t key_len;     //  key NULL = unkeyed
-    const char *user;    uint32_t user_len;    //  user NULL = anonymous
+    const char *trace;
+    uint32_t trace_len;
+    const char *key;
+    uint32_t key_len;  //  key NULL = unkeyed
+    const char *user;
+    uint32_t user_len;  //  user NULL = anonymous
     uint32_t roles;
     uint32_t flags;
 } vbus__header_t;
@@ -49,18 +54,20 @@ int vbus__header_encode (const vbus__header_t *h, char *buf, size_t size);
 int vbus__header_decode (vbus__header_t *h, const void *data, size_t len, size_t *used);
 
 //  A reply header: [id, status, message].
-int vbus__reply_encode (uint64_t id, int status, const char *msg, size_t msg_len,
-                        char *buf, size_t size);
+int vbus__reply_encode (uint64_t id, int status, const char *msg, size_t msg_len, char *buf,
+                        size_t size);
 //  Decodes the reply header at the start of data; *used = its size (the body follows).
-int vbus__reply_decode (const void *data, size_t len, uint64_t *id, int *status,
-                        const char **msg, uint32_t *msg_len, size_t *used);
+int vbus__reply_decode (const void *data, size_t len, uint64_t *id, int *status, const char **msg,
+                        uint32_t *msg_len, size_t *used);
 
 //  READY payload: [partitions, [owned...], credit, name, heartbeat_ms].
 typedef struct {
     uint32_t partitions;
-    const uint32_t *owned; size_t owned_count;   //  for encode
+    const uint32_t *owned;
+    size_t owned_count;  //  for encode
     uint32_t credit;
-    const char *name; uint32_t name_len;
+    const char *name;
+    uint32_t name_len;
     uint32_t heartbeat_ms;
 } vbus__ready_t;
 int vbus__ready_encode (const vbus__ready_t *r, vbuf_t *out);
@@ -74,8 +81,6 @@ bool vbus__name_ok (const char *name, size_t len, size_t max);
 
 //  Monotonic microseconds (for latency and timers).
 int64_t vbus__mono_us (void);
-
-
 
 #include <zmq.h>
 

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #define WORKER_MAX_BACKOFF_MS 5000
-#define WORKER_DRAIN_MAX_MS 10000
+#define WORKER_DRAIN_MAX_MS   10000
 
 struct vbus_worker_s {
     char *endpoint;
@@ -26,15 +26,15 @@ struct vbus_worker_s {
 
     zsock_t *sock;
     void *handle;
-    int64_t next_heartbeat;      //  monotonic ms: when we send our next HEARTBEAT
-    int64_t broker_expiry;       //  monotonic ms: the broker is dead if silent until then
-    int backoff_ms;              //  wait before the next reconnect
+    int64_t next_heartbeat;  //  monotonic ms: when we send our next HEARTBEAT
+    int64_t broker_expiry;   //  monotonic ms: the broker is dead if silent until then
+    int backoff_ms;          //  wait before the next reconnect
     volatile sig_atomic_t stop;
     bool draining;
     int64_t drain_deadline;
-    int64_t sent_total;          //  requests the broker says it gave us (-1 = not told yet)
-    uint64_t received;           //  requests received on this connection
-    bool heard;                  //  the broker spoke since the last timer check
+    int64_t sent_total;  //  requests the broker says it gave us (-1 = not told yet)
+    uint64_t received;   //  requests received on this connection
+    bool heard;          //  the broker spoke since the last timer check
     uint64_t handled;
 };
 
@@ -60,9 +60,12 @@ s_send_ready (vbus_worker_t *self)
     char storage[512];
     vbuf_t ready;
     vbuf_init (&ready, storage, sizeof storage);
-    vbus__ready_t r = { .partitions = self->partitions, .owned = self->owned,
-                        .owned_count = self->owned_count, .credit = self->credit,
-                        .name = self->name, .name_len = (uint32_t) strlen (self->name),
+    vbus__ready_t r = { .partitions = self->partitions,
+                        .owned = self->owned,
+                        .owned_count = self->owned_count,
+                        .credit = self->credit,
+                        .name = self->name,
+                        .name_len = (uint32_t) strlen (self->name),
                         .heartbeat_ms = (uint32_t) self->heartbeat_ms };
     int rc = vbus__ready_encode (&r, &ready);
     zmq_msg_t frames[2];
@@ -142,8 +145,7 @@ vbus_worker_new (const vbus_worker_config_t *config)
     self->heartbeat_ms = config->heartbeat_ms > 0 ? config->heartbeat_ms : 1000;
     self->backoff_ms = self->heartbeat_ms;
     self->sent_total = -1;
-    if (!self->endpoint || !self->service || !self->name || !self->owned
-        || s_connect (self) != 0) {
+    if (!self->endpoint || !self->service || !self->name || !self->owned || s_connect (self) != 0) {
         vbus_log ('E', "vbus", "worker: cannot connect to '%s'", config->endpoint);
         vbus_worker_destroy (&self);
         return NULL;
@@ -198,12 +200,17 @@ s_handle_request (vbus_worker_t *self, zmq_msg_t *frames)
     s_copy (key, sizeof key, h.key, h.key_len);
     s_copy (user, sizeof user, h.user, h.user_len);
     vbus_request_t req = {
-        .service = self->service, .method = method, .id = h.id, .deadline_ms = h.deadline_ms,
-        .trace_id = trace, .key = h.key ? key : NULL,
+        .service = self->service,
+        .method = method,
+        .id = h.id,
+        .deadline_ms = h.deadline_ms,
+        .trace_id = trace,
+        .key = h.key ? key : NULL,
         .partition = h.key ? vbus_partition (h.key, h.key_len, self->partitions) : 0,
         .caller = { .user_id = user, .roles = h.roles },
         .idempotent = (h.flags & VBUS_FLAG_IDEMPOTENT) != 0,
-        .body = data + VBUS_CMD_SIZE + used, .body_len = size - VBUS_CMD_SIZE - used,
+        .body = data + VBUS_CMD_SIZE + used,
+        .body_len = size - VBUS_CMD_SIZE - used,
     };
     char storage[4096];
     vbus_out_t out;
@@ -235,17 +242,15 @@ s_handle_request (vbus_worker_t *self, zmq_msg_t *frames)
             snprintf (out.message, sizeof out.message, "%s", verr_str (status));
     }
     char header[VBUS_MAX_HEADER];
-    int hlen = vbus__reply_encode (h.id, status, out.message,
-                                   status == VE_OK ? 0 : strlen (out.message), header,
-                                   sizeof header);
+    int hlen =
+        vbus__reply_encode (h.id, status, out.message, status == VE_OK ? 0 : strlen (out.message),
+                            header, sizeof header);
     uint8_t cmd[4];
     vbus__cmd (cmd, VBUS_REPLY);
     zmq_msg_t reply[2];
     int made = 0;
-    if (hlen >= 0 && vbus__frame (&reply[0], cmd, 4, token, VBUS_TOKEN_SIZE, NULL, 0) == 0
-        && ++made
-        && vbus__frame (&reply[1], cmd, 4, header, (size_t) hlen, out.body.data, out.body.len)
-               == 0)
+    if (hlen >= 0 && vbus__frame (&reply[0], cmd, 4, token, VBUS_TOKEN_SIZE, NULL, 0) == 0 && ++made
+        && vbus__frame (&reply[1], cmd, 4, header, (size_t) hlen, out.body.data, out.body.len) == 0)
         made++;
     if (made < 2)
         vbus__close (reply, made);
@@ -259,9 +264,9 @@ s_handle_request (vbus_worker_t *self, zmq_msg_t *frames)
 static int
 s_handle (vbus_worker_t *self, zmq_msg_t *frames, int count)
 {
-    int command = count >= 1 ? vbus__cmd_parse (zmq_msg_data (&frames[0]),
-                                                 zmq_msg_size (&frames[0]))
-                             : -VE_PROTO;
+    int command = count >= 1
+                      ? vbus__cmd_parse (zmq_msg_data (&frames[0]), zmq_msg_size (&frames[0]))
+                      : -VE_PROTO;
     size_t arg_len = count >= 1 ? zmq_msg_size (&frames[0]) - VBUS_CMD_SIZE : 0;
     self->heard = true;
     if (command == VBUS_REQUEST && count == 2 && arg_len == VBUS_TOKEN_SIZE) {
@@ -307,7 +312,7 @@ s_timers (vbus_worker_t *self)
         zsock_destroy (&self->sock);
         zclock_sleep (self->backoff_ms);
         self->backoff_ms = self->backoff_ms * 2 > WORKER_MAX_BACKOFF_MS ? WORKER_MAX_BACKOFF_MS
-                                                                       : self->backoff_ms * 2;
+                                                                        : self->backoff_ms * 2;
         if (s_connect (self) != 0)
             vbus_log ('E', self->service, "reconnect to %s failed", self->endpoint);
         return;
@@ -373,7 +378,7 @@ vbus_worker_run (vbus_worker_t *self)
         if (self->sent_total >= 0 && self->received >= (uint64_t) self->sent_total)
             break;
         if (self->sent_total < 0 && s_now () > silent_until)
-            break;   //  no broker to answer: nothing more can arrive
+            break;  //  no broker to answer: nothing more can arrive
         vbus_worker_poll (self, 50);
     }
     vbus_log ('I', self->service, "worker %s stopped after %llu requests", self->name,

@@ -14,9 +14,9 @@ typedef struct {
 
 typedef struct {
     vheap_node_t *nodes;
-    uint32_t *pos;        //  pos[slot] = index in nodes + 1; 0 = not in the heap
+    uint32_t *pos;  //  pos[slot] = index in nodes + 1; 0 = not in the heap
     uint32_t len;
-    uint32_t cap;         //  slots 0..cap-1 may be pushed
+    uint32_t cap;  //  slots 0..cap-1 may be pushed
 } vheap_t;
 
 //  Sizes the heap for slots 0..cap-1 (grows, keeps contents). Returns 0 or -VE_NOMEM.

@@ -9,9 +9,8 @@ static const vmsg_field_t s_ping_reply_fields[] = {
     { "version", VMSG_UINT, VMSG_REQUIRED, .doc = "bus protocol version (VBUS_VERSION)" },
     { 0 }
 };
-static const vmsg_schema_t s_ping_reply = {
-    "broker.ping.reply", s_ping_reply_fields, .doc = "The broker is alive."
-};
+static const vmsg_schema_t s_ping_reply = { "broker.ping.reply", s_ping_reply_fields,
+                                            .doc = "The broker is alive." };
 
 //  ---------------------------------------------------------------- broker.services
 static const vmsg_field_t s_service_fields[] = {
@@ -22,17 +21,15 @@ static const vmsg_field_t s_service_fields[] = {
     { "in_flight", VMSG_UINT, VMSG_REQUIRED, .doc = "requests given to workers, not yet answered" },
     { 0 }
 };
-static const vmsg_schema_t s_service = {
-    "broker.service", s_service_fields, .doc = "One service as the broker sees it."
-};
+static const vmsg_schema_t s_service = { "broker.service", s_service_fields,
+                                         .doc = "One service as the broker sees it." };
 static const vmsg_field_t s_services_reply_fields[] = {
     { "services", VMSG_ARRAY, VMSG_MSG, VMSG_REQUIRED, .schema = &s_service,
       .doc = "every service with at least one worker or one queued request" },
     { 0 }
 };
-static const vmsg_schema_t s_services_reply = {
-    "broker.services.reply", s_services_reply_fields, .doc = "The services the broker knows."
-};
+static const vmsg_schema_t s_services_reply = { "broker.services.reply", s_services_reply_fields,
+                                                .doc = "The services the broker knows." };
 
 //  ---------------------------------------------------------------- broker.workers
 static const vmsg_field_t s_workers_request_fields[] = {
@@ -40,9 +37,8 @@ static const vmsg_field_t s_workers_request_fields[] = {
       .doc = "only this service's workers (absent: all)" },
     { 0 }
 };
-static const vmsg_schema_t s_workers_request = {
-    "broker.workers.request", s_workers_request_fields, .doc = "Which workers to list."
-};
+static const vmsg_schema_t s_workers_request = { "broker.workers.request", s_workers_request_fields,
+                                                 .doc = "Which workers to list." };
 static const vmsg_field_t s_worker_fields[] = {
     { "service", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, VBUS_MAX_SERVICE), .doc = "its service" },
     { "name", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (0, 128), .doc = "instance name (host:pid)" },
@@ -55,17 +51,14 @@ static const vmsg_field_t s_worker_fields[] = {
     { "draining", VMSG_BOOL, VMSG_REQUIRED, .doc = "leaving: takes no new requests" },
     { 0 }
 };
-static const vmsg_schema_t s_worker = {
-    "broker.worker", s_worker_fields, .doc = "One connected worker."
-};
-static const vmsg_field_t s_workers_reply_fields[] = {
-    { "workers", VMSG_ARRAY, VMSG_MSG, VMSG_REQUIRED, .schema = &s_worker,
-      .doc = "connected workers" },
-    { 0 }
-};
-static const vmsg_schema_t s_workers_reply = {
-    "broker.workers.reply", s_workers_reply_fields, .doc = "Workers per service."
-};
+static const vmsg_schema_t s_worker = { "broker.worker", s_worker_fields,
+                                        .doc = "One connected worker." };
+static const vmsg_field_t s_workers_reply_fields[] = { { "workers", VMSG_ARRAY, VMSG_MSG,
+                                                         VMSG_REQUIRED, .schema = &s_worker,
+                                                         .doc = "connected workers" },
+                                                       { 0 } };
+static const vmsg_schema_t s_workers_reply = { "broker.workers.reply", s_workers_reply_fields,
+                                               .doc = "Workers per service." };
 
 //  ---------------------------------------------------------------- broker.stats
 static const vmsg_field_t s_service_stats_fields[] = {
@@ -84,9 +77,8 @@ static const vmsg_field_t s_service_stats_fields[] = {
     { "max_us", VMSG_UINT, VMSG_REQUIRED, .doc = "highest latency, µs" },
     { 0 }
 };
-static const vmsg_schema_t s_service_stats = {
-    "broker.service_stats", s_service_stats_fields, .doc = "Counters of one service."
-};
+static const vmsg_schema_t s_service_stats = { "broker.service_stats", s_service_stats_fields,
+                                               .doc = "Counters of one service." };
 static const vmsg_field_t s_stats_reply_fields[] = {
     { "uptime_ms", VMSG_UINT, VMSG_REQUIRED, .doc = "ms since the broker started" },
     { "requests", VMSG_UINT, VMSG_REQUIRED, .doc = "requests received" },
@@ -101,9 +93,8 @@ static const vmsg_field_t s_stats_reply_fields[] = {
       .doc = "per service" },
     { 0 }
 };
-static const vmsg_schema_t s_stats_reply = {
-    "broker.stats.reply", s_stats_reply_fields, .doc = "Traffic counters and latencies."
-};
+static const vmsg_schema_t s_stats_reply = { "broker.stats.reply", s_stats_reply_fields,
+                                             .doc = "Traffic counters and latencies." };
 
 //  ---------------------------------------------------------------- the domain
 static const vmsg_method_t s_methods[] = {

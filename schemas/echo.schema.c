@@ -9,17 +9,15 @@ static const vmsg_field_t s_echo_request_fields[] = {
     { "delay_ms", VMSG_UINT, VMSG_MAX (60000), .doc = "wait this long before answering" },
     { 0 }
 };
-static const vmsg_schema_t s_echo_request = {
-    "echo.echo.request", s_echo_request_fields, .doc = "What to echo."
-};
+static const vmsg_schema_t s_echo_request = { "echo.echo.request", s_echo_request_fields,
+                                              .doc = "What to echo." };
 static const vmsg_field_t s_echo_reply_fields[] = {
     { "text", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (0, 65536), .doc = "the request's text" },
     { "worker", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (0, 128), .doc = "name of the worker" },
     { 0 }
 };
-static const vmsg_schema_t s_echo_reply = {
-    "echo.echo.reply", s_echo_reply_fields, .doc = "The text, and who echoed it."
-};
+static const vmsg_schema_t s_echo_reply = { "echo.echo.reply", s_echo_reply_fields,
+                                            .doc = "The text, and who echoed it." };
 
 //  ---------------------------------------------------------------- echo.fail
 static const vmsg_field_t s_fail_request_fields[] = {
@@ -28,9 +26,8 @@ static const vmsg_field_t s_fail_request_fields[] = {
     { "message", VMSG_STR, VMSG_LEN (0, 200), .doc = "error message to answer with" },
     { 0 }
 };
-static const vmsg_schema_t s_fail_request = {
-    "echo.fail.request", s_fail_request_fields, .doc = "Which error to answer with."
-};
+static const vmsg_schema_t s_fail_request = { "echo.fail.request", s_fail_request_fields,
+                                              .doc = "Which error to answer with." };
 
 //  ---------------------------------------------------------------- echo.whoami
 static const vmsg_field_t s_whoami_reply_fields[] = {
@@ -45,18 +42,15 @@ static const vmsg_field_t s_whoami_reply_fields[] = {
       .doc = "the partition the key maps to (0 when unkeyed)" },
     { 0 }
 };
-static const vmsg_schema_t s_whoami_reply = {
-    "echo.whoami.reply", s_whoami_reply_fields, .doc = "The request's envelope, as the worker saw it."
-};
+static const vmsg_schema_t s_whoami_reply = { "echo.whoami.reply", s_whoami_reply_fields,
+                                              .doc =
+                                                  "The request's envelope, as the worker saw it." };
 
 //  ---------------------------------------------------------------- events
 static const vmsg_field_t s_said_fields[] = {
-    { "text", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (0, 65536), .doc = "the text echoed" },
-    { 0 }
+    { "text", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (0, 65536), .doc = "the text echoed" }, { 0 }
 };
-static const vmsg_schema_t s_said = {
-    "echo.said", s_said_fields, .doc = "Something was echoed."
-};
+static const vmsg_schema_t s_said = { "echo.said", s_said_fields, .doc = "Something was echoed." };
 
 //  ---------------------------------------------------------------- the domain
 static const vmsg_method_t s_methods[] = {
@@ -70,11 +64,9 @@ static const vmsg_method_t s_methods[] = {
 };
 
 static const vmsg_event_t s_events[] = {
-    { "echo.said", &s_said, "Published by echo.echo for every text it echoes." },
-    { 0 }
+    { "echo.said", &s_said, "Published by echo.echo for every text it echoes." }, { 0 }
 };
 
 const vmsg_domain_t vmsg_domain_echo = {
-    "echo", s_methods, s_events,
-    "A test service: echoes text, fails on request, tells who called."
+    "echo", s_methods, s_events, "A test service: echoes text, fails on request, tells who called."
 };

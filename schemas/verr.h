@@ -6,6 +6,7 @@
 #define VERR_H
 
 //  X (NAME, value, wire-name, message)
+// clang-format off
 #define VERR_MAP(X)                                                                    \
     X (OK,          0,  "ok",          "ok")                                              \
     X (BAD_REQUEST, 1,  "bad_request", "bad request")                                     \
@@ -29,6 +30,7 @@
     X (CLOSED,      41, "closed",      "closed")                                          \
     X (AGAIN,       42, "again",       "try again")                                       \
     X (CONFIG,      43, "config",      "bad configuration")
+// clang-format on
 
 typedef enum {
 #define VERR_ENUM_(name, value, wire, msg) VE_##name = value,

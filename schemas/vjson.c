@@ -41,7 +41,7 @@ s_base64_encode (const unsigned char *in, size_t len, size_t *out_len)
 static long
 s_base64_decode (const char *in, size_t len, unsigned char *out)
 {
-    while (len && in[len - 1] == '=' )
+    while (len && in[len - 1] == '=')
         len--;
     if (len % 4 == 1)
         return -1;
@@ -77,7 +77,7 @@ typedef struct {
 } s_conv_t;
 
 #define s_fail(c, code, ...) vmsg__fail ((c)->err, (c)->errlen, &(c)->path, code, __VA_ARGS__)
-#define S_PK(call) ((call) ? -VE_NOMEM : 0)
+#define S_PK(call)           ((call) ? -VE_NOMEM : 0)
 
 //  jansson parses recursively: look at the bracket depth first, outside strings.
 static int
@@ -114,7 +114,8 @@ s_json_type_name (const json_t *j)
     case JSON_STRING: return "string";
     case JSON_INTEGER: return "integer";
     case JSON_REAL: return "real";
-    case JSON_TRUE: case JSON_FALSE: return "bool";
+    case JSON_TRUE:
+    case JSON_FALSE: return "bool";
     default: return "null";
     }
 }
@@ -138,7 +139,8 @@ s_from_json (s_conv_t *c, const json_t *j, const vmsg_field_t *f, vmsg_type_t ty
         const char *key;
         json_t *value;
         rc = S_PK (msgpack_pack_map (&c->pk, (uint32_t) json_object_size (j)));
-        json_object_foreach ((json_t *) j, key, value) {
+        json_object_foreach ((json_t *) j, key, value)
+        {
             size_t klen = strlen (key);
             const vmsg_field_t *ef = NULL;
             vmsg_type_t et = VMSG_ANY;
@@ -198,12 +200,9 @@ s_from_json (s_conv_t *c, const json_t *j, const vmsg_field_t *f, vmsg_type_t ty
         }
         return S_PK (msgpack_pack_double (&c->pk, d));
     }
-    case JSON_TRUE:
-        return S_PK (msgpack_pack_true (&c->pk));
-    case JSON_FALSE:
-        return S_PK (msgpack_pack_false (&c->pk));
-    case JSON_NULL:
-        return S_PK (msgpack_pack_nil (&c->pk));
+    case JSON_TRUE: return S_PK (msgpack_pack_true (&c->pk));
+    case JSON_FALSE: return S_PK (msgpack_pack_false (&c->pk));
+    case JSON_NULL: return S_PK (msgpack_pack_nil (&c->pk));
     }
     return s_fail (c, -VE_INVAL, "unknown JSON value");
 }
@@ -272,20 +271,19 @@ s_to_json (const vmsg_value_t *v, vmsg__path_t *path, int *rc, char *err, size_t
         break;
     }
     case VMP_EXT:
-        *rc = vmsg__fail (err, errlen, path, -VE_TYPE, "ext type %d has no JSON form",
-                          v->ext_type);
+        *rc = vmsg__fail (err, errlen, path, -VE_TYPE, "ext type %d has no JSON form", v->ext_type);
         return NULL;
     case VMP_ARRAY:
     case VMP_MAP:
         j = v->kind == VMP_ARRAY ? json_array () : json_object ();
         for (uint32_t i = 0; j && i < v->len; i++) {
             const char *key = v->kind == VMP_MAP ? v->v.pairs[i].key : NULL;
-            size_t mark = key ? vmsg__path_key (path, key, strlen (key))
-                              : vmsg__path_index (path, i);
+            size_t mark =
+                key ? vmsg__path_key (path, key, strlen (key)) : vmsg__path_index (path, i);
             json_t *item = s_to_json (vmsg_at (v, i), path, rc, err, errlen);
             vmsg__path_pop (path, mark);
-            if (!item || (key ? json_object_set_new (j, key, item)
-                              : json_array_append_new (j, item))) {
+            if (!item
+                || (key ? json_object_set_new (j, key, item) : json_array_append_new (j, item))) {
                 json_decref (j);
                 j = NULL;
                 if (!item)
@@ -314,8 +312,8 @@ vmsg_msgpack_to_json (const vmsg_schema_t *schema, const void *data, size_t len,
         vmsg__path_t path = { .len = 0 };
         int rc = 0;
         json_t *j = s_to_json (root, &path, &rc, err, errlen);
-        size_t jflags = JSON_ENCODE_ANY | (flags & VMSG_JSON_PRETTY ? JSON_INDENT (2)
-                                                                    : JSON_COMPACT);
+        size_t jflags =
+            JSON_ENCODE_ANY | (flags & VMSG_JSON_PRETTY ? JSON_INDENT (2) : JSON_COMPACT);
         if (j && !(text = json_dumps (j, jflags)))
             vmsg__fail (err, errlen, NULL, -VE_NOMEM, "out of memory");
         json_decref (j);

@@ -152,11 +152,28 @@ vmp_read (vmp_reader_t *r, vmp_item_t *item)
     else {
         switch (b) {
         case 0xc0: item->kind = VMP_NIL; break;
-        case 0xc2: item->kind = VMP_BOOL; item->v.b = false; break;
-        case 0xc3: item->kind = VMP_BOOL; item->v.b = true; break;
-        case 0xc4: case 0xc5: case 0xc6: shape = BIN; n = 1 << (b - 0xc4); break;
-        case 0xc7: case 0xc8: case 0xc9: shape = EXT; n = 1 << (b - 0xc7); break;
-        case 0xca: case 0xcb: {
+        case 0xc2:
+            item->kind = VMP_BOOL;
+            item->v.b = false;
+            break;
+        case 0xc3:
+            item->kind = VMP_BOOL;
+            item->v.b = true;
+            break;
+        case 0xc4:
+        case 0xc5:
+        case 0xc6:
+            shape = BIN;
+            n = 1 << (b - 0xc4);
+            break;
+        case 0xc7:
+        case 0xc8:
+        case 0xc9:
+            shape = EXT;
+            n = 1 << (b - 0xc7);
+            break;
+        case 0xca:
+        case 0xcb: {
             int w = b == 0xca ? 4 : 8;
             if (left < (size_t) w)
                 return -VE_TRUNC;
@@ -173,7 +190,10 @@ vmp_read (vmp_reader_t *r, vmp_item_t *item)
                 memcpy (&item->v.f, &bits, 8);
             break;
         }
-        case 0xcc: case 0xcd: case 0xce: case 0xcf: {
+        case 0xcc:
+        case 0xcd:
+        case 0xce:
+        case 0xcf: {
             int w = 1 << (b - 0xcc);
             if (left < (size_t) w)
                 return -VE_TRUNC;
@@ -182,17 +202,24 @@ vmp_read (vmp_reader_t *r, vmp_item_t *item)
             p += w;
             break;
         }
-        case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
+        case 0xd0:
+        case 0xd1:
+        case 0xd2:
+        case 0xd3: {
             int w = 1 << (b - 0xd0);
             if (left < (size_t) w)
                 return -VE_TRUNC;
             uint64_t u = s_be (p, w);
             p += w;
             int64_t v;
-            if (w == 1) v = (int8_t) u;
-            else if (w == 2) v = (int16_t) u;
-            else if (w == 4) v = (int32_t) u;
-            else v = (int64_t) u;
+            if (w == 1)
+                v = (int8_t) u;
+            else if (w == 2)
+                v = (int16_t) u;
+            else if (w == 4)
+                v = (int32_t) u;
+            else
+                v = (int64_t) u;
             if (v >= 0) {
                 item->kind = VMP_UINT;
                 item->v.u = (uint64_t) v;
@@ -203,7 +230,11 @@ vmp_read (vmp_reader_t *r, vmp_item_t *item)
             }
             break;
         }
-        case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
+        case 0xd4:
+        case 0xd5:
+        case 0xd6:
+        case 0xd7:
+        case 0xd8:
             shape = EXT;
             item->len = 1u << (b - 0xd4);
             n = 0;
@@ -212,10 +243,23 @@ vmp_read (vmp_reader_t *r, vmp_item_t *item)
             item->ext_type = (int8_t) *p++;
             left--;
             break;
-        case 0xd9: case 0xda: case 0xdb: shape = STR; n = 1 << (b - 0xd9); break;
-        case 0xdc: case 0xdd: shape = ARRAY; n = b == 0xdc ? 2 : 4; break;
-        case 0xde: case 0xdf: shape = MAP; n = b == 0xde ? 2 : 4; break;
-        default: return -VE_PROTO;   //  0xc1 is never used
+        case 0xd9:
+        case 0xda:
+        case 0xdb:
+            shape = STR;
+            n = 1 << (b - 0xd9);
+            break;
+        case 0xdc:
+        case 0xdd:
+            shape = ARRAY;
+            n = b == 0xdc ? 2 : 4;
+            break;
+        case 0xde:
+        case 0xdf:
+            shape = MAP;
+            n = b == 0xde ? 2 : 4;
+            break;
+        default: return -VE_PROTO;  //  0xc1 is never used
         }
     }
     if (n) {
@@ -233,9 +277,10 @@ vmp_read (vmp_reader_t *r, vmp_item_t *item)
     }
     left = (size_t) (r->end - p);
     switch (shape) {
-    case SCALAR:
-        break;
-    case STR: case BIN: case EXT:
+    case SCALAR: break;
+    case STR:
+    case BIN:
+    case EXT:
         if (item->len > left)
             return -VE_TRUNC;
         item->kind = shape == STR ? VMP_STR : shape == BIN ? VMP_BIN : VMP_EXT;

@@ -15,12 +15,12 @@
 
 //  ---------------------------------------------------------------- growable buffer
 typedef struct {
-    char *data;       //  bytes written so far
-    size_t len;       //  how many
-    size_t cap;       //  capacity of data
-    size_t limit;     //  writes that would grow past this fail (0 = 64 MiB)
-    bool heap;        //  data is ours to free (false while it is the caller's initial storage)
-    bool failed;      //  a write failed (out of memory or over limit); len stops growing
+    char *data;    //  bytes written so far
+    size_t len;    //  how many
+    size_t cap;    //  capacity of data
+    size_t limit;  //  writes that would grow past this fail (0 = 64 MiB)
+    bool heap;     //  data is ours to free (false while it is the caller's initial storage)
+    bool failed;   //  a write failed (out of memory or over limit); len stops growing
 } vbuf_t;
 
 //  Starts a buffer on caller storage (may be NULL, 0); grows onto the heap when needed.
@@ -48,7 +48,16 @@ int vmp_pack_cstr (msgpack_packer *pk, const char *s);
 
 //  ---------------------------------------------------------------- reader
 typedef enum {
-    VMP_NIL, VMP_BOOL, VMP_UINT, VMP_INT, VMP_FLOAT, VMP_STR, VMP_BIN, VMP_ARRAY, VMP_MAP, VMP_EXT
+    VMP_NIL,
+    VMP_BOOL,
+    VMP_UINT,
+    VMP_INT,
+    VMP_FLOAT,
+    VMP_STR,
+    VMP_BIN,
+    VMP_ARRAY,
+    VMP_MAP,
+    VMP_EXT
 } vmp_kind_t;
 
 //  One item: a scalar, or the head of a string/bin (len bytes at ptr) or container (len

@@ -11,7 +11,7 @@
 
 //  ---------------------------------------------------------------- arena
 
-#define VARENA_ALIGN  alignof (max_align_t)
+#define VARENA_ALIGN alignof (max_align_t)
 
 typedef struct s_chunk_s {
     struct s_chunk_s *next;
@@ -20,8 +20,8 @@ typedef struct s_chunk_s {
 } s_chunk_t;
 
 struct varena_s {
-    s_chunk_t *chunks;     //  newest first; chunks[0] is where small allocations go
-    unsigned char *p;      //  free space in chunks[0]
+    s_chunk_t *chunks;  //  newest first; chunks[0] is where small allocations go
+    unsigned char *p;   //  free space in chunks[0]
     size_t left;
     size_t chunk;
 };
@@ -192,19 +192,17 @@ vmsg__field_find (const vmsg_schema_t *schema, const char *name, size_t len)
 const char *
 vmsg__type_name (vmsg_type_t type)
 {
-    static const char *const names[] = {
-        "int", "uint", "bool", "string", "bytes", "float", "array", "map", "message", "any"
-    };
+    static const char *const names[] = { "int",   "uint",  "bool", "string",  "bytes",
+                                         "float", "array", "map",  "message", "any" };
     return (unsigned) type < sizeof names / sizeof names[0] ? names[type] : "?";
 }
 
 const char *
 vmsg__kind_name (vmp_kind_t kind)
 {
-    static const char *const names[] = {
-        "nil", "bool", "integer", "negative integer", "float", "string", "bytes", "array",
-        "map", "ext"
-    };
+    static const char *const names[] = { "nil",   "bool",   "integer", "negative integer",
+                                         "float", "string", "bytes",   "array",
+                                         "map",   "ext" };
     return (unsigned) kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }
 
@@ -221,17 +219,17 @@ vmsg__num (char *buf, size_t size, double value)
 
 typedef struct {
     vmp_reader_t r;
-    varena_t *arena;        //  NULL: validate only, build nothing
+    varena_t *arena;  //  NULL: validate only, build nothing
     vmsg__path_t path;
-    int depth;              //  containers we are inside
+    int depth;  //  containers we are inside
     char *err;
     size_t errlen;
 } s_walk_t;
 
 #define s_fail(w, code, ...) vmsg__fail ((w)->err, (w)->errlen, &(w)->path, code, __VA_ARGS__)
 
-static int s_value (s_walk_t *w, const vmsg_field_t *f, vmsg_type_t type,
-                    const vmp_item_t *it, vmsg_value_t *out);
+static int s_value (s_walk_t *w, const vmsg_field_t *f, vmsg_type_t type, const vmp_item_t *it,
+                    vmsg_value_t *out);
 
 static int
 s_read (s_walk_t *w, vmp_item_t *it)
@@ -540,32 +538,22 @@ s_value (s_walk_t *w, const vmsg_field_t *f, vmsg_type_t type, const vmp_item_t 
     case VMSG_ANY:
         switch (it->kind) {
         case VMP_ARRAY:
-        case VMP_MAP:
-            return s_container (w, NULL, VMSG_ANY, it, out);
+        case VMP_MAP: return s_container (w, NULL, VMSG_ANY, it, out);
         case VMP_STR: {
             int rc = s_text (w, it->v.ptr, it->len);
             return rc ? rc : s_copy (w, it, out);
         }
         case VMP_BIN:
-        case VMP_EXT:
-            return s_copy (w, it, out);
+        case VMP_EXT: return s_copy (w, it, out);
         case VMP_FLOAT:
             if (!isfinite (it->v.f))
                 return s_fail (w, -VE_INVAL, "not a finite number");
             out->v.f = it->v.f;
             return 0;
-        case VMP_INT:
-            out->v.i = it->v.i;
-            return 0;
-        case VMP_UINT:
-            out->v.u = it->v.u;
-            return 0;
-        case VMP_BOOL:
-            out->v.b = it->v.b;
-            return 0;
-        default:
-            out->v.u = 0;
-            return 0;
+        case VMP_INT: out->v.i = it->v.i; return 0;
+        case VMP_UINT: out->v.u = it->v.u; return 0;
+        case VMP_BOOL: out->v.b = it->v.b; return 0;
+        default: out->v.u = 0; return 0;
         }
     }
     return s_fail (w, -VE_INVAL, "field has no valid type");
@@ -611,8 +599,7 @@ vmsg_decode (const vmsg_schema_t *schema, const void *data, size_t len, varena_t
 }
 
 int
-vmsg_validate (const vmsg_schema_t *schema, const void *data, size_t len, char *err,
-               size_t errlen)
+vmsg_validate (const vmsg_schema_t *schema, const void *data, size_t len, char *err, size_t errlen)
 {
     vmsg_value_t root;
     return s_walk (schema, data, len, NULL, &root, err, errlen);
@@ -768,8 +755,10 @@ vmsg_encode (const vmsg_schema_t *schema, const vmsg_value_t *value, vbuf_t *out
     if (rc == 0 && out->failed)
         rc = -VE_NOMEM;
     if (rc)
-        rc = vmsg__fail (err, errlen, NULL, rc, "%s", rc == -VE_DEPTH ? "nested too deeply"
-                         : rc == -VE_INVAL ? "value of no known kind" : "out of memory or too large");
+        rc = vmsg__fail (err, errlen, NULL, rc, "%s",
+                         rc == -VE_DEPTH   ? "nested too deeply"
+                         : rc == -VE_INVAL ? "value of no known kind"
+                                           : "out of memory or too large");
     else if (schema)
         rc = vmsg_validate (schema, out->data + start, out->len - start, err, errlen);
     if (rc && !out->failed)

@@ -15,16 +15,16 @@
 #include "vmp.h"
 
 //  Roles a method may require (the same bits as VBUS_ROLE_* in broker/vbus.h).
-#define VMSG_ROLE_PUBLIC     0x0u    //  anyone, signed in or not
-#define VMSG_ROLE_CUSTOMER   0x1u
-#define VMSG_ROLE_ADMIN      0x2u
-#define VMSG_ROLE_SERVICE    0x4u    //  another actor or an internal tool
+#define VMSG_ROLE_PUBLIC   0x0u  //  anyone, signed in or not
+#define VMSG_ROLE_CUSTOMER 0x1u
+#define VMSG_ROLE_ADMIN    0x2u
+#define VMSG_ROLE_SERVICE  0x4u  //  another actor or an internal tool
 
-#define VMSG_MAX_SIZE        ((size_t) 1 << 20)   //  default ceiling on an encoded body
-#define VMSG_MAX_JSON        ((size_t) 4 << 20)   //  ceiling on JSON text (bytes grow by 4/3)
-#define VMSG_MAX_FIELDS      64                   //  fields in one schema
-#define VMSG_MAX_KEY         256                  //  bytes in a map key
-#define VMSG_MAX_PATH        256                  //  bytes of a field path in error messages
+#define VMSG_MAX_SIZE   ((size_t) 1 << 20)  //  default ceiling on an encoded body
+#define VMSG_MAX_JSON   ((size_t) 4 << 20)  //  ceiling on JSON text (bytes grow by 4/3)
+#define VMSG_MAX_FIELDS 64                  //  fields in one schema
+#define VMSG_MAX_KEY    256                 //  bytes in a map key
+#define VMSG_MAX_PATH   256                 //  bytes of a field path in error messages
 
 //  ---------------------------------------------------------------- arena
 //  Memory with one lifetime (a request): many allocations, one free.
@@ -44,16 +44,16 @@ char *varena_strdup (varena_t *self, const char *s);
 
 //  ---------------------------------------------------------------- schema tables
 typedef enum {
-    VMSG_INT,        //  signed 64-bit integer
-    VMSG_UINT,       //  unsigned 64-bit integer
+    VMSG_INT,   //  signed 64-bit integer
+    VMSG_UINT,  //  unsigned 64-bit integer
     VMSG_BOOL,
-    VMSG_STR,        //  UTF-8 text, no NUL bytes; length limits in bytes
-    VMSG_BYTES,      //  msgpack bin (base64 text in JSON)
-    VMSG_FLOAT,      //  a finite double; integers are accepted and converted
-    VMSG_ARRAY,      //  array of elements of type .of
-    VMSG_MAP,        //  string keys to values of type .of (a JSON object with free keys)
-    VMSG_MSG,        //  a nested message of schema .schema
-    VMSG_ANY         //  any value (string map keys), still size and depth limited
+    VMSG_STR,    //  UTF-8 text, no NUL bytes; length limits in bytes
+    VMSG_BYTES,  //  msgpack bin (base64 text in JSON)
+    VMSG_FLOAT,  //  a finite double; integers are accepted and converted
+    VMSG_ARRAY,  //  array of elements of type .of
+    VMSG_MAP,    //  string keys to values of type .of (a JSON object with free keys)
+    VMSG_MSG,    //  a nested message of schema .schema
+    VMSG_ANY     //  any value (string map keys), still size and depth limited
 } vmsg_type_t;
 
 typedef struct vmsg_schema_s vmsg_schema_t;
@@ -62,9 +62,9 @@ typedef struct vmsg_schema_s vmsg_schema_t;
 //  count limits apply to the container, and the value, length and schema limits to each element.
 //  Write limits with the macros below: { "qty", VMSG_UINT, VMSG_RANGE (1, 1000), .doc = "..." }.
 typedef struct {
-    const char *name;               //  NULL ends a field list
+    const char *name;  //  NULL ends a field list
     vmsg_type_t type;
-    vmsg_type_t of;                 //  element type of an array or map
+    vmsg_type_t of;  //  element type of an array or map
     bool required;
     bool has_min, has_max;          //  value bounds in effect (int, uint, float)
     double min, max;                //  value bounds, inclusive (exact up to 2^53)
@@ -74,33 +74,33 @@ typedef struct {
     const char *doc;
 } vmsg_field_t;
 
-#define VMSG_REQUIRED        .required = true
-#define VMSG_MIN(lo)         .has_min = true, .min = (lo)
-#define VMSG_MAX(hi)         .has_max = true, .max = (hi)
-#define VMSG_RANGE(lo, hi)   VMSG_MIN (lo), VMSG_MAX (hi)
-#define VMSG_LEN(lo, hi)     .min_len = (lo), .max_len = (hi)
-#define VMSG_COUNT(lo, hi)   .min_count = (lo), .max_count = (hi)
+#define VMSG_REQUIRED      .required = true
+#define VMSG_MIN(lo)       .has_min = true, .min = (lo)
+#define VMSG_MAX(hi)       .has_max = true, .max = (hi)
+#define VMSG_RANGE(lo, hi) VMSG_MIN (lo), VMSG_MAX (hi)
+#define VMSG_LEN(lo, hi)   .min_len = (lo), .max_len = (hi)
+#define VMSG_COUNT(lo, hi) .min_count = (lo), .max_count = (hi)
 
 struct vmsg_schema_s {
-    const char *name;               //  "echo.echo.request": for docs and errors
-    const vmsg_field_t *fields;     //  ends with { 0 }; at most VMSG_MAX_FIELDS
-    size_t max_size;                //  encoded size ceiling; 0 = VMSG_MAX_SIZE
+    const char *name;            //  "echo.echo.request": for docs and errors
+    const vmsg_field_t *fields;  //  ends with { 0 }; at most VMSG_MAX_FIELDS
+    size_t max_size;             //  encoded size ceiling; 0 = VMSG_MAX_SIZE
     const char *doc;
 };
 
 //  A method: what it takes, what it answers, who may call it.
 typedef struct {
     const char *service;
-    const char *method;             //  NULL ends a method list
+    const char *method;  //  NULL ends a method list
     const vmsg_schema_t *request;
     const vmsg_schema_t *reply;
-    uint32_t role;                  //  VMSG_ROLE_PUBLIC, or the role bits of which one is needed
+    uint32_t role;  //  VMSG_ROLE_PUBLIC, or the role bits of which one is needed
     const char *doc;
 } vmsg_method_t;
 
 //  An event: topic "<domain>.<event>" and its body.
 typedef struct {
-    const char *topic;              //  NULL ends an event list
+    const char *topic;  //  NULL ends an event list
     const vmsg_schema_t *schema;
     const char *doc;
 } vmsg_event_t;
@@ -141,7 +141,7 @@ typedef struct vmsg_pair_s vmsg_pair_t;
 
 struct vmsg_value_s {
     vmp_kind_t kind;
-    uint32_t len;                   //  bytes of STR/BIN/EXT; elements of ARRAY/MAP
+    uint32_t len;  //  bytes of STR/BIN/EXT; elements of ARRAY/MAP
     int8_t ext_type;
     union {
         bool b;
@@ -155,7 +155,7 @@ struct vmsg_value_s {
 };
 
 struct vmsg_pair_s {
-    const char *key;                //  NUL-terminated
+    const char *key;  //  NUL-terminated
     vmsg_value_t value;
 };
 
@@ -174,15 +174,15 @@ int vmsg_decode (const vmsg_schema_t *schema, const void *data, size_t len, vare
 
 //  Checks data against schema (NULL: one well-formed value) exactly as vmsg_decode does,
 //  without building a tree or allocating. Same returns.
-int vmsg_validate (const vmsg_schema_t *schema, const void *data, size_t len,
-                   char *err, size_t errlen);
+int vmsg_validate (const vmsg_schema_t *schema, const void *data, size_t len, char *err,
+                   size_t errlen);
 
 //  Appends value as MessagePack to out, then (schema not NULL) validates what it appended.
 //  Returns 0, the codes of vmsg_validate, -VE_DEPTH (a tree deeper than VMP_MAX_DEPTH) or
 //  -VE_NOMEM when out failed (out of memory or over its limit). On error nothing stays appended
 //  (unless out failed: then it stays failed).
-int vmsg_encode (const vmsg_schema_t *schema, const vmsg_value_t *value, vbuf_t *out,
-                 char *err, size_t errlen);
+int vmsg_encode (const vmsg_schema_t *schema, const vmsg_value_t *value, vbuf_t *out, char *err,
+                 size_t errlen);
 
 //  Accessors by field name on a map value. All accept v NULL or of another kind and then
 //  return NULL / the default; vmsg_str and vmsg_bytes return arena memory.
@@ -207,16 +207,16 @@ const char *vmsg_key_at (const vmsg_value_t *v, uint32_t i);
 //  real, string, array, object). Unknown fields pass through. Text over VMSG_MAX_JSON or nested
 //  deeper than VMP_MAX_DEPTH is refused before it is parsed. Returns 0 or a negative code
 //  (-VE_INVAL for JSON syntax, with the line and column in err).
-int vmsg_json_to_msgpack (const vmsg_schema_t *schema, const char *json, size_t len,
-                          vbuf_t *out, char *err, size_t errlen);
+int vmsg_json_to_msgpack (const vmsg_schema_t *schema, const char *json, size_t len, vbuf_t *out,
+                          char *err, size_t errlen);
 
-#define VMSG_JSON_COMPACT    0x0
-#define VMSG_JSON_PRETTY     0x1     //  two-space indent
+#define VMSG_JSON_COMPACT 0x0
+#define VMSG_JSON_PRETTY  0x1  //  two-space indent
 
 //  MessagePack to JSON text: decoded with the schema (or generically), bin as base64. Returns a
 //  NUL-terminated malloc'ed string the caller frees, or NULL with the reason in err (decode
 //  errors, or a value JSON cannot hold: an ext, an integer above 2^63-1).
-char *vmsg_msgpack_to_json (const vmsg_schema_t *schema, const void *data, size_t len,
-                            int flags, char *err, size_t errlen);
+char *vmsg_msgpack_to_json (const vmsg_schema_t *schema, const void *data, size_t len, int flags,
+                            char *err, size_t errlen);
 
 #endif

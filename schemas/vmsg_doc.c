@@ -86,7 +86,9 @@ s_rows (FILE *out, const vmsg_schema_t *schema, const char *prefix, int depth)
         if (f->schema && depth < 4) {
             char sub[VMSG_MAX_PATH];
             snprintf (sub, sizeof sub, "%s%s%s.", prefix, f->name,
-                      f->type == VMSG_ARRAY ? "[]" : f->type == VMSG_MAP ? "{}" : "");
+                      f->type == VMSG_ARRAY ? "[]"
+                      : f->type == VMSG_MAP ? "{}"
+                                            : "");
             s_rows (out, f->schema, sub, depth + 1);
         }
     }
@@ -115,7 +117,8 @@ vmsg_doc_markdown (FILE *out)
     fputs ("# Message reference\n\n"
            "Generated from the tables in `schemas/` by `vitrine-schema-doc`; do not edit by hand\n"
            "(the tests fail when this file and the tables disagree). How schemas, types, limits\n"
-           "and the JSON mapping work: [schemas.md](schemas.md).\n\n", out);
+           "and the JSON mapping work: [schemas.md](schemas.md).\n\n",
+           out);
     const vmsg_domain_t *d;
     for (size_t i = 0; (d = vmsg_domain_at (i)); i++) {
         fprintf (out, "## %s\n\n%s\n\n", d->name, d->doc);

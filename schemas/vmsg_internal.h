@@ -18,8 +18,8 @@ size_t vmsg__path_index (vmsg__path_t *self, uint32_t index);
 void vmsg__path_pop (vmsg__path_t *self, size_t mark);
 
 //  Writes "<path>: <message>" into err (path "body" when empty; err may be NULL) and returns code.
-int vmsg__fail (char *err, size_t errlen, const vmsg__path_t *path, int code,
-                const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
+int vmsg__fail (char *err, size_t errlen, const vmsg__path_t *path, int code, const char *fmt, ...)
+    __attribute__ ((format (printf, 5, 6)));
 
 //  The field called name (len bytes) in schema, or NULL.
 const vmsg_field_t *vmsg__field_find (const vmsg_schema_t *schema, const char *name, size_t len);

@@ -5,16 +5,16 @@
 #include <string.h>
 
 //  Role bits are the bus's: a method's role is compared with the caller's VBUS_ROLE_* bits.
-_Static_assert (VMSG_ROLE_CUSTOMER == VBUS_ROLE_CUSTOMER, "role bits differ from vbus.h");
-_Static_assert (VMSG_ROLE_ADMIN == VBUS_ROLE_ADMIN, "role bits differ from vbus.h");
-_Static_assert (VMSG_ROLE_SERVICE == VBUS_ROLE_SERVICE, "role bits differ from vbus.h");
+_Static_assert(VMSG_ROLE_CUSTOMER == VBUS_ROLE_CUSTOMER, "role bits differ from vbus.h");
+_Static_assert(VMSG_ROLE_ADMIN == VBUS_ROLE_ADMIN, "role bits differ from vbus.h");
+_Static_assert(VMSG_ROLE_SERVICE == VBUS_ROLE_SERVICE, "role bits differ from vbus.h");
 
-#define VMSG_DOMAINS(X)  \
-    X (broker)           \
+#define VMSG_DOMAINS(X)                                                                            \
+    X (broker)                                                                                     \
     X (echo)
 
 #define VMSG_DOMAIN_DECL_(name) extern const vmsg_domain_t vmsg_domain_##name;
-#define VMSG_DOMAIN_REF_(name) &vmsg_domain_##name,
+#define VMSG_DOMAIN_REF_(name)  &vmsg_domain_##name,
 VMSG_DOMAINS (VMSG_DOMAIN_DECL_)
 static const vmsg_domain_t *const s_domains[] = { VMSG_DOMAINS (VMSG_DOMAIN_REF_) NULL };
 
@@ -112,8 +112,8 @@ s_check (const vmsg_schema_t *schema, int depth, char *err, size_t errlen)
             return rc;
     }
     if (n > VMSG_MAX_FIELDS)
-        return vmsg__fail (err, errlen, NULL, -VE_CONFIG, "%s: more than %d fields",
-                           schema->name, VMSG_MAX_FIELDS);
+        return vmsg__fail (err, errlen, NULL, -VE_CONFIG, "%s: more than %d fields", schema->name,
+                           VMSG_MAX_FIELDS);
     return 0;
 }
 

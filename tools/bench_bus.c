@@ -17,10 +17,10 @@
 
 typedef struct {
     int clients, workers, window, seconds, payload;
-    char endpoint[64];        //  where clients connect (relay front or broker)
-    char backend[64];         //  raw relay only: where workers connect
-    atomic_int stop;          //  1: threads finish
-    atomic_int measuring;     //  1: count replies
+    char endpoint[64];     //  where clients connect (relay front or broker)
+    char backend[64];      //  raw relay only: where workers connect
+    atomic_int stop;       //  1: threads finish
+    atomic_int measuring;  //  1: count replies
     atomic_ullong replies;
 } bench_t;
 
@@ -64,7 +64,7 @@ s_raw_relay (const char *front_ep, const char *back_ep, int workers)
         if (zmq_poll (items, 2, -1) < 0)
             break;
         zmq_msg_t a, b;
-        while (items[0].revents & ZMQ_POLLIN) {   //  [client][payload] → [worker][client][payload]
+        while (items[0].revents & ZMQ_POLLIN) {  //  [client][payload] → [worker][client][payload]
             zmq_msg_init (&a);
             if (zmq_msg_recv (&a, front, ZMQ_DONTWAIT) < 0) {
                 zmq_msg_close (&a);
@@ -80,7 +80,7 @@ s_raw_relay (const char *front_ep, const char *back_ep, int workers)
             zmq_msg_send (&a, back, ZMQ_SNDMORE);
             zmq_msg_send (&b, back, 0);
         }
-        while (items[1].revents & ZMQ_POLLIN) {   //  [worker][client][payload] → [client][payload]
+        while (items[1].revents & ZMQ_POLLIN) {  //  [worker][client][payload] → [client][payload]
             zmq_msg_t w;
             zmq_msg_init (&w);
             if (zmq_msg_recv (&w, back, ZMQ_DONTWAIT) < 0) {
@@ -163,8 +163,9 @@ s_bus_worker (void *arg)
 {
     bench_t *b = arg;
     vbus_method_t methods[] = { { "echo", s_echo, NULL }, { NULL } };
-    vbus_worker_config_t config = { .endpoint = b->endpoint, .service = "bench",
-                                    .methods = methods, .credit = 256 };
+    vbus_worker_config_t config = {
+        .endpoint = b->endpoint, .service = "bench", .methods = methods, .credit = 256
+    };
     vbus_worker_t *w = vbus_worker_new (&config);
     while (w && !atomic_load (&b->stop))
         vbus_worker_poll (w, 100);
@@ -208,7 +209,7 @@ s_bus_client (void *arg)
 
 //  ---------------------------------------------------------------- driver
 static double
-s_run (bench_t *b, void *(*worker) (void *), void *(*client) (void *))
+s_run (bench_t *b, void *(*worker) (void *), void *(*client) (void *) )
 {
     pthread_t threads[256];
     int n = 0;
@@ -220,7 +221,7 @@ s_run (bench_t *b, void *(*worker) (void *), void *(*client) (void *))
     usleep (300000);
     for (int i = 0; i < b->clients; i++)
         pthread_create (&threads[n++], NULL, client, b);
-    usleep (500000);   //  warm up
+    usleep (500000);  //  warm up
     atomic_store (&b->measuring, 1);
     int64_t start = s_now_us ();
     sleep ((unsigned) b->seconds);
@@ -267,12 +268,10 @@ main (int argc, char **argv)
 {
     bench_t b = { .clients = 8, .workers = 2, .window = 64, .seconds = 5, .payload = 105 };
     int port = 0, rounds = 3;
-    static const struct option opts[] = {
-        { "clients", 1, 0, 'c' }, { "workers", 1, 0, 'w' }, { "window", 1, 0, 'W' },
-        { "seconds", 1, 0, 's' }, { "payload", 1, 0, 'p' }, { "port", 1, 0, 'P' },
-        { "rounds", 1, 0, 'r' },
-        { 0, 0, 0, 0 }
-    };
+    static const struct option opts[] = { { "clients", 1, 0, 'c' }, { "workers", 1, 0, 'w' },
+                                          { "window", 1, 0, 'W' },  { "seconds", 1, 0, 's' },
+                                          { "payload", 1, 0, 'p' }, { "port", 1, 0, 'P' },
+                                          { "rounds", 1, 0, 'r' },  { 0, 0, 0, 0 } };
     int c;
     while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
         int v = atoi (optarg);
@@ -291,8 +290,8 @@ main (int argc, char **argv)
         }
     }
     if (b.clients < 1 || b.clients > 128 || b.workers < 1 || b.workers > 64 || b.window < 1
-        || b.window > 10000 || b.seconds < 1 || b.payload < 0 || b.payload > 60000
-        || rounds < 1 || rounds > 16) {
+        || b.window > 10000 || b.seconds < 1 || b.payload < 0 || b.payload > 60000 || rounds < 1
+        || rounds > 16) {
         fprintf (stderr, "vitrine-bench-bus: clients 1..128, workers 1..64, window 1..10000, "
                          "seconds >= 1, payload 0..60000, rounds 1..16\n");
         return 2;
@@ -333,7 +332,8 @@ main (int argc, char **argv)
     }
     double raw = s_median (raws, rounds), bus = s_median (buses, rounds);
     printf ("shape: %d clients x window %d, %d workers, %d B payload, tcp loopback, %d rounds "
-            "of %d s, medians\n", b.clients, b.window, b.workers, b.payload, rounds, b.seconds);
+            "of %d s, medians\n",
+            b.clients, b.window, b.workers, b.payload, rounds, b.seconds);
     printf ("bus: %.0f req/s, raw zmq: %.0f req/s, ratio %.2f\n", bus, raw,
             raw > 0 ? bus / raw : 0.0);
     return bus > 0 && raw > 0 ? 0 : 1;

@@ -61,8 +61,10 @@ main (int argc, char **argv)
     }
     int rc = 0;
     if (have_len != want_len || memcmp (have, want, want_len) != 0) {
-        fprintf (stderr, "vitrine-schema-doc: %s is out of date with schemas/; regenerate it:\n"
-                         "  vitrine-schema-doc -o %s\n", argv[2], argv[2]);
+        fprintf (stderr,
+                 "vitrine-schema-doc: %s is out of date with schemas/; regenerate it:\n"
+                 "  vitrine-schema-doc -o %s\n",
+                 argv[2], argv[2]);
         rc = 1;
     }
     free (want);

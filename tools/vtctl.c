@@ -30,12 +30,12 @@ static const char s_usage[] =
 typedef struct {
     const char *broker;
     const char *command;
-    const char *args[2];     //  positional arguments after the command
+    const char *args[2];  //  positional arguments after the command
     int nargs;
     const char *key;
     const char *stream;
-    int timeout_ms;          //  0: not given
-    long count;              //  0: not given
+    int timeout_ms;  //  0: not given
+    long count;      //  0: not given
     bool admin;
 } s_opts_t;
 
@@ -168,9 +168,7 @@ s_call (const s_opts_t *o, const char *service, const char *method, const char *
         vbuf_free (&body);
         return s_fail ("cannot connect to the broker at %s", o->broker);
     }
-    vbus_caller_t caller = {
-        "vtctl", VBUS_ROLE_SERVICE | (o->admin ? VBUS_ROLE_ADMIN : 0)
-    };
+    vbus_caller_t caller = { "vtctl", VBUS_ROLE_SERVICE | (o->admin ? VBUS_ROLE_ADMIN : 0) };
     vbus_opts_t opts = { .key = o->key, .timeout_ms = o->timeout_ms, .caller = &caller };
     rc = vbus_client_call (client, service, method, body.data, body.len, &opts, reply);
     vbuf_free (&body);
@@ -336,8 +334,9 @@ s_cmd_stats (const s_opts_t *o)
     varena_t *arena = varena_new (reply->body_len + 1024);
     const vmsg_value_t *stats = NULL;
     char err[512] = "out of memory";
-    if (!arena || vmsg_decode (m->reply, reply->body, reply->body_len, arena, &stats, err,
-                               sizeof err) != 0)
+    if (!arena
+        || vmsg_decode (m->reply, reply->body, reply->body_len, arena, &stats, err, sizeof err)
+               != 0)
         rc = s_fail ("broker.stats: unexpected reply: %s", err);
     else {
         uint64_t up = vmsg_uint (stats, "uptime_ms", 0) / 1000;

@@ -14,8 +14,8 @@
 #define WHO "echo"
 
 typedef struct {
-    varena_t *arena;          //  per-request memory, reset before each request
-    vbus_pub_t *pub;          //  NULL unless --publish
+    varena_t *arena;  //  per-request memory, reset before each request
+    vbus_pub_t *pub;  //  NULL unless --publish
     char stream[160];
     const char *name;
 } echo_t;
@@ -125,19 +125,6 @@ s_parse_owned (const char *arg, uint32_t *owned, int max)
     return n;
 }
 
-static int
-s_number (const char *arg, const char *name, long min, long max, long *out)
-{
-    char *end;
-    long v = strtol (arg, &end, 10);
-    if (!*arg || *end || v < min || v > max) {
-        fprintf (stderr, "vitrine-echo: %s: expected %ld..%ld, got '%s'\n", name, min, max, arg);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 int
 main (int argc, char **argv)
 {
@@ -147,18 +134,18 @@ main (int argc, char **argv)
     static uint32_t owned[VBUS_MAX_PARTITIONS];
     vbus_worker_config_t config = { .service = "echo" };
     bool publish = false;
-    static const struct option opts[] = {
-        { "broker", 1, 0, 'b' }, { "partitions", 1, 0, 'p' }, { "owns", 1, 0, 'o' },
-        { "credit", 1, 0, 'c' }, { "heartbeat", 1, 0, 'h' }, { "name", 1, 0, 'n' },
-        { "publish", 0, 0, 'P' }, { 0, 0, 0, 0 }
-    };
+    static const struct option opts[] = { { "broker", 1, 0, 'b' },    { "partitions", 1, 0, 'p' },
+                                          { "owns", 1, 0, 'o' },      { "credit", 1, 0, 'c' },
+                                          { "heartbeat", 1, 0, 'h' }, { "name", 1, 0, 'n' },
+                                          { "publish", 0, 0, 'P' },   { 0, 0, 0, 0 } };
     int c;
     long v;
     while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'b': endpoint = optarg; break;
         case 'p':
-            if (s_number (optarg, "--partitions", 1, VBUS_MAX_PARTITIONS, &v)) return 2;
+            if (vbus_arg_long ("vitrine-echo", "--partitions", optarg, 1, VBUS_MAX_PARTITIONS, &v))
+                return 2;
             config.partitions = (uint32_t) v;
             break;
         case 'o': {
@@ -172,11 +159,13 @@ main (int argc, char **argv)
             break;
         }
         case 'c':
-            if (s_number (optarg, "--credit", 1, 100000, &v)) return 2;
+            if (vbus_arg_long ("vitrine-echo", "--credit", optarg, 1, 100000, &v))
+                return 2;
             config.credit = (uint32_t) v;
             break;
         case 'h':
-            if (s_number (optarg, "--heartbeat", 10, 600000, &v)) return 2;
+            if (vbus_arg_long ("vitrine-echo", "--heartbeat", optarg, 10, 600000, &v))
+                return 2;
             config.heartbeat_ms = (int) v;
             break;
         case 'n': config.name = optarg; break;
@@ -202,18 +191,18 @@ main (int argc, char **argv)
             return 2;
         }
     }
-    const vbus_method_t methods[] = {
-        { "echo", echo_echo, &self }, { "fail", echo_fail, &self },
-        { "whoami", echo_whoami, &self }, { NULL }
-    };
+    const vbus_method_t methods[] = { { "echo", echo_echo, &self },
+                                      { "fail", echo_fail, &self },
+                                      { "whoami", echo_whoami, &self },
+                                      { NULL } };
     config.endpoint = endpoint;
     config.methods = methods;
-    vbus_worker_t *worker = vbus_worker_new (&config);
-    if (!worker || !self.arena) {
+    vbus_worker_t *worker = self.arena ? vbus_worker_new (&config) : NULL;
+    int rc = -1;
+    if (worker)
+        rc = vbus_worker_run (worker);
+    else
         fprintf (stderr, "vitrine-echo: cannot start (broker '%s')\n", endpoint);
-        return 1;
-    }
-    int rc = vbus_worker_run (worker);
     vbus_worker_destroy (&worker);
     vbus_pub_destroy (&self.pub);
     varena_destroy (&self.arena);

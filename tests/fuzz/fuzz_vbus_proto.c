@@ -37,8 +37,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     const char *msg;
     uint32_t msg_len;
     if (vbus__reply_decode (data, size, &id, &status, &msg, &msg_len, &used) == 0) {
-        if (used > size || status < 0 || status > VE_LAST_STATUS
-            || msg < (const char *) data || msg + msg_len > (const char *) data + size)
+        if (used > size || status < 0 || status > VE_LAST_STATUS || msg < (const char *) data
+            || msg + msg_len > (const char *) data + size)
             abort ();
     }
 

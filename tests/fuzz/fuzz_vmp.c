@@ -35,15 +35,20 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     uint32_t n;
     const char *s;
     bool b;
-    if (vmp_read_uint (&r, &u) && r.p != data) abort ();
+    if (vmp_read_uint (&r, &u) && r.p != data)
+        abort ();
     vmp_reader_init (&r, data, size);
-    if (vmp_read_int (&r, &i) && r.p != data) abort ();
+    if (vmp_read_int (&r, &i) && r.p != data)
+        abort ();
     vmp_reader_init (&r, data, size);
-    if (vmp_read_str (&r, &s, &n) && r.p != data) abort ();
+    if (vmp_read_str (&r, &s, &n) && r.p != data)
+        abort ();
     vmp_reader_init (&r, data, size);
-    if (vmp_read_bool (&r, &b) && r.p != data) abort ();
+    if (vmp_read_bool (&r, &b) && r.p != data)
+        abort ();
     vmp_reader_init (&r, data, size);
-    if (vmp_read_map (&r, &n) && r.p != data) abort ();
+    if (vmp_read_map (&r, &n) && r.p != data)
+        abort ();
 
     //  Skipping values one after another; a refused skip leaves the cursor alone.
     for (int depth = 0; depth <= VMP_MAX_DEPTH + 1; depth += 11) {

@@ -35,8 +35,8 @@ s_msgpack (const vmsg_schema_t *schema, const uint8_t *data, size_t size, varena
     if (len <= VMSG_MAX_JSON) {
         if (vmsg_json_to_msgpack (schema, text, len, &out, err, sizeof err))
             abort ();
-        char *again = vmsg_msgpack_to_json (schema, out.data, out.len, VMSG_JSON_COMPACT, err,
-                                            sizeof err);
+        char *again =
+            vmsg_msgpack_to_json (schema, out.data, out.len, VMSG_JSON_COMPACT, err, sizeof err);
         if (!again || strcmp (again, text))
             abort ();
         free (again);
@@ -53,8 +53,8 @@ s_json (const vmsg_schema_t *schema, const uint8_t *data, size_t size)
     vbuf_t out;
     vbuf_init (&out, NULL, 0);
     if (vmsg_json_to_msgpack (schema, (const char *) data, size, &out, err, sizeof err) == 0) {
-        char *text = vmsg_msgpack_to_json (schema, out.data, out.len, VMSG_JSON_PRETTY, err,
-                                           sizeof err);
+        char *text =
+            vmsg_msgpack_to_json (schema, out.data, out.len, VMSG_JSON_PRETTY, err, sizeof err);
         if (!text)
             abort ();
         free (text);

@@ -56,7 +56,7 @@ s_teardown (void **state)
         if (f->workers[i] > 0)
             vit_stop (f->workers[i], SIGKILL, 2000);
     vbus_client_destroy (&f->client);
-    assert_int_equal (vit_stop (f->broker.pid, SIGTERM, 5000), 0);   //  clean exit on SIGTERM
+    assert_int_equal (vit_stop (f->broker.pid, SIGTERM, 5000), 0);  //  clean exit on SIGTERM
     varena_destroy (&f->arena);
     free (f);
     return 0;
@@ -85,8 +85,8 @@ s_echo (fixture_t *f, const char *text, unsigned delay, const vbus_opts_t *opts)
     vbuf_init (&body, NULL, 0);
     s_echo_body (&body, text, delay);
     vbus_msg_t *reply = NULL;
-    assert_int_equal (vbus_client_call (f->client, "echo", "echo", body.data, body.len, opts,
-                                        &reply), 0);
+    assert_int_equal (
+        vbus_client_call (f->client, "echo", "echo", body.data, body.len, opts, &reply), 0);
     vbuf_free (&body);
     return reply;
 }
@@ -130,9 +130,10 @@ test_call_reply (void **state)
     vbuf_t body;
     vbuf_init (&body, NULL, 0);
     assert_int_equal (vmsg_json_to_msgpack (NULL, "{\"status\":\"conflict\",\"message\":\"taken\"}",
-                                            39, &body, NULL, 0), 0);
-    assert_int_equal (vbus_client_call (f->client, "echo", "fail", body.data, body.len, NULL,
-                                        &reply), 0);
+                                            39, &body, NULL, 0),
+                      0);
+    assert_int_equal (
+        vbus_client_call (f->client, "echo", "fail", body.data, body.len, NULL, &reply), 0);
     assert_int_equal (reply->status, VE_CONFLICT);
     assert_string_equal (reply->message, "taken");
     vbus_msg_destroy (&reply);
@@ -206,7 +207,8 @@ test_thousand_concurrent_async_calls (void **state)
     s_echo_body (&body, "x", 0);
     for (int i = 0; i < 1000; i++)
         assert_int_equal (vbus_client_send (f->client, "echo", "echo", body.data, body.len, NULL,
-                                            s_tally, &t, NULL), 0);
+                                            s_tally, &t, NULL),
+                          0);
     assert_int_equal (vbus_client_pending (f->client), 1000);
     s_wait_tally (f->client, &t, 1000, 10000);
     assert_int_equal (t.answered, 1000);
@@ -259,7 +261,7 @@ s_uv_stop (uv_fixture_t *u)
 static void
 s_uv_on_guard (uv_timer_t *handle)
 {
-    s_uv_stop (handle->data);   //  the test's own deadline: the assertions then fail
+    s_uv_stop (handle->data);  //  the test's own deadline: the assertions then fail
 }
 
 static void
@@ -293,14 +295,15 @@ test_client_in_libuv_loop (void **state)
     vbuf_init (&body, NULL, 0);
     s_echo_body (&body, "in a loop", 0);
     for (int i = 0; i < u.want; i++)
-        assert_int_equal (vbus_client_send (f->client, "echo", "echo", body.data, body.len,
-                                            NULL, s_tally, &u.tally, NULL), 0);
+        assert_int_equal (vbus_client_send (f->client, "echo", "echo", body.data, body.len, NULL,
+                                            s_tally, &u.tally, NULL),
+                          0);
     s_uv_kick (&u);
     uv_run (&loop, UV_RUN_DEFAULT);
     assert_int_equal (uv_loop_close (&loop), 0);
     assert_int_equal (u.tally.answered, u.want);
     assert_int_equal (u.tally.ok, u.want);
-    assert_true (u.wakeups > 0);   //  woken by the fd, not only by timers
+    assert_true (u.wakeups > 0);  //  woken by the fd, not only by timers
     vbuf_free (&body);
 }
 
@@ -313,7 +316,7 @@ test_deadline_expiry_is_timeout (void **state)
     vbus_opts_t opts = { .timeout_ms = 200 };
     vbus_msg_t *reply = s_echo (f, "slow", 1000, &opts);
     assert_int_equal (reply->status, VE_TIMEOUT);
-    assert_non_null (strstr (reply->message, "deadline"));   //  the broker's answer, not ours
+    assert_non_null (strstr (reply->message, "deadline"));  //  the broker's answer, not ours
     vbus_msg_destroy (&reply);
     //  The worker's late reply is dropped, its credit comes back: the next call works.
     reply = s_echo (f, "after", 0, NULL);
@@ -341,7 +344,7 @@ test_no_worker_within_deadline (void **state)
     fixture_t *f = *state;
     s_start_echo (f, 0, "w0", NULL);
     assert_int_equal (vit_wait_workers (&f->broker, "echo", 1, 5000), 0);
-    assert_int_equal (vit_stop (f->workers[0], SIGTERM, 5000), 0);   //  drains, exits 0
+    assert_int_equal (vit_stop (f->workers[0], SIGTERM, 5000), 0);  //  drains, exits 0
     f->workers[0] = 0;
     assert_int_equal (vit_wait_workers (&f->broker, "echo", 0, 5000), 0);
     vbus_opts_t opts = { .timeout_ms = 300 };
@@ -364,9 +367,8 @@ test_kill9_busy_worker_answers_unavailable (void **state)
     s_echo_body (&body, "doomed", 5000);
     vbus_opts_t opts = { .timeout_ms = 20000 };
     for (int i = 0; i < 3; i++)
-        vbus_client_send (f->client, "echo", "echo", body.data, body.len, &opts, s_tally, &t,
-                          NULL);
-    vbus_client_poll (f->client, 300);   //  let the requests reach the worker
+        vbus_client_send (f->client, "echo", "echo", body.data, body.len, &opts, s_tally, &t, NULL);
+    vbus_client_poll (f->client, 300);  //  let the requests reach the worker
     assert_int_equal (vit_stop (f->workers[0], SIGKILL, 2000), 128 + SIGKILL);
     f->workers[0] = 0;
     //  Heartbeat window: 3 × 300 ms; answered well before the 20 s deadline.
@@ -397,7 +399,7 @@ test_idempotent_request_retried_on_another_worker (void **state)
     f->workers[0] = 0;
     s_wait_tally (f->client, &t, 1, 8000);
     assert_int_equal (t.answered, 1);
-    assert_int_equal (t.ok, 1);   //  w1 answered it
+    assert_int_equal (t.ok, 1);  //  w1 answered it
     vbuf_free (&body);
 }
 
@@ -458,8 +460,7 @@ test_queue_full_is_busy (void **state)
     vbuf_init (&body, NULL, 0);
     s_echo_body (&body, "q", 300);
     for (int i = 0; i < 10; i++)
-        vbus_client_send (f->client, "echo", "echo", body.data, body.len, NULL, s_tally, &t,
-                          NULL);
+        vbus_client_send (f->client, "echo", "echo", body.data, body.len, NULL, s_tally, &t, NULL);
     s_wait_tally (f->client, &t, 10, 10000);
     assert_int_equal (t.answered, 10);
     //  1 in flight + 4 queued are served; the other 5 are refused at once.
@@ -488,9 +489,11 @@ test_events_in_order_without_gaps (void **state)
     while (vbus_sub_recv (sub, &ev, 100) == 0)
         ;
     for (uint64_t seq = 1; seq <= 2000; seq++) {
-        assert_int_equal (vbus_pub_send (pub, "orders.created", "orders/3", seq, "\x81\xa1n\x01", 4), 0);
+        assert_int_equal (
+            vbus_pub_send (pub, "orders.created", "orders/3", seq, "\x81\xa1n\x01", 4), 0);
         if (seq % 10 == 0)
-            vbus_pub_send (pub, "inventory.changed", "inventory/0", seq / 10, "\x80", 1);   //  not subscribed
+            vbus_pub_send (pub, "inventory.changed", "inventory/0", seq / 10, "\x80",
+                           1);  //  not subscribed
     }
     uint64_t expect = 1;
     while (expect <= 2000) {
@@ -502,8 +505,9 @@ test_events_in_order_without_gaps (void **state)
             vbus_client_call (f->client, "broker", "stats", NULL, 0, &opts, &reply);
             const vmsg_value_t *v = s_decode_reply (f, "broker", "stats", reply);
             fail_msg ("rc %d: expected seq %llu, got %llu (gap_from %llu); broker: events in "
-                      "%llu, out %llu, dropped %llu", rc, (unsigned long long) expect,
-                      (unsigned long long) ev.seq, (unsigned long long) ev.gap_from,
+                      "%llu, out %llu, dropped %llu",
+                      rc, (unsigned long long) expect, (unsigned long long) ev.seq,
+                      (unsigned long long) ev.gap_from,
                       (unsigned long long) vmsg_uint (v, "events_in", 0),
                       (unsigned long long) vmsg_uint (v, "events_out", 0),
                       (unsigned long long) vmsg_uint (v, "events_dropped", 0));
@@ -540,16 +544,25 @@ test_garbage_frames_do_not_disturb (void **state)
     memset (deep + 4, 0x91, 40);
     deep[44] = 0x01;
     for (int round = 0; round < 50; round++) {
-        zmq_send (rogue, "garbage", 7, 0);                              //  no tag
-        zmq_send (rogue, "VB\x09\x02\x80", 5, 0);                      //  wrong version
-        zmq_send (rogue, "VB\x01\x02\xc1\xc1", 6, 0);                  //  bad header msgpack
-        zmq_send (rogue, deep, sizeof deep, 0);                         //  too deep
-        zmq_send (rogue, "VB\x01\x01" "echo", 8, ZMQ_SNDMORE);          //  READY, bad payload
+        zmq_send (rogue, "garbage", 7, 0);             //  no tag
+        zmq_send (rogue, "VB\x09\x02\x80", 5, 0);      //  wrong version
+        zmq_send (rogue, "VB\x01\x02\xc1\xc1", 6, 0);  //  bad header msgpack
+        zmq_send (rogue, deep, sizeof deep, 0);        //  too deep
+        zmq_send (rogue,
+                  "VB\x01\x01"
+                  "echo",
+                  8, ZMQ_SNDMORE);  //  READY, bad payload
         zmq_send (rogue, "\x95\x00\x90\x00\xa0\x00", 6, 0);
-        zmq_send (rogue, "VB\x01\x04" "xx", 6, 0);                      //  HEARTBEAT + junk
-        for (int i = 0; i < 8; i++)                                    //  too many frames
+        zmq_send (rogue,
+                  "VB\x01\x04"
+                  "xx",
+                  6, 0);             //  HEARTBEAT + junk
+        for (int i = 0; i < 8; i++)  //  too many frames
             zmq_send (rogue, "VB\x01\x02", 4, i < 7 ? ZMQ_SNDMORE : 0);
-        zmq_send (rogue, "VB\x01\x03" "12345678", 12, ZMQ_SNDMORE);     //  REPLY from a stranger
+        zmq_send (rogue,
+                  "VB\x01\x03"
+                  "12345678",
+                  12, ZMQ_SNDMORE);  //  REPLY from a stranger
         zmq_send (rogue, "VB\x01\x03\x93\x01\x00\xa0", 8, 0);
         vbus_msg_t *reply = s_echo (f, "still fine", 0, NULL);
         assert_int_equal (reply->status, VE_OK);
@@ -584,8 +597,8 @@ test_broker_service (void **state)
     vbus_opts_t opts = { .caller = &tool };
     const char *methods[] = { "ping", "services", "workers", "stats" };
     for (int i = 0; i < 4; i++) {
-        assert_int_equal (vbus_client_call (f->client, "broker", methods[i], NULL, 0, &opts,
-                                            &reply), 0);
+        assert_int_equal (
+            vbus_client_call (f->client, "broker", methods[i], NULL, 0, &opts, &reply), 0);
         assert_int_equal (reply->status, VE_OK);
         const vmsg_value_t *v = s_decode_reply (f, "broker", methods[i], reply);
         if (strcmp (methods[i], "workers") == 0) {
@@ -615,12 +628,11 @@ test_sigterm_drains_in_flight (void **state)
     vbuf_init (&body, NULL, 0);
     s_echo_body (&body, "finish me", 200);
     for (int i = 0; i < 5; i++)
-        vbus_client_send (f->client, "echo", "echo", body.data, body.len, NULL, s_tally, &t,
-                          NULL);
+        vbus_client_send (f->client, "echo", "echo", body.data, body.len, NULL, s_tally, &t, NULL);
     vbus_client_poll (f->client, 100);
     kill (f->workers[0], SIGTERM);
     s_wait_tally (f->client, &t, 5, 5000);
-    assert_int_equal (t.ok, 5);   //  every request it had was answered
+    assert_int_equal (t.ok, 5);  //  every request it had was answered
     assert_int_equal (vit_stop (f->workers[0], 0, 5000), 0);
     f->workers[0] = 0;
     vbuf_free (&body);
@@ -637,10 +649,14 @@ main (void)
         cmocka_unit_test_setup_teardown (test_deadline_expiry_is_timeout, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_unknown_service, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_no_worker_within_deadline, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_kill9_busy_worker_answers_unavailable, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_idempotent_request_retried_on_another_worker, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_worker_reconnects_after_broker_restart, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_keyed_routing_same_key_same_worker, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_kill9_busy_worker_answers_unavailable, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_idempotent_request_retried_on_another_worker, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_worker_reconnects_after_broker_restart, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_keyed_routing_same_key_same_worker, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_queue_full_is_busy, s_setup_small_queue, s_teardown),
         cmocka_unit_test_setup_teardown (test_events_in_order_without_gaps, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_garbage_frames_do_not_disturb, s_setup, s_teardown),

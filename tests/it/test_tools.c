@@ -62,7 +62,9 @@ test_vtctl_call (void **state)
     assert_non_null (strstr (f->out, "\"text\": \"hello\""));
     assert_non_null (strstr (f->out, "\"worker\": \"e1\""));
     //  An error status: exit 2, the status and message on stderr.
-    assert_int_equal (s_vtctl (f, "call", "echo.fail", "{\"status\":\"conflict\",\"message\":\"taken\"}", NULL), 2);
+    assert_int_equal (
+        s_vtctl (f, "call", "echo.fail", "{\"status\":\"conflict\",\"message\":\"taken\"}", NULL),
+        2);
     assert_non_null (strstr (f->err, "conflict: taken"));
     //  A body the schema refuses never leaves: exit 1, the field named.
     assert_int_equal (s_vtctl (f, "call", "echo.echo", "{\"text\":5}", NULL), 1);
@@ -72,11 +74,18 @@ test_vtctl_call (void **state)
     assert_int_equal (s_vtctl (f, "call", "echo.whoami", "--key", "cart-9"), 0);
     assert_non_null (strstr (f->out, "\"key\": \"cart-9\""));
     //  An option without its value is a usage error.
-    assert_int_equal (s_vtctl (f, "call", "echo.echo", "{\"text\":\"x\",\"delay_ms\":800}", "--timeout"), 1);
-    const char *slow[] = { "--broker", f->broker.endpoint, "call", "echo.echo",
-                           "{\"text\":\"x\",\"delay_ms\":800}", "--timeout", "100", NULL };
-    assert_int_equal (vit_run ("vtctl", slow, f->out, sizeof f->out, f->err, sizeof f->err,
-                               10000), 2);
+    assert_int_equal (
+        s_vtctl (f, "call", "echo.echo", "{\"text\":\"x\",\"delay_ms\":800}", "--timeout"), 1);
+    const char *slow[] = { "--broker",
+                           f->broker.endpoint,
+                           "call",
+                           "echo.echo",
+                           "{\"text\":\"x\",\"delay_ms\":800}",
+                           "--timeout",
+                           "100",
+                           NULL };
+    assert_int_equal (vit_run ("vtctl", slow, f->out, sizeof f->out, f->err, sizeof f->err, 10000),
+                      2);
     assert_non_null (strstr (f->err, "timeout"));
     assert_int_equal (s_vtctl (f, "call", "nosuch.method", "{}", NULL), 2);
     assert_non_null (strstr (f->err, "unknown service"));
@@ -105,8 +114,8 @@ test_vtctl_publish_and_subscribe (void **state)
     pid_t child = fork ();
     if (child == 0) {
         close (pipefd[0]);
-        const char *args[] = { "--broker", f->broker.endpoint, "subscribe", "orders.*",
-                               "--count", "1", "--timeout", "8000", NULL };
+        const char *args[] = { "--broker", f->broker.endpoint, "subscribe", "orders.*", "--count",
+                               "1",        "--timeout",        "8000",      NULL };
         char out[4096];
         int rc = vit_run ("vtctl", args, out, sizeof out, NULL, 0, 10000);
         ssize_t w = write (pipefd[1], out, strlen (out));

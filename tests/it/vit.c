@@ -140,7 +140,7 @@ vit_broker_start (vit_broker_t *b, int port, const char *const *extra)
         for (int i = 0; i < 50; i++) {
             vbus_msg_t *reply = NULL;
             if (s_exited (b->pid))
-                break;   //  port taken: try another
+                break;  //  port taken: try another
             if (vbus_client_call (client, "broker", "ping", NULL, 0, NULL, &reply) == 0
                 && reply->status == VE_OK) {
                 vbus_msg_destroy (&reply);
@@ -152,7 +152,7 @@ vit_broker_start (vit_broker_t *b, int port, const char *const *extra)
         vbus_client_destroy (&client);
         vit_stop (b->pid, SIGKILL, 1000);
         if (port)
-            usleep (200000);   //  a fixed port may still be held for a moment: retry it
+            usleep (200000);  //  a fixed port may still be held for a moment: retry it
     }
     return -1;
 }

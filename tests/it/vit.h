@@ -10,9 +10,9 @@
 typedef struct {
     pid_t pid;
     int port;
-    char endpoint[64];       //  requests
-    char pub[64];            //  publish-in
-    char sub[64];            //  subscribe-out
+    char endpoint[64];  //  requests
+    char pub[64];       //  publish-in
+    char sub[64];       //  subscribe-out
 } vit_broker_t;
 
 //  Path of a built program (build/bin/NAME) in a static buffer.

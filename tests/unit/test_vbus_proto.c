@@ -14,7 +14,10 @@ test_command_frame (void **state)
     vbus__cmd (cmd, VBUS_REQUEST);
     assert_int_equal (vbus__cmd_parse (cmd, 4), VBUS_REQUEST);
     assert_int_equal (vbus__cmd_parse (cmd, 3), -VE_PROTO);
-    assert_int_equal (vbus__cmd_parse ("VB\x01\x02" "\x95", 5), VBUS_REQUEST);   //  + header
+    assert_int_equal (vbus__cmd_parse ("VB\x01\x02"
+                                       "\x95",
+                                       5),
+                      VBUS_REQUEST);  //  + header
     cmd[2] = VBUS_VERSION + 1;
     assert_int_equal (vbus__cmd_parse (cmd, 4), -VE_PROTO);
     assert_int_equal (vbus__cmd_parse ("VB\x01\x09", 4), -VE_PROTO);
@@ -25,11 +28,20 @@ static void
 test_header_roundtrip (void **state)
 {
     (void) state;
-    vbus__header_t h = { .id = 0x1234567890ull, .service = "catalog", .service_len = 7,
-                         .method = "search", .method_len = 6,
-                         .deadline_ms = 1764000000000, .trace = "t-1", .trace_len = 3,
-                         .key = "sku-9", .key_len = 5, .user = "u1", .user_len = 2,
-                         .roles = VBUS_ROLE_ADMIN, .flags = VBUS_FLAG_IDEMPOTENT };
+    vbus__header_t h = { .id = 0x1234567890ull,
+                         .service = "catalog",
+                         .service_len = 7,
+                         .method = "search",
+                         .method_len = 6,
+                         .deadline_ms = 1764000000000,
+                         .trace = "t-1",
+                         .trace_len = 3,
+                         .key = "sku-9",
+                         .key_len = 5,
+                         .user = "u1",
+                         .user_len = 2,
+                         .roles = VBUS_ROLE_ADMIN,
+                         .flags = VBUS_FLAG_IDEMPOTENT };
     char buf[VBUS_MAX_HEADER];
     int len = vbus__header_encode (&h, buf, sizeof buf);
     assert_true (len > 0);
@@ -60,7 +72,8 @@ test_header_unkeyed_and_forward_compatible (void **state)
 {
     (void) state;
     //  [1, "svc", "get", 5, nil, nil, nil, 0, 0, "future", {"x": 1}]: extra elements skipped.
-    const char wire[] = "\x9b\x01\xa3svc\xa3get\x05\xc0\xc0\xc0\x00\x00\xa6" "future\x81\xa1x\x01";
+    const char wire[] = "\x9b\x01\xa3svc\xa3get\x05\xc0\xc0\xc0\x00\x00\xa6"
+                        "future\x81\xa1x\x01";
     vbus__header_t d;
     size_t used;
     assert_int_equal (vbus__header_decode (&d, wire, sizeof wire - 1, &used), 0);
@@ -81,8 +94,13 @@ test_header_limits (void **state)
     (void) state;
     char key[VBUS_MAX_KEY + 2];
     memset (key, 'k', sizeof key);
-    vbus__header_t h = { .id = 1, .service = "s", .service_len = 1, .method = "get",
-                         .method_len = 3, .deadline_ms = 1, .key = key,
+    vbus__header_t h = { .id = 1,
+                         .service = "s",
+                         .service_len = 1,
+                         .method = "get",
+                         .method_len = 3,
+                         .deadline_ms = 1,
+                         .key = key,
                          .key_len = VBUS_MAX_KEY + 1 };
     char buf[VBUS_MAX_HEADER];
     int len = vbus__header_encode (&h, buf, sizeof buf);
@@ -90,15 +108,19 @@ test_header_limits (void **state)
     size_t used;
     assert_int_equal (vbus__header_decode (&d, buf, (size_t) len, &used), -VE_TOOBIG);
     //  Method names are [a-z0-9_-].
-    h = (vbus__header_t) { .id = 1, .service = "s", .service_len = 1, .method = "Get!",
-                           .method_len = 4, .deadline_ms = 1 };
+    h = (vbus__header_t) { .id = 1,
+                           .service = "s",
+                           .service_len = 1,
+                           .method = "Get!",
+                           .method_len = 4,
+                           .deadline_ms = 1 };
     len = vbus__header_encode (&h, buf, sizeof buf);
     assert_int_equal (vbus__header_decode (&d, buf, (size_t) len, &used), -VE_PROTO);
     //  A header over the size limit is refused: the reader never looks past VBUS_MAX_HEADER.
     static char big[VBUS_MAX_HEADER + 64];
     big[0] = (char) 0x95;
     big[1] = 0x01;
-    big[2] = (char) 0xda;   //  str16 of 2000 bytes: longer than a header may be
+    big[2] = (char) 0xda;  //  str16 of 2000 bytes: longer than a header may be
     big[3] = 0x07;
     big[4] = (char) 0xd0;
     assert_int_equal (vbus__header_decode (&d, big, sizeof big, &used), -VE_TRUNC);
@@ -118,7 +140,8 @@ test_reply_roundtrip (void **state)
     const char *msg;
     uint32_t msg_len;
     size_t used;
-    assert_int_equal (vbus__reply_decode (buf, (size_t) len, &id, &status, &msg, &msg_len, &used), 0);
+    assert_int_equal (vbus__reply_decode (buf, (size_t) len, &id, &status, &msg, &msg_len, &used),
+                      0);
     assert_int_equal (id, 77);
     assert_int_equal (status, VE_CONFLICT);
     assert_memory_equal (msg, "email: taken", 12);
@@ -134,8 +157,13 @@ test_ready_roundtrip_and_limits (void **state)
 {
     (void) state;
     uint32_t owned[] = { 1, 5 };
-    vbus__ready_t r = { .partitions = 8, .owned = owned, .owned_count = 2, .credit = 32,
-                        .name = "w", .name_len = 1, .heartbeat_ms = 1000 };
+    vbus__ready_t r = { .partitions = 8,
+                        .owned = owned,
+                        .owned_count = 2,
+                        .credit = 32,
+                        .name = "w",
+                        .name_len = 1,
+                        .heartbeat_ms = 1000 };
     vbuf_t buf;
     vbuf_init (&buf, NULL, 0);
     assert_int_equal (vbus__ready_encode (&r, &buf), 0);

@@ -14,8 +14,8 @@ typedef struct {
     const char *bytes;
     size_t len;
     vmp_kind_t kind;
-    uint64_t u;          //  UINT value, or len of STR/BIN/EXT/ARRAY/MAP
-    int64_t i;           //  INT value, or ext type
+    uint64_t u;  //  UINT value, or len of STR/BIN/EXT/ARRAY/MAP
+    int64_t i;   //  INT value, or ext type
     double f;
 } s_case_t;
 
@@ -41,27 +41,64 @@ static const s_case_t s_cases[] = {
     { B ("\xd3\x7f\xff\xff\xff\xff\xff\xff\xff"), VMP_UINT, INT64_MAX, 0, 0 },
     { B ("\xca\x3f\xc0\x00\x00"), VMP_FLOAT, 0, 0, 1.5 },
     { B ("\xcb\xc0\x04\x00\x00\x00\x00\x00\x00"), VMP_FLOAT, 0, 0, -2.5 },
-    { B ("\xa3" "abc"), VMP_STR, 3, 0, 0 },
-    { B ("\xd9\x02" "ab"), VMP_STR, 2, 0, 0 },
-    { B ("\xda\x00\x01" "a"), VMP_STR, 1, 0, 0 },
-    { B ("\xdb\x00\x00\x00\x02" "ab"), VMP_STR, 2, 0, 0 },
-    { B ("\xc4\x01" "x"), VMP_BIN, 1, 0, 0 },
-    { B ("\xc5\x00\x02" "xy"), VMP_BIN, 2, 0, 0 },
+    { B ("\xa3"
+         "abc"),
+      VMP_STR, 3, 0, 0 },
+    { B ("\xd9\x02"
+         "ab"),
+      VMP_STR, 2, 0, 0 },
+    { B ("\xda\x00\x01"
+         "a"),
+      VMP_STR, 1, 0, 0 },
+    { B ("\xdb\x00\x00\x00\x02"
+         "ab"),
+      VMP_STR, 2, 0, 0 },
+    { B ("\xc4\x01"
+         "x"),
+      VMP_BIN, 1, 0, 0 },
+    { B ("\xc5\x00\x02"
+         "xy"),
+      VMP_BIN, 2, 0, 0 },
     { B ("\xc6\x00\x00\x00\x00"), VMP_BIN, 0, 0, 0 },
     { B ("\x92\x01\x02"), VMP_ARRAY, 2, 0, 0 },
     { B ("\xdc\x00\x01\x01"), VMP_ARRAY, 1, 0, 0 },
     { B ("\xdd\x00\x00\x00\x01\x01"), VMP_ARRAY, 1, 0, 0 },
-    { B ("\x81\xa1" "a" "\x01"), VMP_MAP, 1, 0, 0 },
-    { B ("\xde\x00\x01\xa1" "a" "\x01"), VMP_MAP, 1, 0, 0 },
-    { B ("\xdf\x00\x00\x00\x01\xa1" "a" "\x01"), VMP_MAP, 1, 0, 0 },
-    { B ("\xd4\x07" "a"), VMP_EXT, 1, 7, 0 },
-    { B ("\xd5\x07" "ab"), VMP_EXT, 2, 7, 0 },
-    { B ("\xd6\xf9" "abcd"), VMP_EXT, 4, -7, 0 },
-    { B ("\xd7\x01" "abcdefgh"), VMP_EXT, 8, 1, 0 },
-    { B ("\xd8\x01" "abcdefghabcdefgh"), VMP_EXT, 16, 1, 0 },
-    { B ("\xc7\x03\x02" "abc"), VMP_EXT, 3, 2, 0 },
-    { B ("\xc8\x00\x01\x02" "a"), VMP_EXT, 1, 2, 0 },
-    { B ("\xc9\x00\x00\x00\x01\x02" "a"), VMP_EXT, 1, 2, 0 },
+    { B ("\x81\xa1"
+         "a"
+         "\x01"),
+      VMP_MAP, 1, 0, 0 },
+    { B ("\xde\x00\x01\xa1"
+         "a"
+         "\x01"),
+      VMP_MAP, 1, 0, 0 },
+    { B ("\xdf\x00\x00\x00\x01\xa1"
+         "a"
+         "\x01"),
+      VMP_MAP, 1, 0, 0 },
+    { B ("\xd4\x07"
+         "a"),
+      VMP_EXT, 1, 7, 0 },
+    { B ("\xd5\x07"
+         "ab"),
+      VMP_EXT, 2, 7, 0 },
+    { B ("\xd6\xf9"
+         "abcd"),
+      VMP_EXT, 4, -7, 0 },
+    { B ("\xd7\x01"
+         "abcdefgh"),
+      VMP_EXT, 8, 1, 0 },
+    { B ("\xd8\x01"
+         "abcdefghabcdefgh"),
+      VMP_EXT, 16, 1, 0 },
+    { B ("\xc7\x03\x02"
+         "abc"),
+      VMP_EXT, 3, 2, 0 },
+    { B ("\xc8\x00\x01\x02"
+         "a"),
+      VMP_EXT, 1, 2, 0 },
+    { B ("\xc9\x00\x00\x00\x01\x02"
+         "a"),
+      VMP_EXT, 1, 2, 0 },
 };
 
 static void
@@ -80,13 +117,15 @@ test_every_type (void **state)
         case VMP_UINT: assert_true (it.v.u == c->u); break;
         case VMP_INT: assert_true (it.v.i == c->i); break;
         case VMP_FLOAT: assert_true (it.v.f == c->f); break;
-        case VMP_EXT: assert_int_equal (it.ext_type, c->i); //  fall through
-        case VMP_STR: case VMP_BIN:
+        case VMP_EXT: assert_int_equal (it.ext_type, c->i);  //  fall through
+        case VMP_STR:
+        case VMP_BIN:
             assert_int_equal (it.len, c->u);
             //  The payload is the tail of the bytes.
             assert_ptr_equal (it.v.ptr, c->bytes + c->len - c->u);
             break;
-        case VMP_ARRAY: case VMP_MAP: assert_int_equal (it.len, c->u); break;
+        case VMP_ARRAY:
+        case VMP_MAP: assert_int_equal (it.len, c->u); break;
         default: break;
         }
         //  A whole value: vmp_check agrees, and every shorter prefix is refused.
@@ -106,7 +145,7 @@ test_reserved_byte (void **state)
     vmp_item_t it;
     vmp_reader_init (&r, "\xc1", 1);
     assert_int_equal (vmp_read (&r, &it), -VE_PROTO);
-    assert_ptr_equal (r.p, r.end - 1);          //  unmoved
+    assert_ptr_equal (r.p, r.end - 1);  //  unmoved
     assert_int_equal (vmp_check ("\x92\x01\xc1", 3, VMP_MAX_DEPTH), -VE_PROTO);
 }
 
@@ -127,7 +166,10 @@ test_count_lies (void **state)
     vmp_reader_init (&r, "\x82\x01\x02\x03", 4);
     assert_int_equal (vmp_read (&r, &it), -VE_PROTO);
     //  A string longer than what is left is a truncation.
-    vmp_reader_init (&r, "\xdb\xff\xff\xff\xff" "abc", 8);
+    vmp_reader_init (&r,
+                     "\xdb\xff\xff\xff\xff"
+                     "abc",
+                     8);
     assert_int_equal (vmp_read (&r, &it), -VE_TRUNC);
     assert_int_equal (vmp_check ("\xdd\xff\xff\xff\xff", 5, VMP_MAX_DEPTH), -VE_PROTO);
 }

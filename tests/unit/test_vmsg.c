@@ -133,11 +133,13 @@ test_every_type (void **state)
 {
     (void) state;
     const vmsg_value_t *v;
-    int rc = s_decode (&s_all,
-                       "{\"i\":-3,\"big\":-9000000000,\"u\":1000,\"b\":true,\"s\":\"hé\","
-                       "\"f\":1,\"tags\":[\"a\",\"bcdef\"],\"attrs\":{\"x\":9,\"y\":0},"
-                       "\"items\":[{\"sku\":\"A1\",\"qty\":2}],\"main\":{\"sku\":\"B\",\"qty\":1000},"
-                       "\"extra\":{\"k\":[null,1.5,\"t\",false,-1]},\"req\":\"\"}", &v);
+    int rc =
+        s_decode (&s_all,
+                  "{\"i\":-3,\"big\":-9000000000,\"u\":1000,\"b\":true,\"s\":\"hé\","
+                  "\"f\":1,\"tags\":[\"a\",\"bcdef\"],\"attrs\":{\"x\":9,\"y\":0},"
+                  "\"items\":[{\"sku\":\"A1\",\"qty\":2}],\"main\":{\"sku\":\"B\",\"qty\":1000},"
+                  "\"extra\":{\"k\":[null,1.5,\"t\",false,-1]},\"req\":\"\"}",
+                  &v);
     assert_int_equal (rc, 0);
     assert_int_equal (vmsg_int (v, "i", 0), -3);
     assert_true (vmsg_int (v, "big", 0) == -9000000000LL);
@@ -193,7 +195,8 @@ test_limits (void **state)
                "tags: more than 3 items");
     s_refused (&s_all, "{\"req\":\"x\",\"tags\":[\"a\",\"toolong\"]}", -VE_TOOBIG,
                "tags[1]: longer than 5 bytes");
-    s_refused (&s_all, "{\"req\":\"x\",\"tags\":[\"\"]}", -VE_RANGE, "tags[0]: shorter than 1 bytes");
+    s_refused (&s_all, "{\"req\":\"x\",\"tags\":[\"\"]}", -VE_RANGE,
+               "tags[0]: shorter than 1 bytes");
     s_refused (&s_all, "{\"req\":\"x\",\"attrs\":{\"a\":1,\"b\":2,\"c\":3}}", -VE_TOOBIG,
                "attrs: more than 2 items");
     s_refused (&s_all, "{\"req\":\"x\",\"attrs\":{\"a\":1,\"col\":10}}", -VE_RANGE,
@@ -215,8 +218,11 @@ test_limits (void **state)
     assert_int_equal (s_decode_mp (&s_all, s_mp.data, s_mp.len, &v), -VE_TOOBIG);
     assert_string_equal (s_err, "by: longer than 4 bytes");
     //  At the limits exactly: accepted.
-    assert_int_equal (s_decode (&s_all, "{\"req\":\"x\",\"i\":-10,\"u\":0,\"f\":-1.5,\"s\":\"ab\","
-                                        "\"tags\":[\"a\",\"b\",\"abcde\"]}", &v), 0);
+    assert_int_equal (s_decode (&s_all,
+                                "{\"req\":\"x\",\"i\":-10,\"u\":0,\"f\":-1.5,\"s\":\"ab\","
+                                "\"tags\":[\"a\",\"b\",\"abcde\"]}",
+                                &v),
+                      0);
 }
 
 static void
@@ -228,16 +234,19 @@ test_wrong_types (void **state)
     s_refused (&s_all, "{\"req\":\"x\",\"u\":1.5}", -VE_TYPE, "u: expected uint, got float");
     s_refused (&s_all, "{\"req\":\"x\",\"i\":true}", -VE_TYPE, "i: expected int, got bool");
     s_refused (&s_all, "{\"req\":\"x\",\"b\":1}", -VE_TYPE, "b: expected bool, got integer");
-    s_refused (&s_all, "{\"req\":\"x\",\"by\":\"AAE=\"}", -VE_TYPE, "by: expected bytes, got string");
+    s_refused (&s_all, "{\"req\":\"x\",\"by\":\"AAE=\"}", -VE_TYPE,
+               "by: expected bytes, got string");
     s_refused (&s_all, "{\"req\":\"x\",\"f\":\"1\"}", -VE_TYPE, "f: expected float, got string");
     s_refused (&s_all, "{\"req\":\"x\",\"tags\":{}}", -VE_TYPE, "tags: expected array, got map");
     s_refused (&s_all, "{\"req\":\"x\",\"attrs\":[]}", -VE_TYPE, "attrs: expected map, got array");
-    s_refused (&s_all, "{\"req\":\"x\",\"main\":[]}", -VE_TYPE, "main: expected message, got array");
+    s_refused (&s_all, "{\"req\":\"x\",\"main\":[]}", -VE_TYPE,
+               "main: expected message, got array");
     s_refused (&s_all, "{\"req\":\"x\",\"items\":[{\"sku\":\"a\",\"qty\":1},7]}", -VE_TYPE,
                "items[1]: expected message, got integer");
     s_refused (&s_all, "{\"req\":\"x\",\"items\":[{\"sku\":[],\"qty\":1}]}", -VE_TYPE,
                "items[0].sku: expected string, got array");
-    s_refused (&s_all, "{\"req\":\"x\",\"tags\":[null]}", -VE_TYPE, "tags[0]: expected string, got nil");
+    s_refused (&s_all, "{\"req\":\"x\",\"tags\":[null]}", -VE_TYPE,
+               "tags[0]: expected string, got nil");
     s_refused (&s_all, "[1]", -VE_TYPE, "body: expected message, got array");
     s_refused (&s_all, "{\"req\":\"x\",\"big\":-1.0}", -VE_TYPE, "big: expected int, got float");
     const vmsg_value_t *v;
@@ -259,7 +268,8 @@ test_unknown_fields (void **state)
 {
     (void) state;
     const vmsg_value_t *v;
-    assert_int_equal (s_decode (&s_all, "{\"zzz\":[1,[2,{\"a\":3}]],\"req\":\"x\",\"n\":null}", &v), 0);
+    assert_int_equal (s_decode (&s_all, "{\"zzz\":[1,[2,{\"a\":3}]],\"req\":\"x\",\"n\":null}", &v),
+                      0);
     assert_false (vmsg_has (v, "zzz"));
     assert_int_equal (vmsg_count (v), 1);
     //  ... but still depth checked: 31 levels below the message are fine, 32 are not.
@@ -321,17 +331,39 @@ test_text (void **state)
         size_t len;
         bool ok;
     } cases[] = {
-        { "\xa5" "h\xc3\xa9\xe2\x82", 6, false },        //  cut sequence
-        { "\xa2" "\xc3\x28", 3, false },                  //  bad continuation
-        { "\xa2" "\xc0\xaf", 3, false },                  //  overlong '/'
-        { "\xa3" "\xe0\x80\xaf", 4, false },              //  overlong
-        { "\xa3" "\xed\xa0\x80", 4, false },              //  UTF-16 surrogate
-        { "\xa4" "\xf4\x90\x80\x80", 5, false },          //  past U+10FFFF
-        { "\xa1" "\xff", 2, false },
-        { "\xa1" "\x80", 2, false },                      //  lone continuation
-        { "\xa9" "\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e", 10, true },   //  é € 𝄞
-        { "\xa4" "\xf4\x8f\xbf\xbf", 5, true },           //  U+10FFFF
-        { "\xa3" "\xef\xbf\xbf", 4, true },               //  U+FFFF
+        { "\xa5"
+          "h\xc3\xa9\xe2\x82",
+          6, false },  //  cut sequence
+        { "\xa2"
+          "\xc3\x28",
+          3, false },  //  bad continuation
+        { "\xa2"
+          "\xc0\xaf",
+          3, false },  //  overlong '/'
+        { "\xa3"
+          "\xe0\x80\xaf",
+          4, false },  //  overlong
+        { "\xa3"
+          "\xed\xa0\x80",
+          4, false },  //  UTF-16 surrogate
+        { "\xa4"
+          "\xf4\x90\x80\x80",
+          5, false },  //  past U+10FFFF
+        { "\xa1"
+          "\xff",
+          2, false },
+        { "\xa1"
+          "\x80",
+          2, false },  //  lone continuation
+        { "\xa9"
+          "\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e",
+          10, true },  //  é € 𝄞
+        { "\xa4"
+          "\xf4\x8f\xbf\xbf",
+          5, true },  //  U+10FFFF
+        { "\xa3"
+          "\xef\xbf\xbf",
+          4, true },  //  U+FFFF
     };
     const vmsg_value_t *v;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -347,7 +379,10 @@ test_text (void **state)
     s_pack_raw ("s", "\xa2\xc3\x28", 3);
     assert_int_equal (s_decode_mp (&s_all, s_mp.data, s_mp.len, &v), -VE_INVAL);
     assert_string_equal (s_err, "s: not valid UTF-8");
-    s_pack_raw ("s", "\xa3" "a\0b", 4);
+    s_pack_raw ("s",
+                "\xa3"
+                "a\0b",
+                4);
     assert_int_equal (s_decode_mp (&s_all, s_mp.data, s_mp.len, &v), -VE_INVAL);
     assert_string_equal (s_err, "s: contains a NUL byte");
     s_pack_raw ("extra", "\x91\xa2\xc3\x28", 4);
@@ -366,7 +401,7 @@ test_malformed (void **state)
     char *copy = malloc (full);
     memcpy (copy, s_mp.data, full);
     for (size_t cut = 1; cut < full; cut++) {
-        char *part = malloc (cut);      //  exact size, so ASan sees any overread
+        char *part = malloc (cut);  //  exact size, so ASan sees any overread
         memcpy (part, copy, cut);
         int rc = s_decode_mp (&s_all, part, cut, &v);
         assert_true (rc == -VE_TRUNC || rc == -VE_PROTO);
@@ -431,7 +466,7 @@ test_accessors (void **state)
     assert_int_equal (s_decode (&s_all, "{\"req\":\"x\",\"u\":5,\"i\":-2}", &v), 0);
     assert_null (vmsg_get (NULL, "u"));
     assert_null (vmsg_get (v, NULL));
-    assert_null (vmsg_str (v, "u"));              //  wrong kind: NULL / default
+    assert_null (vmsg_str (v, "u"));  //  wrong kind: NULL / default
     assert_int_equal (vmsg_uint (v, "i", 42), 42);
     assert_int_equal (vmsg_int (v, "u", 0), 5);
     assert_true (vmsg_float (v, "i", 0) == -2.0);
@@ -500,7 +535,7 @@ test_encode (void **state)
     assert_int_equal (s_decode_mp (&s_all, in.data, in.len, &v), 0);
     vbuf_t out;
     vbuf_init (&out, NULL, 0);
-    vbuf_append (&out, "\x07", 1);              //  appends after what is there
+    vbuf_append (&out, "\x07", 1);  //  appends after what is there
     assert_int_equal (vmsg_encode (&s_all, v, &out, s_err, sizeof s_err), 0);
     assert_int_equal (out.len, in.len + 1);
     assert_memory_equal (out.data + 1, in.data, in.len);
@@ -535,8 +570,8 @@ s_to_json (const vmsg_schema_t *schema, const char *json)
     int rc = vmsg_json_to_msgpack (schema, json, strlen (json), &mp, s_err, sizeof s_err);
     if (rc)
         fail_msg ("%s: %s", json, s_err);
-    char *text = vmsg_msgpack_to_json (schema, mp.data, mp.len, VMSG_JSON_COMPACT, s_err,
-                                       sizeof s_err);
+    char *text =
+        vmsg_msgpack_to_json (schema, mp.data, mp.len, VMSG_JSON_COMPACT, s_err, sizeof s_err);
     vbuf_free (&mp);
     if (!text)
         fail_msg ("%s: back to JSON: %s", json, s_err);
@@ -574,12 +609,14 @@ test_json_roundtrip_registry (void **state)
         { "broker.ping", false, "{}" },
         { "broker.ping", true, "{\"time_ms\":1764075600123,\"version\":1}" },
         { "broker.services", false, "{}" },
-        { "broker.services", true, "{\"services\":[{\"name\":\"echo\",\"partitions\":4,"
-                                   "\"workers\":2,\"queued\":0,\"in_flight\":3}]}" },
+        { "broker.services", true,
+          "{\"services\":[{\"name\":\"echo\",\"partitions\":4,"
+          "\"workers\":2,\"queued\":0,\"in_flight\":3}]}" },
         { "broker.workers", false, "{\"service\":\"echo\"}" },
-        { "broker.workers", true, "{\"workers\":[{\"service\":\"echo\",\"name\":\"host:12\","
-                                  "\"partitions\":[0,3],\"credit\":64,\"in_flight\":1,"
-                                  "\"handled\":100,\"idle_ms\":20,\"draining\":false}]}" },
+        { "broker.workers", true,
+          "{\"workers\":[{\"service\":\"echo\",\"name\":\"host:12\","
+          "\"partitions\":[0,3],\"credit\":64,\"in_flight\":1,"
+          "\"handled\":100,\"idle_ms\":20,\"draining\":false}]}" },
         { "broker.stats", false, "{}" },
         { "broker.stats", true,
           "{\"uptime_ms\":5000,\"requests\":10,\"replies\":9,\"errors\":1,\"drops\":0,"
@@ -592,8 +629,9 @@ test_json_roundtrip_registry (void **state)
         { "echo.fail", false, "{\"status\":\"not_found\",\"message\":\"no such thing\"}" },
         { "echo.fail", true, "{}" },
         { "echo.whoami", false, "{}" },
-        { "echo.whoami", true, "{\"user_id\":\"vtctl\",\"roles\":4,\"trace_id\":\"t-1\","
-                               "\"key\":\"k\",\"partition\":3}" },
+        { "echo.whoami", true,
+          "{\"user_id\":\"vtctl\",\"roles\":4,\"trace_id\":\"t-1\","
+          "\"key\":\"k\",\"partition\":3}" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char service[32];
@@ -608,8 +646,9 @@ test_json_roundtrip_registry (void **state)
     vbuf_t mp;
     vbuf_init (&mp, NULL, 0);
     const vmsg_method_t *ping = vmsg_method_find ("broker", "ping");
-    assert_int_equal (vmsg_json_to_msgpack (ping->reply, "{\"time_ms\":1}", 13, &mp, s_err,
-                                            sizeof s_err), -VE_INVAL);
+    assert_int_equal (
+        vmsg_json_to_msgpack (ping->reply, "{\"time_ms\":1}", 13, &mp, s_err, sizeof s_err),
+        -VE_INVAL);
     assert_string_equal (s_err, "version: required");
     assert_int_equal (mp.len, 0);
     vbuf_free (&mp);
@@ -620,8 +659,9 @@ test_json_coercion (void **state)
 {
     (void) state;
     //  Numbers follow the field: 1 into a float, 3.0 into a uint; bytes are base64.
-    char *text = s_to_json (&s_all, "{\"req\":\"x\",\"f\":1,\"u\":3.0,\"by\":\"AAEC\","
-                                    "\"items\":[{\"sku\":\"a\",\"qty\":2.0}],\"attrs\":{\"k\":4.0}}");
+    char *text =
+        s_to_json (&s_all, "{\"req\":\"x\",\"f\":1,\"u\":3.0,\"by\":\"AAEC\","
+                           "\"items\":[{\"sku\":\"a\",\"qty\":2.0}],\"attrs\":{\"k\":4.0}}");
     s_json_same (text, "{\"req\":\"x\",\"f\":1.0,\"u\":3,\"by\":\"AAEC\","
                        "\"items\":[{\"sku\":\"a\",\"qty\":2}],\"attrs\":{\"k\":4}}");
     free (text);
@@ -637,8 +677,8 @@ test_json_coercion (void **state)
         { "{\"req\":\"x\"", NULL },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        int rc = vmsg_json_to_msgpack (&s_all, bad[i][0], strlen (bad[i][0]), &mp, s_err,
-                                       sizeof s_err);
+        int rc =
+            vmsg_json_to_msgpack (&s_all, bad[i][0], strlen (bad[i][0]), &mp, s_err, sizeof s_err);
         assert_true (rc < 0);
         if (bad[i][1])
             assert_string_equal (s_err, bad[i][1]);
@@ -676,8 +716,8 @@ test_json_generic (void **state)
     const char *future = "{\"req\":\"x\",\"future\":{\"any\":[1,\"thing\"]}}";
     vbuf_t mp;
     vbuf_init (&mp, NULL, 0);
-    assert_int_equal (vmsg_json_to_msgpack (&s_all, future, strlen (future), &mp, s_err,
-                                            sizeof s_err), 0);
+    assert_int_equal (
+        vmsg_json_to_msgpack (&s_all, future, strlen (future), &mp, s_err, sizeof s_err), 0);
     char *text = vmsg_msgpack_to_json (NULL, mp.data, mp.len, 0, s_err, sizeof s_err);
     s_json_same (text, future);
     free (text);
@@ -687,7 +727,7 @@ test_json_generic (void **state)
     vbuf_free (&mp);
     //  What JSON cannot hold is refused with the path.
     text = vmsg_msgpack_to_json (NULL, "\x91\xcf\xff\xff\xff\xff\xff\xff\xff\xff", 10,
-                                       VMSG_JSON_COMPACT, s_err, sizeof s_err);
+                                 VMSG_JSON_COMPACT, s_err, sizeof s_err);
     assert_null (text);
     assert_string_equal (s_err, "[0]: integer above 9223372036854775807 has no JSON form");
     text = vmsg_msgpack_to_json (NULL, "\x81\xa1k\xd4\x01\x00", 6, 0, s_err, sizeof s_err);
@@ -726,8 +766,8 @@ test_json_limits (void **state)
     memset (text + 33, ']', 33);
     assert_int_equal (vmsg_json_to_msgpack (NULL, text, 66, &mp, s_err, sizeof s_err), -VE_DEPTH);
     snprintf (text, sizeof text, "{\"req\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[[\"}");
-    assert_int_equal (vmsg_json_to_msgpack (&s_all, text, strlen (text), &mp, s_err,
-                                            sizeof s_err), 0);
+    assert_int_equal (vmsg_json_to_msgpack (&s_all, text, strlen (text), &mp, s_err, sizeof s_err),
+                      0);
     free (bomb);
     //  Size.
     n = VMSG_MAX_JSON + 1;
@@ -736,9 +776,11 @@ test_json_limits (void **state)
     assert_int_equal (vmsg_json_to_msgpack (NULL, huge, n, &mp, s_err, sizeof s_err), -VE_TOOBIG);
     free (huge);
     //  JSON within its limit that makes msgpack over the schema's limit.
-    const char *long_req = "{\"req\":\"01234567890123456789012345678901234567890123456789012345678901234\"}";
-    assert_int_equal (vmsg_json_to_msgpack (&s_small, long_req, strlen (long_req), &mp, s_err,
-                                            sizeof s_err), -VE_TOOBIG);
+    const char *long_req =
+        "{\"req\":\"01234567890123456789012345678901234567890123456789012345678901234\"}";
+    assert_int_equal (
+        vmsg_json_to_msgpack (&s_small, long_req, strlen (long_req), &mp, s_err, sizeof s_err),
+        -VE_TOOBIG);
     assert_string_equal (s_err, "body: larger than 64 bytes");
     vbuf_free (&mp);
 }
@@ -789,9 +831,9 @@ static void
 test_schema_check (void **state)
 {
     (void) state;
-    static const vmsg_field_t dup[] = {
-        { "a", VMSG_INT, .doc = "" }, { "a", VMSG_UINT, .doc = "" }, { 0 }
-    };
+    static const vmsg_field_t dup[] = { { "a", VMSG_INT, .doc = "" },
+                                        { "a", VMSG_UINT, .doc = "" },
+                                        { 0 } };
     static const vmsg_field_t range[] = { { "a", VMSG_INT, VMSG_RANGE (5, 1), .doc = "" }, { 0 } };
     static const vmsg_field_t nested[] = { { "a", VMSG_ARRAY, VMSG_ARRAY, .doc = "" }, { 0 } };
     static const vmsg_field_t noschema[] = { { "a", VMSG_MSG, .doc = "" }, { 0 } };
@@ -802,7 +844,8 @@ test_schema_check (void **state)
     } cases[] = {
         { { "t", dup, 0, "" }, "t.a: duplicate field name" },
         { { "t", range, 0, "" }, "t.a: min above max" },
-        { { "t", nested, 0, "" }, "t.a: elements may not be arrays or maps (use a message or any)" },
+        { { "t", nested, 0, "" },
+          "t.a: elements may not be arrays or maps (use a message or any)" },
         { { "t", noschema, 0, "" }, "t.a: a schema is needed for messages, and only for them" },
         { { "t", nodoc, 0, "" }, "t.a: no doc" },
     };
@@ -840,26 +883,16 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_every_type),
-        cmocka_unit_test (test_limits),
-        cmocka_unit_test (test_wrong_types),
-        cmocka_unit_test (test_unknown_fields),
-        cmocka_unit_test (test_depth),
-        cmocka_unit_test (test_text),
-        cmocka_unit_test (test_malformed),
-        cmocka_unit_test (test_size_limit),
-        cmocka_unit_test (test_empty_body),
-        cmocka_unit_test (test_accessors),
-        cmocka_unit_test (test_arena),
-        cmocka_unit_test (test_error_buffer),
-        cmocka_unit_test (test_encode),
-        cmocka_unit_test (test_json_roundtrip_registry),
-        cmocka_unit_test (test_json_coercion),
-        cmocka_unit_test (test_json_generic),
-        cmocka_unit_test (test_json_limits),
-        cmocka_unit_test (test_registry),
-        cmocka_unit_test (test_schema_check),
-        cmocka_unit_test (test_docs_up_to_date),
+        cmocka_unit_test (test_every_type),    cmocka_unit_test (test_limits),
+        cmocka_unit_test (test_wrong_types),   cmocka_unit_test (test_unknown_fields),
+        cmocka_unit_test (test_depth),         cmocka_unit_test (test_text),
+        cmocka_unit_test (test_malformed),     cmocka_unit_test (test_size_limit),
+        cmocka_unit_test (test_empty_body),    cmocka_unit_test (test_accessors),
+        cmocka_unit_test (test_arena),         cmocka_unit_test (test_error_buffer),
+        cmocka_unit_test (test_encode),        cmocka_unit_test (test_json_roundtrip_registry),
+        cmocka_unit_test (test_json_coercion), cmocka_unit_test (test_json_generic),
+        cmocka_unit_test (test_json_limits),   cmocka_unit_test (test_registry),
+        cmocka_unit_test (test_schema_check),  cmocka_unit_test (test_docs_up_to_date),
     };
     int rc = cmocka_run_group_tests (tests, s_setup, s_teardown);
     vbuf_free (&s_mp);

@@ -14,15 +14,15 @@ test_unkeyed_goes_to_least_loaded (void **state)
     (void) state;
     vroute_worker_t a = { .in_flight = 5, .credit = 10, .all = true };
     vroute_worker_t b = { .in_flight = 2, .credit = 10, .all = true };
-    vroute_worker_t c = { .in_flight = 3, .credit = 100, .all = true };   //  3 % loaded
+    vroute_worker_t c = { .in_flight = 3, .credit = 100, .all = true };  //  3 % loaded
     vroute_worker_t *ws[] = { &a, &b, &c };
     assert_int_equal (vroute_pick (ws, 3, -1), 2);
-    c.in_flight = 100;                                                   //  full
+    c.in_flight = 100;  //  full
     assert_int_equal (vroute_pick (ws, 3, -1), 1);
     b.draining = true;
     assert_int_equal (vroute_pick (ws, 3, -1), 0);
     a.in_flight = 10;
-    assert_int_equal (vroute_pick (ws, 3, -1), -1);                      //  nobody has credit
+    assert_int_equal (vroute_pick (ws, 3, -1), -1);  //  nobody has credit
     assert_int_equal (vroute_pick (ws, 0, -1), -1);
 }
 
@@ -30,8 +30,8 @@ static void
 test_keyed_goes_to_owner (void **state)
 {
     (void) state;
-    uint8_t bits_a[1] = { 0x03 };   //  partitions 0, 1
-    uint8_t bits_b[1] = { 0x0c };   //  partitions 2, 3
+    uint8_t bits_a[1] = { 0x03 };  //  partitions 0, 1
+    uint8_t bits_b[1] = { 0x0c };  //  partitions 2, 3
     vroute_worker_t a = { .credit = 4, .bits = bits_a };
     vroute_worker_t b = { .credit = 4, .bits = bits_b };
     vroute_worker_t *ws[] = { &a, &b };
@@ -65,7 +65,7 @@ test_heap_orders_and_removes (void **state)
     }
     for (uint32_t i = 0; i < 1000; i += 3)
         vheap_remove (&h, i);
-    vheap_remove (&h, 0);   //  absent: nothing happens
+    vheap_remove (&h, 0);  //  absent: nothing happens
     int64_t last = -1;
     uint32_t slot, n = 0;
     int64_t key;

@@ -1184,20 +1184,6 @@ s_usage (FILE *out)
                   "  --log-level L     D, I, W or E (default I)\n");
 }
 
-static int
-s_parse_num (const char *arg, const char *name, long min, long max, long *out)
-{
-    char *end;
-    long v = strtol (arg, &end, 10);
-    if (*arg == 0 || *end || v < min || v > max) {
-        fprintf (stderr, "vitrine-broker: %s: expected a number from %ld to %ld, got '%s'\n", name,
-                 min, max, arg);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 int
 main (int argc, char **argv)
 {
@@ -1220,17 +1206,17 @@ main (int argc, char **argv)
         case 'p': self.pub_bind = optarg; break;
         case 's': self.sub_bind = optarg; break;
         case 'q':
-            if (s_parse_num (optarg, "--queue", 1, 1000000, &v))
+            if (vbus_arg_long ("vitrine-broker", "--queue", optarg, 1, 1000000, &v))
                 return 2;
             self.max_queue = (size_t) v;
             break;
         case 'r':
-            if (s_parse_num (optarg, "--max-requests", 16, 4000000, &v))
+            if (vbus_arg_long ("vitrine-broker", "--max-requests", optarg, 16, 4000000, &v))
                 return 2;
             self.max_slots = (uint32_t) v;
             break;
         case 'm':
-            if (s_parse_num (optarg, "--max-msg", 4096, 1L << 30, &v))
+            if (vbus_arg_long ("vitrine-broker", "--max-msg", optarg, 4096, 1L << 30, &v))
                 return 2;
             self.max_msg = v;
             break;

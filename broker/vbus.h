@@ -81,6 +81,12 @@ uint32_t vbus_partition (const void *key, size_t len, uint32_t partitions);
 //  Milliseconds since the Unix epoch (deadlines on the wire are absolute wall-clock times).
 int64_t vbus_now_ms (void);
 
+//  Parses a whole-number command-line setting in min..max. On error prints
+//  "<program>: <name>: expected a number from min to max, got '<arg>'" to stderr and returns
+//  -VE_CONFIG; else sets *out and returns 0.
+int vbus_arg_long (const char *program, const char *name, const char *arg, long min, long max,
+                   long *out);
+
 //  ---------------------------------------------------------------- client
 //  Creates a client connected to the broker's request endpoint. Returns NULL on a bad endpoint
 //  (and logs why). default_timeout_ms 0 = 5000.

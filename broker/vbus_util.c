@@ -1,5 +1,6 @@
 //  vbus_util.c — small pieces every bus user needs: logging, clocks, partitioning, endpoints.
 #include "vbus_proto.h"
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,22 @@ vbus_now_ms (void)
     struct timespec ts;
     clock_gettime (CLOCK_REALTIME, &ts);
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+vbus_arg_long (const char *program, const char *name, const char *arg, long min, long max,
+               long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol (arg, &end, 10);
+    if (*arg == 0 || *end || errno || v < min || v > max) {
+        fprintf (stderr, "%s: %s: expected a number from %ld to %ld, got '%s'\n", program, name,
+                 min, max, arg);
+        return -VE_CONFIG;
+    }
+    *out = v;
+    return 0;
 }
 
 uint32_t

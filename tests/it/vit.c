@@ -18,8 +18,10 @@ vit_bin (const char *name)
     return path;
 }
 
-pid_t
-vit_spawn (const char *name, const char *const *args)
+//  Forks and runs build/bin/name with args; out_fd and err_fd (-1 = inherit) become the
+//  child's stdout and stderr.
+static pid_t
+s_exec (const char *name, const char *const *args, int out_fd, int err_fd)
 {
     const char *argv[64] = { vit_bin (name) };
     int n = 1;
@@ -28,11 +30,21 @@ vit_spawn (const char *name, const char *const *args)
     argv[n] = NULL;
     pid_t pid = fork ();
     if (pid == 0) {
+        if (out_fd >= 0)
+            dup2 (out_fd, 1);
+        if (err_fd >= 0)
+            dup2 (err_fd, 2);
         execv (argv[0], (char *const *) argv);
         fprintf (stderr, "vit: cannot exec %s\n", argv[0]);
         _exit (127);
     }
     return pid;
+}
+
+pid_t
+vit_spawn (const char *name, const char *const *args)
+{
+    return s_exec (name, args, -1, -1);
 }
 
 int
@@ -42,20 +54,7 @@ vit_run (const char *name, const char *const *args, char *out, size_t out_size, 
     int pout[2], perr[2];
     if (pipe (pout) || pipe (perr))
         return -1;
-    const char *argv[64] = { vit_bin (name) };
-    int n = 1;
-    for (int i = 0; args && args[i] && n < 63; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    pid_t pid = fork ();
-    if (pid == 0) {
-        dup2 (pout[1], 1);
-        dup2 (perr[1], 2);
-        close (pout[0]);
-        close (perr[0]);
-        execv (argv[0], (char *const *) argv);
-        _exit (127);
-    }
+    pid_t pid = s_exec (name, args, pout[1], perr[1]);
     close (pout[1]);
     close (perr[1]);
     char *bufs[2] = { out, err };

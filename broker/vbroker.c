@@ -1188,7 +1188,7 @@ int
 main (int argc, char **argv)
 {
     broker_t self = {
-        .max_queue = 10000, .max_slots = 65536, .max_msg = 16 << 20, .free_head = NONE
+        .max_queue = 10000, .max_slots = 65536, .max_msg = VBUS_MAX_MESSAGE, .free_head = NONE
     };
     self.bind = getenv ("VITRINE_BROKER_BIND");
     if (!self.bind)

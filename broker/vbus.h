@@ -13,13 +13,15 @@
 #include "vmp.h"
 
 #define VBUS_VERSION        1
-#define VBUS_MAX_SERVICE    32    //  bytes in a service name: [a-z0-9_-]
-#define VBUS_MAX_METHOD     48    //  bytes in a method name
-#define VBUS_MAX_KEY        256   //  bytes in a partition key
-#define VBUS_MAX_TRACE      64    //  bytes in a trace id
-#define VBUS_MAX_USER       64    //  bytes in a caller's user id
-#define VBUS_MAX_HEADER     1024  //  bytes in an encoded request/reply header
-#define VBUS_MAX_PARTITIONS 4096  //  partitions a service may have
+#define VBUS_MAX_SERVICE    32          //  bytes in a service name: [a-z0-9_-]
+#define VBUS_MAX_METHOD     48          //  bytes in a method name
+#define VBUS_MAX_KEY        256         //  bytes in a partition key
+#define VBUS_MAX_TRACE      64          //  bytes in a trace id
+#define VBUS_MAX_USER       64          //  bytes in a caller's user id
+#define VBUS_MAX_HEADER     1024        //  bytes in an encoded request/reply header
+#define VBUS_MAX_PARTITIONS 4096        //  partitions a service may have
+#define VBUS_MAX_MESSAGE    (16 << 20)  //  bytes in one request or reply frame (broker --max-msg)
+#define VBUS_MAX_BODY       (VBUS_MAX_MESSAGE - VBUS_MAX_HEADER - 4)
 
 //  Caller roles (a bit set): set by the edge or a tool after it verified who is calling.
 #define VBUS_ROLE_CUSTOMER 0x1u

@@ -152,6 +152,8 @@ vbus_client_send (vbus_client_t *self, const char *service, const char *method, 
     if (!service || !method || !cb || !vbus__name_ok (service, strlen (service), VBUS_MAX_SERVICE)
         || !vbus__name_ok (method, strlen (method), VBUS_MAX_METHOD))
         return -VE_INVAL;
+    if (body && body_len > VBUS_MAX_BODY)
+        return -VE_TOOBIG;  //  the broker would cut the connection for it
     int timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : self->default_timeout_ms;
     uint32_t index;
     int rc = s_slot_alloc (self, &index);

@@ -215,6 +215,7 @@ s_handle_request (vbus_worker_t *self, zmq_msg_t *frames)
     char storage[4096];
     vbus_out_t out;
     vbuf_init (&out.body, storage, sizeof storage);
+    out.body.limit = VBUS_MAX_BODY;
     vmp_packer_init (&out.pk, &out.body);
     out.message[0] = 0;
 

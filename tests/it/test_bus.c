@@ -146,6 +146,13 @@ test_call_reply (void **state)
     assert_non_null (strstr (reply->message, "text"));
     vbus_msg_destroy (&reply);
 
+    //  A body the broker could not take is refused before it leaves.
+    char *huge = calloc (1, VBUS_MAX_BODY + 1);
+    assert_int_equal (
+        vbus_client_call (f->client, "echo", "echo", huge, VBUS_MAX_BODY + 1, NULL, &reply),
+        -VE_TOOBIG);
+    free (huge);
+
     //  Unknown method of a known service.
     assert_int_equal (vbus_client_call (f->client, "echo", "nope", NULL, 0, NULL, &reply), 0);
     assert_int_equal (reply->status, VE_NOT_FOUND);

@@ -658,6 +658,12 @@ s_on_request (broker_t *self, zmq_msg_t *frames)
         s_answer_error (self, &frames[0], h.id, s, VE_TIMEOUT, "deadline passed before routing");
         return;
     }
+    if (h.partition >= (int64_t) s->partitions) {
+        s_answer_error (self, &frames[0], h.id, s, VE_BAD_REQUEST,
+                        "partition %lld: '%s' has %u partitions", (long long) h.partition, s->name,
+                        s->partitions);
+        return;
+    }
     slot_t *slot = s->queued < self->max_queue ? s_slot_alloc (self) : NULL;
     if (!slot) {
         s_answer_error (self, &frames[0], h.id, s, VE_BUSY, "queue of '%s' is full (%zu)", s->name,
@@ -672,7 +678,9 @@ s_on_request (broker_t *self, zmq_msg_t *frames)
     slot->deadline = h.deadline_ms;
     slot->start_us = vbus__mono_us ();
     slot->idempotent = (h.flags & VBUS_FLAG_IDEMPOTENT) != 0;
-    slot->partition = h.key ? (int64_t) vbus_partition (h.key, h.key_len, s->partitions) : -1;
+    slot->partition = h.partition >= 0 ? h.partition
+                      : h.key          ? (int64_t) vbus_partition (h.key, h.key_len, s->partitions)
+                                       : -1;
     vheap_push (&self->deadlines, s_slot_index (self, slot), slot->deadline);
     if (s->queued == 0 && s_try_dispatch (self, slot))
         return;

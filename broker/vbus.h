@@ -47,6 +47,8 @@ typedef struct {
     const char *trace_id;         //  NULL = generate one
     const vbus_caller_t *caller;  //  NULL = anonymous
     bool idempotent;              //  the broker may retry it on another worker if one dies
+    bool to_partition;            //  route to .partition rather than by key (replay and other
+    uint32_t partition;           //  per-partition requests)
 } vbus_opts_t;
 
 //  A reply as seen inside a callback: every pointer is borrowed for the callback's duration.
@@ -193,6 +195,14 @@ int vbus_worker_run (vbus_worker_t *self);
 int vbus_worker_poll (vbus_worker_t *self, int timeout_ms);
 //  Asks vbus_worker_run to finish. Async-signal-safe (sets a flag).
 void vbus_worker_stop (vbus_worker_t *self);
+//  True once vbus_worker_stop was called or SIGINT/SIGTERM arrived.
+bool vbus_worker_stopping (vbus_worker_t *self);
+//  Leaves cleanly: tells the broker, answers every request already given to this worker,
+//  returns when none can still arrive (at most 10 s). vbus_worker_run ends with it; a loop
+//  that embeds vbus_worker_poll calls it itself.
+void vbus_worker_drain (vbus_worker_t *self);
+//  The ZeroMQ socket, for a zmq_poll that waits on it beside other sockets.
+void *vbus_worker_socket (vbus_worker_t *self);
 //  Requests handled so far.
 uint64_t vbus_worker_handled (vbus_worker_t *self);
 
@@ -231,6 +241,8 @@ int vbus_sub_recv (vbus_sub_t *self, vbus_event_t *ev, int timeout_ms);
 //  Declares where a stream resumes (the next seq expected), e.g. from a stored offset.
 int vbus_sub_expect (vbus_sub_t *self, const char *stream, uint64_t next_seq);
 int vbus_sub_fd (vbus_sub_t *self);
+//  The ZeroMQ socket, for zmq_poll.
+void *vbus_sub_socket (vbus_sub_t *self);
 
 //  ---------------------------------------------------------------- logging
 //  One line per notable event on stderr: "2026-11-25T13:00:00.123Z I broker: message".

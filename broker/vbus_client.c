@@ -179,6 +179,7 @@ vbus_client_send (vbus_client_t *self, const char *service, const char *method, 
                     : NULL,
         .roles = opts->caller ? opts->caller->roles : 0,
         .flags = opts->idempotent ? VBUS_FLAG_IDEMPOTENT : 0,
+        .partition = opts->to_partition ? (int64_t) opts->partition : -1,
     };
     h.trace_len = (uint32_t) strlen (h.trace);
     h.user_len = h.user ? (uint32_t) strlen (h.user) : 0;

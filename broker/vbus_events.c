@@ -192,6 +192,12 @@ vbus_sub_expect (vbus_sub_t *self, const char *stream, uint64_t next_seq)
     return 0;
 }
 
+void *
+vbus_sub_socket (vbus_sub_t *self)
+{
+    return self->handle;
+}
+
 int
 vbus_sub_fd (vbus_sub_t *self)
 {

@@ -55,7 +55,7 @@ vbus__header_encode (const vbus__header_t *h, char *buf, size_t size)
     s_fixed_t f = { buf, 0, size };
     msgpack_packer pk;
     msgpack_packer_init (&pk, &f, s_fixed_write);
-    int rc = msgpack_pack_array (&pk, 9);
+    int rc = msgpack_pack_array (&pk, h->partition >= 0 ? 10 : 9);
     rc |= msgpack_pack_uint64 (&pk, h->id);
     rc |= s_pack_str (&pk, h->service, h->service_len);
     rc |= s_pack_str (&pk, h->method, h->method_len);
@@ -65,6 +65,8 @@ vbus__header_encode (const vbus__header_t *h, char *buf, size_t size)
     rc |= s_pack_str (&pk, h->user, h->user_len);
     rc |= msgpack_pack_uint32 (&pk, h->roles);
     rc |= msgpack_pack_uint32 (&pk, h->flags);
+    if (h->partition >= 0)
+        rc |= msgpack_pack_uint32 (&pk, (uint32_t) h->partition);
     return rc ? -VE_TOOBIG : (int) f.len;
 }
 
@@ -143,7 +145,16 @@ vbus__header_decode (vbus__header_t *h, const void *data, size_t len, size_t *us
         return rc;
     if (n > 8 && (rc = s_read_u32 (&r, &h->flags)))
         return rc;
-    if ((rc = s_skip_rest (&r, n > 9 ? n - 9 : 0)))
+    h->partition = -1;
+    if (n > 9 && !vmp_read_nil (&r)) {
+        uint32_t p;
+        if ((rc = s_read_u32 (&r, &p)))
+            return rc;
+        if (p >= VBUS_MAX_PARTITIONS)
+            return -VE_RANGE;
+        h->partition = p;
+    }
+    if ((rc = s_skip_rest (&r, n > 10 ? n - 10 : 0)))
         return rc;
     *used = (size_t) (r.p - (const uint8_t *) data);
     return 0;

@@ -45,6 +45,7 @@ typedef struct {
     uint32_t user_len;  //  user NULL = anonymous
     uint32_t roles;
     uint32_t flags;
+    int64_t partition;  //  explicit partition, or -1 (route by key, or any)
 } vbus__header_t;
 
 //  Encodes a header into buf (at least VBUS_MAX_HEADER bytes); returns its size or -VE_TOOBIG.

@@ -206,7 +206,9 @@ s_handle_request (vbus_worker_t *self, zmq_msg_t *frames)
         .deadline_ms = h.deadline_ms,
         .trace_id = trace,
         .key = h.key ? key : NULL,
-        .partition = h.key ? vbus_partition (h.key, h.key_len, self->partitions) : 0,
+        .partition = h.partition >= 0 ? (uint32_t) h.partition
+                     : h.key          ? vbus_partition (h.key, h.key_len, self->partitions)
+                                      : 0,
         .caller = { .user_id = user, .roles = h.roles },
         .idempotent = (h.flags & VBUS_FLAG_IDEMPOTENT) != 0,
         .body = data + VBUS_CMD_SIZE + used,
@@ -365,12 +367,22 @@ vbus_worker_handled (vbus_worker_t *self)
     return self->handled;
 }
 
-int
-vbus_worker_run (vbus_worker_t *self)
+bool
+vbus_worker_stopping (vbus_worker_t *self)
 {
-    while (!self->stop && !zsys_interrupted)
-        vbus_worker_poll (self, -1);
-    //  Drain: no new work from now on; answer what the broker already sent us.
+    return self->stop || zsys_interrupted;
+}
+
+void *
+vbus_worker_socket (vbus_worker_t *self)
+{
+    return self->handle;
+}
+
+void
+vbus_worker_drain (vbus_worker_t *self)
+{
+    //  No new work from now on; answer what the broker already sent us.
     self->draining = true;
     self->drain_deadline = s_now () + WORKER_DRAIN_MAX_MS;
     s_send_cmd (self, VBUS_DISCONNECT);
@@ -384,5 +396,13 @@ vbus_worker_run (vbus_worker_t *self)
     }
     vbus_log ('I', self->service, "worker %s stopped after %llu requests", self->name,
               (unsigned long long) self->handled);
+}
+
+int
+vbus_worker_run (vbus_worker_t *self)
+{
+    while (!vbus_worker_stopping (self))
+        vbus_worker_poll (self, -1);
+    vbus_worker_drain (self);
     return 0;
 }

@@ -453,6 +453,23 @@ test_keyed_routing_same_key_same_worker (void **state)
         seen_b += p >= 2;
     }
     assert_true (seen_a > 0 && seen_b > 0);
+    //  Explicit partitions (replay and other per-partition requests) bypass the key.
+    for (uint32_t p = 0; p < 4; p++) {
+        vbus_opts_t opts = { .to_partition = true, .partition = p };
+        vbus_msg_t *reply = NULL;
+        assert_int_equal (vbus_client_call (f->client, "echo", "whoami", NULL, 0, &opts, &reply),
+                          0);
+        assert_int_equal (reply->status, VE_OK);
+        const vmsg_value_t *v = s_decode_reply (f, "echo", "whoami", reply);
+        assert_int_equal (vmsg_uint (v, "partition", 99), p);
+        vbus_msg_destroy (&reply);
+        varena_reset (f->arena);
+    }
+    vbus_opts_t beyond = { .to_partition = true, .partition = 4 };
+    vbus_msg_t *reply = NULL;
+    assert_int_equal (vbus_client_call (f->client, "echo", "whoami", NULL, 0, &beyond, &reply), 0);
+    assert_int_equal (reply->status, VE_BAD_REQUEST);
+    vbus_msg_destroy (&reply);
 }
 
 static void

@@ -28,7 +28,8 @@ static void
 test_header_roundtrip (void **state)
 {
     (void) state;
-    vbus__header_t h = { .id = 0x1234567890ull,
+    vbus__header_t h = { .partition = 5,
+                         .id = 0x1234567890ull,
                          .service = "catalog",
                          .service_len = 7,
                          .method = "search",
@@ -57,6 +58,7 @@ test_header_roundtrip (void **state)
     assert_memory_equal (d.user, "u1", 2);
     assert_int_equal (d.roles, VBUS_ROLE_ADMIN);
     assert_int_equal (d.flags, VBUS_FLAG_IDEMPOTENT);
+    assert_int_equal (d.partition, 5);
     assert_int_equal (used, len);
     //  The body follows the header in the same frame.
     memcpy (buf + len, "\x81\xa1q\x01", 4);
@@ -71,9 +73,10 @@ static void
 test_header_unkeyed_and_forward_compatible (void **state)
 {
     (void) state;
-    //  [1, "svc", "get", 5, nil, nil, nil, 0, 0, "future", {"x": 1}]: extra elements skipped.
-    const char wire[] = "\x9b\x01\xa3svc\xa3get\x05\xc0\xc0\xc0\x00\x00\xa6"
-                        "future\x81\xa1x\x01";
+    //  [1, "svc", "get", 5, nil, nil, nil, 0, 0, nil, "future", {"x": 1}]: elements after the
+    //  known ten are skipped.
+    const char wire[] =
+        "\x9c\x01\xa3svc\xa3get\x05\xc0\xc0\xc0\x00\x00\xc0\xa6" "future\x81\xa1x\x01";
     vbus__header_t d;
     size_t used;
     assert_int_equal (vbus__header_decode (&d, wire, sizeof wire - 1, &used), 0);
@@ -82,6 +85,7 @@ test_header_unkeyed_and_forward_compatible (void **state)
     assert_null (d.key);
     assert_null (d.user);
     assert_null (d.trace);
+    assert_int_equal (d.partition, -1);
     //  Only five elements: still valid (key, caller, flags are optional).
     assert_int_equal (vbus__header_decode (&d, "\x95\x01\xa3svc\xa3get\x05\xc0", 12, &used), 0);
     //  Four: refused.
@@ -94,7 +98,8 @@ test_header_limits (void **state)
     (void) state;
     char key[VBUS_MAX_KEY + 2];
     memset (key, 'k', sizeof key);
-    vbus__header_t h = { .id = 1,
+    vbus__header_t h = { .partition = -1,
+                         .id = 1,
                          .service = "s",
                          .service_len = 1,
                          .method = "get",
@@ -108,7 +113,8 @@ test_header_limits (void **state)
     size_t used;
     assert_int_equal (vbus__header_decode (&d, buf, (size_t) len, &used), -VE_TOOBIG);
     //  Method names are [a-z0-9_-].
-    h = (vbus__header_t) { .id = 1,
+    h = (vbus__header_t) { .partition = -1,
+                           .id = 1,
                            .service = "s",
                            .service_len = 1,
                            .method = "Get!",

@@ -8,6 +8,7 @@
 //  without copying; request state lives in a preallocated slot pool.
 #include "vbus_proto.h"
 #include "vheap.h"
+#include "vhist.h"
 #include "vroute.h"
 #include <czmq.h>
 #include <getopt.h>
@@ -19,7 +20,6 @@
 #define WHO          "broker"
 #define NONE         UINT32_MAX
 #define MAX_ID       255
-#define HIST_BUCKETS 192
 #define BATCH        256
 
 typedef struct service_s service_t;
@@ -44,11 +44,6 @@ typedef struct {
     uint32_t prev, next;  //  in the service queue or the worker's in-flight list
 } slot_t;
 
-typedef struct {
-    uint64_t count[HIST_BUCKETS];
-    uint64_t total;
-    uint64_t max;
-} hist_t;
 
 struct service_s {
     char name[VBUS_MAX_SERVICE + 1];
@@ -60,7 +55,7 @@ struct service_s {
     size_t queued;
     size_t in_flight;
     uint64_t requests, replies, errors, timeouts, busy, unavailable;
-    hist_t latency;
+    vhist_t latency;
 };
 
 struct worker_s {
@@ -125,48 +120,6 @@ s_malformed (broker_t *self, const char *why)
         self->malformed_logged_at = (uint64_t) now;
         self->malformed_since_log = 0;
     }
-}
-
-static void
-s_hist_add (hist_t *h, uint64_t us)
-{
-    //  Log-linear buckets: 4 per power of two.
-    int b = 0;
-    if (us >= 4) {
-        int msb = 63 - __builtin_clzll (us);
-        b = msb * 4 + (int) ((us >> (msb - 2)) & 3);
-    }
-    else
-        b = (int) us;
-    if (b >= HIST_BUCKETS)
-        b = HIST_BUCKETS - 1;
-    h->count[b]++;
-    h->total++;
-    if (us > h->max)
-        h->max = us;
-}
-
-//  Upper bound of the bucket holding quantile q (0..1).
-static uint64_t
-s_hist_pct (const hist_t *h, double q)
-{
-    if (!h->total)
-        return 0;
-    uint64_t rank = (uint64_t) (q * (double) h->total);
-    if (rank >= h->total)
-        rank = h->total - 1;
-    uint64_t seen = 0;
-    for (int b = 0; b < HIST_BUCKETS; b++) {
-        seen += h->count[b];
-        if (seen > rank) {
-            if (b < 4)
-                return (uint64_t) b;
-            int msb = b / 4;
-            uint64_t upper = ((uint64_t) (4 + b % 4 + 1) << (msb - 2)) - 1;
-            return upper < h->max ? upper : h->max;
-        }
-    }
-    return h->max;
 }
 
 //  ---------------------------------------------------------------- services and workers
@@ -606,7 +559,7 @@ s_on_reply (broker_t *self, worker_t *w, zmq_msg_t *frames)
     s->in_flight--;
     if (!slot->answered) {
         s_count_status (self, s, status);
-        s_hist_add (&s->latency, (uint64_t) (vbus__mono_us () - slot->start_us));
+        vhist_add (&s->latency, (uint64_t) (vbus__mono_us () - slot->start_us));
         s_send_client (self, &slot->client, &frames[2], NULL, 0, NULL, 0);
     }
     else
@@ -878,11 +831,11 @@ s_pack_service_stats (msgpack_packer *pk, service_t *s)
     vmp_pack_cstr (pk, "in_flight");
     msgpack_pack_uint64 (pk, s->in_flight);
     vmp_pack_cstr (pk, "p50_us");
-    msgpack_pack_uint64 (pk, s_hist_pct (&s->latency, 0.50));
+    msgpack_pack_uint64 (pk, vhist_pct (&s->latency, 0.50));
     vmp_pack_cstr (pk, "p90_us");
-    msgpack_pack_uint64 (pk, s_hist_pct (&s->latency, 0.90));
+    msgpack_pack_uint64 (pk, vhist_pct (&s->latency, 0.90));
     vmp_pack_cstr (pk, "p99_us");
-    msgpack_pack_uint64 (pk, s_hist_pct (&s->latency, 0.99));
+    msgpack_pack_uint64 (pk, vhist_pct (&s->latency, 0.99));
     vmp_pack_cstr (pk, "max_us");
     msgpack_pack_uint64 (pk, s->latency.max);
     vmp_pack_cstr (pk, "workers");

@@ -1,6 +1,7 @@
 //  test_vroute.c — routing decisions: keyed to owners, unkeyed to the least loaded, credit and
 //  draining respected; and the deadline heap the broker and client order requests by.
 #include "vheap.h"
+#include "vhist.h"
 #include "vroute.h"
 #include <setjmp.h>
 #include <stdarg.h>
@@ -81,6 +82,23 @@ test_heap_orders_and_removes (void **state)
     vheap_free (&h);
 }
 
+static void
+test_hist_quantiles (void **state)
+{
+    (void) state;
+    vhist_t h = { 0 };
+    assert_int_equal (vhist_pct (&h, 0.5), 0);
+    for (uint64_t v = 1; v <= 1000; v++)
+        vhist_add (&h, v);
+    //  Buckets are 4 per power of two: a quantile is within 25 % above the true value.
+    uint64_t p50 = vhist_pct (&h, 0.50), p99 = vhist_pct (&h, 0.99);
+    assert_true (p50 >= 500 && p50 <= 625);
+    assert_true (p99 >= 990 && p99 <= 1000);   //  capped at the maximum seen
+    assert_int_equal (h.max, 1000);
+    vhist_add (&h, UINT64_MAX);   //  the top bucket takes anything
+    assert_int_equal (vhist_pct (&h, 1.0), UINT64_MAX);
+}
+
 int
 main (void)
 {
@@ -88,6 +106,7 @@ main (void)
         cmocka_unit_test (test_unkeyed_goes_to_least_loaded),
         cmocka_unit_test (test_keyed_goes_to_owner),
         cmocka_unit_test (test_heap_orders_and_removes),
+        cmocka_unit_test (test_hist_quantiles),
     };
     return cmocka_run_group_tests_name ("vroute", tests, NULL, NULL);
 }

@@ -114,7 +114,7 @@ vbus_worker_new (const vbus_worker_config_t *config)
         vbus_log ('E', "vbus", "worker: partitions %u above %d", partitions, VBUS_MAX_PARTITIONS);
         return NULL;
     }
-    for (size_t i = 0; i < config->owned_count; i++)
+    for (size_t i = 0; config->owned && i < config->owned_count; i++)
         if (config->owned[i] >= partitions) {
             vbus_log ('E', "vbus", "worker: owns partition %u of only %u", config->owned[i],
                       partitions);

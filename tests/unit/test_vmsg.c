@@ -817,9 +817,17 @@ test_registry (void **state)
             fail_msg ("%s: %s", ei->topic, err);
     while (vmsg_domain_at (domains))
         domains++;
-    assert_int_equal (methods, 7);
-    assert_int_equal (events, 1);
-    assert_int_equal (domains, 2);
+    //  The flat iteration sees exactly what the domains' tables hold.
+    size_t listed_methods = 0, listed_events = 0;
+    for (size_t d = 0; d < domains; d++) {
+        for (const vmsg_method_t *m2 = vmsg_domain_at (d)->methods; m2 && m2->method; m2++)
+            listed_methods++;
+        for (const vmsg_event_t *e2 = vmsg_domain_at (d)->events; e2 && e2->topic; e2++)
+            listed_events++;
+    }
+    assert_int_equal (methods, listed_methods);
+    assert_int_equal (events, listed_events);
+    assert_true (domains >= 2 && methods >= 7 && events >= 1);
     assert_true (vmsg_role_allows (VMSG_ROLE_PUBLIC, 0));
     assert_false (vmsg_role_allows (VMSG_ROLE_SERVICE, VMSG_ROLE_CUSTOMER));
     assert_true (vmsg_role_allows (VMSG_ROLE_SERVICE, VMSG_ROLE_SERVICE | VMSG_ROLE_ADMIN));

@@ -1,0 +1,1092 @@
+//  vactor.c — the actor runtime (see vactor.h): config, stores, the request path with its
+//  commit-before-reply rule, the transactional outbox with replay, the stream consumer with
+//  exactly-once offsets, stats, and a clean stop.
+#include "vactor.h"
+#include "vhist.h"
+#include <czmq.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_SETTINGS 64
+#define REPLAY_PAGE  500
+#define MAX_STREAMS  256
+
+enum { KIND_METHOD, KIND_REPLAY, KIND_STATS };
+
+typedef struct {
+    vactor_t *actor;
+    int kind;
+    const vactor_method_t *method;  //  KIND_METHOD
+    const vmsg_method_t *schema;    //  request/reply schemas and role
+    const char *name;
+    uint64_t calls, errors;
+    vhist_t latency;
+} s_binding_t;
+
+typedef struct {
+    uint32_t partition;
+    vstore_t *store;
+    uint64_t next_seq;   //  the next outbox sequence number to give
+    uint64_t published;  //  the highest one published
+    uint64_t marked;     //  the published mark last written to the store
+} s_part_t;
+
+typedef struct {
+    s_part_t *part;
+    uint64_t seq;
+    char *topic;
+    void *body;
+    size_t len;
+} s_pending_t;
+
+typedef struct {
+    char stream[129];
+    uint64_t applied;  //  the last sequence number applied
+} s_offset_t;
+
+struct vactor_s {
+    const vactor_def_t *def;
+    const char *service;  //  the name it registers under (setting "service", else the def's)
+    char *keys[MAX_SETTINGS];
+    char *values[MAX_SETTINGS];
+    size_t nsettings;
+    const char *broker;
+    uint32_t partitions;
+    uint32_t *owned;
+    size_t nowned;
+    s_part_t *parts;
+    int cf_outbox, cf_offsets, cf_meta;
+    vbus_worker_t *worker;
+    vbus_pub_t *pub;
+    vbus_client_t *client;
+    vbus_sub_t *sub;
+    varena_t *arena;
+    vstore_batch_t *batch;
+    s_pending_t *pending;
+    size_t npending, cappending;
+    int64_t (*clock) (void *arg);
+    void *clock_arg;
+    long clock_offset;
+    void *state;
+    s_binding_t *bindings;
+    size_t nbindings;
+    long outbox_keep;
+    long outbox_keep_ms;
+    int64_t started_ms;
+    s_offset_t offsets[MAX_STREAMS];
+    size_t noffsets;
+    uint64_t events_applied, gaps_filled;
+};
+
+static const char *const s_common_keys[] = {
+    "broker",          "data",   "partitions",   "owns",        "name",
+    "log_level",       "credit", "heartbeat_ms", "outbox_keep", "outbox_keep_ms",
+    "clock_offset_ms", "follow", "service",      NULL
+};
+
+static int64_t
+s_mono_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+//  ---------------------------------------------------------------- config
+
+static int
+s_set (vactor_t *self, const char *key, size_t klen, const char *value)
+{
+    bool known = false;
+    for (const char *const *k = s_common_keys; *k && !known; k++)
+        known = strlen (*k) == klen && strncmp (*k, key, klen) == 0;
+    for (const char *const *k = self->def->config_keys; k && *k && !known; k++)
+        known = strlen (*k) == klen && strncmp (*k, key, klen) == 0;
+    if (!known) {
+        fprintf (stderr, "vitrine-%s: unknown setting '%.*s'\n", self->def->service, (int) klen,
+                 key);
+        return -VE_CONFIG;
+    }
+    for (size_t i = 0; i < self->nsettings; i++)
+        if (strlen (self->keys[i]) == klen && strncmp (self->keys[i], key, klen) == 0) {
+            free (self->values[i]);
+            self->values[i] = strdup (value);
+            return 0;
+        }
+    if (self->nsettings == MAX_SETTINGS)
+        return -VE_CONFIG;
+    self->keys[self->nsettings] = strndup (key, klen);
+    self->values[self->nsettings++] = strdup (value);
+    return 0;
+}
+
+//  Reads "key = value" lines; '#' starts a comment.
+static int
+s_load_file (vactor_t *self, const char *path)
+{
+    FILE *f = fopen (path, "r");
+    if (!f) {
+        fprintf (stderr, "vitrine-%s: --config: cannot read '%s'\n", self->def->service, path);
+        return -VE_CONFIG;
+    }
+    char line[1024];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets (line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr (line, '#');
+        if (hash)
+            *hash = 0;
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        char *end = p + strlen (p);
+        while (end > p && strchr (" \t\r\n", end[-1]))
+            *--end = 0;
+        if (!*p)
+            continue;
+        char *eq = strchr (p, '=');
+        if (!eq) {
+            fprintf (stderr, "vitrine-%s: %s:%d: expected key = value\n", self->def->service, path,
+                     lineno);
+            rc = -VE_CONFIG;
+            break;
+        }
+        char *kend = eq;
+        while (kend > p && (kend[-1] == ' ' || kend[-1] == '\t'))
+            kend--;
+        char *v = eq + 1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        rc = s_set (self, p, (size_t) (kend - p), v);
+    }
+    fclose (f);
+    return rc;
+}
+
+const char *
+vactor_config (const vactor_t *self, const char *key)
+{
+    for (size_t i = 0; i < self->nsettings; i++)
+        if (strcmp (self->keys[i], key) == 0)
+            return self->values[i];
+    return NULL;
+}
+
+int
+vactor_config_long (const vactor_t *self, const char *key, long min, long max, long dflt, long *out)
+{
+    const char *v = vactor_config (self, key);
+    char program[64];
+    snprintf (program, sizeof program, "vitrine-%s", self->def->service);
+    if (!v) {
+        *out = dflt;
+        return 0;
+    }
+    return vbus_arg_long (program, key, v, min, max, out);
+}
+
+//  Parses the flags over the file's settings. Returns 0 or -VE_CONFIG (message printed).
+static int
+s_configure (vactor_t *self, int argc, char **argv)
+{
+    static const struct option opts[] = { { "config", 1, 0, 'c' },    { "broker", 1, 0, 'b' },
+                                          { "data", 1, 0, 'd' },      { "partitions", 1, 0, 'p' },
+                                          { "owns", 1, 0, 'o' },      { "name", 1, 0, 'n' },
+                                          { "log-level", 1, 0, 'l' }, { "set", 1, 0, 's' },
+                                          { "help", 0, 0, 'h' },      { 0, 0, 0, 0 } };
+    //  The file first, so flags override it.
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp (argv[i], "--config") == 0 && s_load_file (self, argv[i + 1]))
+            return -VE_CONFIG;
+    int c, rc = 0;
+    optind = 1;
+    while (rc == 0 && (c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': break;
+        case 'b': rc = s_set (self, "broker", 6, optarg); break;
+        case 'd': rc = s_set (self, "data", 4, optarg); break;
+        case 'p': rc = s_set (self, "partitions", 10, optarg); break;
+        case 'o': rc = s_set (self, "owns", 4, optarg); break;
+        case 'n': rc = s_set (self, "name", 4, optarg); break;
+        case 'l': rc = s_set (self, "log_level", 9, optarg); break;
+        case 's': {
+            const char *eq = strchr (optarg, '=');
+            if (!eq) {
+                fprintf (stderr, "vitrine-%s: --set: expected key=value\n", self->def->service);
+                return -VE_CONFIG;
+            }
+            rc = s_set (self, optarg, (size_t) (eq - optarg), eq + 1);
+            break;
+        }
+        case 'h':
+        default:
+            fprintf (stderr,
+                     "usage: vitrine-%s [--config FILE] [--broker EP] [--data DIR] "
+                     "[--partitions P] [--owns 0,3] [--name NAME] [--log-level L] "
+                     "[--set key=value]\n",
+                     self->def->service);
+            return -VE_CONFIG;
+        }
+    }
+    if (rc)
+        return rc;
+    if (optind < argc) {
+        fprintf (stderr, "vitrine-%s: unexpected argument '%s'\n", self->def->service,
+                 argv[optind]);
+        return -VE_CONFIG;
+    }
+    //  Defaults from the environment.
+    if (!vactor_config (self, "broker"))
+        s_set (self, "broker", 6,
+               getenv ("VITRINE_BROKER") ? getenv ("VITRINE_BROKER") : "tcp://127.0.0.1:7700");
+    if (!vactor_config (self, "data"))
+        s_set (self, "data", 4,
+               getenv ("VITRINE_DATA") ? getenv ("VITRINE_DATA") : ".vitrine/data");
+    self->broker = vactor_config (self, "broker");
+    self->service =
+        vactor_config (self, "service") ? vactor_config (self, "service") : self->def->service;
+    long p, v;
+    if (vactor_config_long (self, "partitions", 1, VBUS_MAX_PARTITIONS,
+                            self->def->partitions ? self->def->partitions : 1, &p)
+        || vactor_config_long (self, "outbox_keep", 1, 1L << 40, 1000000, &self->outbox_keep)
+        || vactor_config_long (self, "outbox_keep_ms", 1000, 1L << 40, 7L * 86400 * 1000,
+                               &self->outbox_keep_ms)
+        || vactor_config_long (self, "clock_offset_ms", -(1L << 40), 1L << 40, 0,
+                               &self->clock_offset)
+        || vactor_config_long (self, "credit", 1, 100000, 64, &v)
+        || vactor_config_long (self, "heartbeat_ms", 10, 600000, 1000, &v))
+        return -VE_CONFIG;
+    self->partitions = (uint32_t) p;
+    const char *level = vactor_config (self, "log_level");
+    if (level) {
+        if (strlen (level) != 1 || !strchr ("DIWE", level[0])) {
+            fprintf (stderr, "vitrine-%s: log_level: expected D, I, W or E\n", self->def->service);
+            return -VE_CONFIG;
+        }
+        vbus_log_level (level[0]);
+    }
+    self->owned = calloc (self->partitions, sizeof *self->owned);
+    const char *owns = vactor_config (self, "owns");
+    if (!owns) {
+        for (uint32_t i = 0; i < self->partitions; i++)
+            self->owned[self->nowned++] = i;
+        return 0;
+    }
+    for (const char *q = owns; *q;) {
+        char *end;
+        long n = strtol (q, &end, 10);
+        if (end == q || n < 0 || n >= (long) self->partitions || self->nowned == self->partitions
+            || (*end && *end != ',')) {
+            fprintf (stderr, "vitrine-%s: owns: expected partition numbers below %u like 0,3\n",
+                     self->def->service, self->partitions);
+            return -VE_CONFIG;
+        }
+        self->owned[self->nowned++] = (uint32_t) n;
+        q = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
+//  ---------------------------------------------------------------- accessors
+
+int64_t
+vactor_now_ms (const vactor_t *self)
+{
+    return self->clock ? self->clock (self->clock_arg) : vbus_now_ms () + self->clock_offset;
+}
+
+void
+vactor_set_clock (vactor_t *self, int64_t (*now) (void *arg), void *arg)
+{
+    self->clock = now;
+    self->clock_arg = arg;
+}
+
+void
+vactor_set_state (vactor_t *self, void *state)
+{
+    self->state = state;
+}
+
+void *
+vactor_state (const vactor_t *self)
+{
+    return self->state;
+}
+
+static s_part_t *
+s_part (const vactor_t *self, uint32_t partition)
+{
+    for (size_t i = 0; i < self->nowned; i++)
+        if (self->parts[i].partition == partition)
+            return &self->parts[i];
+    return NULL;
+}
+
+vstore_t *
+vactor_store (const vactor_t *self, uint32_t partition)
+{
+    s_part_t *part = s_part (self, partition);
+    return part ? part->store : NULL;
+}
+
+size_t
+vactor_owned (const vactor_t *self, const uint32_t **partitions)
+{
+    *partitions = self->owned;
+    return self->nowned;
+}
+
+uint32_t
+vactor_partitions (const vactor_t *self)
+{
+    return self->partitions;
+}
+
+const char *
+vactor_service (const vactor_t *self)
+{
+    return self->service;
+}
+
+vbus_client_t *
+vactor_client (vactor_t *self)
+{
+    if (!self->client)
+        self->client = vbus_client_new (self->broker, 5000);
+    return self->client;
+}
+
+//  ---------------------------------------------------------------- outbox
+
+//  The stored record of an event: [topic, time_ms, body (bin)].
+static int
+s_pack_event (vbuf_t *buf, const char *topic, int64_t time_ms, const void *body, size_t len)
+{
+    msgpack_packer pk;
+    vmp_packer_init (&pk, buf);
+    msgpack_pack_array (&pk, 3);
+    vmp_pack_cstr (&pk, topic);
+    msgpack_pack_int64 (&pk, time_ms);
+    msgpack_pack_bin (&pk, len);
+    msgpack_pack_bin_body (&pk, body, len);
+    return buf->failed ? -VE_NOMEM : 0;
+}
+
+static int
+s_unpack_event (const char *data, size_t len, const char **topic, uint32_t *tlen, int64_t *time_ms,
+                const char **body, uint32_t *blen)
+{
+    vmp_reader_t r;
+    vmp_reader_init (&r, data, len);
+    uint32_t n;
+    vmp_item_t it;
+    if (vmp_read_array (&r, &n) || n < 3 || vmp_read_str (&r, topic, tlen)
+        || vmp_read_int (&r, time_ms) || vmp_read (&r, &it) || it.kind != VMP_BIN)
+        return -VE_PROTO;
+    *body = it.v.ptr;
+    *blen = it.len;
+    return 0;
+}
+
+int
+vactor_emit (vactor_call_t *call, const char *topic, const void *body, size_t len)
+{
+    vactor_t *self = call->actor;
+    if (!topic || !strchr (topic, '.') || strlen (topic) > 128)
+        return -VE_INVAL;
+    const vmsg_event_t *e = vmsg_event_find (topic);
+    char err[200];
+    if (e && vmsg_validate (e->schema, body, len, err, sizeof err) != 0) {
+        vbus_log ('E', self->service, "event %s does not match its schema: %s", topic, err);
+        return -VE_BAD_REQUEST;
+    }
+    s_part_t *part = s_part (self, call->partition);
+    if (self->npending == self->cappending) {
+        size_t cap = self->cappending ? self->cappending * 2 : 8;
+        s_pending_t *pending = realloc (self->pending, cap * sizeof *pending);
+        if (!pending)
+            return -VE_NOMEM;
+        self->pending = pending;
+        self->cappending = cap;
+    }
+    uint64_t seq = part->next_seq++;
+    char storage[512];
+    vbuf_t rec;
+    vbuf_init (&rec, storage, sizeof storage);
+    int rc = s_pack_event (&rec, topic, vactor_now_ms (self), body, len);
+    uint8_t key[8];
+    vstore_be64 (key, seq);
+    if (rc == 0)
+        vstore_batch_put (call->batch, part->store, self->cf_outbox, key, 8, rec.data, rec.len);
+    vbuf_free (&rec);
+    s_pending_t *p = &self->pending[self->npending++];
+    p->part = part;
+    p->seq = seq;
+    p->topic = varena_strdup (call->arena, topic);
+    p->body = varena_alloc (call->arena, len ? len : 1);
+    p->len = len;
+    if (!p->topic || !p->body)
+        return -VE_NOMEM;
+    memcpy (p->body, body, len);
+    return rc;
+}
+
+static void
+s_stream_name (const vactor_t *self, uint32_t partition, char *out, size_t size)
+{
+    snprintf (out, size, "%s/%u", self->service, partition);
+}
+
+//  Publishes what the last commit made durable.
+static void
+s_publish_pending (vactor_t *self)
+{
+    for (size_t i = 0; i < self->npending; i++) {
+        s_pending_t *p = &self->pending[i];
+        char stream[160];
+        s_stream_name (self, p->part->partition, stream, sizeof stream);
+        if (vbus_pub_send (self->pub, p->topic, stream, p->seq, p->body, p->len) == 0)
+            p->part->published = p->seq;
+        else
+            vbus_log ('W', self->service, "could not publish %s #%llu (replay has it)", p->topic,
+                      (unsigned long long) p->seq);
+    }
+    self->npending = 0;
+}
+
+//  Publishes committed events not yet published (after a crash between commit and publish);
+//  consumers drop what they already had by sequence number.
+static void
+s_publish_backlog (vactor_t *self, s_part_t *part)
+{
+    uint8_t start[8];
+    vstore_be64 (start, part->published + 1);
+    vstore_iter_t *it = vstore_iter_new (part->store, self->cf_outbox, NULL, 0, start, 8);
+    const char *key, *val;
+    size_t klen, vlen;
+    char stream[160];
+    s_stream_name (self, part->partition, stream, sizeof stream);
+    size_t n = 0;
+    while (it && vstore_iter_next (it, &key, &klen, &val, &vlen)) {
+        const char *topic, *body;
+        uint32_t tlen, blen;
+        int64_t time_ms;
+        if (klen != 8 || s_unpack_event (val, vlen, &topic, &tlen, &time_ms, &body, &blen))
+            continue;
+        char t[129];
+        snprintf (t, sizeof t, "%.*s", (int) tlen, topic);
+        vbus_pub_send (self->pub, t, stream, vstore_from_be64 (key), body, blen);
+        part->published = vstore_from_be64 (key);
+        n++;
+    }
+    vstore_iter_destroy (&it);
+    if (n)
+        vbus_log ('I', self->service, "published %zu events committed before a restart", n);
+}
+
+//  Persists the published marks and trims the outboxes to their retention.
+static void
+s_housekeeping (vactor_t *self)
+{
+    int64_t oldest_ms = vactor_now_ms (self) - self->outbox_keep_ms;
+    for (size_t i = 0; i < self->nowned; i++) {
+        s_part_t *part = &self->parts[i];
+        if (part->published != part->marked) {
+            uint8_t v[8];
+            vstore_be64 (v, part->published);
+            vstore_batch_put (self->batch, part->store, self->cf_meta, "published", 9, v, 8);
+        }
+        vstore_iter_t *it = vstore_iter_new (part->store, self->cf_outbox, NULL, 0, NULL, 0);
+        const char *key, *val;
+        size_t klen, vlen, trimmed = 0;
+        uint64_t last = part->next_seq - 1;
+        while (it && vstore_iter_next (it, &key, &klen, &val, &vlen) && trimmed < 10000) {
+            const char *topic, *body;
+            uint32_t tlen, blen;
+            int64_t time_ms;
+            uint64_t seq = vstore_from_be64 (key);
+            bool too_many = last - seq >= (uint64_t) self->outbox_keep;
+            bool too_old = s_unpack_event (val, vlen, &topic, &tlen, &time_ms, &body, &blen) == 0
+                           && time_ms < oldest_ms;
+            //  Never drop what is not yet published: a consumer could not get it otherwise.
+            if ((!too_many && !too_old) || seq > part->published)
+                break;
+            vstore_batch_delete (self->batch, part->store, self->cf_outbox, key, klen);
+            trimmed++;
+        }
+        vstore_iter_destroy (&it);
+        if (vstore_commit (part->store, self->batch, false) == 0)
+            part->marked = part->published;
+    }
+}
+
+//  ---------------------------------------------------------------- runtime methods
+
+static int
+s_replay (vactor_t *self, const vmsg_value_t *body, vbus_out_t *out)
+{
+    uint32_t partition = (uint32_t) vmsg_uint (body, "partition", 0);
+    s_part_t *part = s_part (self, partition);
+    if (!part)
+        return vbus_out_error (out, VE_UNAVAILABLE, "partition %u is not served here", partition);
+    uint64_t from = vmsg_uint (body, "from", 1);
+    uint64_t limit = vmsg_uint (body, "limit", REPLAY_PAGE);
+    uint8_t start[8];
+    vstore_be64 (start, from);
+    //  Two passes: count, then pack (msgpack arrays carry their length up front).
+    const char *key, *val;
+    size_t klen, vlen;
+    uint32_t n = 0;
+    uint64_t first = 0;
+    vstore_iter_t *it = vstore_iter_new (part->store, self->cf_outbox, NULL, 0, NULL, 0);
+    if (it && vstore_iter_next (it, &key, &klen, &val, &vlen))
+        first = vstore_from_be64 (key);
+    vstore_iter_destroy (&it);
+    it = vstore_iter_new (part->store, self->cf_outbox, NULL, 0, start, 8);
+    while (n < limit && it && vstore_iter_next (it, &key, &klen, &val, &vlen))
+        n++;
+    vstore_iter_destroy (&it);
+    char stream[160];
+    s_stream_name (self, partition, stream, sizeof stream);
+    msgpack_packer *pk = &out->pk;
+    msgpack_pack_map (pk, 4);
+    vmp_pack_cstr (pk, "stream");
+    vmp_pack_cstr (pk, stream);
+    vmp_pack_cstr (pk, "last");
+    msgpack_pack_uint64 (pk, part->next_seq - 1);
+    vmp_pack_cstr (pk, "first");
+    msgpack_pack_uint64 (pk, first);
+    vmp_pack_cstr (pk, "events");
+    msgpack_pack_array (pk, n);
+    it = vstore_iter_new (part->store, self->cf_outbox, NULL, 0, start, 8);
+    for (uint32_t i = 0; i < n && vstore_iter_next (it, &key, &klen, &val, &vlen); i++) {
+        const char *topic, *ebody;
+        uint32_t tlen, blen;
+        int64_t time_ms = 0;
+        if (s_unpack_event (val, vlen, &topic, &tlen, &time_ms, &ebody, &blen)) {
+            topic = "invalid.record";
+            tlen = 14;
+            ebody = "";
+            blen = 0;
+        }
+        msgpack_pack_map (pk, 4);
+        vmp_pack_cstr (pk, "seq");
+        msgpack_pack_uint64 (pk, vstore_from_be64 (key));
+        vmp_pack_cstr (pk, "topic");
+        msgpack_pack_str (pk, tlen);
+        msgpack_pack_str_body (pk, topic, tlen);
+        vmp_pack_cstr (pk, "time_ms");
+        msgpack_pack_int64 (pk, time_ms);
+        vmp_pack_cstr (pk, "body");
+        msgpack_pack_bin (pk, blen);
+        msgpack_pack_bin_body (pk, ebody, blen);
+    }
+    vstore_iter_destroy (&it);
+    return VE_OK;
+}
+
+static int
+s_stats (vactor_t *self, vbus_out_t *out)
+{
+    msgpack_packer *pk = &out->pk;
+    const char *name = vactor_config (self, "name");
+    msgpack_pack_map (pk, 7);
+    vmp_pack_cstr (pk, "service");
+    vmp_pack_cstr (pk, self->service);
+    vmp_pack_cstr (pk, "name");
+    vmp_pack_cstr (pk, name ? name : "");
+    vmp_pack_cstr (pk, "uptime_ms");
+    msgpack_pack_uint64 (pk, (uint64_t) (vbus_now_ms () - self->started_ms));
+    vmp_pack_cstr (pk, "methods");
+    msgpack_pack_array (pk, self->nbindings);
+    for (size_t i = 0; i < self->nbindings; i++) {
+        s_binding_t *b = &self->bindings[i];
+        msgpack_pack_map (pk, 6);
+        vmp_pack_cstr (pk, "name");
+        vmp_pack_cstr (pk, b->name);
+        vmp_pack_cstr (pk, "calls");
+        msgpack_pack_uint64 (pk, b->calls);
+        vmp_pack_cstr (pk, "errors");
+        msgpack_pack_uint64 (pk, b->errors);
+        vmp_pack_cstr (pk, "p50_us");
+        msgpack_pack_uint64 (pk, vhist_pct (&b->latency, 0.50));
+        vmp_pack_cstr (pk, "p99_us");
+        msgpack_pack_uint64 (pk, vhist_pct (&b->latency, 0.99));
+        vmp_pack_cstr (pk, "max_us");
+        msgpack_pack_uint64 (pk, b->latency.max);
+    }
+    vmp_pack_cstr (pk, "partitions");
+    msgpack_pack_array (pk, self->nowned);
+    for (size_t i = 0; i < self->nowned; i++) {
+        msgpack_pack_map (pk, 3);
+        vmp_pack_cstr (pk, "partition");
+        msgpack_pack_uint32 (pk, self->parts[i].partition);
+        vmp_pack_cstr (pk, "last_seq");
+        msgpack_pack_uint64 (pk, self->parts[i].next_seq - 1);
+        vmp_pack_cstr (pk, "published");
+        msgpack_pack_uint64 (pk, self->parts[i].published);
+    }
+    vmp_pack_cstr (pk, "events_applied");
+    msgpack_pack_uint64 (pk, self->events_applied);
+    vmp_pack_cstr (pk, "gaps_filled");
+    msgpack_pack_uint64 (pk, self->gaps_filled);
+    return VE_OK;
+}
+
+//  ---------------------------------------------------------------- the request path
+
+static int
+s_call (vactor_t *self, s_binding_t *b, const vbus_request_t *req, vbus_out_t *out)
+{
+    const vmsg_method_t *m = b->schema;
+    if (!vmsg_role_allows (m->role, req->caller.roles)) {
+        bool anonymous = !req->caller.user_id[0] && !req->caller.roles;
+        return vbus_out_error (out, anonymous ? VE_UNAUTHORIZED : VE_FORBIDDEN, "%s.%s: %s",
+                               req->service, req->method,
+                               anonymous ? "sign in first" : "your role does not allow it");
+    }
+    varena_reset (self->arena);
+    const vmsg_value_t *body;
+    char err[256];
+    if (vmsg_decode (m->request, req->body, req->body_len, self->arena, &body, err, sizeof err))
+        return vbus_out_error (out, VE_BAD_REQUEST, "%s", err);
+    if (b->kind == KIND_REPLAY)
+        return s_replay (self, body, out);
+    if (b->kind == KIND_STATS)
+        return s_stats (self, out);
+
+    uint32_t partition = req->key || req->partition ? req->partition : self->owned[0];
+    s_part_t *part = s_part (self, partition);
+    if (!part)
+        return vbus_out_error (out, VE_UNAVAILABLE, "partition %u is not served here", partition);
+    vactor_call_t call = { .actor = self,
+                           .req = req,
+                           .body = body,
+                           .arena = self->arena,
+                           .store = part->store,
+                           .partition = partition,
+                           .batch = self->batch,
+                           .out = out };
+    uint64_t seq_before = part->next_seq;
+    self->npending = 0;
+    int status = b->method->fn (&call);
+    if (status == VE_OK && vstore_batch_count (self->batch)
+        && vstore_commit (part->store, self->batch, b->method->sync) != 0)
+        status = vbus_out_error (out, VE_INTERNAL, "the store could not write");
+    if (status != VE_OK) {
+        //  Nothing of a failed call happened: no state, no events.
+        vstore_batch_clear (self->batch);
+        part->next_seq = seq_before;
+        self->npending = 0;
+        return status;
+    }
+    s_publish_pending (self);
+    return VE_OK;
+}
+
+static int
+s_handle (const vbus_request_t *req, vbus_out_t *out, void *arg)
+{
+    s_binding_t *b = arg;
+    int64_t start = s_mono_us ();
+    int status = s_call (b->actor, b, req, out);
+    b->calls++;
+    if (status != VE_OK)
+        b->errors++;
+    vhist_add (&b->latency, (uint64_t) (s_mono_us () - start));
+    return status;
+}
+
+//  ---------------------------------------------------------------- consumer
+
+static s_offset_t *
+s_offset (vactor_t *self, const char *stream, bool create)
+{
+    for (size_t i = 0; i < self->noffsets; i++)
+        if (strcmp (self->offsets[i].stream, stream) == 0)
+            return &self->offsets[i];
+    if (!create || self->noffsets == MAX_STREAMS || strlen (stream) > 128)
+        return NULL;
+    s_offset_t *o = &self->offsets[self->noffsets++];
+    snprintf (o->stream, sizeof o->stream, "%s", stream);
+    o->applied = 0;
+    return o;
+}
+
+//  Applies one event exactly once: derived state and the stream's offset in one commit.
+static int
+s_apply (vactor_t *self, const char *stream, uint64_t seq, const char *topic, int64_t time_ms,
+         const void *body, size_t len)
+{
+    s_offset_t *o = s_offset (self, stream, true);
+    if (!o)
+        return -VE_NOMEM;
+    if (seq <= o->applied)
+        return 0;  //  already applied: at-least-once delivery, exactly-once effect
+    const vmsg_event_t *e = vmsg_event_find (topic);
+    varena_reset (self->arena);
+    const vmsg_value_t *value;
+    char err[200];
+    if (vmsg_decode (e ? e->schema : NULL, body, len, self->arena, &value, err, sizeof err)) {
+        vbus_log ('W', self->service, "%s #%llu from %s skipped: %s", topic,
+                  (unsigned long long) seq, stream, err);
+        value = NULL;
+    }
+    s_part_t *part = &self->parts[0];
+    int rc = 0;
+    if (value) {
+        vbus_event_t ev = { .topic = topic,
+                            .stream = stream,
+                            .seq = seq,
+                            .time_ms = time_ms,
+                            .body = body,
+                            .body_len = len };
+        rc = self->def->on_event (self, &ev, value, part->store, self->batch);
+    }
+    if (rc) {
+        vstore_batch_clear (self->batch);
+        return rc;
+    }
+    uint8_t v[8];
+    vstore_be64 (v, seq);
+    vstore_batch_put (self->batch, part->store, self->cf_offsets, stream, strlen (stream), v, 8);
+    if (vstore_commit (part->store, self->batch, false) != 0)
+        return -VE_IO;
+    o->applied = seq;
+    self->events_applied++;
+    return 0;
+}
+
+//  Asks a stream's producer for its events from o->applied + 1 up to until (0 = all it has).
+static int
+s_catch_up (vactor_t *self, const char *stream, uint64_t until)
+{
+    const char *slash = strrchr (stream, '/');
+    char service[VBUS_MAX_SERVICE + 1];
+    char *end;
+    if (!slash || slash == stream || (size_t) (slash - stream) > VBUS_MAX_SERVICE)
+        return -VE_INVAL;
+    long partition = strtol (slash + 1, &end, 10);
+    if (*end || partition < 0 || partition >= VBUS_MAX_PARTITIONS)
+        return -VE_INVAL;
+    snprintf (service, sizeof service, "%.*s", (int) (slash - stream), stream);
+    vbus_client_t *client = vactor_client (self);
+    vbus_caller_t caller = { self->service, VBUS_ROLE_SERVICE };
+    for (;;) {
+        s_offset_t *o = s_offset (self, stream, true);
+        if (!o || (until && o->applied >= until))
+            return 0;
+        char storage[64];
+        vbuf_t req;
+        vbuf_init (&req, storage, sizeof storage);
+        msgpack_packer pk;
+        vmp_packer_init (&pk, &req);
+        msgpack_pack_map (&pk, 3);
+        vmp_pack_cstr (&pk, "partition");
+        msgpack_pack_uint32 (&pk, (uint32_t) partition);
+        vmp_pack_cstr (&pk, "from");
+        msgpack_pack_uint64 (&pk, o->applied + 1);
+        vmp_pack_cstr (&pk, "limit");
+        msgpack_pack_uint32 (&pk, REPLAY_PAGE);
+        vbus_opts_t opts = { .caller = &caller,
+                             .to_partition = true,
+                             .partition = (uint32_t) partition,
+                             .timeout_ms = 10000 };
+        vbus_msg_t *reply = NULL;
+        int rc = vbus_client_call (client, service, "replay", req.data, req.len, &opts, &reply);
+        vbuf_free (&req);
+        if (rc || reply->status != VE_OK) {
+            vbus_log ('W', self->service, "replay of %s failed: %s", stream,
+                      reply ? reply->message : verr_str (rc));
+            vbus_msg_destroy (&reply);
+            return -VE_UNAVAILABLE;
+        }
+        //  The reply is decoded generically: a page of {seq, topic, time_ms, body}.
+        varena_t *arena = varena_new (0);
+        const vmsg_value_t *page;
+        const vmsg_method_t *m = vmsg_method_find ("runtime", "replay");
+        rc = vmsg_decode (m->reply, reply->body, reply->body_len, arena, &page, NULL, 0);
+        const vmsg_value_t *events = rc ? NULL : vmsg_get (page, "events");
+        uint32_t n = vmsg_count (events);
+        if (n && vmsg_uint (page, "first", 0) > o->applied + 1)
+            vbus_log ('W', self->service, "%s: events %llu..%llu fell to retention", stream,
+                      (unsigned long long) o->applied + 1,
+                      (unsigned long long) vmsg_uint (page, "first", 0) - 1);
+        for (uint32_t i = 0; i < n && rc == 0; i++) {
+            const vmsg_value_t *e = vmsg_at (events, i);
+            uint64_t seq = vmsg_uint (e, "seq", 0);
+            if (until && seq > until)
+                break;
+            size_t blen;
+            const void *body = vmsg_bytes (e, "body", &blen);
+            //  s_apply resets the runtime arena; the page lives in its own.
+            rc = s_apply (self, stream, seq, vmsg_str (e, "topic"), vmsg_int (e, "time_ms", 0),
+                          body, blen);
+            if (rc == 0 && seq > o->applied)
+                o->applied = seq;  //  a skipped record still moves the offset
+        }
+        varena_destroy (&arena);
+        vbus_msg_destroy (&reply);
+        if (rc)
+            return rc;
+        if (n < REPLAY_PAGE)
+            return 0;
+    }
+}
+
+static void
+s_consume (vactor_t *self, const vbus_event_t *ev)
+{
+    //  An actor never consumes its own outbox.
+    size_t own = strlen (self->service);
+    if (strncmp (ev->stream, self->service, own) == 0 && ev->stream[own] == '/')
+        return;
+    s_offset_t *o = s_offset (self, ev->stream, true);
+    if (!o)
+        return;
+    if (o->applied && ev->seq > o->applied + 1) {
+        //  A gap: fetch the missing events from the producer before this one.
+        if (s_catch_up (self, ev->stream, ev->seq - 1) == 0)
+            self->gaps_filled++;
+    }
+    s_apply (self, ev->stream, ev->seq, ev->topic, ev->time_ms, ev->body, ev->body_len);
+}
+
+static void
+s_load_offsets (vactor_t *self)
+{
+    vstore_iter_t *it = vstore_iter_new (self->parts[0].store, self->cf_offsets, NULL, 0, NULL, 0);
+    const char *key, *val;
+    size_t klen, vlen;
+    while (it && vstore_iter_next (it, &key, &klen, &val, &vlen)) {
+        char stream[129];
+        if (klen > 128 || vlen != 8)
+            continue;
+        snprintf (stream, sizeof stream, "%.*s", (int) klen, key);
+        s_offset_t *o = s_offset (self, stream, true);
+        if (o)
+            o->applied = vstore_from_be64 (val);
+    }
+    vstore_iter_destroy (&it);
+}
+
+//  ---------------------------------------------------------------- life cycle
+
+static int
+s_open_stores (vactor_t *self)
+{
+    const char *cfs[VSTORE_MAX_CF];
+    size_t n = 0;
+    for (const char *const *c = self->def->column_families; c && *c && n < VSTORE_MAX_CF - 3; c++)
+        cfs[n++] = *c;
+    cfs[n++] = "outbox";
+    cfs[n++] = "offsets";
+    cfs[n++] = "meta";
+    self->parts = calloc (self->nowned, sizeof *self->parts);
+    if (!self->parts)
+        return -VE_NOMEM;
+    for (size_t i = 0; i < self->nowned; i++) {
+        s_part_t *part = &self->parts[i];
+        part->partition = self->owned[i];
+        char dir[1024], err[512];
+        snprintf (dir, sizeof dir, "%s/%s/p%u", vactor_config (self, "data"), self->service,
+                  part->partition);
+        part->store = vstore_open (dir, cfs, n, err, sizeof err);
+        if (!part->store) {
+            vbus_log ('E', self->service, "cannot open store %s: %s", dir, err);
+            return -VE_IO;
+        }
+        self->cf_outbox = vstore_cf (part->store, "outbox");
+        self->cf_offsets = vstore_cf (part->store, "offsets");
+        self->cf_meta = vstore_cf (part->store, "meta");
+        //  The outbox's last key is the last sequence number given.
+        vstore_iter_t *it = vstore_iter_new (part->store, self->cf_outbox, NULL, 0, NULL, 0);
+        vstore_iter_last (it);
+        const char *key, *val;
+        size_t klen, vlen;
+        part->next_seq = 1;
+        if (vstore_iter_next (it, &key, &klen, &val, &vlen) && klen == 8)
+            part->next_seq = vstore_from_be64 (key) + 1;
+        vstore_iter_destroy (&it);
+        char *mark = NULL;
+        size_t mlen = 0;
+        vstore_get (part->store, self->cf_meta, "published", 9, &mark, &mlen);
+        part->published = part->marked = mark && mlen == 8 ? vstore_from_be64 (mark) : 0;
+        free (mark);
+    }
+    return 0;
+}
+
+static int
+s_bind_methods (vactor_t *self, vbus_method_t **vmethods)
+{
+    size_t n = 0;
+    for (const vactor_method_t *m = self->def->methods; m && m->name; m++)
+        n++;
+    self->bindings = calloc (n + 2, sizeof *self->bindings);
+    *vmethods = calloc (n + 3, sizeof **vmethods);
+    if (!self->bindings || !*vmethods)
+        return -VE_NOMEM;
+    for (size_t i = 0; i < n + 2; i++) {
+        s_binding_t *b = &self->bindings[i];
+        b->actor = self;
+        if (i < n) {
+            b->kind = KIND_METHOD;
+            b->method = &self->def->methods[i];
+            b->name = b->method->name;
+        }
+        else {
+            b->kind = i == n ? KIND_REPLAY : KIND_STATS;
+            b->name = i == n ? "replay" : "stats";
+        }
+        b->schema = vmsg_method_find (self->def->service, b->name);
+        if (!b->schema && b->kind != KIND_METHOD)
+            b->schema = vmsg_method_find ("runtime", b->name);
+        if (!b->schema) {
+            vbus_log ('E', self->service, "no schema for %s.%s in schemas/", self->def->service,
+                      b->name);
+            return -VE_CONFIG;
+        }
+        (*vmethods)[i] = (vbus_method_t) { b->name, s_handle, b };
+    }
+    self->nbindings = n + 2;
+    return 0;
+}
+
+static void
+s_destroy (vactor_t *self)
+{
+    for (size_t i = 0; self->parts && i < self->nowned; i++)
+        vstore_close (&self->parts[i].store);
+    free (self->parts);
+    vbus_worker_destroy (&self->worker);
+    vbus_sub_destroy (&self->sub);
+    vbus_pub_destroy (&self->pub);
+    vbus_client_destroy (&self->client);
+    varena_destroy (&self->arena);
+    vstore_batch_destroy (&self->batch);
+    free (self->pending);
+    free (self->bindings);
+    free (self->owned);
+    for (size_t i = 0; i < self->nsettings; i++) {
+        free (self->keys[i]);
+        free (self->values[i]);
+    }
+}
+
+int
+vactor_main (const vactor_def_t *def, int argc, char **argv)
+{
+    vactor_t self_ = { .def = def }, *self = &self_;
+    zsys_init ();
+    zsys_set_logstream (NULL);
+    if (s_configure (self, argc, argv) != 0) {
+        s_destroy (self);
+        return 2;
+    }
+    const char *who = self->service;
+    self->started_ms = vbus_now_ms ();
+    self->arena = varena_new (0);
+    self->batch = vstore_batch_new ();
+    char pub_ep[256], sub_ep[256];
+    vbus_method_t *vmethods = NULL;
+    int rc = 1;
+    bool opened = false;
+    if (!self->arena || !self->batch || s_open_stores (self) != 0)
+        goto done;
+    if (vbus_endpoint_offset (self->broker, 1, pub_ep, sizeof pub_ep)
+        || vbus_endpoint_offset (self->broker, 2, sub_ep, sizeof sub_ep)) {
+        fprintf (stderr, "vitrine-%s: broker: expected tcp://host:port, got '%s'\n", who,
+                 self->broker);
+        rc = 2;
+        goto done;
+    }
+    self->pub = vbus_pub_new (pub_ep);
+    if (!self->pub || s_bind_methods (self, &vmethods) != 0)
+        goto done;
+    if (def->open) {
+        int orc = def->open (self);
+        if (orc != 0) {
+            vbus_log ('E', who, "could not start (see above)");
+            rc = orc == -VE_CONFIG ? 2 : 1;
+            goto done;
+        }
+        opened = true;
+    }
+    //  Consumers subscribe first, then catch up on what they missed, then serve: a replica
+    //  answers reads only once it has caught up.
+    if (def->consumes && def->on_event) {
+        self->sub = vbus_sub_new (sub_ep, def->consumes);
+        s_load_offsets (self);
+        const char *follow = vactor_config (self, "follow");
+        for (const char *p = follow; p && *p;) {
+            const char *comma = strchr (p, ',');
+            size_t len = comma ? (size_t) (comma - p) : strlen (p);
+            char stream[129];
+            snprintf (stream, sizeof stream, "%.*s", (int) len, p);
+            s_offset (self, stream, true);
+            p = comma ? comma + 1 : p + len;
+        }
+        for (size_t i = 0; i < self->noffsets; i++)
+            if (s_catch_up (self, self->offsets[i].stream, 0) == 0)
+                vbus_log ('I', who, "caught up on %s at #%llu", self->offsets[i].stream,
+                          (unsigned long long) self->offsets[i].applied);
+    }
+    //  The delay lets the publisher's connection settle before the backlog goes out.
+    zclock_sleep (100);
+    for (size_t i = 0; i < self->nowned; i++)
+        s_publish_backlog (self, &self->parts[i]);
+
+    long credit, heartbeat;
+    vactor_config_long (self, "credit", 1, 100000, 64, &credit);
+    vactor_config_long (self, "heartbeat_ms", 10, 600000, 1000, &heartbeat);
+    vbus_worker_config_t wc = { .endpoint = self->broker,
+                                .service = who,
+                                .methods = vmethods,
+                                .partitions = self->partitions,
+                                .owned = vactor_config (self, "owns") ? self->owned : NULL,
+                                .owned_count = vactor_config (self, "owns") ? self->nowned : 0,
+                                .credit = (uint32_t) credit,
+                                .heartbeat_ms = (int) heartbeat,
+                                .name = vactor_config (self, "name") };
+    self->worker = vbus_worker_new (&wc);
+    if (!self->worker)
+        goto done;
+    vbus_log ('I', who, "serving %zu partitions of %u from %s", self->nowned, self->partitions,
+              vactor_config (self, "data"));
+
+    zmq_pollitem_t items[2] = { { vbus_worker_socket (self->worker), 0, ZMQ_POLLIN, 0 },
+                                { self->sub ? vbus_sub_socket (self->sub) : NULL, 0, ZMQ_POLLIN,
+                                  0 } };
+    int64_t next_housekeeping = s_mono_us () / 1000 + 1000;
+    while (!vbus_worker_stopping (self->worker)) {
+        zmq_poll (items, self->sub ? 2 : 1, 100);
+        vbus_worker_poll (self->worker, 0);
+        vbus_event_t ev;
+        for (int i = 0; self->sub && i < 256 && vbus_sub_recv (self->sub, &ev, 0) != -VE_TIMEOUT;
+             i++)
+            if (!ev.duplicate && ev.topic)
+                s_consume (self, &ev);
+        if (s_mono_us () / 1000 >= next_housekeeping) {
+            s_housekeeping (self);
+            next_housekeeping = s_mono_us () / 1000 + 1000;
+        }
+        //  The worker refreshes its socket when it reconnects.
+        items[0].socket = vbus_worker_socket (self->worker);
+    }
+    vbus_worker_drain (self->worker);
+    s_housekeeping (self);
+    rc = 0;
+done:
+    if (def->close && opened)
+        def->close (self);
+    free (vmethods);
+    vbus_log ('I', who, "stopped");
+    s_destroy (self);
+    return rc;
+}

@@ -1,0 +1,106 @@
+//  vactor.h — what every actor links: config, its stores, the transactional outbox and the
+//  replay method, the stream consumer, the clock, stats, logging and a clean SIGTERM. An actor
+//  is a table of methods; a handler reads a validated request and writes a reply, and never
+//  touches a socket or a transaction:
+//
+//      static const vactor_method_t s_methods[] = {
+//          { "register", auth_register, false }, { "login", auth_login, false }, { 0 } };
+//      static const vactor_def_t s_def = { .service = "auth", .methods = s_methods,
+//                                          .column_families = s_cfs };
+//      int main (int argc, char **argv) { return vactor_main (&s_def, argc, argv); }
+//
+//  Each method's request/reply schema and required role come from schemas/ (vmsg_method_find):
+//  the runtime decodes and validates the body, checks the caller's role, runs the handler, and
+//  when it returns VE_OK commits the call's batch — state and emitted events in one atomic
+//  RocksDB write — before the reply leaves. So once a caller sees ok, a kill -9 loses nothing.
+//  Everything here runs on the actor's one thread.
+#ifndef VACTOR_H
+#define VACTOR_H
+
+#include "vbus.h"
+#include "vmsg.h"
+#include "vstore.h"
+
+typedef struct vactor_s vactor_t;
+
+//  One request being handled. Every pointer is valid until the handler returns.
+typedef struct {
+    vactor_t *actor;
+    const vbus_request_t *req;  //  envelope: caller, trace id, key, partition, deadline
+    const vmsg_value_t *body;   //  the request, validated against its schema
+    varena_t *arena;            //  memory freed after the reply
+    vstore_t *store;            //  the store of the request's partition
+    uint32_t partition;
+    vstore_batch_t *batch;  //  writes: committed only if the handler returns VE_OK
+    vbus_out_t *out;        //  the reply: msgpack into out->pk; errors: vbus_out_error
+} vactor_call_t;
+
+typedef int (vactor_handler_fn) (vactor_call_t *call);
+
+typedef struct {
+    const char *name;  //  NULL ends the table
+    vactor_handler_fn *fn;
+    bool sync;  //  commit with fsync before replying (money, orders)
+} vactor_method_t;
+
+typedef struct {
+    const char *service;
+    const vactor_method_t *methods;
+    const char *const *column_families;  //  NULL-terminated; "outbox", "offsets", "meta" are
+                                         //  the runtime's own and always present
+    uint32_t partitions;                 //  the service's P when the config does not say
+    const char *const *config_keys;      //  settings of its own it accepts (NULL-terminated)
+    //  Called once the stores are open and the config read, before any request; non-zero
+    //  stops the actor — log why: -VE_CONFIG exits 2 (bad configuration), anything else 1.
+    //  May be NULL.
+    int (*open) (vactor_t *actor);
+    //  Called after the last request, before the stores close, whenever open succeeded.
+    //  May be NULL.
+    void (*close) (vactor_t *actor);
+    //  Event streams to consume (topic prefixes, NULL-terminated) and the handler applying one
+    //  event. It writes its derived state into batch; the runtime adds the stream's offset to
+    //  the same batch and commits, so each event takes effect exactly once. Returns 0, or a
+    //  negative code to stop consuming that stream (logged).
+    const char *const *consumes;
+    int (*on_event) (vactor_t *actor, const vbus_event_t *event, const vmsg_value_t *body,
+                     vstore_t *store, vstore_batch_t *batch);
+} vactor_def_t;
+
+//  Parses config and flags, opens the stores, connects, serves until SIGTERM, drains, closes.
+//  Returns the process exit status: 0 after a clean stop, 1 on a failure to start, 2 on bad
+//  configuration (with a message naming the setting on stderr).
+//  Flags: --config FILE, --broker EP, --data DIR, --partitions P, --owns 0,3, --name NAME,
+//  --log-level D|I|W|E, --set key=value (any setting). The file holds "key = value" lines.
+int vactor_main (const vactor_def_t *def, int argc, char **argv);
+
+//  Appends an event to the call's batch (the outbox of the call's partition): it is published
+//  after the commit, on stream "<service>/<partition>" with the next sequence number, and kept
+//  for replay. body is msgpack (validated against the topic's schema when one exists).
+//  Returns 0, -VE_INVAL (bad topic), -VE_BAD_REQUEST (body breaks the event's schema).
+int vactor_emit (vactor_call_t *call, const char *topic, const void *body, size_t len);
+
+//  The actor's clock, milliseconds since the epoch. Tests shift it with the setting
+//  "clock_offset_ms" or replace it with vactor_set_clock.
+int64_t vactor_now_ms (const vactor_t *actor);
+void vactor_set_clock (vactor_t *actor, int64_t (*now) (void *arg), void *arg);
+
+//  A setting's value (NULL when unset); numbers parsed with a clear error on bad values.
+const char *vactor_config (const vactor_t *actor, const char *key);
+//  Reads a number setting in min..max (dflt when unset); on a bad value logs the setting and
+//  returns -VE_CONFIG (open should then fail).
+int vactor_config_long (const vactor_t *actor, const char *key, long min, long max, long dflt,
+                        long *out);
+
+//  The actor's own state (set in open, read in handlers).
+void vactor_set_state (vactor_t *actor, void *state);
+void *vactor_state (const vactor_t *actor);
+//  The store of a partition this process owns (NULL otherwise), and the owned partitions.
+vstore_t *vactor_store (const vactor_t *actor, uint32_t partition);
+size_t vactor_owned (const vactor_t *actor, const uint32_t **partitions);
+uint32_t vactor_partitions (const vactor_t *actor);
+//  A bus client for calling other actors synchronously from a handler (keep such calls short:
+//  the worker's heartbeats wait meanwhile).
+vbus_client_t *vactor_client (vactor_t *actor);
+const char *vactor_service (const vactor_t *actor);
+
+#endif

@@ -1,0 +1,330 @@
+//  vstore.c — RocksDB per partition with column families (see vstore.h).
+#include "vstore.h"
+#include "vbus.h"
+#include <rocksdb/c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct vstore_s {
+    rocksdb_t *db;
+    rocksdb_options_t *options;
+    rocksdb_readoptions_t *read;
+    rocksdb_writeoptions_t *write;
+    rocksdb_writeoptions_t *write_sync;
+    rocksdb_column_family_handle_t *cfs[VSTORE_MAX_CF + 1];
+    const char *names[VSTORE_MAX_CF + 1];
+    size_t ncfs;
+    char *dir;
+};
+
+struct vstore_batch_s {
+    rocksdb_writebatch_t *wb;
+};
+
+struct vstore_iter_s {
+    rocksdb_iterator_t *it;
+    rocksdb_readoptions_t *read;
+    char *prefix;
+    size_t plen;
+    bool backward;
+    bool started;
+};
+
+//  mkdir -p
+static int
+s_mkdirs (const char *dir)
+{
+    char path[1024];
+    if (snprintf (path, sizeof path, "%s", dir) >= (int) sizeof path)
+        return -1;
+    for (char *p = path + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            mkdir (path, 0755);
+            *p = '/';
+        }
+    return mkdir (path, 0755) == 0 || access (path, W_OK) == 0 ? 0 : -1;
+}
+
+vstore_t *
+vstore_open (const char *dir, const char *const *cfs, size_t ncfs, char *err, size_t errlen)
+{
+    if (ncfs > VSTORE_MAX_CF) {
+        if (err)
+            snprintf (err, errlen, "more than %d column families", VSTORE_MAX_CF);
+        return NULL;
+    }
+    if (s_mkdirs (dir) != 0) {
+        if (err)
+            snprintf (err, errlen, "cannot create '%s'", dir);
+        return NULL;
+    }
+    vstore_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->dir = strdup (dir);
+    self->options = rocksdb_options_create ();
+    rocksdb_options_set_create_if_missing (self->options, 1);
+    rocksdb_options_set_create_missing_column_families (self->options, 1);
+    rocksdb_options_set_max_open_files (self->options, 256);
+    rocksdb_options_set_keep_log_file_num (self->options, 2);
+    self->read = rocksdb_readoptions_create ();
+    self->write = rocksdb_writeoptions_create ();
+    self->write_sync = rocksdb_writeoptions_create ();
+    rocksdb_writeoptions_set_sync (self->write_sync, 1);
+
+    self->names[0] = "default";
+    for (size_t i = 0; i < ncfs; i++)
+        self->names[i + 1] = cfs[i];
+    self->ncfs = ncfs + 1;
+    const rocksdb_options_t *cf_options[VSTORE_MAX_CF + 1];
+    for (size_t i = 0; i < self->ncfs; i++)
+        cf_options[i] = self->options;
+    char *rerr = NULL;
+    self->db = rocksdb_open_column_families (self->options, dir, (int) self->ncfs, self->names,
+                                             cf_options, self->cfs, &rerr);
+    if (!self->db) {
+        if (err)
+            snprintf (err, errlen, "%s", rerr ? rerr : "cannot open");
+        free (rerr);
+        vstore_close (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+vstore_close (vstore_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    vstore_t *self = *self_p;
+    if (self->db) {
+        //  Flush the memtables so a restart need not replay the whole WAL.
+        rocksdb_flushoptions_t *flush = rocksdb_flushoptions_create ();
+        rocksdb_flushoptions_set_wait (flush, 1);
+        for (size_t i = 0; i < self->ncfs; i++) {
+            char *err = NULL;
+            rocksdb_flush_cf (self->db, flush, self->cfs[i], &err);
+            free (err);
+        }
+        rocksdb_flushoptions_destroy (flush);
+        for (size_t i = 0; i < self->ncfs; i++)
+            rocksdb_column_family_handle_destroy (self->cfs[i]);
+        rocksdb_close (self->db);
+    }
+    if (self->options)
+        rocksdb_options_destroy (self->options);
+    if (self->read)
+        rocksdb_readoptions_destroy (self->read);
+    if (self->write)
+        rocksdb_writeoptions_destroy (self->write);
+    if (self->write_sync)
+        rocksdb_writeoptions_destroy (self->write_sync);
+    free (self->dir);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+vstore_cf (vstore_t *self, const char *name)
+{
+    for (size_t i = 0; i < self->ncfs; i++)
+        if (strcmp (self->names[i], name) == 0)
+            return (int) i;
+    return -1;
+}
+
+int
+vstore_get (vstore_t *self, int cf, const void *key, size_t klen, char **val, size_t *vlen)
+{
+    char *err = NULL;
+    *val = rocksdb_get_cf (self->db, self->read, self->cfs[cf], key, klen, vlen, &err);
+    if (err) {
+        vbus_log ('E', "store", "%s: get: %s", self->dir, err);
+        free (err);
+        *val = NULL;
+        return -VE_IO;
+    }
+    return 0;
+}
+
+bool
+vstore_has (vstore_t *self, int cf, const void *key, size_t klen)
+{
+    char *err = NULL;
+    rocksdb_pinnableslice_t *v =
+        rocksdb_get_pinned_cf (self->db, self->read, self->cfs[cf], key, klen, &err);
+    free (err);
+    if (!v)
+        return false;
+    rocksdb_pinnableslice_destroy (v);
+    return true;
+}
+
+vstore_batch_t *
+vstore_batch_new (void)
+{
+    vstore_batch_t *self = calloc (1, sizeof *self);
+    if (self)
+        self->wb = rocksdb_writebatch_create ();
+    return self;
+}
+
+void
+vstore_batch_destroy (vstore_batch_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    rocksdb_writebatch_destroy ((*self_p)->wb);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+void
+vstore_batch_clear (vstore_batch_t *self)
+{
+    rocksdb_writebatch_clear (self->wb);
+}
+
+size_t
+vstore_batch_count (vstore_batch_t *self)
+{
+    return (size_t) rocksdb_writebatch_count (self->wb);
+}
+
+void
+vstore_batch_put (vstore_batch_t *self, vstore_t *store, int cf, const void *key, size_t klen,
+                  const void *val, size_t vlen)
+{
+    rocksdb_writebatch_put_cf (self->wb, store->cfs[cf], key, klen, val, vlen);
+}
+
+void
+vstore_batch_delete (vstore_batch_t *self, vstore_t *store, int cf, const void *key, size_t klen)
+{
+    rocksdb_writebatch_delete_cf (self->wb, store->cfs[cf], key, klen);
+}
+
+int
+vstore_commit (vstore_t *self, vstore_batch_t *batch, bool sync)
+{
+    if (rocksdb_writebatch_count (batch->wb) == 0)
+        return 0;
+    char *err = NULL;
+    rocksdb_write (self->db, sync ? self->write_sync : self->write, batch->wb, &err);
+    rocksdb_writebatch_clear (batch->wb);
+    if (err) {
+        vbus_log ('E', "store", "%s: write: %s", self->dir, err);
+        free (err);
+        return -VE_IO;
+    }
+    return 0;
+}
+
+vstore_iter_t *
+vstore_iter_new (vstore_t *self, int cf, const void *prefix, size_t plen, const void *start,
+                 size_t slen)
+{
+    vstore_iter_t *it = calloc (1, sizeof *it);
+    if (!it)
+        return NULL;
+    it->read = rocksdb_readoptions_create ();
+    it->it = rocksdb_create_iterator_cf (self->db, it->read, self->cfs[cf]);
+    it->prefix = malloc (plen ? plen : 1);
+    if (plen)
+        memcpy (it->prefix, prefix, plen);
+    it->plen = plen;
+    if (start)
+        rocksdb_iter_seek (it->it, start, slen);
+    else if (plen)
+        rocksdb_iter_seek (it->it, prefix, plen);
+    else
+        rocksdb_iter_seek_to_first (it->it);
+    return it;
+}
+
+void
+vstore_iter_last (vstore_iter_t *self)
+{
+    self->backward = true;
+    self->started = false;
+    if (!self->plen) {
+        rocksdb_iter_seek_to_last (self->it);
+        return;
+    }
+    //  The last key with the prefix: seek before the first key past it (prefix with its last
+    //  non-0xff byte incremented).
+    char *upper = malloc (self->plen);
+    memcpy (upper, self->prefix, self->plen);
+    size_t n = self->plen;
+    while (n > 0 && (uint8_t) upper[n - 1] == 0xff)
+        n--;
+    if (n == 0)
+        rocksdb_iter_seek_to_last (self->it);
+    else {
+        upper[n - 1]++;
+        rocksdb_iter_seek_for_prev (self->it, upper, n);
+        //  seek_for_prev lands on the greatest key <= upper: step back if it is upper itself.
+        size_t klen;
+        const char *key = rocksdb_iter_valid (self->it) ? rocksdb_iter_key (self->it, &klen) : NULL;
+        if (key && klen == n && memcmp (key, upper, n) == 0)
+            rocksdb_iter_prev (self->it);
+    }
+    free (upper);
+}
+
+bool
+vstore_iter_next (vstore_iter_t *self, const char **key, size_t *klen, const char **val,
+                  size_t *vlen)
+{
+    if (self->started) {
+        if (self->backward)
+            rocksdb_iter_prev (self->it);
+        else
+            rocksdb_iter_next (self->it);
+    }
+    self->started = true;
+    if (!rocksdb_iter_valid (self->it))
+        return false;
+    *key = rocksdb_iter_key (self->it, klen);
+    if (*klen < self->plen || memcmp (*key, self->prefix, self->plen) != 0)
+        return false;
+    *val = rocksdb_iter_value (self->it, vlen);
+    return true;
+}
+
+void
+vstore_iter_destroy (vstore_iter_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    vstore_iter_t *self = *self_p;
+    rocksdb_iter_destroy (self->it);
+    rocksdb_readoptions_destroy (self->read);
+    free (self->prefix);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+vstore_be64 (uint8_t out[8], uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        out[i] = (uint8_t) v;
+        v >>= 8;
+    }
+}
+
+uint64_t
+vstore_from_be64 (const void *in)
+{
+    const uint8_t *p = in;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}

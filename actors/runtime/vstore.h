@@ -1,0 +1,63 @@
+//  vstore.h — an actor's durable state: one RocksDB per owned partition, under
+//  <data>/<service>/p<N>/, with one column family per entity the actor declares, the WAL on.
+//  Writes go through a batch that commits atomically (state and outbox events together);
+//  a sync commit returns only when the WAL is on disk. Single-threaded: one store per thread.
+#ifndef VSTORE_H
+#define VSTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct vstore_s vstore_t;
+typedef struct vstore_batch_s vstore_batch_t;
+typedef struct vstore_iter_s vstore_iter_t;
+
+#define VSTORE_MAX_CF 16
+
+//  Opens (creating when missing) the store in dir with the named column families (the first
+//  is RocksDB's "default" and need not be listed; cfs[i] gets index i). Returns NULL and writes
+//  the reason to err (may be NULL) when it cannot: bad dir, locked by another process, corrupt.
+vstore_t *vstore_open (const char *dir, const char *const *cfs, size_t ncfs, char *err,
+                       size_t errlen);
+//  Flushes and closes; NULL-safe.
+void vstore_close (vstore_t **self_p);
+//  The column family index for a name, or -1.
+int vstore_cf (vstore_t *self, const char *name);
+
+//  Reads a value into a malloc'ed buffer the caller frees (*val NULL when missing). Returns 0
+//  (found or not: check *val) or -VE_IO with the reason logged.
+int vstore_get (vstore_t *self, int cf, const void *key, size_t klen, char **val, size_t *vlen);
+//  True when the key exists.
+bool vstore_has (vstore_t *self, int cf, const void *key, size_t klen);
+
+//  A batch of writes, applied atomically by vstore_commit.
+vstore_batch_t *vstore_batch_new (void);
+void vstore_batch_destroy (vstore_batch_t **self_p);
+void vstore_batch_clear (vstore_batch_t *self);
+size_t vstore_batch_count (vstore_batch_t *self);
+void vstore_batch_put (vstore_batch_t *self, vstore_t *store, int cf, const void *key, size_t klen,
+                       const void *val, size_t vlen);
+void vstore_batch_delete (vstore_batch_t *self, vstore_t *store, int cf, const void *key,
+                          size_t klen);
+//  Applies the batch (and clears it). sync: return only after the WAL is fsync'ed (money and
+//  orders); otherwise after it is in the WAL (survives the process being killed).
+//  Returns 0 or -VE_IO.
+int vstore_commit (vstore_t *self, vstore_batch_t *batch, bool sync);
+
+//  Iterates keys of cf that start with prefix (plen 0 = all), from the first key >= start
+//  (start NULL = the prefix itself), in key order. Pointers returned by next are valid until
+//  the next call. Reverse iteration: vstore_iter_last then next goes backwards.
+vstore_iter_t *vstore_iter_new (vstore_t *self, int cf, const void *prefix, size_t plen,
+                                const void *start, size_t slen);
+bool vstore_iter_next (vstore_iter_t *self, const char **key, size_t *klen, const char **val,
+                       size_t *vlen);
+//  Positions at the last key with the prefix and turns the iterator backwards.
+void vstore_iter_last (vstore_iter_t *self);
+void vstore_iter_destroy (vstore_iter_t **self_p);
+
+//  Big-endian 64-bit keys sort numerically: helpers for sequence-numbered records.
+void vstore_be64 (uint8_t out[8], uint64_t v);
+uint64_t vstore_from_be64 (const void *in);
+
+#endif

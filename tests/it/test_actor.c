@@ -1,0 +1,283 @@
+//  test_actor.c — the actor runtime with real processes: the kv service on a real broker and
+//  real RocksDB in a temporary directory. Acknowledged writes survive kill -9; events go out in
+//  order and replay on request; a replica started late catches up by replay and then follows
+//  live; roles are checked inside the actor; bad configuration exits 2.
+#include "vit.h"
+#include "vmsg.h"
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    vit_broker_t broker;
+    vbus_client_t *client;
+    varena_t *arena;
+    char dir[64];
+    pid_t writer, replica;
+} fixture_t;
+
+static const vbus_caller_t s_tool = { "test", VBUS_ROLE_SERVICE };
+
+static pid_t
+s_start_kv (fixture_t *f, const char *service, const char *follow)
+{
+    char data[128], svc[64], fol[64];
+    snprintf (data, sizeof data, "%s/%s", f->dir, service);
+    snprintf (svc, sizeof svc, "service=%s", service);
+    snprintf (fol, sizeof fol, "follow=%s", follow ? follow : "");
+    const char *args[] = { "--broker", f->broker.endpoint,      "--data", data, "--set",
+                           svc,        follow ? "--set" : NULL, fol,      NULL };
+    pid_t pid = vit_spawn ("vitrine-kv", args);
+    assert_int_equal (vit_wait_workers (&f->broker, service, 1, 10000), 0);
+    return pid;
+}
+
+static int
+s_setup (void **state)
+{
+    fixture_t *f = calloc (1, sizeof *f);
+    snprintf (f->dir, sizeof f->dir, "/tmp/vitrine-test-XXXXXX");
+    if (!mkdtemp (f->dir) || vit_broker_start (&f->broker, 0, NULL) != 0)
+        return -1;
+    f->client = vbus_client_new (f->broker.endpoint, 5000);
+    f->arena = varena_new (0);
+    *state = f;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *f = *state;
+    if (f->replica > 0)
+        assert_int_equal (vit_stop (f->replica, SIGTERM, 10000), 0);
+    if (f->writer > 0)
+        assert_int_equal (vit_stop (f->writer, SIGTERM, 10000), 0);
+    vbus_client_destroy (&f->client);
+    vit_stop (f->broker.pid, SIGTERM, 5000);
+    varena_destroy (&f->arena);
+    char cmd[128];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    assert_int_equal (system (cmd), 0);
+    assert_int_equal (access (f->dir, F_OK), -1);  //  nothing left behind
+    free (f);
+    return 0;
+}
+
+//  Calls service.method with a JSON body as the given caller; returns the status and, when
+//  ok, the decoded reply in *out.
+static int
+s_call (fixture_t *f, const char *service, const char *method, const char *json,
+        const vbus_caller_t *caller, const vmsg_value_t **out)
+{
+    vbuf_t body;
+    vbuf_init (&body, NULL, 0);
+    assert_int_equal (vmsg_json_to_msgpack (NULL, json, strlen (json), &body, NULL, 0), 0);
+    vbus_opts_t opts = { .caller = caller };
+    vbus_msg_t *reply = NULL;
+    assert_int_equal (
+        vbus_client_call (f->client, service, method, body.data, body.len, &opts, &reply), 0);
+    vbuf_free (&body);
+    int status = reply->status;
+    if (status == VE_OK && out) {
+        const vmsg_method_t *m = vmsg_method_find ("kv", method);
+        if (!m)
+            m = vmsg_method_find ("runtime", method);
+        char err[200] = "";
+        if (vmsg_decode (m->reply, reply->body, reply->body_len, f->arena, out, err, sizeof err))
+            fail_msg ("%s.%s reply does not match its schema: %s", service, method, err);
+    }
+    vbus_msg_destroy (&reply);
+    return status;
+}
+
+static void
+test_put_get_delete_and_roles (void **state)
+{
+    fixture_t *f = *state;
+    f->writer = s_start_kv (f, "kv", NULL);
+    const vmsg_value_t *v;
+    assert_int_equal (s_call (f, "kv", "put", "{\"key\":\"a\",\"value\":\"one\"}", &s_tool, &v), 0);
+    assert_int_equal (vmsg_uint (v, "version", 0), 1);
+    assert_int_equal (s_call (f, "kv", "put", "{\"key\":\"a\",\"value\":\"two\"}", &s_tool, &v), 0);
+    assert_int_equal (vmsg_uint (v, "version", 0), 2);
+    assert_int_equal (s_call (f, "kv", "get", "{\"key\":\"a\"}", &s_tool, &v), 0);
+    assert_string_equal (vmsg_str (v, "value"), "two");
+    assert_int_equal (s_call (f, "kv", "delete", "{\"key\":\"a\"}", &s_tool, &v), 0);
+    assert_int_equal (s_call (f, "kv", "get", "{\"key\":\"a\"}", &s_tool, NULL), VE_NOT_FOUND);
+    assert_int_equal (s_call (f, "kv", "delete", "{\"key\":\"a\"}", &s_tool, NULL), VE_NOT_FOUND);
+    //  The schema is enforced before the handler runs.
+    assert_int_equal (s_call (f, "kv", "put", "{\"key\":\"\",\"value\":\"x\"}", &s_tool, NULL),
+                      VE_BAD_REQUEST);
+    //  Roles are checked inside the actor, whoever calls.
+    assert_int_equal (s_call (f, "kv", "get", "{\"key\":\"a\"}", NULL, NULL), VE_UNAUTHORIZED);
+    vbus_caller_t customer = { "u1", VBUS_ROLE_CUSTOMER };
+    assert_int_equal (s_call (f, "kv", "get", "{\"key\":\"a\"}", &customer, NULL), VE_FORBIDDEN);
+    //  The runtime's own methods.
+    assert_int_equal (s_call (f, "kv", "stats", "{}", &s_tool, &v), 0);
+    const vmsg_value_t *m = vmsg_at (vmsg_get (v, "methods"), 0);
+    assert_string_equal (vmsg_str (m, "name"), "put");
+    assert_int_equal (vmsg_uint (m, "calls", 0), 3);
+    assert_int_equal (vmsg_uint (m, "errors", 0), 1);
+}
+
+static void
+test_acknowledged_write_survives_kill9 (void **state)
+{
+    fixture_t *f = *state;
+    f->writer = s_start_kv (f, "kv", NULL);
+    char json[64];
+    for (int i = 0; i < 20; i++) {
+        snprintf (json, sizeof json, "{\"key\":\"k%d\",\"value\":\"v%d\"}", i, i);
+        assert_int_equal (s_call (f, "kv", "put", json, &s_tool, NULL), VE_OK);
+    }
+    assert_int_equal (vit_stop (f->writer, SIGKILL, 2000), 128 + SIGKILL);
+    f->writer = 0;
+    assert_int_equal (vit_wait_workers (&f->broker, "kv", 0, 10000), 0);
+    f->writer = s_start_kv (f, "kv", NULL);
+    const vmsg_value_t *v;
+    for (int i = 0; i < 20; i++) {
+        snprintf (json, sizeof json, "{\"key\":\"k%d\"}", i);
+        assert_int_equal (s_call (f, "kv", "get", json, &s_tool, &v), VE_OK);
+        char want[16];
+        snprintf (want, sizeof want, "v%d", i);
+        assert_string_equal (vmsg_str (v, "value"), want);
+        varena_reset (f->arena);
+    }
+    //  The outbox survived too: sequence numbers go on from 21.
+    assert_int_equal (
+        s_call (f, "kv", "put", "{\"key\":\"k0\",\"value\":\"again\"}", &s_tool, NULL), 0);
+    assert_int_equal (s_call (f, "kv", "replay", "{\"partition\":0,\"from\":20}", &s_tool, &v), 0);
+    const vmsg_value_t *events = vmsg_get (v, "events");
+    assert_int_equal (vmsg_count (events), 2);
+    assert_int_equal (vmsg_uint (vmsg_at (events, 1), "seq", 0), 21);
+    assert_int_equal (vmsg_uint (v, "last", 0), 21);
+}
+
+static void
+test_events_published_in_order_and_replayed (void **state)
+{
+    fixture_t *f = *state;
+    f->writer = s_start_kv (f, "kv", NULL);
+    const char *prefixes[] = { "kv.", NULL };
+    vbus_sub_t *sub = vbus_sub_new (f->broker.sub, prefixes);
+    vbus_event_t ev;
+    //  Wait until the subscription is in place: writes until one event arrives.
+    int warm = 0;
+    for (int i = 0; i < 50 && !warm; i++) {
+        s_call (f, "kv", "put", "{\"key\":\"warm\",\"value\":\"x\"}", &s_tool, NULL);
+        warm = vbus_sub_recv (sub, &ev, 100) == 0;
+    }
+    assert_true (warm);
+    while (vbus_sub_recv (sub, &ev, 200) == 0)
+        ;
+    uint64_t first = ev.seq + 1;
+    char json[64];
+    for (int i = 0; i < 30; i++) {
+        snprintf (json, sizeof json, "{\"key\":\"e%d\",\"value\":\"%d\"}", i, i);
+        assert_int_equal (s_call (f, "kv", "put", json, &s_tool, NULL), VE_OK);
+    }
+    for (int i = 0; i < 30; i++) {
+        assert_int_equal (vbus_sub_recv (sub, &ev, 5000), 0);
+        assert_string_equal (ev.topic, "kv.changed");
+        assert_string_equal (ev.stream, "kv/0");
+        assert_int_equal (ev.seq, first + (uint64_t) i);
+        assert_int_equal (ev.gap_from, 0);
+    }
+    vbus_sub_destroy (&sub);
+    //  Replay pages through the same events.
+    const vmsg_value_t *v;
+    snprintf (json, sizeof json, "{\"partition\":0,\"from\":%llu,\"limit\":10}",
+              (unsigned long long) first);
+    assert_int_equal (s_call (f, "kv", "replay", json, &s_tool, &v), 0);
+    assert_int_equal (vmsg_count (vmsg_get (v, "events")), 10);
+    assert_int_equal (vmsg_uint (vmsg_at (vmsg_get (v, "events"), 0), "seq", 0), first);
+    //  A partition this process does not serve is refused.
+    assert_int_equal (s_call (f, "kv", "replay", "{\"partition\":3,\"from\":1}", &s_tool, NULL),
+                      VE_UNAVAILABLE);
+}
+
+static void
+test_late_replica_catches_up_then_follows (void **state)
+{
+    fixture_t *f = *state;
+    f->writer = s_start_kv (f, "kv", NULL);
+    char json[96];
+    for (int i = 0; i < 1200; i++) {  //  more than two replay pages
+        snprintf (json, sizeof json, "{\"key\":\"p%d\",\"value\":\"v%d\"}", i % 700, i);
+        assert_int_equal (s_call (f, "kv", "put", json, &s_tool, NULL), VE_OK);
+    }
+    f->replica = s_start_kv (f, "kv-read", "kv/0");
+    const vmsg_value_t *v;
+    //  Registered only after catching up: every write is there at once.
+    assert_int_equal (s_call (f, "kv-read", "get", "{\"key\":\"p699\"}", &s_tool, &v), 0);
+    assert_string_equal (vmsg_str (v, "value"), "v699");
+    assert_int_equal (s_call (f, "kv-read", "get", "{\"key\":\"p0\"}", &s_tool, &v), 0);
+    assert_string_equal (vmsg_str (v, "value"), "v700");
+    assert_int_equal (vmsg_uint (v, "version", 0), 2);
+    //  Then it follows live.
+    assert_int_equal (
+        s_call (f, "kv", "put", "{\"key\":\"live\",\"value\":\"now\"}", &s_tool, NULL), 0);
+    int status = VE_NOT_FOUND;
+    for (int i = 0; i < 100 && status != VE_OK; i++) {
+        status = s_call (f, "kv-read", "get", "{\"key\":\"live\"}", &s_tool, &v);
+        if (status != VE_OK)
+            usleep (50000);
+    }
+    assert_int_equal (status, VE_OK);
+    assert_string_equal (vmsg_str (v, "value"), "now");
+    //  A replica takes no writes.
+    assert_int_equal (
+        s_call (f, "kv-read", "put", "{\"key\":\"x\",\"value\":\"y\"}", &s_tool, NULL),
+        VE_FORBIDDEN);
+    //  After a restart it resumes from its stored offset.
+    assert_int_equal (vit_stop (f->replica, SIGTERM, 10000), 0);
+    assert_int_equal (
+        s_call (f, "kv", "put", "{\"key\":\"while-down\",\"value\":\"1\"}", &s_tool, NULL), 0);
+    f->replica = s_start_kv (f, "kv-read", "kv/0");
+    assert_int_equal (s_call (f, "kv-read", "get", "{\"key\":\"while-down\"}", &s_tool, &v), 0);
+    assert_int_equal (s_call (f, "kv-read", "stats", "{}", &s_tool, &v), 0);
+    assert_true (vmsg_uint (v, "events_applied", 0) >= 1);
+}
+
+static void
+test_bad_config_exits_2 (void **state)
+{
+    fixture_t *f = *state;
+    char err[2048];
+    const char *unknown[] = { "--data", f->dir, "--set", "colour=blue", NULL };
+    assert_int_equal (vit_run ("vitrine-kv", unknown, NULL, 0, err, sizeof err, 5000), 2);
+    assert_non_null (strstr (err, "colour"));
+    const char *parts[] = { "--data", f->dir, "--partitions", "0", NULL };
+    assert_int_equal (vit_run ("vitrine-kv", parts, NULL, 0, err, sizeof err, 5000), 2);
+    assert_non_null (strstr (err, "partitions"));
+    const char *owns[] = { "--data", f->dir, "--partitions", "2", "--owns", "2", NULL };
+    assert_int_equal (vit_run ("vitrine-kv", owns, NULL, 0, err, sizeof err, 5000), 2);
+    assert_non_null (strstr (err, "owns"));
+    const char *nofile[] = { "--config", "/nonexistent/kv.conf", NULL };
+    assert_int_equal (vit_run ("vitrine-kv", nofile, NULL, 0, err, sizeof err, 5000), 2);
+    assert_non_null (strstr (err, "--config"));
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_put_get_delete_and_roles, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_acknowledged_write_survives_kill9, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_events_published_in_order_and_replayed, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_late_replica_catches_up_then_follows, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_bad_config_exits_2, s_setup, s_teardown),
+    };
+    signal (SIGPIPE, SIG_IGN);
+    return cmocka_run_group_tests_name ("actor runtime", tests, NULL, NULL);
+}

@@ -1,0 +1,154 @@
+//  catalog_search.h — the catalog's in-memory search index (docs/search.md).
+//  Full text over title, brand, attributes and description with BM25F ranking, prefix matching
+//  on the last word, one-typo tolerance, filters, exact facets over the whole result set, sorts
+//  and paging. The catalog actor owns the products (RocksDB) and feeds every write here; the
+//  index keeps only what search needs and is rebuilt by putting every product on start.
+//
+//  Thread rule: an index is single-threaded. Every call, queries included (they reuse scratch
+//  memory and sort new terms lazily), must come from one thread at a time.
+#ifndef CATALOG_SEARCH_H
+#define CATALOG_SEARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "verr.h"
+
+#define CATALOG_MAX_QUERY     256    //  bytes of query text
+#define CATALOG_MAX_WORDS     16     //  words in a query (after stop words are dropped)
+#define CATALOG_MAX_LIMIT     100    //  hits per page
+#define CATALOG_MAX_WINDOW    10000  //  offset + limit: deeper paging is refused
+#define CATALOG_MAX_ID        64     //  bytes in a product id
+#define CATALOG_MAX_FIELD     65536  //  bytes in any one text field of a product
+#define CATALOG_MAX_ATTRS     64     //  attributes per product
+#define CATALOG_MAX_DEPTH     4      //  levels in a category path ("a/b/c/d")
+#define CATALOG_MAX_TOKEN     48     //  bytes kept of a token (longer ones are cut)
+#define CATALOG_FACET_BRANDS  50     //  brands returned in a facet (the most frequent)
+#define CATALOG_PRICE_BUCKETS 8      //  fixed price ranges, see catalog_result_t.prices
+
+typedef struct catalog_search_s catalog_search_t;
+
+//  A product as the index sees it. Every pointer is borrowed for the call; NULL strings are
+//  empty. Only active products are searchable: putting an inactive one removes it.
+typedef struct {
+    const char *id;                //  required, 1..CATALOG_MAX_ID bytes
+    const char *title;             //  searched, weight 3
+    const char *brand;             //  searched, weight 2; also a filter and a facet (exact string)
+    const char *description;       //  searched, weight 1
+    const char *category;          //  "furniture/chairs/office": filter and facet; may be empty
+    const char *const *attr_keys;  //  attribute values are searched (weight 1.5), keys are not
+    const char *const *attr_values;  //  nattrs entries each
+    size_t nattrs;
+    int64_t price_minor;  //  price in minor units (cents)
+    bool in_stock;
+    bool active;         //  false for drafts and archived products
+    int64_t created_ms;  //  for CATALOG_SORT_NEWEST
+    double popularity;   //  for CATALOG_SORT_POPULAR; any finite value
+} catalog_doc_t;
+
+typedef enum {
+    CATALOG_SORT_RELEVANCE,  //  BM25F; exact words before prefix and typo matches
+    CATALOG_SORT_PRICE_ASC,
+    CATALOG_SORT_PRICE_DESC,
+    CATALOG_SORT_NEWEST,   //  created_ms, newest first
+    CATALOG_SORT_POPULAR,  //  popularity, highest first
+} catalog_sort_t;
+
+//  A query; a zeroed struct with limit set is "everything, by relevance". Every word must
+//  match (AND): a word matches itself, its one-edit variants when it has 5+ characters, and the
+//  last word also matches as a prefix when it has 2+ characters. Empty text matches every
+//  product that passes the filters (relevance then means popularity).
+typedef struct {
+    const char *text;      //  NULL or "" = no text
+    const char *category;  //  NULL or "" = any; else a whole path prefix ("furniture/chairs")
+    const char *brand;     //  NULL or "" = any; else the exact brand string
+    int64_t price_min;     //  inclusive, minor units; 0 and
+    int64_t price_max;     //  inclusive; 0 = no upper bound
+    bool in_stock_only;
+    catalog_sort_t sort;
+    uint32_t offset;  //  offset + limit <= CATALOG_MAX_WINDOW
+    uint32_t limit;   //  1..CATALOG_MAX_LIMIT
+} catalog_query_t;
+
+typedef struct {
+    const char *id;  //  the product id
+    float score;     //  relevance (sort = RELEVANCE with text), else 0
+} catalog_hit_t;
+
+typedef struct {
+    const char *name;  //  category path ("furniture/chairs") or brand
+    uint32_t count;    //  products in the full result set
+} catalog_facet_t;
+
+typedef struct {
+    int64_t min, max;  //  inclusive minor units; max = INT64_MAX for the last bucket
+    uint32_t count;
+} catalog_price_bucket_t;
+
+//  What a query found. Every pointer is borrowed from the index and valid until the next call
+//  on it (any call: query, put, remove …); copy what must live longer.
+typedef struct {
+    uint32_t total;  //  exact number of matching products
+    const catalog_hit_t *hits;
+    uint32_t nhits;  //  the page: min (limit, total - offset)
+    //  Facets, exact over the full result set, each sorted by count (then name):
+    const catalog_facet_t *categories;  //  top-level categories
+    uint32_t ncategories;
+    const catalog_facet_t *subcategories;  //  the level below query->category (none without)
+    uint32_t nsubcategories;
+    const catalog_facet_t *brands;  //  at most CATALOG_FACET_BRANDS
+    uint32_t nbrands;
+    catalog_price_bucket_t prices[CATALOG_PRICE_BUCKETS];  //  fixed ranges, in order
+    //  For "did you mean": each query word as matched — itself, or its most frequent one-edit
+    //  variant when the word is not in the index. corrected: at least one word was replaced.
+    const char *const *words;
+    uint32_t nwords;
+    bool corrected;
+} catalog_result_t;
+
+//  Creates an empty index. Returns NULL when out of memory.
+catalog_search_t *catalog_search_new (void);
+
+//  Frees the index and sets *self_p to NULL; does nothing when it is already NULL.
+void catalog_search_destroy (catalog_search_t **self_p);
+
+//  Adds a product or replaces the one with the same id (an inactive one is removed). Copies
+//  what it keeps. Returns 0, -VE_INVAL (no id, NULL doc, category deeper than
+//  CATALOG_MAX_DEPTH or with an empty segment), -VE_TOOBIG (a field over its limit) or
+//  -VE_NOMEM (the index is unchanged then for a new product; a replaced one is removed).
+int catalog_search_put (catalog_search_t *self, const catalog_doc_t *doc);
+
+//  Removes a product. Returns 0, or -VE_NOT_FOUND when no active product has that id.
+int catalog_search_remove (catalog_search_t *self, const char *id);
+
+//  Updates one column of an indexed product, visible to the next query.
+//  Returns 0 or -VE_NOT_FOUND (no active product with that id; inactive ones are not kept).
+int catalog_search_set_stock (catalog_search_t *self, const char *id, bool in_stock);
+int catalog_search_set_popularity (catalog_search_t *self, const char *id, double popularity);
+
+//  Runs a query and fills *out (borrowed from the index, see catalog_result_t).
+//  Returns 0, -VE_INVAL (NULL arguments, limit 0, bad sort, price_min > price_max) or
+//  -VE_TOOBIG (text over CATALOG_MAX_QUERY bytes, more than CATALOG_MAX_WORDS words, limit over
+//  CATALOG_MAX_LIMIT, offset + limit over CATALOG_MAX_WINDOW), or -VE_NOMEM.
+int catalog_search_query (catalog_search_t *self, const catalog_query_t *q, catalog_result_t *out);
+
+//  Drops replaced and removed products from the postings and columns, sorts new dictionary
+//  terms in and trims spare capacity. Results do not change. Put and remove compact on their
+//  own once a quarter of the slots are dead; call this after a bulk load (to give back the
+//  growth slack) or when idle. Returns 0 or -VE_NOMEM (the index is then unchanged).
+int catalog_search_compact (catalog_search_t *self);
+
+//  Products currently searchable (active, not removed).
+uint32_t catalog_search_size (const catalog_search_t *self);
+
+//  Bytes of heap the index holds (its arrays and tables, scratch included).
+size_t catalog_search_memory (const catalog_search_t *self);
+
+//  The tokeniser the index uses, for tests and highlighting: writes the tokens of text (len
+//  bytes) into out (size bytes) separated by single spaces and NUL-terminated, cut short when
+//  out is full. Lowercases ASCII, folds Latin-1 letters (é → e, ß → ss), splits on everything
+//  else that is not a letter or digit (other non-ASCII letters are kept as bytes) and drops
+//  English stop words. Returns the number of tokens written. Thread-safe.
+size_t catalog_search_tokens (const char *text, size_t len, char *out, size_t size);
+
+#endif

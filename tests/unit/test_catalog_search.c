@@ -1,0 +1,868 @@
+//  test_catalog_search.c — the catalog search index through its public header: tokenising,
+//  BM25F ordering, prefix and typo matching, AND, filters, facets checked against a brute
+//  force count on a generated catalog, sorts and paging, updates, compaction, limits.
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "catalog_search.h"
+#include "vgen_catalog.h"
+
+//  ---------------------------------------------------------------- helpers
+typedef struct {
+    const char *id, *title, *brand, *description, *category;
+    int64_t price;
+    bool in_stock;
+    double popularity;
+    int64_t created;
+} s_doc_t;
+
+//  A product in stock with popularity 1, made at time 0.
+#define DOC(id, title, brand, description, category, price)                                        \
+    {                                                                                              \
+        id, title, brand, description, category, price, true, 1, 0                                 \
+    }
+
+static void
+s_put (catalog_search_t *index, const s_doc_t *d)
+{
+    catalog_doc_t doc = { .id = d->id,
+                          .title = d->title,
+                          .brand = d->brand,
+                          .description = d->description,
+                          .category = d->category,
+                          .price_minor = d->price,
+                          .in_stock = d->in_stock,
+                          .active = true,
+                          .created_ms = d->created,
+                          .popularity = d->popularity };
+    assert_int_equal (catalog_search_put (index, &doc), 0);
+}
+
+static catalog_search_t *
+s_index (const s_doc_t *docs, size_t n)
+{
+    catalog_search_t *index = catalog_search_new ();
+    assert_non_null (index);
+    for (size_t i = 0; i < n; i++)
+        s_put (index, &docs[i]);
+    return index;
+}
+
+static catalog_result_t
+s_query (catalog_search_t *index, const char *text)
+{
+    catalog_query_t q = { .text = text, .limit = 100 };
+    catalog_result_t r;
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    return r;
+}
+
+//  Position of id among the hits, or -1.
+static int
+s_rank (const catalog_result_t *r, const char *id)
+{
+    for (uint32_t i = 0; i < r->nhits; i++)
+        if (strcmp (r->hits[i].id, id) == 0)
+            return (int) i;
+    return -1;
+}
+
+static void
+s_expect_tokens (const char *text, const char *expected, size_t count)
+{
+    char out[512];
+    size_t n = catalog_search_tokens (text, strlen (text), out, sizeof out);
+    assert_string_equal (out, expected);
+    assert_int_equal (n, count);
+}
+
+//  ---------------------------------------------------------------- tokeniser
+static void
+test_tokens (void **state)
+{
+    (void) state;
+    s_expect_tokens ("Hello, WORLD!", "hello world", 2);
+    s_expect_tokens ("Café Crème Brûlée", "cafe creme brulee", 3);
+    s_expect_tokens ("STRASSE Straße ÆON", "strasse strasse aeon", 3);
+    s_expect_tokens ("4K TV, 500ml bottle; 1.5 kg", "4k tv 500ml bottle 1 5 kg", 7);
+    s_expect_tokens ("the chair and a table for the office", "chair table office", 3);
+    s_expect_tokens ("usb-c/hdmi_adapter", "usb c hdmi adapter", 4);
+    s_expect_tokens ("smart\xe2\x80\x94phone \xe2\x80\x9cquoted\xe2\x80\x9d", "smart phone quoted",
+                     3);
+    s_expect_tokens ("\xe6\x97\xa5\xe6\x9c\xac tea", "\xe6\x97\xa5\xe6\x9c\xac tea", 2);
+    s_expect_tokens ("bad \xff\xfe bytes \xc3", "bad bytes", 2);
+    s_expect_tokens ("", "", 0);
+    char longword[100], expect[100];
+    memset (longword, 'x', 80);
+    longword[80] = 0;
+    memset (expect, 'x', CATALOG_MAX_TOKEN);
+    expect[CATALOG_MAX_TOKEN] = 0;
+    s_expect_tokens (longword, expect, 1);
+    //  A short buffer cuts at a token boundary.
+    char small[8];
+    assert_int_equal (catalog_search_tokens ("alpha beta gamma", 16, small, sizeof small), 1);
+    assert_string_equal (small, "alpha");
+}
+
+//  ---------------------------------------------------------------- ranking
+static void
+test_bm25_fields (void **state)
+{
+    (void) state;
+    s_doc_t docs[] = {
+        DOC ("in-desc", "Reading light", "Acme", "a bright lamp for reading in bed", "home", 100),
+        DOC ("in-title", "Reading lamp", "Acme", "a bright light for reading in bed", "home", 100),
+        DOC ("in-brand", "Reading light", "Lamp", "a bright light for reading in bed", "home", 100),
+        DOC ("other", "Desk", "Acme", "a desk", "home", 100),
+    };
+    catalog_search_t *index = s_index (docs, 4);
+    catalog_result_t r = s_query (index, "lamp");
+    assert_int_equal (r.total, 3);
+    assert_string_equal (r.hits[0].id, "in-title");
+    assert_string_equal (r.hits[1].id, "in-brand");
+    assert_string_equal (r.hits[2].id, "in-desc");
+    assert_true (r.hits[0].score > r.hits[1].score && r.hits[1].score > r.hits[2].score);
+    catalog_search_destroy (&index);
+    assert_null (index);
+    catalog_search_destroy (&index);  //  idempotent
+}
+
+static void
+test_bm25_rarity_and_length (void **state)
+{
+    (void) state;
+    s_doc_t docs[] = {
+        DOC ("rare", "velvet sofa", "", "", "", 1),
+        DOC ("common1", "linen sofa", "", "", "", 1),
+        DOC ("common2", "linen chair", "", "", "", 1),
+        DOC ("common3", "linen table", "", "", "", 1),
+        DOC ("short", "oak desk", "", "", "", 1),
+        DOC ("long", "oak desk with drawers and cable tray in a warm finish", "", "", "", 1),
+    };
+    catalog_search_t *index = s_index (docs, 6);
+    catalog_result_t r = s_query (index, "velvet");
+    assert_int_equal (r.total, 1);
+    float rare = r.hits[0].score;
+    r = s_query (index, "linen");
+    assert_int_equal (r.total, 3);
+    assert_true (rare > r.hits[0].score);  //  same length, rarer word
+    r = s_query (index, "desk");
+    assert_int_equal (r.total, 2);
+    assert_string_equal (r.hits[0].id, "short");  //  same word, shorter title
+    assert_true (r.hits[0].score > r.hits[1].score);
+    catalog_search_destroy (&index);
+}
+
+//  ---------------------------------------------------------------- matching
+static void
+test_prefix (void **state)
+{
+    (void) state;
+    s_doc_t docs[] = {
+        DOC ("a", "wireless headphones", "", "", "", 1),
+        DOC ("b", "wired mouse", "", "", "", 1),
+        DOC ("c", "window blind", "", "", "", 1),
+        DOC ("d", "headphone stand", "", "", "", 1),
+    };
+    catalog_search_t *index = s_index (docs, 4);
+    assert_int_equal (s_query (index, "wir").total, 2);
+    assert_int_equal (s_query (index, "wi").total, 3);
+    assert_int_equal (s_query (index, "w").total, 0);  //  one letter is not a prefix
+    assert_int_equal (s_query (index, "wireless head").total, 1);
+    //  Only the last word is a prefix.
+    assert_int_equal (s_query (index, "wire headphones").total, 0);
+    //  An exact match ranks before a completion.
+    catalog_result_t r = s_query (index, "headphone");
+    assert_int_equal (r.total, 2);
+    assert_string_equal (r.hits[0].id, "d");
+    catalog_search_destroy (&index);
+}
+
+static void
+test_typo (void **state)
+{
+    (void) state;
+    s_doc_t docs[] = {
+        DOC ("a", "noise cancelling headphones", "", "", "", 1),
+        DOC ("b", "office chair", "", "", "", 1),
+        DOC ("c", "desk lamp", "", "", "", 1),
+        DOC ("d", "office chairs", "", "", "", 1),
+    };
+    catalog_search_t *index = s_index (docs, 4);
+    catalog_result_t r = s_query (index, "headphnes");  //  deletion
+    assert_int_equal (r.total, 1);
+    assert_true (r.corrected);
+    assert_int_equal (r.nwords, 1);
+    assert_string_equal (r.words[0], "headphones");
+    assert_int_equal (s_query (index, "heeadphones").total, 1);  //  insertion
+    assert_int_equal (s_query (index, "headphomes").total, 1);   //  substitution
+    r = s_query (index, "chiar office");  //  transposition, not the last word
+    assert_int_equal (r.total, 1);
+    assert_string_equal (r.words[0], "chair");
+    assert_int_equal (s_query (index, "haedphonse").total, 0);  //  two edits
+    assert_int_equal (s_query (index, "lanp desk").total, 0);   //  4 letters: no typos
+    r = s_query (index, "desk lamp");
+    assert_false (r.corrected);
+    assert_string_equal (r.words[1], "lamp");
+    //  Exact outranks a typo: "chairs" matches d exactly and b through one edit.
+    r = s_query (index, "chairs");
+    assert_int_equal (r.total, 2);
+    assert_string_equal (r.hits[0].id, "d");
+    assert_false (r.corrected);
+    catalog_search_destroy (&index);
+}
+
+static void
+test_and (void **state)
+{
+    (void) state;
+    s_doc_t docs[] = {
+        DOC ("a", "red chair", "", "", "", 1),
+        DOC ("b", "red table", "", "", "", 1),
+        DOC ("c", "blue chair", "", "", "", 1),
+        DOC ("d", "chair", "", "the red one", "", 1),
+    };
+    catalog_search_t *index = s_index (docs, 4);
+    catalog_result_t r = s_query (index, "red chair");
+    assert_int_equal (r.total, 2);
+    assert_true (s_rank (&r, "a") >= 0 && s_rank (&r, "d") >= 0);
+    assert_int_equal (s_rank (&r, "a"), 0);  //  both in the title
+    assert_int_equal (s_query (index, "red chair sofa").total, 0);
+    assert_int_equal (s_query (index, "the chair").total, 3);  //  stop words are ignored
+    catalog_search_destroy (&index);
+}
+
+//  ---------------------------------------------------------------- filters and facets
+static const s_doc_t s_shop[] = {
+    { "c1", "mesh office chair", "Oakline", "", "furniture/chairs/office", 19900, true, 5, 10 },
+    { "c2", "leather office chair", "Nordhaus", "", "furniture/chairs/office", 49900, false, 9,
+      20 },
+    { "c3", "oak dining chair", "Oakline", "", "furniture/chairs/dining", 8900, true, 1, 30 },
+    { "s1", "velvet sofa", "Nordhaus", "", "furniture/sofas", 129900, true, 7, 40 },
+    { "h1", "wireless headphones", "Voltcore", "", "gadgets/audio/headphones", 9900, true, 3, 50 },
+    { "h2", "wired headphones", "Voltcore", "", "gadgets/audio/headphones", 1900, true, 2, 60 },
+    { "k1", "office keyboard", "Voltcore", "", "gadgets/computers", 4900, false, 4, 70 },
+};
+
+static void
+test_filters (void **state)
+{
+    (void) state;
+    catalog_search_t *index = s_index (s_shop, 7);
+    catalog_query_t q = { .limit = 10 };
+    catalog_result_t r;
+    q.text = "office";
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    assert_int_equal (r.total, 3);
+    q.category = "furniture";
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    assert_int_equal (r.total, 2);
+    q.category = "furniture/chairs/office";
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    assert_int_equal (r.total, 2);
+    q.category = "furniture/chai";  //  whole segments only
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    assert_int_equal (r.total, 0);
+    q.category = NULL;
+    q.in_stock_only = true;
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    assert_int_equal (r.total, 1);
+    assert_string_equal (r.hits[0].id, "c1");
+    q = (catalog_query_t) { .brand = "Voltcore", .limit = 10 };
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    assert_int_equal (r.total, 3);
+    q.brand = "voltcore";  //  the exact string
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    assert_int_equal (r.total, 0);
+    q = (catalog_query_t) { .price_min = 4900, .price_max = 19900, .limit = 10 };
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    assert_int_equal (r.total, 4);  //  c1, c3, h1, k1: bounds inclusive
+    q = (catalog_query_t) { .price_min = 50000, .limit = 10 };
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    assert_int_equal (r.total, 1);
+    catalog_search_destroy (&index);
+}
+
+static uint32_t
+s_facet (const catalog_facet_t *f, uint32_t n, const char *name)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (strcmp (f[i].name, name) == 0)
+            return f[i].count;
+    return 0;
+}
+
+static void
+test_facets_small (void **state)
+{
+    (void) state;
+    catalog_search_t *index = s_index (s_shop, 7);
+    catalog_query_t q = { .limit = 1 };  //  facets cover all matches, not the page
+    catalog_result_t r;
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    assert_int_equal (r.total, 7);
+    assert_int_equal (r.nhits, 1);
+    assert_int_equal (r.ncategories, 2);
+    assert_string_equal (r.categories[0].name, "furniture");  //  by count
+    assert_int_equal (r.categories[0].count, 4);
+    assert_int_equal (s_facet (r.categories, r.ncategories, "gadgets"), 3);
+    assert_int_equal (r.nsubcategories, 0);
+    assert_int_equal (r.nbrands, 3);
+    assert_string_equal (r.brands[0].name, "Voltcore");
+    assert_int_equal (s_facet (r.brands, r.nbrands, "Oakline"), 2);
+    //  Buckets: <25, 25-50, 50-100, 100-250, 250-500, 500-1000, 1000-2500, 2500+ EUR.
+    uint32_t expect[CATALOG_PRICE_BUCKETS] = { 1, 1, 2, 1, 1, 0, 1, 0 };
+    for (int i = 0; i < CATALOG_PRICE_BUCKETS; i++)
+        assert_int_equal (r.prices[i].count, expect[i]);
+    assert_int_equal (r.prices[1].min, 2500);
+    assert_int_equal (r.prices[1].max, 4999);
+    q.category = "furniture";
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    assert_int_equal (r.nsubcategories, 2);
+    assert_string_equal (r.subcategories[0].name, "furniture/chairs");
+    assert_int_equal (r.subcategories[0].count, 3);
+    assert_string_equal (r.subcategories[1].name, "furniture/sofas");
+    q.category = "furniture/chairs";
+    q.text = "chair";
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    assert_int_equal (s_facet (r.subcategories, r.nsubcategories, "furniture/chairs/office"), 2);
+    assert_int_equal (s_facet (r.subcategories, r.nsubcategories, "furniture/chairs/dining"), 1);
+    catalog_search_destroy (&index);
+}
+
+//  ---------------------------------------------------------------- brute force on 5k products
+#define NGEN 5000
+
+typedef struct {
+    char tokens[1024];  //  all searchable tokens, space-separated, with spaces around
+    vgen_product_t p;
+} s_gen_t;
+
+static s_gen_t *s_gen;
+
+static int
+s_gen_setup (void **state)
+{
+    (void) state;
+    s_gen = calloc (NGEN, sizeof *s_gen);
+    assert_non_null (s_gen);
+    for (int i = 0; i < NGEN; i++) {
+        s_gen_t *g = &s_gen[i];
+        vgen_product ((uint64_t) i, &g->p);
+        char buf[1024];
+        size_t used = 0;
+        const char *fields[16] = { g->p.title, g->p.brand, g->p.description };
+        size_t nf = 3;
+        for (size_t a = 0; a < g->p.nattrs; a++)
+            fields[nf++] = g->p.attr_values[a];
+        g->tokens[used++] = ' ';
+        for (size_t f = 0; f < nf; f++) {
+            catalog_search_tokens (fields[f], strlen (fields[f]), buf, sizeof buf);
+            size_t len = strlen (buf);
+            if (len == 0)
+                continue;
+            assert_true (used + len + 2 < sizeof g->tokens);
+            memcpy (g->tokens + used, buf, len);
+            used += len;
+            g->tokens[used++] = ' ';
+        }
+        g->tokens[used] = 0;
+    }
+    return 0;
+}
+
+static int
+s_gen_teardown (void **state)
+{
+    (void) state;
+    free (s_gen);
+    s_gen = NULL;
+    return 0;
+}
+
+static catalog_search_t *
+s_gen_index (void)
+{
+    catalog_search_t *index = catalog_search_new ();
+    assert_non_null (index);
+    for (int i = 0; i < NGEN; i++) {
+        catalog_doc_t doc;
+        vgen_product_doc (&s_gen[i].p, &doc);
+        assert_int_equal (catalog_search_put (index, &doc), 0);
+    }
+    return index;
+}
+
+//  Independent re-statement of the one-edit rule for the brute force.
+static bool
+s_one_edit (const char *a, size_t la, const char *b, size_t lb)
+{
+    //  Levenshtein with adjacent swaps (optimal string alignment), small strings only.
+    size_t d[50][50];
+    if (la > 48 || lb > 48)
+        return false;
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cost = a[i - 1] != b[j - 1];
+            size_t m = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < m)
+                m = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < m)
+                m = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]
+                && d[i - 2][j - 2] + 1 < m)
+                m = d[i - 2][j - 2] + 1;
+            d[i][j] = m;
+        }
+    return d[la][lb] <= 1;
+}
+
+static bool
+s_word_matches (const char *tokens, const char *w, bool last)
+{
+    size_t wl = strlen (w);
+    bool typo = wl >= 5 && strpbrk (w, "0123456789") == NULL;
+    for (const char *t = tokens + 1; *t;) {
+        const char *end = strchr (t, ' ');
+        size_t tl = (size_t) (end - t);
+        if (tl == wl && memcmp (t, w, wl) == 0)
+            return true;
+        if (last && wl >= 2 && tl >= wl && memcmp (t, w, wl) == 0)
+            return true;
+        if (typo && s_one_edit (t, tl, w, wl))
+            return true;
+        t = end + 1;
+    }
+    return false;
+}
+
+//  Picks a word from product i's tokens (the k-th), cut to a prefix or misspelt by mode.
+static void
+s_pick_word (uint32_t i, uint32_t k, int mode, char *out)
+{
+    const char *t = s_gen[i % NGEN].tokens + 1;
+    uint32_t n = 0;
+    for (const char *p = t; *p; p++)
+        n += *p == ' ';
+    k %= n;
+    while (k--)
+        t = strchr (t, ' ') + 1;
+    size_t len = (size_t) (strchr (t, ' ') - t);
+    memcpy (out, t, len);
+    out[len] = 0;
+    if (mode == 1 && len > 3)
+        out[3] = 0;  //  a prefix
+    else if (mode == 2 && len >= 6)
+        out[2] = out[2] == 'z' ? 'y' : 'z';  //  a typo
+}
+
+static void
+test_brute_force (void **state)
+{
+    (void) state;
+    catalog_search_t *index = s_gen_index ();
+    uint64_t seed = 42;
+    uint32_t checked = 0, nonzero = 0;
+    for (int qi = 0; qi < 300; qi++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        uint32_t r1 = (uint32_t) (seed >> 33);
+        char w1[64], w2[64], text[160];
+        s_pick_word (r1, r1 >> 8, (int) (r1 % 3), w1);
+        int nwords = 1 + (int) ((r1 >> 4) % 2);
+        if (nwords == 2) {
+            s_pick_word (r1 >> 3, r1 >> 12, 0, w2);
+            snprintf (text, sizeof text, "%s %s", w2, w1);
+        }
+        else
+            snprintf (text, sizeof text, "%s", w1);
+        catalog_query_t q = { .text = text, .limit = 50 };
+        if (r1 % 5 == 0)
+            q.category = vgen_category ((r1 >> 7) % 24);
+        if (r1 % 7 == 0)
+            q.category = (r1 >> 9) % 2 ? "furniture" : "gadgets/audio";
+        if (r1 % 4 == 1)
+            q.in_stock_only = true;
+        if (r1 % 6 == 2) {
+            q.price_min = 5000;
+            q.price_max = 40000;
+        }
+        if (r1 % 11 == 3)
+            q.brand = s_gen[(r1 >> 5) % NGEN].p.brand;
+        q.sort = (catalog_sort_t) ((r1 >> 13) % 5);
+        catalog_result_t r;
+        assert_int_equal (catalog_search_query (index, &q, &r), 0);
+
+        //  The brute force: every product, every rule, restated.
+        uint32_t total = 0, cats[3] = { 0 }, price[CATALOG_PRICE_BUCKETS] = { 0 };
+        uint32_t brand_count = 0, sub_count = 0;
+        const char *some_brand = r.nbrands ? r.brands[0].name : NULL;
+        const char *some_sub = r.nsubcategories ? r.subcategories[0].name : NULL;
+        static const char *depts[3] = { "furniture", "gadgets", "fashion" };
+        for (int i = 0; i < NGEN; i++) {
+            const vgen_product_t *p = &s_gen[i].p;
+            if (!p->active || (q.in_stock_only && !p->in_stock))
+                continue;
+            if (q.price_max && (p->price_minor < q.price_min || p->price_minor > q.price_max))
+                continue;
+            if (q.brand && strcmp (q.brand, p->brand))
+                continue;
+            if (q.category) {
+                size_t cl = strlen (q.category);
+                if (strncmp (p->category, q.category, cl)
+                    || (p->category[cl] != 0 && p->category[cl] != '/'))
+                    continue;
+            }
+            if (nwords == 2 && !s_word_matches (s_gen[i].tokens, w2, false))
+                continue;
+            if (!s_word_matches (s_gen[i].tokens, w1, true))
+                continue;
+            total++;
+            for (int d = 0; d < 3; d++)
+                cats[d] += strncmp (p->category, depts[d], strlen (depts[d])) == 0;
+            int b = 0;
+            for (int k = 1; k < CATALOG_PRICE_BUCKETS; k++)
+                b += p->price_minor >= r.prices[k].min;
+            price[b]++;
+            brand_count += some_brand && strcmp (p->brand, some_brand) == 0;
+            if (some_sub) {
+                size_t sl = strlen (some_sub);
+                sub_count += strncmp (p->category, some_sub, sl) == 0
+                             && (p->category[sl] == 0 || p->category[sl] == '/');
+            }
+        }
+        if (total != r.total)
+            fail_msg ("query \"%s\" (category %s, brand %s): index %u, brute force %u", text,
+                      q.category ? q.category : "-", q.brand ? q.brand : "-", r.total, total);
+        for (int d = 0; d < 3; d++)
+            assert_int_equal (s_facet (r.categories, r.ncategories, depts[d]), cats[d]);
+        for (int k = 0; k < CATALOG_PRICE_BUCKETS; k++)
+            assert_int_equal (r.prices[k].count, price[k]);
+        if (some_brand)
+            assert_int_equal (r.brands[0].count, brand_count);
+        if (some_sub)
+            assert_int_equal (r.subcategories[0].count, sub_count);
+        assert_int_equal (r.nhits, total < 50 ? total : 50);
+        checked++;
+        nonzero += total > 0;
+    }
+    assert_int_equal (checked, 300);
+    assert_true (nonzero > 150);  //  the property is tested on real matches
+    catalog_search_destroy (&index);
+}
+
+//  ---------------------------------------------------------------- sorts and paging
+static void
+test_sorts_and_paging (void **state)
+{
+    (void) state;
+    catalog_search_t *index = s_gen_index ();
+    uint32_t live = catalog_search_size (index);
+    catalog_query_t q = { .limit = 100, .sort = CATALOG_SORT_PRICE_ASC };
+    catalog_result_t r;
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    assert_int_equal (r.total, live);
+    //  Prices of the first page, by id, to check the order.
+    int64_t prev = INT64_MIN;
+    for (uint32_t i = 0; i < r.nhits; i++) {
+        int idx = atoi (r.hits[i].id + 1);
+        assert_true (s_gen[idx].p.price_minor >= prev);
+        prev = s_gen[idx].p.price_minor;
+    }
+    //  Descending, newest and popular: monotonic too.
+    catalog_sort_t sorts[] = { CATALOG_SORT_PRICE_DESC, CATALOG_SORT_NEWEST, CATALOG_SORT_POPULAR };
+    for (int s = 0; s < 3; s++) {
+        q = (catalog_query_t) { .text = "design", .limit = 100, .sort = sorts[s] };
+        assert_int_equal (catalog_search_query (index, &q, &r), 0);
+        assert_true (r.nhits > 10);
+        double last = 1e300;
+        for (uint32_t i = 0; i < r.nhits; i++) {
+            const vgen_product_t *p = &s_gen[atoi (r.hits[i].id + 1)].p;
+            double v = s == 0   ? (double) p->price_minor
+                       : s == 1 ? (double) p->created_ms
+                                : (float) p->popularity;
+            assert_true (v <= last);
+            last = v;
+        }
+    }
+    //  Pages of 7 put together are the first 70 of one page of 70; totals agree.
+    for (int s = 0; s < 5; s++) {
+        catalog_query_t whole = { .text = "comfortable", .limit = 70, .sort = (catalog_sort_t) s };
+        catalog_result_t all;
+        assert_int_equal (catalog_search_query (index, &whole, &all), 0);
+        char ids[70][24];
+        uint32_t nall = all.nhits, total = all.total;
+        assert_true (nall == 70);
+        for (uint32_t i = 0; i < nall; i++)
+            snprintf (ids[i], sizeof ids[i], "%s", all.hits[i].id);
+        for (uint32_t off = 0; off < 70; off += 7) {
+            catalog_query_t page = whole;
+            page.offset = off;
+            page.limit = 7;
+            assert_int_equal (catalog_search_query (index, &page, &r), 0);
+            assert_int_equal (r.total, total);
+            assert_int_equal (r.nhits, 7);
+            for (uint32_t i = 0; i < 7; i++)
+                assert_string_equal (r.hits[i].id, ids[off + i]);
+        }
+        //  Past the end: no hits, same total.
+        catalog_query_t past = whole;
+        past.offset = total;
+        past.limit = 10;
+        if (total + 10 <= CATALOG_MAX_WINDOW) {
+            assert_int_equal (catalog_search_query (index, &past, &r), 0);
+            assert_int_equal (r.total, total);
+            assert_int_equal (r.nhits, 0);
+        }
+    }
+    catalog_search_destroy (&index);
+}
+
+//  ---------------------------------------------------------------- updates
+static void
+test_updates (void **state)
+{
+    (void) state;
+    catalog_search_t *index = s_index (s_shop, 7);
+    assert_int_equal (catalog_search_size (index), 7);
+    //  Replace: the old words no longer match, the new ones do.
+    s_doc_t sofa = { "s1", "corner couch", "Nordhaus", "", "furniture/sofas", 99900, true, 7, 40 };
+    s_put (index, &sofa);
+    assert_int_equal (catalog_search_size (index), 7);
+    assert_int_equal (s_query (index, "velvet").total, 0);
+    catalog_result_t r = s_query (index, "couch");
+    assert_int_equal (r.total, 1);
+    assert_string_equal (r.hits[0].id, "s1");
+    //  Remove.
+    assert_int_equal (catalog_search_remove (index, "h2"), 0);
+    assert_int_equal (catalog_search_remove (index, "h2"), -VE_NOT_FOUND);
+    assert_int_equal (s_query (index, "headphones").total, 1);
+    //  Stock.
+    catalog_query_t q = { .text = "office", .in_stock_only = true, .limit = 10 };
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    assert_int_equal (r.total, 1);
+    assert_int_equal (catalog_search_set_stock (index, "c2", true), 0);
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    assert_int_equal (r.total, 2);
+    assert_int_equal (catalog_search_set_stock (index, "nope", true), -VE_NOT_FOUND);
+    //  Popularity.
+    q = (catalog_query_t) { .text = "chair", .sort = CATALOG_SORT_POPULAR, .limit = 10 };
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    assert_string_equal (r.hits[0].id, "c2");
+    assert_int_equal (catalog_search_set_popularity (index, "c3", 100), 0);
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    assert_string_equal (r.hits[0].id, "c3");
+    assert_int_equal (catalog_search_set_popularity (index, "c3", 0.0 / 0.0), -VE_INVAL);
+    //  Inactive: a put of a draft hides the product; putting it active again shows it.
+    catalog_doc_t draft = { .id = "c1", .title = "mesh office chair", .active = false };
+    assert_int_equal (catalog_search_put (index, &draft), 0);
+    assert_int_equal (s_query (index, "mesh").total, 0);
+    assert_int_equal (catalog_search_set_stock (index, "c1", true), -VE_NOT_FOUND);
+    catalog_doc_t never = { .id = "x9", .title = "hidden gem", .active = false };
+    assert_int_equal (catalog_search_put (index, &never), 0);
+    assert_int_equal (s_query (index, "hidden").total, 0);
+    draft.active = true;
+    assert_int_equal (catalog_search_put (index, &draft), 0);
+    assert_int_equal (s_query (index, "mesh").total, 1);
+    assert_int_equal (catalog_search_size (index), 6);
+    catalog_search_destroy (&index);
+}
+
+//  Every result of a set of queries, as text, for comparing two states of an index.
+static char *
+s_snapshot (catalog_search_t *index)
+{
+    static const char *texts[] = { "comfortable", "design",  "cha", "wireles",
+                                   "oak table",   "leather", "",    "bluetooth speaker",
+                                   "sm" };
+    size_t cap = 1 << 20, used = 0;
+    char *out = malloc (cap);
+    assert_non_null (out);
+    for (size_t t = 0; t < sizeof texts / sizeof *texts; t++)
+        for (int s = 0; s < 5; s++) {
+            catalog_query_t q = {
+                .text = texts[t], .sort = (catalog_sort_t) s, .limit = 30, .offset = (uint32_t) s
+            };
+            catalog_result_t r;
+            assert_int_equal (catalog_search_query (index, &q, &r), 0);
+            used +=
+                (size_t) snprintf (out + used, cap - used, "%s/%d total %u:", texts[t], s, r.total);
+            for (uint32_t i = 0; i < r.nhits; i++)
+                used += (size_t) snprintf (out + used, cap - used, " %s=%.5f", r.hits[i].id,
+                                           (double) r.hits[i].score);
+            for (uint32_t i = 0; i < r.nbrands; i++)
+                used += (size_t) snprintf (out + used, cap - used, " %s:%u", r.brands[i].name,
+                                           r.brands[i].count);
+            used += (size_t) snprintf (out + used, cap - used, "\n");
+            assert_true (used < cap - 4096);
+        }
+    return out;
+}
+
+static void
+test_compaction (void **state)
+{
+    (void) state;
+    //  An empty index compacts too (the catalog does it after loading an empty store).
+    catalog_search_t *empty = catalog_search_new ();
+    assert_int_equal (catalog_search_compact (empty), 0);
+    assert_int_equal (catalog_search_size (empty), 0);
+    catalog_search_destroy (&empty);
+    catalog_search_t *index = s_gen_index ();
+    //  Churn: rewrite a third of the products (same content, new ordinals), remove a tenth.
+    for (int i = 0; i < NGEN; i += 3) {
+        catalog_doc_t doc;
+        vgen_product_doc (&s_gen[i].p, &doc);
+        assert_int_equal (catalog_search_put (index, &doc), 0);
+    }
+    for (int i = 1; i < NGEN; i += 10)
+        if (s_gen[i].p.active)
+            assert_int_equal (catalog_search_remove (index, s_gen[i].p.id), 0);
+    uint32_t live = catalog_search_size (index);
+    size_t before_mem = catalog_search_memory (index);
+    char *before = s_snapshot (index);
+    assert_int_equal (catalog_search_compact (index), 0);
+    assert_int_equal (catalog_search_size (index), live);
+    char *after = s_snapshot (index);
+    assert_string_equal (before, after);
+    assert_true (catalog_search_memory (index) < before_mem);
+    free (before);
+    free (after);
+
+    //  Automatic compaction under heavy churn: 5 rounds of rewriting everything.
+    for (int round = 0; round < 5; round++)
+        for (int i = 0; i < NGEN; i++) {
+            catalog_doc_t doc;
+            vgen_product_doc (&s_gen[i].p, &doc);
+            assert_int_equal (catalog_search_put (index, &doc), 0);
+        }
+    catalog_search_t *fresh = s_gen_index ();
+    before = s_snapshot (fresh);
+    after = s_snapshot (index);
+    assert_string_equal (before, after);  //  same products, same answers
+    assert_true (catalog_search_memory (index) < 3 * catalog_search_memory (fresh));
+    free (before);
+    free (after);
+    catalog_search_destroy (&fresh);
+    catalog_search_destroy (&index);
+}
+
+//  ---------------------------------------------------------------- browsing and limits
+static void
+test_browse (void **state)
+{
+    (void) state;
+    catalog_search_t *index = s_index (s_shop, 7);
+    catalog_query_t q = { .category = "gadgets", .limit = 10 };
+    catalog_result_t r;
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    assert_int_equal (r.total, 3);
+    assert_string_equal (r.hits[0].id, "k1");  //  no text: by popularity
+    assert_int_equal (r.nwords, 0);
+    q = (catalog_query_t) { .text = "the and of", .limit = 10, .sort = CATALOG_SORT_NEWEST };
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    assert_int_equal (r.total, 7);
+    assert_string_equal (r.hits[0].id, "k1");
+    assert_float_equal (r.hits[0].score, 0, 0);
+    q = (catalog_query_t) { .category = "nowhere", .limit = 10 };
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    assert_int_equal (r.total, 0);
+    assert_int_equal (r.ncategories, 0);
+    catalog_search_destroy (&index);
+}
+
+static void
+test_limits (void **state)
+{
+    (void) state;
+    catalog_search_t *index = s_index (s_shop, 7);
+    catalog_result_t r;
+    char text[400];
+    memset (text, 'a', sizeof text);
+    text[CATALOG_MAX_QUERY] = 0;
+    catalog_query_t q = { .text = text, .limit = 10 };
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    text[CATALOG_MAX_QUERY] = 'a';
+    text[CATALOG_MAX_QUERY + 1] = 0;
+    assert_int_equal (catalog_search_query (index, &q, &r), -VE_TOOBIG);
+    strcpy (text, "w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 w13 w14 w15 w16");
+    assert_int_equal (catalog_search_query (index, &q, &r), 0);
+    strcat (text, " w17");
+    assert_int_equal (catalog_search_query (index, &q, &r), -VE_TOOBIG);
+    q = (catalog_query_t) { .limit = 0 };
+    assert_int_equal (catalog_search_query (index, &q, &r), -VE_INVAL);
+    q.limit = CATALOG_MAX_LIMIT + 1;
+    assert_int_equal (catalog_search_query (index, &q, &r), -VE_TOOBIG);
+    q.limit = CATALOG_MAX_LIMIT;
+    q.offset = CATALOG_MAX_WINDOW;
+    assert_int_equal (catalog_search_query (index, &q, &r), -VE_TOOBIG);
+    q.offset = UINT32_MAX;
+    assert_int_equal (catalog_search_query (index, &q, &r), -VE_TOOBIG);
+    q = (catalog_query_t) { .limit = 10, .price_min = 10, .price_max = 5 };
+    assert_int_equal (catalog_search_query (index, &q, &r), -VE_INVAL);
+    q = (catalog_query_t) { .limit = 10, .sort = (catalog_sort_t) 99 };
+    assert_int_equal (catalog_search_query (index, &q, &r), -VE_INVAL);
+    assert_int_equal (catalog_search_query (index, NULL, &r), -VE_INVAL);
+
+    catalog_doc_t doc = { .title = "x", .active = true };
+    assert_int_equal (catalog_search_put (index, &doc), -VE_INVAL);
+    doc.id = "";
+    assert_int_equal (catalog_search_put (index, &doc), -VE_INVAL);
+    char id[CATALOG_MAX_ID + 2];
+    memset (id, 'i', sizeof id);
+    id[CATALOG_MAX_ID + 1] = 0;
+    doc.id = id;
+    assert_int_equal (catalog_search_put (index, &doc), -VE_TOOBIG);
+    doc.id = "ok";
+    doc.category = "a/b/c/d/e";
+    assert_int_equal (catalog_search_put (index, &doc), -VE_INVAL);
+    doc.category = "a//b";
+    assert_int_equal (catalog_search_put (index, &doc), -VE_INVAL);
+    doc.category = "a/b/";
+    assert_int_equal (catalog_search_put (index, &doc), -VE_INVAL);
+    doc.category = "a/b/c/d";
+    assert_int_equal (catalog_search_put (index, &doc), 0);
+    doc.popularity = 1.0 / 0.0;
+    assert_int_equal (catalog_search_put (index, &doc), -VE_INVAL);
+    doc.popularity = 0;
+    char *big = malloc (CATALOG_MAX_FIELD + 2);
+    memset (big, 'b', CATALOG_MAX_FIELD + 1);
+    big[CATALOG_MAX_FIELD + 1] = 0;
+    doc.description = big;
+    assert_int_equal (catalog_search_put (index, &doc), -VE_TOOBIG);
+    free (big);
+    assert_int_equal (catalog_search_size (index), 8);
+    assert_int_equal (catalog_search_put (NULL, &doc), -VE_INVAL);
+    assert_int_equal (catalog_search_remove (index, NULL), -VE_NOT_FOUND);
+    catalog_search_destroy (&index);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_tokens),
+        cmocka_unit_test (test_bm25_fields),
+        cmocka_unit_test (test_bm25_rarity_and_length),
+        cmocka_unit_test (test_prefix),
+        cmocka_unit_test (test_typo),
+        cmocka_unit_test (test_and),
+        cmocka_unit_test (test_filters),
+        cmocka_unit_test (test_facets_small),
+        cmocka_unit_test (test_brute_force),
+        cmocka_unit_test (test_sorts_and_paging),
+        cmocka_unit_test (test_updates),
+        cmocka_unit_test (test_compaction),
+        cmocka_unit_test (test_browse),
+        cmocka_unit_test (test_limits),
+    };
+    return cmocka_run_group_tests (tests, s_gen_setup, s_gen_teardown);
+}

@@ -685,8 +685,17 @@ s_call (vactor_t *self, s_binding_t *b, const vbus_request_t *req, vbus_out_t *o
         self->npending = 0;
         return status;
     }
+    if (call.after_commit)
+        call.after_commit (&call, call.after_arg);
     s_publish_pending (self);
     return VE_OK;
+}
+
+void
+vactor_after_commit (vactor_call_t *call, void (*fn) (vactor_call_t *call, void *arg), void *arg)
+{
+    call->after_commit = fn;
+    call->after_arg = arg;
 }
 
 static int

@@ -24,7 +24,7 @@
 typedef struct vactor_s vactor_t;
 
 //  One request being handled. Every pointer is valid until the handler returns.
-typedef struct {
+typedef struct vactor_call_s {
     vactor_t *actor;
     const vbus_request_t *req;  //  envelope: caller, trace id, key, partition, deadline
     const vmsg_value_t *body;   //  the request, validated against its schema
@@ -33,7 +33,16 @@ typedef struct {
     uint32_t partition;
     vstore_batch_t *batch;  //  writes: committed only if the handler returns VE_OK
     vbus_out_t *out;        //  the reply: msgpack into out->pk; errors: vbus_out_error
+    //  Set by the handler (vactor_after_commit): what to do once the batch is durable, such as
+    //  updating an in-memory index. Not called when the call fails.
+    void (*after_commit) (struct vactor_call_s *call, void *arg);
+    void *after_arg;
 } vactor_call_t;
+
+//  Runs fn (call, arg) after the call's batch committed, before the reply leaves: in-memory
+//  state derived from the store changes only once the store has.
+void vactor_after_commit (vactor_call_t *call, void (*fn) (vactor_call_t *call, void *arg),
+                          void *arg);
 
 typedef int (vactor_handler_fn) (vactor_call_t *call);
 

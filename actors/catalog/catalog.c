@@ -1,0 +1,732 @@
+//  catalog.c — the catalog actor: products in RocksDB, the category tree, and search through
+//  the in-memory index (catalog_search.h). One writer (service "catalog") takes admin writes
+//  and emits catalog.product_changed; read replicas (the same program with
+//  --set service=catalog-read --set follow=catalog/0) apply those events and serve the same
+//  reads, so reads scale by adding processes. The index is rebuilt from the store on start.
+#include "catalog_search.h"
+#include "vactor.h"
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WHO         "catalog"
+#define MAX_ATTRS   64
+#define MAX_IMAGES  16
+#define CF_PRODUCTS 1  //  id → product (msgpack, the catalog.product schema)
+#define CF_BY_CAT   2  //  category "\0" id → "" (active products, for listing)
+
+static const char *const s_cfs[] = { "products", "by_category", NULL };
+
+//  A product as the actor handles it: pointers into an arena or a decoded tree.
+typedef struct {
+    const char *id, *sku, *title, *description, *brand, *category, *currency, *scene, *status;
+    int64_t price, created_at, updated_at;
+    bool in_stock;
+    double popularity;
+    const char *attr_keys[MAX_ATTRS], *attr_values[MAX_ATTRS];
+    size_t nattrs;
+    const char *images[MAX_IMAGES];
+    size_t nimages;
+} product_t;
+
+//  Active products per category path, at every level ("furniture", "furniture/chairs", …).
+typedef struct {
+    char path[201];
+    int64_t count;
+} s_category_t;
+
+typedef struct {
+    catalog_search_t *index;
+    s_category_t *categories;
+    size_t ncategories, capcategories;
+    bool replica;
+    uint64_t next_id;
+} catalog_t;
+
+//  ---------------------------------------------------------------- products
+
+static void
+s_product_from (product_t *p, const vmsg_value_t *v)
+{
+    memset (p, 0, sizeof *p);
+    p->id = vmsg_str (v, "id");
+    p->sku = vmsg_str (v, "sku");
+    p->title = vmsg_str (v, "title");
+    p->description = vmsg_str (v, "description");
+    p->brand = vmsg_str (v, "brand");
+    p->category = vmsg_str (v, "category");
+    p->currency = vmsg_str (v, "currency");
+    p->scene = vmsg_str (v, "scene");
+    p->status = vmsg_str (v, "status");
+    p->price = vmsg_int (v, "price", 0);
+    p->created_at = vmsg_int (v, "created_at", 0);
+    p->updated_at = vmsg_int (v, "updated_at", 0);
+    p->in_stock = vmsg_bool (v, "in_stock", true);
+    p->popularity = vmsg_float (v, "popularity", 0);
+    const vmsg_value_t *attrs = vmsg_get (v, "attributes");
+    for (uint32_t i = 0; i < vmsg_count (attrs) && i < MAX_ATTRS; i++) {
+        p->attr_keys[p->nattrs] = vmsg_key_at (attrs, i);
+        p->attr_values[p->nattrs++] = vmsg_str (vmsg_at (attrs, i), NULL);
+    }
+    const vmsg_value_t *images = vmsg_get (v, "images");
+    for (uint32_t i = 0; i < vmsg_count (images) && i < MAX_IMAGES; i++)
+        p->images[p->nimages++] = vmsg_str (vmsg_at (images, i), NULL);
+}
+
+static void
+s_pack_kv (msgpack_packer *pk, const char *key, const char *value)
+{
+    vmp_pack_cstr (pk, key);
+    vmp_pack_cstr (pk, value ? value : "");
+}
+
+static void
+s_product_pack (msgpack_packer *pk, const product_t *p)
+{
+    msgpack_pack_map (pk, 16);
+    s_pack_kv (pk, "id", p->id);
+    s_pack_kv (pk, "sku", p->sku);
+    s_pack_kv (pk, "title", p->title);
+    s_pack_kv (pk, "description", p->description);
+    s_pack_kv (pk, "brand", p->brand);
+    s_pack_kv (pk, "category", p->category);
+    vmp_pack_cstr (pk, "price");
+    msgpack_pack_int64 (pk, p->price);
+    s_pack_kv (pk, "currency", p->currency);
+    vmp_pack_cstr (pk, "attributes");
+    msgpack_pack_map (pk, p->nattrs);
+    for (size_t i = 0; i < p->nattrs; i++)
+        s_pack_kv (pk, p->attr_keys[i], p->attr_values[i]);
+    vmp_pack_cstr (pk, "images");
+    msgpack_pack_array (pk, p->nimages);
+    for (size_t i = 0; i < p->nimages; i++)
+        vmp_pack_cstr (pk, p->images[i]);
+    s_pack_kv (pk, "scene", p->scene);
+    s_pack_kv (pk, "status", p->status);
+    vmp_pack_cstr (pk, "in_stock");
+    p->in_stock ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
+    vmp_pack_cstr (pk, "popularity");
+    msgpack_pack_double (pk, p->popularity);
+    vmp_pack_cstr (pk, "created_at");
+    msgpack_pack_int64 (pk, p->created_at);
+    vmp_pack_cstr (pk, "updated_at");
+    msgpack_pack_int64 (pk, p->updated_at);
+}
+
+static void
+s_product_doc (const product_t *p, catalog_doc_t *doc)
+{
+    *doc = (catalog_doc_t) { .id = p->id,
+                             .title = p->title,
+                             .brand = p->brand,
+                             .description = p->description,
+                             .category = p->category,
+                             .attr_keys = p->attr_keys,
+                             .attr_values = p->attr_values,
+                             .nattrs = p->nattrs,
+                             .price_minor = p->price,
+                             .in_stock = p->in_stock,
+                             .active = p->status && strcmp (p->status, "active") == 0,
+                             .created_ms = p->created_at,
+                             .popularity = p->popularity };
+}
+
+//  Reads a stored product into arena memory; -VE_NOT_FOUND when there is none.
+static int
+s_load (vstore_t *store, varena_t *arena, const char *id, product_t *p)
+{
+    char *raw = NULL;
+    size_t len = 0;
+    if (vstore_get (store, CF_PRODUCTS, id, strlen (id), &raw, &len) != 0)
+        return -VE_IO;
+    if (!raw)
+        return -VE_NOT_FOUND;
+    const vmsg_method_t *m = vmsg_method_find ("catalog", "get");
+    const vmsg_value_t *v;
+    char err[200];
+    int rc = vmsg_decode (m->reply, raw, len, arena, &v, err, sizeof err);
+    free (raw);
+    if (rc) {
+        vbus_log ('E', WHO, "product %s: unreadable record: %s", id, err);
+        return -VE_IO;
+    }
+    s_product_from (p, v);
+    return 0;
+}
+
+//  ---------------------------------------------------------------- validation
+
+static bool
+s_is_active (const product_t *p)
+{
+    return p->status && strcmp (p->status, "active") == 0;
+}
+
+//  Checks what the schema cannot express; returns NULL or what is wrong (naming the field).
+static const char *
+s_invalid (const product_t *p)
+{
+    for (const char *c = p->id; *c; c++)
+        if (!isalnum ((unsigned char) *c) && *c != '_' && *c != '-')
+            return "id: letters, digits, '_' and '-' only";
+    int levels = 1;
+    const char *c = p->category;
+    if (!*c || *c == '/' || c[strlen (c) - 1] == '/' || strstr (c, "//"))
+        return "category: a path like furniture/chairs/office";
+    for (; *c; c++) {
+        if (*c == '/')
+            levels++;
+        else if (!(islower ((unsigned char) *c) || isdigit ((unsigned char) *c) || *c == '-'))
+            return "category: lowercase letters, digits and '-' between '/'";
+    }
+    if (levels > CATALOG_MAX_DEPTH)
+        return "category: at most 4 levels";
+    if (strcmp (p->status, "draft") && strcmp (p->status, "active")
+        && strcmp (p->status, "archived"))
+        return "status: draft, active or archived";
+    for (int i = 0; i < 3; i++)
+        if (!isupper ((unsigned char) p->currency[i]))
+            return "currency: three capital letters (ISO 4217)";
+    return NULL;
+}
+
+//  ---------------------------------------------------------------- categories
+
+static s_category_t *
+s_category (catalog_t *self, const char *path, size_t len, bool create)
+{
+    for (size_t i = 0; i < self->ncategories; i++)
+        if (strlen (self->categories[i].path) == len
+            && memcmp (self->categories[i].path, path, len) == 0)
+            return &self->categories[i];
+    if (!create || len >= sizeof self->categories[0].path)
+        return NULL;
+    if (self->ncategories == self->capcategories) {
+        size_t cap = self->capcategories ? self->capcategories * 2 : 64;
+        s_category_t *grown = realloc (self->categories, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        self->categories = grown;
+        self->capcategories = cap;
+    }
+    s_category_t *c = &self->categories[self->ncategories++];
+    memcpy (c->path, path, len);
+    c->path[len] = 0;
+    c->count = 0;
+    return c;
+}
+
+//  Adds delta to the path and every level above it.
+static void
+s_category_count (catalog_t *self, const char *path, int delta)
+{
+    for (const char *c = path;; c++)
+        if (*c == '/' || *c == 0) {
+            s_category_t *cat = s_category (self, path, (size_t) (c - path), true);
+            if (cat)
+                cat->count += delta;
+            if (!*c)
+                break;
+        }
+}
+
+static int
+s_category_order (const void *a, const void *b)
+{
+    return strcmp (((const s_category_t *) a)->path, ((const s_category_t *) b)->path);
+}
+
+//  ---------------------------------------------------------------- applying a change
+
+//  What a change does to the store (into batch): the record, and the listing key.
+static void
+s_stage (vstore_t *store, vstore_batch_t *batch, const product_t *old, const product_t *p,
+         const void *record, size_t len)
+{
+    vstore_batch_put (batch, store, CF_PRODUCTS, p->id, strlen (p->id), record, len);
+    char key[512];
+    if (old && s_is_active (old)) {
+        int n = snprintf (key, sizeof key, "%s%c%s", old->category, 0, old->id);
+        vstore_batch_delete (batch, store, CF_BY_CAT, key, (size_t) n);
+    }
+    if (s_is_active (p)) {
+        int n = snprintf (key, sizeof key, "%s%c%s", p->category, 0, p->id);
+        vstore_batch_put (batch, store, CF_BY_CAT, key, (size_t) n, "", 0);
+    }
+}
+
+//  What a change does in memory, once durable: the index and the category counts.
+static void
+s_apply_memory (catalog_t *self, const product_t *old, const product_t *p)
+{
+    if (old && s_is_active (old))
+        s_category_count (self, old->category, -1);
+    if (s_is_active (p))
+        s_category_count (self, p->category, +1);
+    catalog_doc_t doc;
+    s_product_doc (p, &doc);
+    if (catalog_search_put (self->index, &doc) != 0)
+        vbus_log ('E', WHO, "product %s: the index refused it", p->id);
+}
+
+typedef struct {
+    catalog_t *self;
+    product_t old, now;
+    bool had_old;
+} s_change_t;
+
+static void
+s_after_commit (vactor_call_t *call, void *arg)
+{
+    (void) call;
+    s_change_t *change = arg;
+    s_apply_memory (change->self, change->had_old ? &change->old : NULL, &change->now);
+}
+
+//  Stores p (replacing old), emits the event, and replies with the product.
+static int
+s_save (vactor_call_t *call, s_change_t *change)
+{
+    char storage[4096];
+    vbuf_t record;
+    vbuf_init (&record, storage, sizeof storage);
+    msgpack_packer pk;
+    vmp_packer_init (&pk, &record);
+    s_product_pack (&pk, &change->now);
+    //  The event carries the product as stored: {product: …}.
+    vbuf_t event;
+    vbuf_init (&event, NULL, 0);
+    vmp_packer_init (&pk, &event);
+    msgpack_pack_map (&pk, 1);
+    vmp_pack_cstr (&pk, "product");
+    vbuf_append (&event, record.data, record.len);
+    int rc = record.failed || event.failed ? -VE_NOMEM : 0;
+    if (rc == 0)
+        rc = vactor_emit (call, "catalog.product_changed", event.data, event.len);
+    if (rc == 0) {
+        s_stage (call->store, call->batch, change->had_old ? &change->old : NULL, &change->now,
+                 record.data, record.len);
+        vbuf_append (&call->out->body, record.data, record.len);
+        vactor_after_commit (call, s_after_commit, change);
+    }
+    vbuf_free (&record);
+    vbuf_free (&event);
+    return rc ? vbus_out_error (call->out, VE_INTERNAL, "could not save the product") : VE_OK;
+}
+
+//  Writes are the writer's, and an admin's: checked here too, not only by the schema's role.
+static int
+s_check_writer (vactor_call_t *call, catalog_t *self)
+{
+    if (self->replica)
+        return vbus_out_error (call->out, VE_FORBIDDEN, "a read replica takes no writes");
+    if (!(call->req->caller.roles & VBUS_ROLE_ADMIN))
+        return vbus_out_error (call->out, VE_FORBIDDEN, "only an admin changes the catalog");
+    return VE_OK;
+}
+
+//  ---------------------------------------------------------------- handlers
+
+static int
+catalog_create (vactor_call_t *call)
+{
+    catalog_t *self = vactor_state (call->actor);
+    int status = s_check_writer (call, self);
+    if (status)
+        return status;
+    s_change_t *change = varena_alloc (call->arena, sizeof *change);
+    if (!change)
+        return vbus_out_error (call->out, VE_INTERNAL, "out of memory");
+    memset (change, 0, sizeof *change);
+    change->self = self;
+    product_t *p = &change->now;
+    s_product_from (p, call->body);
+    char id[32];
+    if (!p->id) {
+        //  Ids are short, unique to this writer, and say nothing about the product.
+        snprintf (id, sizeof id, "p%012llx", (unsigned long long) self->next_id++);
+        p->id = varena_strdup (call->arena, id);
+    }
+    if (!p->currency)
+        p->currency = "EUR";
+    if (!p->status)
+        p->status = "draft";
+    p->in_stock = true;
+    p->created_at = p->updated_at = vactor_now_ms (call->actor);
+    const char *why = s_invalid (p);
+    if (why)
+        return vbus_out_error (call->out, VE_BAD_REQUEST, "%s", why);
+    if (vstore_has (call->store, CF_PRODUCTS, p->id, strlen (p->id)))
+        return vbus_out_error (call->out, VE_CONFLICT, "id: product '%s' exists", p->id);
+    return s_save (call, change);
+}
+
+static int
+s_change (vactor_call_t *call, const char *status_to)
+{
+    catalog_t *self = vactor_state (call->actor);
+    int status = s_check_writer (call, self);
+    if (status)
+        return status;
+    s_change_t *change = varena_alloc (call->arena, sizeof *change);
+    if (!change)
+        return vbus_out_error (call->out, VE_INTERNAL, "out of memory");
+    memset (change, 0, sizeof *change);
+    change->self = self;
+    const char *id = vmsg_str (call->body, "id");
+    int rc = s_load (call->store, call->arena, id, &change->old);
+    if (rc == -VE_NOT_FOUND)
+        return vbus_out_error (call->out, VE_NOT_FOUND, "no product '%s'", id);
+    if (rc)
+        return vbus_out_error (call->out, VE_INTERNAL, "cannot read product '%s'", id);
+    change->had_old = true;
+    product_t *p = &change->now;
+    *p = change->old;
+    if (status_to)
+        p->status = status_to;
+    else {
+        //  Fields present in the request replace the stored ones.
+        const vmsg_value_t *b = call->body;
+        const char **fields[] = { &p->sku,      &p->title,    &p->description, &p->brand,
+                                  &p->category, &p->currency, &p->scene,       &p->status };
+        const char *names[] = { "sku",      "title",    "description", "brand",
+                                "category", "currency", "scene",       "status" };
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            if (vmsg_has (b, names[i]))
+                *fields[i] = vmsg_str (b, names[i]);
+        if (vmsg_has (b, "price"))
+            p->price = vmsg_int (b, "price", 0);
+        product_t fresh;
+        s_product_from (&fresh, b);
+        if (vmsg_has (b, "attributes")) {
+            memcpy (p->attr_keys, fresh.attr_keys, sizeof p->attr_keys);
+            memcpy (p->attr_values, fresh.attr_values, sizeof p->attr_values);
+            p->nattrs = fresh.nattrs;
+        }
+        if (vmsg_has (b, "images")) {
+            memcpy (p->images, fresh.images, sizeof p->images);
+            p->nimages = fresh.nimages;
+        }
+    }
+    p->updated_at = vactor_now_ms (call->actor);
+    const char *why = s_invalid (p);
+    if (why)
+        return vbus_out_error (call->out, VE_BAD_REQUEST, "%s", why);
+    return s_save (call, change);
+}
+
+static int
+catalog_update (vactor_call_t *call)
+{
+    return s_change (call, NULL);
+}
+
+static int
+catalog_archive (vactor_call_t *call)
+{
+    return s_change (call, "archived");
+}
+
+static int
+catalog_get (vactor_call_t *call)
+{
+    const char *id = vmsg_str (call->body, "id");
+    product_t p;
+    int rc = s_load (call->store, call->arena, id, &p);
+    //  Drafts and archived products exist only for admins.
+    if (rc == -VE_NOT_FOUND
+        || (rc == 0 && !s_is_active (&p) && !(call->req->caller.roles & VBUS_ROLE_ADMIN)))
+        return vbus_out_error (call->out, VE_NOT_FOUND, "no product '%s'", id);
+    if (rc)
+        return vbus_out_error (call->out, VE_INTERNAL, "cannot read product '%s'", id);
+    s_product_pack (&call->out->pk, &p);
+    return VE_OK;
+}
+
+static int
+catalog_list (vactor_call_t *call)
+{
+    const char *category = vmsg_str (call->body, "category");
+    const char *cursor = vmsg_str (call->body, "cursor");
+    uint32_t limit = (uint32_t) vmsg_uint (call->body, "limit", 24);
+    size_t clen = category ? strlen (category) : 0;
+    //  The cursor is the last key of the previous page ("category|id"): resume after it.
+    char start[512];
+    size_t slen = 0;
+    if (cursor && *cursor) {
+        const char *bar = strrchr (cursor, '|');
+        if (!bar || (size_t) (bar - cursor) + strlen (bar) >= sizeof start - 2)
+            return vbus_out_error (call->out, VE_BAD_REQUEST, "cursor: not one this gave");
+        slen = (size_t) snprintf (start, sizeof start, "%.*s%c%s%c", (int) (bar - cursor), cursor,
+                                  0, bar + 1, 0);
+    }
+    vstore_iter_t *it =
+        vstore_iter_new (call->store, CF_BY_CAT, category, clen, slen ? start : NULL, slen);
+    const char *ids[100], *cats[100];
+    uint32_t n = 0;
+    bool more = false;
+    const char *key, *val;
+    size_t klen, vlen;
+    while (it && vstore_iter_next (it, &key, &klen, &val, &vlen)) {
+        const char *nul = memchr (key, 0, klen);
+        //  "furniture" lists furniture/…, not furniture2/….
+        if (!nul || (clen && (size_t) (nul - key) != clen && key[clen] != '/'))
+            continue;
+        if (n == limit) {
+            more = true;
+            break;
+        }
+        cats[n] = varena_strndup (call->arena, key, (size_t) (nul - key));
+        ids[n] = varena_strndup (call->arena, nul + 1, klen - (size_t) (nul - key) - 1);
+        n++;
+    }
+    vstore_iter_destroy (&it);
+    msgpack_packer *pk = &call->out->pk;
+    msgpack_pack_map (pk, more ? 2 : 1);
+    vmp_pack_cstr (pk, "products");
+    msgpack_pack_array (pk, n);
+    for (uint32_t i = 0; i < n; i++) {
+        product_t p;
+        if (s_load (call->store, call->arena, ids[i], &p) != 0)
+            return vbus_out_error (call->out, VE_INTERNAL, "cannot read product '%s'", ids[i]);
+        s_product_pack (pk, &p);
+    }
+    if (more) {
+        char next[512];
+        snprintf (next, sizeof next, "%s|%s", cats[n - 1], ids[n - 1]);
+        vmp_pack_cstr (pk, "next_cursor");
+        vmp_pack_cstr (pk, next);
+    }
+    return VE_OK;
+}
+
+static int
+catalog_categories (vactor_call_t *call)
+{
+    catalog_t *self = vactor_state (call->actor);
+    qsort (self->categories, self->ncategories, sizeof *self->categories, s_category_order);
+    uint32_t n = 0;
+    for (size_t i = 0; i < self->ncategories; i++)
+        n += self->categories[i].count > 0;
+    msgpack_packer *pk = &call->out->pk;
+    msgpack_pack_map (pk, 1);
+    vmp_pack_cstr (pk, "categories");
+    msgpack_pack_array (pk, n);
+    for (size_t i = 0; i < self->ncategories; i++) {
+        if (self->categories[i].count <= 0)
+            continue;
+        msgpack_pack_map (pk, 2);
+        s_pack_kv (pk, "name", self->categories[i].path);
+        vmp_pack_cstr (pk, "count");
+        msgpack_pack_uint64 (pk, (uint64_t) self->categories[i].count);
+    }
+    return VE_OK;
+}
+
+static void
+s_pack_facets (msgpack_packer *pk, const catalog_facet_t *f, uint32_t n)
+{
+    msgpack_pack_array (pk, n);
+    for (uint32_t i = 0; i < n; i++) {
+        msgpack_pack_map (pk, 2);
+        s_pack_kv (pk, "name", f[i].name);
+        vmp_pack_cstr (pk, "count");
+        msgpack_pack_uint32 (pk, f[i].count);
+    }
+}
+
+static int
+catalog_search (vactor_call_t *call)
+{
+    catalog_t *self = vactor_state (call->actor);
+    const vmsg_value_t *b = call->body;
+    static const char *const sorts[] = { "relevance", "price_asc", "price_desc", "newest",
+                                         "popular" };
+    catalog_query_t q = { .text = vmsg_str (b, "q"),
+                          .category = vmsg_str (b, "category"),
+                          .brand = vmsg_str (b, "brand"),
+                          .price_min = vmsg_int (b, "price_min", 0),
+                          .price_max = vmsg_int (b, "price_max", 0),
+                          .in_stock_only = vmsg_bool (b, "in_stock", false),
+                          .offset = (uint32_t) vmsg_uint (b, "offset", 0),
+                          .limit = (uint32_t) vmsg_uint (b, "limit", 20) };
+    const char *sort = vmsg_str (b, "sort");
+    size_t s = 0;
+    while (sort && *sort && s < 5 && strcmp (sort, sorts[s]) != 0)
+        s++;
+    if (s == 5)
+        return vbus_out_error (call->out, VE_BAD_REQUEST,
+                               "sort: relevance, price_asc, price_desc, newest or popular");
+    q.sort = sort && *sort ? (catalog_sort_t) s : CATALOG_SORT_RELEVANCE;
+    if (q.offset + q.limit > CATALOG_MAX_WINDOW)
+        return vbus_out_error (call->out, VE_BAD_REQUEST, "offset: results go %d deep at most",
+                               CATALOG_MAX_WINDOW);
+    catalog_result_t r;
+    int rc = catalog_search_query (self->index, &q, &r);
+    if (rc)
+        return vbus_out_error (call->out, VE_BAD_REQUEST, "q: %s", verr_str (rc));
+    msgpack_packer *pk = &call->out->pk;
+    msgpack_pack_map (pk, 5);
+    vmp_pack_cstr (pk, "total");
+    msgpack_pack_uint32 (pk, r.total);
+    vmp_pack_cstr (pk, "hits");
+    msgpack_pack_array (pk, r.nhits);
+    for (uint32_t i = 0; i < r.nhits; i++) {
+        product_t p;
+        if (s_load (call->store, call->arena, r.hits[i].id, &p) != 0)
+            return vbus_out_error (call->out, VE_INTERNAL, "cannot read '%s'", r.hits[i].id);
+        msgpack_pack_map (pk, 9);
+        s_pack_kv (pk, "id", p.id);
+        s_pack_kv (pk, "title", p.title);
+        s_pack_kv (pk, "brand", p.brand);
+        s_pack_kv (pk, "category", p.category);
+        vmp_pack_cstr (pk, "price");
+        msgpack_pack_int64 (pk, p.price);
+        s_pack_kv (pk, "currency", p.currency);
+        vmp_pack_cstr (pk, "in_stock");
+        p.in_stock ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
+        s_pack_kv (pk, "scene", p.scene);
+        vmp_pack_cstr (pk, "score");
+        msgpack_pack_double (pk, r.hits[i].score);
+    }
+    vmp_pack_cstr (pk, "facets");
+    msgpack_pack_map (pk, 4);
+    vmp_pack_cstr (pk, "categories");
+    s_pack_facets (pk, r.categories, r.ncategories);
+    vmp_pack_cstr (pk, "subcategories");
+    s_pack_facets (pk, r.subcategories, r.nsubcategories);
+    vmp_pack_cstr (pk, "brands");
+    s_pack_facets (pk, r.brands, r.nbrands);
+    vmp_pack_cstr (pk, "prices");
+    msgpack_pack_array (pk, CATALOG_PRICE_BUCKETS);
+    for (int i = 0; i < CATALOG_PRICE_BUCKETS; i++) {
+        bool last = r.prices[i].max == INT64_MAX;
+        msgpack_pack_map (pk, last ? 2 : 3);
+        vmp_pack_cstr (pk, "min");
+        msgpack_pack_int64 (pk, r.prices[i].min);
+        if (!last) {
+            vmp_pack_cstr (pk, "max");
+            msgpack_pack_int64 (pk, r.prices[i].max);
+        }
+        vmp_pack_cstr (pk, "count");
+        msgpack_pack_uint32 (pk, r.prices[i].count);
+    }
+    vmp_pack_cstr (pk, "corrected");
+    r.corrected ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
+    vmp_pack_cstr (pk, "words");
+    msgpack_pack_array (pk, r.nwords);
+    for (uint32_t i = 0; i < r.nwords; i++)
+        vmp_pack_cstr (pk, r.words[i]);
+    return VE_OK;
+}
+
+//  ---------------------------------------------------------------- replicas
+
+static int
+catalog_on_event (vactor_t *actor, const vbus_event_t *event, const vmsg_value_t *body,
+                  vstore_t *store, vstore_batch_t *batch)
+{
+    catalog_t *self = vactor_state (actor);
+    if (strcmp (event->topic, "catalog.product_changed") != 0)
+        return 0;
+    product_t p;
+    s_product_from (&p, vmsg_get (body, "product"));
+    varena_t *arena = varena_new (0);
+    product_t old;
+    bool had_old = s_load (store, arena, p.id, &old) == 0;
+    //  The event carries the product exactly as the writer stored it.
+    char storage[4096];
+    vbuf_t record;
+    vbuf_init (&record, storage, sizeof storage);
+    msgpack_packer pk;
+    vmp_packer_init (&pk, &record);
+    s_product_pack (&pk, &p);
+    s_stage (store, batch, had_old ? &old : NULL, &p, record.data, record.len);
+    //  The runtime commits this batch with the stream offset right after we return; the index
+    //  follows at once (a failed commit stops the stream and a restart rebuilds the index).
+    s_apply_memory (self, had_old ? &old : NULL, &p);
+    vbuf_free (&record);
+    varena_destroy (&arena);
+    return 0;
+}
+
+//  ---------------------------------------------------------------- life cycle
+
+static int
+catalog_open (vactor_t *actor)
+{
+    catalog_t *self = calloc (1, sizeof *self);
+    if (!self || !(self->index = catalog_search_new ()))
+        return -VE_NOMEM;
+    vactor_set_state (actor, self);
+    self->replica = vactor_config (actor, "follow") != NULL;
+    const uint32_t *owned;
+    vactor_owned (actor, &owned);
+    vstore_t *store = vactor_store (actor, owned[0]);
+    //  Rebuild the index and the category counts from the store.
+    const vmsg_method_t *m = vmsg_method_find ("catalog", "get");
+    varena_t *arena = varena_new (0);
+    vstore_iter_t *it = vstore_iter_new (store, CF_PRODUCTS, NULL, 0, NULL, 0);
+    const char *key, *val;
+    size_t klen, vlen, n = 0;
+    int64_t start = vbus_now_ms ();
+    while (it && vstore_iter_next (it, &key, &klen, &val, &vlen)) {
+        const vmsg_value_t *v;
+        if (vmsg_decode (m->reply, val, vlen, arena, &v, NULL, 0) == 0) {
+            product_t p;
+            s_product_from (&p, v);
+            s_apply_memory (self, NULL, &p);
+            n++;
+        }
+        if (n % 1024 == 0)
+            varena_reset (arena);
+    }
+    vstore_iter_destroy (&it);
+    varena_destroy (&arena);
+    catalog_search_compact (self->index);   //  after a bulk load, as the index asks
+    //  Generated ids continue from a random point: never the same twice after a restart.
+    FILE *f = fopen ("/dev/urandom", "rb");
+    if (!f || fread (&self->next_id, sizeof self->next_id, 1, f) != 1)
+        self->next_id = (uint64_t) vbus_now_ms () << 16;
+    if (f)
+        fclose (f);
+    self->next_id &= 0xffffffffffull;
+    vbus_log ('I', WHO, "%zu products indexed in %lld ms (%zu MiB)%s", n,
+              (long long) (vbus_now_ms () - start), catalog_search_memory (self->index) >> 20,
+              self->replica ? "; read replica" : "");
+    return 0;
+}
+
+static void
+catalog_close (vactor_t *actor)
+{
+    catalog_t *self = vactor_state (actor);
+    if (!self)
+        return;
+    catalog_search_destroy (&self->index);
+    free (self->categories);
+    free (self);
+}
+
+static const vactor_method_t s_methods[] = {
+    { "create", catalog_create, false },   { "update", catalog_update, false },
+    { "archive", catalog_archive, false }, { "get", catalog_get, false },
+    { "list", catalog_list, false },       { "categories", catalog_categories, false },
+    { "search", catalog_search, false },   { 0 }
+};
+static const char *const s_consumes[] = { "catalog.", NULL };
+
+static const vactor_def_t s_def = { .service = "catalog",
+                                    .methods = s_methods,
+                                    .column_families = s_cfs,
+                                    .open = catalog_open,
+                                    .close = catalog_close,
+                                    .consumes = s_consumes,
+                                    .on_event = catalog_on_event };
+
+int
+main (int argc, char **argv)
+{
+    return vactor_main (&s_def, argc, argv);
+}

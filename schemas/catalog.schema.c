@@ -1,0 +1,210 @@
+//  catalog.schema.c — the catalog service: products, categories, and search. One writer
+//  (service "catalog") takes admin writes; read replicas (service "catalog-read") follow its
+//  event stream and serve the same reads. docs/catalog.md explains the model and search.
+#include "vbus.h"
+#include "vmsg.h"
+
+#define CAT_ID    64    //  bytes in a product id
+#define CAT_TEXT  200   //  bytes in a title, brand, sku
+#define CAT_DESC  8192  //  bytes in a description
+#define CAT_PATH  200   //  bytes in a category path
+#define CAT_QUERY 256   //  bytes of search text
+
+//  ---------------------------------------------------------------- the product
+static const vmsg_field_t s_product_fields[] = {
+    { "id", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_ID), .doc = "product id" },
+    { "sku", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_TEXT), .doc = "stock keeping unit" },
+    { "title", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_TEXT), .doc = "product name" },
+    { "description", VMSG_STR, VMSG_LEN (0, CAT_DESC), .doc = "long text" },
+    { "brand", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_TEXT), .doc = "brand name" },
+    { "category", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_PATH),
+      .doc = "category path, 1..4 levels of [a-z0-9-] joined by '/'" },
+    { "price", VMSG_INT, VMSG_REQUIRED, VMSG_RANGE (0, 1e12), .doc = "price in minor units" },
+    { "currency", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (3, 3), .doc = "ISO 4217 code, e.g. EUR" },
+    { "attributes", VMSG_MAP, VMSG_STR, VMSG_LEN (0, CAT_TEXT), VMSG_COUNT (0, 64),
+      .doc = "key/value attributes (colour, material, …)" },
+    { "images", VMSG_ARRAY, VMSG_STR, VMSG_LEN (1, 512), VMSG_COUNT (0, 16), .doc = "image URLs" },
+    { "scene", VMSG_STR, VMSG_LEN (0, CAT_TEXT),
+      .doc = "reference to the product's 3D scene (the renderer's scene id)" },
+    { "status", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (5, 8), .doc = "draft, active or archived" },
+    { "in_stock", VMSG_BOOL, .doc = "from the inventory stream; true until told otherwise" },
+    { "popularity", VMSG_FLOAT, .doc = "from analytics; orders the 'popular' sort" },
+    { "created_at", VMSG_INT, VMSG_REQUIRED, .doc = "Unix ms" },
+    { "updated_at", VMSG_INT, VMSG_REQUIRED, .doc = "Unix ms" },
+    { 0 }
+};
+static const vmsg_schema_t s_product = { "catalog.product", s_product_fields, .doc = "A product." };
+
+//  create and update take the same fields; create requires the core ones.
+static const vmsg_field_t s_create_fields[] = {
+    { "id", VMSG_STR, VMSG_LEN (1, CAT_ID),
+      .doc = "optional id ([a-zA-Z0-9_-]); made up when absent; conflict when taken" },
+    { "sku", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_TEXT), .doc = "stock keeping unit" },
+    { "title", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_TEXT), .doc = "product name" },
+    { "description", VMSG_STR, VMSG_LEN (0, CAT_DESC), .doc = "long text" },
+    { "brand", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_TEXT), .doc = "brand name" },
+    { "category", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_PATH), .doc = "category path" },
+    { "price", VMSG_INT, VMSG_REQUIRED, VMSG_RANGE (0, 1e12), .doc = "minor units" },
+    { "currency", VMSG_STR, VMSG_LEN (3, 3), .doc = "ISO 4217 (default EUR)" },
+    { "attributes", VMSG_MAP, VMSG_STR, VMSG_LEN (0, CAT_TEXT), VMSG_COUNT (0, 64),
+      .doc = "key/value attributes" },
+    { "images", VMSG_ARRAY, VMSG_STR, VMSG_LEN (1, 512), VMSG_COUNT (0, 16), .doc = "URLs" },
+    { "scene", VMSG_STR, VMSG_LEN (0, CAT_TEXT), .doc = "3D scene reference" },
+    { "status", VMSG_STR, VMSG_LEN (5, 8), .doc = "draft (default), active or archived" },
+    { 0 }
+};
+static const vmsg_schema_t s_create = { "catalog.create.request", s_create_fields,
+                                        .doc = "A new product." };
+static const vmsg_field_t s_update_fields[] = {
+    { "id", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_ID), .doc = "which product" },
+    { "sku", VMSG_STR, VMSG_LEN (1, CAT_TEXT), .doc = "new sku" },
+    { "title", VMSG_STR, VMSG_LEN (1, CAT_TEXT), .doc = "new title" },
+    { "description", VMSG_STR, VMSG_LEN (0, CAT_DESC), .doc = "new description" },
+    { "brand", VMSG_STR, VMSG_LEN (1, CAT_TEXT), .doc = "new brand" },
+    { "category", VMSG_STR, VMSG_LEN (1, CAT_PATH), .doc = "new category path" },
+    { "price", VMSG_INT, VMSG_RANGE (0, 1e12), .doc = "new price, minor units" },
+    { "currency", VMSG_STR, VMSG_LEN (3, 3), .doc = "new currency" },
+    { "attributes", VMSG_MAP, VMSG_STR, VMSG_LEN (0, CAT_TEXT), VMSG_COUNT (0, 64),
+      .doc = "replaces all attributes" },
+    { "images", VMSG_ARRAY, VMSG_STR, VMSG_LEN (1, 512), VMSG_COUNT (0, 16),
+      .doc = "replaces all images" },
+    { "scene", VMSG_STR, VMSG_LEN (0, CAT_TEXT), .doc = "new scene reference" },
+    { "status", VMSG_STR, VMSG_LEN (5, 8), .doc = "draft, active or archived" },
+    { 0 }
+};
+static const vmsg_schema_t s_update = { "catalog.update.request", s_update_fields,
+                                        .doc = "Fields to change; absent ones stay." };
+static const vmsg_field_t s_id_fields[] = {
+    { "id", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_ID), .doc = "product id" }, { 0 }
+};
+static const vmsg_schema_t s_id = { "catalog.id", s_id_fields, .doc = "Which product." };
+
+//  ---------------------------------------------------------------- listing
+static const vmsg_field_t s_list_fields[] = {
+    { "category", VMSG_STR, VMSG_LEN (0, CAT_PATH),
+      .doc = "category path; its subcategories included; empty = all" },
+    { "cursor", VMSG_STR, VMSG_LEN (0, 512), .doc = "from the previous page's next_cursor" },
+    { "limit", VMSG_UINT, VMSG_RANGE (1, 100), .doc = "products per page (default 24)" },
+    { 0 }
+};
+static const vmsg_schema_t s_list = { "catalog.list.request", s_list_fields,
+                                      .doc = "A page of a category, in id order." };
+static const vmsg_field_t s_list_reply_fields[] = {
+    { "products", VMSG_ARRAY, VMSG_MSG, VMSG_REQUIRED, .schema = &s_product,
+      .doc = "active products" },
+    { "next_cursor", VMSG_STR, VMSG_LEN (0, 512), .doc = "absent on the last page" },
+    { 0 }
+};
+static const vmsg_schema_t s_list_reply = { "catalog.list.reply", s_list_reply_fields,
+                                            .doc = "A page of products." };
+static const vmsg_field_t s_facet_fields[] = {
+    { "name", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (0, CAT_PATH), .doc = "category path or brand" },
+    { "count", VMSG_UINT, VMSG_REQUIRED, .doc = "active products" },
+    { 0 }
+};
+static const vmsg_schema_t s_facet = { "catalog.facet", s_facet_fields,
+                                       .doc = "A name and how many products have it." };
+static const vmsg_field_t s_categories_reply_fields[] = {
+    { "categories", VMSG_ARRAY, VMSG_MSG, VMSG_REQUIRED, .schema = &s_facet,
+      .doc = "every category path at every level, with counts, in path order" },
+    { 0 }
+};
+static const vmsg_schema_t s_categories_reply = { "catalog.categories.reply",
+                                                  s_categories_reply_fields,
+                                                  .doc = "The category tree, flattened." };
+
+//  ---------------------------------------------------------------- search
+static const vmsg_field_t s_search_fields[] = {
+    { "q", VMSG_STR, VMSG_LEN (0, CAT_QUERY), .doc = "words; the last one also as a prefix" },
+    { "category", VMSG_STR, VMSG_LEN (0, CAT_PATH), .doc = "category path filter" },
+    { "brand", VMSG_STR, VMSG_LEN (0, CAT_TEXT), .doc = "exact brand filter" },
+    { "price_min", VMSG_INT, VMSG_RANGE (0, 1e12), .doc = "minor units, inclusive" },
+    { "price_max", VMSG_INT, VMSG_RANGE (0, 1e12), .doc = "minor units, inclusive" },
+    { "in_stock", VMSG_BOOL, .doc = "only products in stock" },
+    { "sort", VMSG_STR, VMSG_LEN (0, 16),
+      .doc = "relevance (default), price_asc, price_desc, newest, popular" },
+    { "offset", VMSG_UINT, VMSG_MAX (9999), .doc = "hits to skip" },
+    { "limit", VMSG_UINT, VMSG_RANGE (1, 100), .doc = "hits per page (default 20)" },
+    { 0 }
+};
+static const vmsg_schema_t s_search = { "catalog.search.request", s_search_fields,
+                                        .doc = "A search with filters, sort and paging." };
+static const vmsg_field_t s_hit_fields[] = {
+    { "id", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_ID), .doc = "product id" },
+    { "title", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_TEXT), .doc = "product name" },
+    { "brand", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_TEXT), .doc = "brand" },
+    { "category", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_PATH), .doc = "category path" },
+    { "price", VMSG_INT, VMSG_REQUIRED, .doc = "minor units" },
+    { "currency", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (3, 3), .doc = "ISO 4217" },
+    { "in_stock", VMSG_BOOL, VMSG_REQUIRED, .doc = "in stock" },
+    { "scene", VMSG_STR, VMSG_LEN (0, CAT_TEXT), .doc = "3D scene reference" },
+    { "score", VMSG_FLOAT, VMSG_REQUIRED, .doc = "relevance (0 for other sorts)" },
+    { 0 }
+};
+static const vmsg_schema_t s_hit = { "catalog.hit", s_hit_fields,
+                                     .doc = "A search result: what a results page shows." };
+static const vmsg_field_t s_bucket_fields[] = {
+    { "min", VMSG_INT, VMSG_REQUIRED, .doc = "minor units, inclusive" },
+    { "max", VMSG_INT, .doc = "minor units, inclusive; absent for the last bucket" },
+    { "count", VMSG_UINT, VMSG_REQUIRED, .doc = "matching products in the range" },
+    { 0 }
+};
+static const vmsg_schema_t s_bucket = { "catalog.price_bucket", s_bucket_fields,
+                                        .doc = "A price range facet." };
+static const vmsg_field_t s_facets_fields[] = {
+    { "categories", VMSG_ARRAY, VMSG_MSG, VMSG_REQUIRED, .schema = &s_facet,
+      .doc = "top-level categories over all matches" },
+    { "subcategories", VMSG_ARRAY, VMSG_MSG, VMSG_REQUIRED, .schema = &s_facet,
+      .doc = "the level below the category filter" },
+    { "brands", VMSG_ARRAY, VMSG_MSG, VMSG_REQUIRED, .schema = &s_facet,
+      .doc = "the 50 most frequent brands over all matches" },
+    { "prices", VMSG_ARRAY, VMSG_MSG, VMSG_REQUIRED, .schema = &s_bucket,
+      .doc = "fixed price ranges" },
+    { 0 }
+};
+static const vmsg_schema_t s_facets = { "catalog.facets", s_facets_fields,
+                                        .doc = "Exact counts over the whole result set." };
+static const vmsg_field_t s_search_reply_fields[] = {
+    { "total", VMSG_UINT, VMSG_REQUIRED, .doc = "exact number of matches" },
+    { "hits", VMSG_ARRAY, VMSG_MSG, VMSG_REQUIRED, .schema = &s_hit, .doc = "this page" },
+    { "facets", VMSG_MSG, VMSG_REQUIRED, .schema = &s_facets, .doc = "counts" },
+    { "corrected", VMSG_BOOL, VMSG_REQUIRED, .doc = "a word was matched by a typo variant" },
+    { "words", VMSG_ARRAY, VMSG_STR, VMSG_REQUIRED, VMSG_LEN (0, 64),
+      .doc = "the query words as matched (for 'did you mean')" },
+    { 0 }
+};
+static const vmsg_schema_t s_search_reply = { "catalog.search.reply", s_search_reply_fields,
+                                              .doc = "Hits, total and facets." };
+
+//  ---------------------------------------------------------------- events
+static const vmsg_field_t s_changed_fields[] = {
+    { "product", VMSG_MSG, VMSG_REQUIRED, .schema = &s_product, .doc = "the product as it is now" },
+    { 0 }
+};
+static const vmsg_schema_t s_changed = { "catalog.product_changed", s_changed_fields,
+                                         .doc = "A product was created or changed." };
+
+#define ADMIN VMSG_ROLE_ADMIN
+static const vmsg_method_t s_methods[] = {
+    { "catalog", "create", &s_create, &s_product, ADMIN, "Creates a product (admin)." },
+    { "catalog", "update", &s_update, &s_product, ADMIN, "Changes a product (admin)." },
+    { "catalog", "archive", &s_id, &s_product, ADMIN,
+      "Archives a product: no longer listed or found (admin)." },
+    { "catalog", "get", &s_id, &s_product, VMSG_ROLE_PUBLIC,
+      "A product; drafts and archived ones only for admins." },
+    { "catalog", "list", &s_list, &s_list_reply, VMSG_ROLE_PUBLIC,
+      "Active products of a category, with cursor paging." },
+    { "catalog", "categories", &vmsg_empty, &s_categories_reply, VMSG_ROLE_PUBLIC,
+      "The category tree with product counts." },
+    { "catalog", "search", &s_search, &s_search_reply, VMSG_ROLE_PUBLIC,
+      "Full-text search with filters, facets, sort and paging." },
+    { 0 }
+};
+static const vmsg_event_t s_events[] = {
+    { "catalog.product_changed", &s_changed, "Every create, update and archive." }, { 0 }
+};
+
+const vmsg_domain_t vmsg_domain_catalog = {
+    "catalog", s_methods, s_events,
+    "Products, categories and search. Writer: service catalog; replicas: catalog-read."
+};

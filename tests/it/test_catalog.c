@@ -1,0 +1,301 @@
+//  test_catalog.c — the catalog actor with real processes: a broker, the catalog writer on a
+//  temporary RocksDB, the demo catalog loaded by the real seeding tool, and a read replica.
+//  Search results and facets are checked against the generator (the known catalog).
+#include "vgen_catalog.h"
+#include "vit.h"
+#include "vmsg.h"
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PRODUCTS 400
+
+typedef struct {
+    vit_broker_t broker;
+    vbus_client_t *client;
+    varena_t *arena;
+    char dir[64];
+    pid_t writer, replica;
+} fixture_t;
+
+static const vbus_caller_t s_admin = { "admin-1", VBUS_ROLE_ADMIN };
+static const vbus_caller_t s_customer = { "u-1", VBUS_ROLE_CUSTOMER };
+
+static pid_t
+s_start (fixture_t *f, const char *service)
+{
+    char data[128], svc[64];
+    snprintf (data, sizeof data, "%s/%s", f->dir, service);
+    snprintf (svc, sizeof svc, "service=%s", service);
+    bool replica = strcmp (service, "catalog") != 0;
+    const char *args[] = { "--broker", f->broker.endpoint,       "--data",           data, "--set",
+                           svc,        replica ? "--set" : NULL, "follow=catalog/0", NULL };
+    pid_t pid = vit_spawn ("vitrine-catalog", args);
+    assert_int_equal (vit_wait_workers (&f->broker, service, 1, 20000), 0);
+    return pid;
+}
+
+static int
+s_setup (void **state)
+{
+    fixture_t *f = calloc (1, sizeof *f);
+    snprintf (f->dir, sizeof f->dir, "/tmp/vitrine-catalog-XXXXXX");
+    if (!mkdtemp (f->dir) || vit_broker_start (&f->broker, 0, NULL) != 0)
+        return -1;
+    f->client = vbus_client_new (f->broker.endpoint, 10000);
+    f->arena = varena_new (0);
+    f->writer = s_start (f, "catalog");
+    char n[16];
+    snprintf (n, sizeof n, "%d", PRODUCTS);
+    const char *args[] = { "--broker", f->broker.endpoint, "--products", n, NULL };
+    char out[512];
+    if (vit_run ("vitrine-seed-catalog", args, out, sizeof out, NULL, 0, 60000) != 0)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *f = *state;
+    if (f->replica > 0)
+        assert_int_equal (vit_stop (f->replica, SIGTERM, 10000), 0);
+    if (f->writer > 0)
+        assert_int_equal (vit_stop (f->writer, SIGTERM, 10000), 0);
+    vbus_client_destroy (&f->client);
+    vit_stop (f->broker.pid, SIGTERM, 5000);
+    varena_destroy (&f->arena);
+    char cmd[128];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    assert_int_equal (system (cmd), 0);
+    free (f);
+    return 0;
+}
+
+static int
+s_call (fixture_t *f, const char *service, const char *method, const char *json,
+        const vbus_caller_t *caller, const vmsg_value_t **out)
+{
+    vbuf_t body;
+    vbuf_init (&body, NULL, 0);
+    char err[256] = "";
+    if (vmsg_json_to_msgpack (NULL, json, strlen (json), &body, err, sizeof err))
+        fail_msg ("bad test JSON %s: %s", json, err);
+    vbus_opts_t opts = { .caller = caller };
+    vbus_msg_t *reply = NULL;
+    assert_int_equal (
+        vbus_client_call (f->client, service, method, body.data, body.len, &opts, &reply), 0);
+    vbuf_free (&body);
+    int status = reply->status;
+    if (status == VE_OK && out) {
+        const vmsg_method_t *m = vmsg_method_find ("catalog", method);
+        if (vmsg_decode (m->reply, reply->body, reply->body_len, f->arena, out, err, sizeof err))
+            fail_msg ("catalog.%s reply does not match its schema: %s", method, err);
+    }
+    vbus_msg_destroy (&reply);
+    return status;
+}
+
+//  The first active product of the demo catalog with a title of 3+ words.
+static void
+s_known (vgen_product_t *p)
+{
+    for (uint64_t i = 0; i < PRODUCTS; i++) {
+        vgen_product (i, p);
+        if (p->active && strchr (strchr (p->title, ' ') + 1, ' '))
+            return;
+    }
+    fail_msg ("no active product in the demo catalog");
+}
+
+static void
+test_search_finds_known_products_with_exact_facets (void **state)
+{
+    fixture_t *f = *state;
+    vgen_product_t p;
+    s_known (&p);
+    const vmsg_value_t *v;
+    char json[512];
+    snprintf (json, sizeof json, "{\"q\":\"%s\",\"limit\":100}", p.title);
+    assert_int_equal (s_call (f, "catalog", "search", json, NULL, &v), VE_OK);
+    bool found = false;
+    const vmsg_value_t *hits = vmsg_get (v, "hits");
+    for (uint32_t i = 0; i < vmsg_count (hits); i++)
+        found |= strcmp (vmsg_str (vmsg_at (hits, i), "id"), p.id) == 0;
+    assert_true (found);
+    //  Facets are exact over all matches: the top-level categories add up to the total.
+    uint64_t total = vmsg_uint (v, "total", 0), sum = 0;
+    const vmsg_value_t *cats = vmsg_get (vmsg_get (v, "facets"), "categories");
+    for (uint32_t i = 0; i < vmsg_count (cats); i++)
+        sum += vmsg_uint (vmsg_at (cats, i), "count", 0);
+    assert_int_equal (sum, total);
+    //  A typo in a long word still finds it, and says so.
+    char typo[128];
+    const char *word = strrchr (p.title, ' ') + 1;  //  the last word (the product noun)
+    snprintf (typo, sizeof typo, "%s", word);
+    if (strlen (typo) >= 5) {
+        typo[1] = typo[1] == 'x' ? 'y' : 'x';
+        snprintf (json, sizeof json, "{\"q\":\"%s %s\",\"limit\":100}", p.brand, typo);
+        assert_int_equal (s_call (f, "catalog", "search", json, NULL, &v), VE_OK);
+        assert_true (vmsg_uint (v, "total", 0) > 0);
+        assert_true (vmsg_bool (v, "corrected", false));
+    }
+    //  A category filter keeps to the category, and the brand facet counts match a brand
+    //  filter's total.
+    snprintf (json, sizeof json, "{\"category\":\"%s\",\"limit\":100}", p.category);
+    assert_int_equal (s_call (f, "catalog", "search", json, NULL, &v), VE_OK);
+    hits = vmsg_get (v, "hits");
+    for (uint32_t i = 0; i < vmsg_count (hits); i++)
+        assert_string_equal (vmsg_str (vmsg_at (hits, i), "category"), p.category);
+    const vmsg_value_t *brand = vmsg_at (vmsg_get (vmsg_get (v, "facets"), "brands"), 0);
+    uint64_t brand_count = vmsg_uint (brand, "count", 0);
+    snprintf (json, sizeof json, "{\"category\":\"%s\",\"brand\":\"%s\"}", p.category,
+              vmsg_str (brand, "name"));
+    assert_int_equal (s_call (f, "catalog", "search", json, NULL, &v), VE_OK);
+    assert_int_equal (vmsg_uint (v, "total", 0), brand_count);
+    //  Bad input is refused with the field named.
+    assert_int_equal (s_call (f, "catalog", "search", "{\"sort\":\"cheapest\"}", NULL, NULL),
+                      VE_BAD_REQUEST);
+}
+
+static void
+test_list_pages_through_a_category (void **state)
+{
+    fixture_t *f = *state;
+    const vmsg_value_t *v;
+    assert_int_equal (s_call (f, "catalog", "categories", "{}", NULL, &v), VE_OK);
+    const vmsg_value_t *cats = vmsg_get (v, "categories");
+    assert_true (vmsg_count (cats) > 3);
+    //  The first top-level category and its count.
+    const char *category = NULL;
+    uint64_t expected = 0;
+    for (uint32_t i = 0; i < vmsg_count (cats) && !category; i++)
+        if (!strchr (vmsg_str (vmsg_at (cats, i), "name"), '/')) {
+            category = vmsg_str (vmsg_at (cats, i), "name");
+            expected = vmsg_uint (vmsg_at (cats, i), "count", 0);
+        }
+    assert_non_null (category);
+    char cat[64];
+    snprintf (cat, sizeof cat, "%s", category);
+    uint64_t seen = 0;
+    char cursor[512] = "";
+    char last_id[64] = "";
+    for (int page = 0; page < 100; page++) {
+        char json[700];
+        snprintf (json, sizeof json, "{\"category\":\"%s\",\"limit\":7,\"cursor\":\"%s\"}", cat,
+                  cursor);
+        varena_reset (f->arena);
+        assert_int_equal (s_call (f, "catalog", "list", json, NULL, &v), VE_OK);
+        const vmsg_value_t *products = vmsg_get (v, "products");
+        for (uint32_t i = 0; i < vmsg_count (products); i++) {
+            const vmsg_value_t *p = vmsg_at (products, i);
+            assert_int_equal (strncmp (vmsg_str (p, "category"), cat, strlen (cat)), 0);
+            assert_string_equal (vmsg_str (p, "status"), "active");
+            assert_string_not_equal (vmsg_str (p, "id"), last_id);
+            snprintf (last_id, sizeof last_id, "%s", vmsg_str (p, "id"));
+            seen++;
+        }
+        if (!vmsg_has (v, "next_cursor"))
+            break;
+        snprintf (cursor, sizeof cursor, "%s", vmsg_str (v, "next_cursor"));
+    }
+    assert_int_equal (seen, expected);
+}
+
+static void
+test_writes_are_admin_only_and_visible_at_once (void **state)
+{
+    fixture_t *f = *state;
+    const char *chair = "{\"id\":\"t-1\",\"sku\":\"T-1\",\"title\":\"Zyzzyva Lounge Chair\","
+                        "\"brand\":\"Testbrand\",\"category\":\"furniture/chairs\","
+                        "\"price\":12900,\"status\":\"active\"}";
+    assert_int_equal (s_call (f, "catalog", "create", chair, NULL, NULL), VE_UNAUTHORIZED);
+    assert_int_equal (s_call (f, "catalog", "create", chair, &s_customer, NULL), VE_FORBIDDEN);
+    const vmsg_value_t *v;
+    assert_int_equal (s_call (f, "catalog", "create", chair, &s_admin, &v), VE_OK);
+    assert_string_equal (vmsg_str (v, "currency"), "EUR");
+    assert_int_equal (s_call (f, "catalog", "create", chair, &s_admin, NULL), VE_CONFLICT);
+    assert_int_equal (s_call (f, "catalog", "create",
+                              "{\"sku\":\"x\",\"title\":\"x\",\"brand\":\"x\","
+                              "\"category\":\"Bad Path\",\"price\":1}",
+                              &s_admin, NULL),
+                      VE_BAD_REQUEST);
+    assert_int_equal (s_call (f, "catalog", "search", "{\"q\":\"zyzzyva\"}", NULL, &v), VE_OK);
+    assert_int_equal (vmsg_uint (v, "total", 0), 1);
+    assert_int_equal (
+        s_call (f, "catalog", "update", "{\"id\":\"t-1\",\"price\":9900}", &s_admin, &v), VE_OK);
+    assert_int_equal (s_call (f, "catalog", "get", "{\"id\":\"t-1\"}", NULL, &v), VE_OK);
+    assert_int_equal (vmsg_int (v, "price", 0), 9900);
+    assert_string_equal (vmsg_str (v, "title"), "Zyzzyva Lounge Chair");
+    assert_int_equal (s_call (f, "catalog", "archive", "{\"id\":\"t-1\"}", &s_admin, NULL), VE_OK);
+    assert_int_equal (s_call (f, "catalog", "get", "{\"id\":\"t-1\"}", NULL, NULL), VE_NOT_FOUND);
+    assert_int_equal (s_call (f, "catalog", "get", "{\"id\":\"t-1\"}", &s_admin, &v), VE_OK);
+    assert_string_equal (vmsg_str (v, "status"), "archived");
+    assert_int_equal (s_call (f, "catalog", "search", "{\"q\":\"zyzzyva\"}", NULL, &v), VE_OK);
+    assert_int_equal (vmsg_uint (v, "total", 0), 0);
+}
+
+static void
+test_acknowledged_create_survives_kill9 (void **state)
+{
+    fixture_t *f = *state;
+    const char *lamp = "{\"id\":\"t-2\",\"sku\":\"T-2\",\"title\":\"Quokkalight Desk Lamp\","
+                       "\"brand\":\"Testbrand\",\"category\":\"furniture/lighting\","
+                       "\"price\":4900,\"status\":\"active\"}";
+    assert_int_equal (s_call (f, "catalog", "create", lamp, &s_admin, NULL), VE_OK);
+    assert_int_equal (vit_stop (f->writer, SIGKILL, 2000), 128 + SIGKILL);
+    assert_int_equal (vit_wait_workers (&f->broker, "catalog", 0, 10000), 0);
+    f->writer = s_start (f, "catalog");
+    const vmsg_value_t *v;
+    assert_int_equal (s_call (f, "catalog", "get", "{\"id\":\"t-2\"}", NULL, &v), VE_OK);
+    assert_int_equal (s_call (f, "catalog", "search", "{\"q\":\"quokkalight\"}", NULL, &v), VE_OK);
+    assert_int_equal (vmsg_uint (v, "total", 0), 1);
+}
+
+static void
+test_replica_started_late_serves_the_same (void **state)
+{
+    fixture_t *f = *state;
+    f->replica = s_start (f, "catalog-read");
+    const vmsg_value_t *a, *b;
+    assert_int_equal (s_call (f, "catalog", "search", "{\"q\":\"chair\"}", NULL, &a), VE_OK);
+    assert_int_equal (s_call (f, "catalog-read", "search", "{\"q\":\"chair\"}", NULL, &b), VE_OK);
+    assert_true (vmsg_uint (a, "total", 0) > 0);
+    assert_int_equal (vmsg_uint (a, "total", 0), vmsg_uint (b, "total", 1));
+    //  It follows new writes, and refuses writes itself.
+    const char *sofa = "{\"id\":\"t-3\",\"sku\":\"T-3\",\"title\":\"Wombatique Sofa\","
+                       "\"brand\":\"Testbrand\",\"category\":\"furniture/sofas\","
+                       "\"price\":99900,\"status\":\"active\"}";
+    assert_int_equal (s_call (f, "catalog", "create", sofa, &s_admin, NULL), VE_OK);
+    int status = VE_NOT_FOUND;
+    for (int i = 0; i < 100 && status != VE_OK; i++)
+        if ((status = s_call (f, "catalog-read", "get", "{\"id\":\"t-3\"}", NULL, NULL)) != VE_OK)
+            usleep (50000);
+    assert_int_equal (status, VE_OK);
+    assert_int_equal (s_call (f, "catalog-read", "create", sofa, &s_admin, NULL), VE_FORBIDDEN);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_search_finds_known_products_with_exact_facets,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_list_pages_through_a_category, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_writes_are_admin_only_and_visible_at_once, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_acknowledged_create_survives_kill9, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_replica_started_late_serves_the_same, s_setup,
+                                         s_teardown),
+    };
+    signal (SIGPIPE, SIG_IGN);
+    return cmocka_run_group_tests_name ("catalog", tests, NULL, NULL);
+}

@@ -1,0 +1,330 @@
+//  bench_catalog.c — vitrine-bench-catalog: the catalog end to end through the bus. Starts a
+//  broker and a catalog writer on a fresh data directory, loads the demo catalog through the
+//  API (vitrine-seed-catalog), restarts the catalog to time the index rebuild from RocksDB,
+//  then runs a fixed mix of searches (one-word, two-word, prefix, typo, filtered; top 20 with
+//  exact facets) one at a time for latency and with requests in flight for throughput, and
+//  product gets by id. Last line:
+//  "catalog: search p99 <X> ms, <Q> queries/s, get <G>/s, rss <M> MiB"
+#include "vbus.h"
+#include "vgen_catalog.h"
+#include "vmsg.h"
+#include <czmq.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define KINDS 5
+static const char *const s_kinds[KINDS] = { "one-word", "two-word", "prefix", "typo", "filtered" };
+
+static char s_bin[PATH_MAX];
+
+static pid_t
+s_spawn (const char *prog, const char *const *args)
+{
+    char path[PATH_MAX + 64];
+    snprintf (path, sizeof path, "%s/%s", s_bin, prog);
+    const char *argv[32] = { path };
+    int n = 1;
+    for (int i = 0; args[i] && n < 31; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    pid_t pid = fork ();
+    if (pid == 0) {
+        execv (path, (char *const *) argv);
+        _exit (127);
+    }
+    return pid;
+}
+
+static long
+s_rss_mib (pid_t pid)
+{
+    char path[64], line[256];
+    snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
+    FILE *f = fopen (path, "r");
+    long kb = 0;
+    while (f && fgets (line, sizeof line, f))
+        if (strncmp (line, "VmRSS:", 6) == 0)
+            kb = atol (line + 6);
+    if (f)
+        fclose (f);
+    return kb / 1024;
+}
+
+//  Waits until the catalog answers (its index is built before it registers).
+static bool
+s_wait_catalog (vbus_client_t *client, int seconds)
+{
+    for (int i = 0; i < seconds * 10; i++) {
+        vbus_msg_t *reply = NULL;
+        vbus_opts_t opts = { .timeout_ms = 100 };
+        if (vbus_client_call (client, "catalog", "categories", NULL, 0, &opts, &reply) == 0
+            && reply->status == VE_OK) {
+            vbus_msg_destroy (&reply);
+            return true;
+        }
+        vbus_msg_destroy (&reply);
+        usleep (100000);
+    }
+    return false;
+}
+
+//  The query mix: deterministic, built from the demo catalog's own words.
+typedef struct {
+    int kind;
+    char json[512];
+} query_t;
+
+static void
+s_make_query (uint64_t i, query_t *q)
+{
+    vgen_product_t p;
+    vgen_product (i * 7919 % 100000, &p);
+    char words[8][64];
+    int n = 0;
+    char title[128];
+    snprintf (title, sizeof title, "%s", p.title);
+    for (char *w = strtok (title, " "); w && n < 8; w = strtok (NULL, " "))
+        snprintf (words[n++], sizeof words[0], "%s", w);
+    const char *noun = words[n - 1];
+    q->kind = (int) (i % KINDS);
+    switch (q->kind) {
+    case 0: snprintf (q->json, sizeof q->json, "{\"q\":\"%s\"}", noun); break;
+    case 1:
+        snprintf (q->json, sizeof q->json, "{\"q\":\"%s %s\"}", words[n > 2 ? n - 2 : 0], noun);
+        break;
+    case 2: snprintf (q->json, sizeof q->json, "{\"q\":\"%.3s\"}", noun); break;
+    case 3: {
+        char typo[64];
+        snprintf (typo, sizeof typo, "%s", strlen (noun) >= 5 ? noun : p.brand);
+        size_t k = strlen (typo) / 2;
+        char c = typo[k];
+        typo[k] = typo[k + 1];
+        typo[k + 1] = c;  //  a transposition: one edit away
+        snprintf (q->json, sizeof q->json, "{\"q\":\"%s\"}", typo);
+        break;
+    }
+    default: {
+        char top[64];
+        snprintf (top, sizeof top, "%s", p.category);
+        char *slash = strchr (top, '/');
+        if (slash)
+            *slash = 0;
+        snprintf (q->json, sizeof q->json,
+                  "{\"q\":\"%s\",\"category\":\"%s\",\"price_max\":%lld,\"in_stock\":true}", noun,
+                  top, (long long) p.price_minor * 2);
+    }
+    }
+}
+
+static int
+s_cmp (const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y ? -1 : x > y;
+}
+
+static double
+s_pct (double *v, size_t n, double q)
+{
+    if (!n)
+        return 0;
+    qsort (v, n, sizeof *v, s_cmp);
+    size_t i = (size_t) (q * (double) n);
+    return v[i < n ? i : n - 1];
+}
+
+static int
+s_body (const char *json, vbuf_t *buf)
+{
+    return vmsg_json_to_msgpack (NULL, json, strlen (json), buf, NULL, 0);
+}
+
+typedef struct {
+    uint64_t done, ok, sent, end;
+    vbus_client_t *client;
+    const char *method;
+    bool search;
+} load_t;
+
+static void s_load_next (load_t *l);
+
+static void
+s_load_reply (const vbus_reply_t *r, void *arg)
+{
+    load_t *l = arg;
+    l->done++;
+    l->ok += r->status == VE_OK;
+    s_load_next (l);
+}
+
+static void
+s_load_next (load_t *l)
+{
+    if (l->sent >= l->end)
+        return;
+    char json[600];
+    if (l->search) {
+        query_t q;
+        s_make_query (l->sent, &q);
+        snprintf (json, sizeof json, "%s", q.json);
+    }
+    else {
+        vgen_product_t p;
+        vgen_product (l->sent * 104729 % 1000, &p);
+        snprintf (json, sizeof json, "{\"id\":\"%s\"}", p.id);
+    }
+    l->sent++;
+    char storage[1024];
+    vbuf_t body;
+    vbuf_init (&body, storage, sizeof storage);
+    s_body (json, &body);
+    vbus_client_send (l->client, "catalog", l->method, body.data, body.len, NULL, s_load_reply, l,
+                      NULL);
+    vbuf_free (&body);
+}
+
+//  Runs count requests with window in flight; returns requests per second.
+static double
+s_throughput (vbus_client_t *client, const char *method, bool search, uint64_t count, int window)
+{
+    load_t l = { .client = client, .method = method, .search = search, .end = count };
+    int64_t start = vbus_now_ms ();
+    for (int i = 0; i < window; i++)
+        s_load_next (&l);
+    while (l.done < count && !zsys_interrupted)
+        vbus_client_poll (client, 1000);
+    double secs = (double) (vbus_now_ms () - start) / 1000.0;
+    return secs > 0 ? (double) l.ok / secs : 0;
+}
+
+int
+main (int argc, char **argv)
+{
+    long products = 100000, queries = 2000;
+    static const struct option opts[] = { { "products", 1, 0, 'n' },
+                                          { "queries", 1, 0, 'q' },
+                                          { 0, 0, 0, 0 } };
+    int c;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'n'
+            && vbus_arg_long ("vitrine-bench-catalog", "--products", optarg, 100, 100000000,
+                              &products)
+                   == 0)
+            continue;
+        if (c == 'q'
+            && vbus_arg_long ("vitrine-bench-catalog", "--queries", optarg, 10, 1000000, &queries)
+                   == 0)
+            continue;
+        fprintf (stderr, "usage: vitrine-bench-catalog [--products N] [--queries Q]\n");
+        return 2;
+    }
+    ssize_t len = readlink ("/proc/self/exe", s_bin, sizeof s_bin - 1);
+    if (len <= 0)
+        return 1;
+    s_bin[len] = 0;
+    *strrchr (s_bin, '/') = 0;
+    signal (SIGPIPE, SIG_IGN);
+    zsys_init ();
+    zsys_set_logstream (NULL);
+    srand ((unsigned) getpid ());
+    int port = 40000 + rand () % 5000 * 3;
+    char ep[64], data[64], n[32];
+    snprintf (ep, sizeof ep, "tcp://127.0.0.1:%d", port);
+    snprintf (data, sizeof data, "/tmp/vitrine-bench-catalog-%d", (int) getpid ());
+    snprintf (n, sizeof n, "%ld", products);
+    const char *bargs[] = { "--bind", ep, "--log-level", "W", NULL };
+    pid_t broker = s_spawn ("vitrine-broker", bargs);
+    const char *cargs[] = { "--broker", ep, "--data", data, "--log-level", "W", NULL };
+    pid_t catalog = s_spawn ("vitrine-catalog", cargs);
+    vbus_client_t *client = vbus_client_new (ep, 30000);
+    if (!s_wait_catalog (client, 30)) {
+        fprintf (stderr, "vitrine-bench-catalog: the catalog did not start\n");
+        return 1;
+    }
+
+    //  Load through the API.
+    int64_t t0 = vbus_now_ms ();
+    const char *sargs[] = { "--broker", ep, "--products", n, "--window", "128", NULL };
+    pid_t seeder = s_spawn ("vitrine-seed-catalog", sargs);
+    int status;
+    waitpid (seeder, &status, 0);
+    double load_s = (double) (vbus_now_ms () - t0) / 1000.0;
+    printf ("load: %ld products through catalog.create in %.1f s (%.0f/s)\n", products, load_s,
+            (double) products / load_s);
+
+    //  Restart: the index is rebuilt from RocksDB.
+    kill (catalog, SIGTERM);
+    waitpid (catalog, NULL, 0);
+    t0 = vbus_now_ms ();
+    catalog = s_spawn ("vitrine-catalog", cargs);
+    if (!s_wait_catalog (client, 600))
+        return 1;
+    double rebuild_s = (double) (vbus_now_ms () - t0) / 1000.0;
+    long rss = s_rss_mib (catalog);
+    printf ("restart: index rebuilt from the store in %.1f s; catalog rss %ld MiB\n", rebuild_s,
+            rss);
+
+    //  Latency: one query at a time.
+    double *lat[KINDS], *all = calloc ((size_t) queries, sizeof *all);
+    size_t nlat[KINDS] = { 0 }, nall = 0;
+    for (int k = 0; k < KINDS; k++)
+        lat[k] = calloc ((size_t) queries, sizeof (double));
+    uint64_t total_hits = 0;
+    for (long i = 0; i < queries; i++) {
+        query_t q;
+        s_make_query ((uint64_t) i, &q);
+        char storage[1024];
+        vbuf_t body;
+        vbuf_init (&body, storage, sizeof storage);
+        s_body (q.json, &body);
+        vbus_msg_t *reply = NULL;
+        int64_t start = vbus_now_ms ();
+        struct timespec a, b;
+        clock_gettime (CLOCK_MONOTONIC, &a);
+        vbus_client_call (client, "catalog", "search", body.data, body.len, NULL, &reply);
+        clock_gettime (CLOCK_MONOTONIC, &b);
+        (void) start;
+        double ms = (double) (b.tv_sec - a.tv_sec) * 1e3 + (double) (b.tv_nsec - a.tv_nsec) / 1e6;
+        if (reply && reply->status == VE_OK) {
+            lat[q.kind][nlat[q.kind]++] = ms;
+            all[nall++] = ms;
+            total_hits++;
+        }
+        vbus_msg_destroy (&reply);
+        vbuf_free (&body);
+    }
+    for (int k = 0; k < KINDS; k++)
+        printf ("search %-8s: p50 %.2f ms, p99 %.2f ms (%zu queries)\n", s_kinds[k],
+                s_pct (lat[k], nlat[k], 0.50), s_pct (lat[k], nlat[k], 0.99), nlat[k]);
+    double p50 = s_pct (all, nall, 0.50), p99 = s_pct (all, nall, 0.99);
+    printf ("search all     : p50 %.2f ms, p99 %.2f ms, max %.2f ms (%zu of %ld ok)\n", p50, p99,
+            nall ? all[nall - 1] : 0.0, nall, queries);
+
+    //  Throughput: requests in flight keep the catalog's core busy.
+    double qps = s_throughput (client, "search", true, (uint64_t) queries, 8);
+    double gets = s_throughput (client, "get", false, 50000, 64);
+    printf ("throughput: search %.0f queries/s (8 in flight), get %.0f/s (64 in flight)\n", qps,
+            gets);
+    rss = s_rss_mib (catalog);
+    kill (catalog, SIGTERM);
+    waitpid (catalog, NULL, 0);
+    kill (broker, SIGTERM);
+    waitpid (broker, NULL, 0);
+    char cmd[128];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", data);
+    if (system (cmd) != 0)
+        fprintf (stderr, "vitrine-bench-catalog: could not remove %s\n", data);
+    printf ("catalog: search p99 %.2f ms, %.0f queries/s, get %.0f/s, rss %ld MiB\n", p99, qps,
+            gets, rss);
+    vbus_client_destroy (&client);
+    for (int k = 0; k < KINDS; k++)
+        free (lat[k]);
+    free (all);
+    return nall ? 0 : 1;
+}

@@ -125,6 +125,22 @@ main (int argc, char **argv)
                     .end = (uint64_t) (from + products) };
     if (!self.client)
         return 1;
+    //  The catalog may still be starting (it indexes its store before it registers).
+    bool up = false;
+    for (int i = 0; i < 300 && !up && !zsys_interrupted; i++) {
+        vbus_msg_t *reply = NULL;
+        vbus_opts_t quick = { .timeout_ms = 200 };
+        up = vbus_client_call (self.client, "catalog", "categories", NULL, 0, &quick, &reply) == 0
+             && reply->status == VE_OK;
+        vbus_msg_destroy (&reply);
+        if (!up)
+            zclock_sleep (100);
+    }
+    if (!up) {
+        fprintf (stderr, "%s: no catalog answers at %s\n", me, broker);
+        vbus_client_destroy (&self.client);
+        return 1;
+    }
     int64_t start = vbus_now_ms ();
     for (long i = 0; i < window; i++)
         s_send_next (&self);

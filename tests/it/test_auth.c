@@ -82,6 +82,8 @@ s_group_setup (void **state)
     f->arena = varena_new (0);
     f->auth = s_auth_start (f);
     *state = f;
+    if (f->auth <= 0)
+        vit_stop (f->broker.pid, SIGKILL, 2000);  //  nothing is left running when setup fails
     return f->auth > 0 ? 0 : -1;
 }
 

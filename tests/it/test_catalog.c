@@ -37,8 +37,31 @@ s_start (fixture_t *f, const char *service)
     const char *args[] = { "--broker", f->broker.endpoint,       "--data",           data, "--set",
                            svc,        replica ? "--set" : NULL, "follow=catalog/0", NULL };
     pid_t pid = vit_spawn ("vitrine-catalog", args);
-    assert_int_equal (vit_wait_workers (&f->broker, service, 1, 20000), 0);
+    if (pid > 0 && vit_wait_workers (&f->broker, service, 1, 20000) != 0) {
+        vit_stop (pid, SIGKILL, 2000);
+        return -1;
+    }
     return pid;
+}
+
+//  Stops what the fixture started and removes its directory; true when all went cleanly.
+static bool
+s_cleanup (fixture_t *f)
+{
+    bool clean = true;
+    if (f->replica > 0)
+        clean &= vit_stop (f->replica, SIGTERM, 10000) == 0;
+    if (f->writer > 0)
+        clean &= vit_stop (f->writer, SIGTERM, 10000) == 0;
+    vbus_client_destroy (&f->client);
+    if (f->broker.pid > 0)
+        vit_stop (f->broker.pid, SIGTERM, 5000);
+    varena_destroy (&f->arena);
+    char cmd[128];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    clean &= system (cmd) == 0;
+    free (f);
+    return clean;
 }
 
 static int
@@ -55,8 +78,11 @@ s_setup (void **state)
     snprintf (n, sizeof n, "%d", PRODUCTS);
     const char *args[] = { "--broker", f->broker.endpoint, "--products", n, NULL };
     char out[512];
-    if (vit_run ("vitrine-seed-catalog", args, out, sizeof out, NULL, 0, 60000) != 0)
+    if (f->writer <= 0
+        || vit_run ("vitrine-seed-catalog", args, out, sizeof out, NULL, 0, 60000) != 0) {
+        s_cleanup (f);  //  nothing is left running when a setup fails
         return -1;
+    }
     *state = f;
     return 0;
 }
@@ -64,18 +90,7 @@ s_setup (void **state)
 static int
 s_teardown (void **state)
 {
-    fixture_t *f = *state;
-    if (f->replica > 0)
-        assert_int_equal (vit_stop (f->replica, SIGTERM, 10000), 0);
-    if (f->writer > 0)
-        assert_int_equal (vit_stop (f->writer, SIGTERM, 10000), 0);
-    vbus_client_destroy (&f->client);
-    vit_stop (f->broker.pid, SIGTERM, 5000);
-    varena_destroy (&f->arena);
-    char cmd[128];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal (system (cmd), 0);
-    free (f);
+    assert_true (s_cleanup (*state));  //  clean exits on SIGTERM, directory gone
     return 0;
 }
 
@@ -253,6 +268,7 @@ test_acknowledged_create_survives_kill9 (void **state)
     assert_int_equal (vit_stop (f->writer, SIGKILL, 2000), 128 + SIGKILL);
     assert_int_equal (vit_wait_workers (&f->broker, "catalog", 0, 10000), 0);
     f->writer = s_start (f, "catalog");
+    assert_true (f->writer > 0);
     const vmsg_value_t *v;
     assert_int_equal (s_call (f, "catalog", "get", "{\"id\":\"t-2\"}", NULL, &v), VE_OK);
     assert_int_equal (s_call (f, "catalog", "search", "{\"q\":\"quokkalight\"}", NULL, &v), VE_OK);
@@ -264,6 +280,7 @@ test_replica_started_late_serves_the_same (void **state)
 {
     fixture_t *f = *state;
     f->replica = s_start (f, "catalog-read");
+    assert_true (f->replica > 0);
     const vmsg_value_t *a, *b;
     assert_int_equal (s_call (f, "catalog", "search", "{\"q\":\"chair\"}", NULL, &a), VE_OK);
     assert_int_equal (s_call (f, "catalog-read", "search", "{\"q\":\"chair\"}", NULL, &b), VE_OK);

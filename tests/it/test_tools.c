@@ -30,8 +30,12 @@ s_setup (void **state)
     }
     const char *args[] = { "--publish", NULL };
     f->echo = vit_echo_start (&f->broker, "e1", args);
-    if (vit_wait_workers (&f->broker, "echo", 1, 5000) != 0)
+    if (vit_wait_workers (&f->broker, "echo", 1, 5000) != 0) {
+        vit_stop (f->echo, SIGKILL, 2000);  //  nothing is left running when a setup fails
+        vit_stop (f->broker.pid, SIGKILL, 2000);
+        free (f);
         return -1;
+    }
     *state = f;
     return 0;
 }

@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WHO          "broker"
-#define NONE         UINT32_MAX
-#define MAX_ID       255
-#define BATCH        256
+#define WHO    "broker"
+#define NONE   UINT32_MAX
+#define MAX_ID 255
+#define BATCH  256
 
 typedef struct service_s service_t;
 typedef struct worker_s worker_t;
@@ -43,7 +43,6 @@ typedef struct {
     worker_t *worker;
     uint32_t prev, next;  //  in the service queue or the worker's in-flight list
 } slot_t;
-
 
 struct service_s {
     char name[VBUS_MAX_SERVICE + 1];
@@ -104,7 +103,7 @@ typedef struct {
 static int64_t
 s_mono_ms (void)
 {
-    return vbus__mono_us () / 1000;
+    return vbus_mono_us () / 1000;
 }
 
 //  Logs why a message was refused, at most once a second (a flood must not flood the log).
@@ -559,7 +558,7 @@ s_on_reply (broker_t *self, worker_t *w, zmq_msg_t *frames)
     s->in_flight--;
     if (!slot->answered) {
         s_count_status (self, s, status);
-        vhist_add (&s->latency, (uint64_t) (vbus__mono_us () - slot->start_us));
+        vhist_add (&s->latency, (uint64_t) (vbus_mono_us () - slot->start_us));
         s_send_client (self, &slot->client, &frames[2], NULL, 0, NULL, 0);
     }
     else
@@ -629,7 +628,7 @@ s_on_request (broker_t *self, zmq_msg_t *frames)
     slot->service = s;
     slot->id = h.id;
     slot->deadline = h.deadline_ms;
-    slot->start_us = vbus__mono_us ();
+    slot->start_us = vbus_mono_us ();
     slot->idempotent = (h.flags & VBUS_FLAG_IDEMPOTENT) != 0;
     slot->partition = h.partition >= 0 ? h.partition
                       : h.key          ? (int64_t) vbus_partition (h.key, h.key_len, s->partitions)
@@ -812,34 +811,20 @@ static int
 s_pack_service_stats (msgpack_packer *pk, service_t *s)
 {
     msgpack_pack_map (pk, 14);
-    vmp_pack_cstr (pk, "name");
-    vmp_pack_cstr (pk, s->name);
-    vmp_pack_cstr (pk, "requests");
-    msgpack_pack_uint64 (pk, s->requests);
-    vmp_pack_cstr (pk, "replies");
-    msgpack_pack_uint64 (pk, s->replies);
-    vmp_pack_cstr (pk, "errors");
-    msgpack_pack_uint64 (pk, s->errors);
-    vmp_pack_cstr (pk, "timeouts");
-    msgpack_pack_uint64 (pk, s->timeouts);
-    vmp_pack_cstr (pk, "busy");
-    msgpack_pack_uint64 (pk, s->busy);
-    vmp_pack_cstr (pk, "unavailable");
-    msgpack_pack_uint64 (pk, s->unavailable);
-    vmp_pack_cstr (pk, "queued");
-    msgpack_pack_uint64 (pk, s->queued);
-    vmp_pack_cstr (pk, "in_flight");
-    msgpack_pack_uint64 (pk, s->in_flight);
-    vmp_pack_cstr (pk, "p50_us");
-    msgpack_pack_uint64 (pk, vhist_pct (&s->latency, 0.50));
-    vmp_pack_cstr (pk, "p90_us");
-    msgpack_pack_uint64 (pk, vhist_pct (&s->latency, 0.90));
-    vmp_pack_cstr (pk, "p99_us");
-    msgpack_pack_uint64 (pk, vhist_pct (&s->latency, 0.99));
-    vmp_pack_cstr (pk, "max_us");
-    msgpack_pack_uint64 (pk, s->latency.max);
-    vmp_pack_cstr (pk, "workers");
-    msgpack_pack_uint64 (pk, s->nworkers);
+    vmp_pack_kstr (pk, "name", s->name);
+    vmp_pack_kuint (pk, "requests", s->requests);
+    vmp_pack_kuint (pk, "replies", s->replies);
+    vmp_pack_kuint (pk, "errors", s->errors);
+    vmp_pack_kuint (pk, "timeouts", s->timeouts);
+    vmp_pack_kuint (pk, "busy", s->busy);
+    vmp_pack_kuint (pk, "unavailable", s->unavailable);
+    vmp_pack_kuint (pk, "queued", s->queued);
+    vmp_pack_kuint (pk, "in_flight", s->in_flight);
+    vmp_pack_kuint (pk, "p50_us", vhist_pct (&s->latency, 0.50));
+    vmp_pack_kuint (pk, "p90_us", vhist_pct (&s->latency, 0.90));
+    vmp_pack_kuint (pk, "p99_us", vhist_pct (&s->latency, 0.99));
+    vmp_pack_kuint (pk, "max_us", s->latency.max);
+    vmp_pack_kuint (pk, "workers", s->nworkers);
     return 0;
 }
 
@@ -847,10 +832,8 @@ static void
 s_pack_worker (msgpack_packer *pk, worker_t *w)
 {
     msgpack_pack_map (pk, 8);
-    vmp_pack_cstr (pk, "service");
-    vmp_pack_cstr (pk, w->service->name);
-    vmp_pack_cstr (pk, "name");
-    vmp_pack_cstr (pk, w->name);
+    vmp_pack_kstr (pk, "service", w->service->name);
+    vmp_pack_kstr (pk, "name", w->name);
     vmp_pack_cstr (pk, "partitions");
     uint32_t owned = 0;
     for (uint32_t p = 0; !w->route.all && p < w->service->partitions; p++)
@@ -859,14 +842,10 @@ s_pack_worker (msgpack_packer *pk, worker_t *w)
     for (uint32_t p = 0; !w->route.all && p < w->service->partitions; p++)
         if (vroute_owns (&w->route, p))
             msgpack_pack_uint32 (pk, p);
-    vmp_pack_cstr (pk, "credit");
-    msgpack_pack_uint32 (pk, w->route.credit);
-    vmp_pack_cstr (pk, "in_flight");
-    msgpack_pack_uint32 (pk, w->route.in_flight);
-    vmp_pack_cstr (pk, "handled");
-    msgpack_pack_uint64 (pk, w->handled);
-    vmp_pack_cstr (pk, "idle_ms");
-    msgpack_pack_uint64 (pk, (uint64_t) (s_mono_ms () - w->last_seen));
+    vmp_pack_kuint (pk, "credit", w->route.credit);
+    vmp_pack_kuint (pk, "in_flight", w->route.in_flight);
+    vmp_pack_kuint (pk, "handled", w->handled);
+    vmp_pack_kuint (pk, "idle_ms", (uint64_t) (s_mono_ms () - w->last_seen));
     vmp_pack_cstr (pk, "draining");
     w->route.draining ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
 }
@@ -916,10 +895,8 @@ s_broker_service (broker_t *self, zmq_msg_t *client, const vbus__header_t *h, co
     }
     else if (is_ping) {
         msgpack_pack_map (&pk, 2);
-        vmp_pack_cstr (&pk, "time_ms");
-        msgpack_pack_int64 (&pk, vbus_now_ms ());
-        vmp_pack_cstr (&pk, "version");
-        msgpack_pack_uint32 (&pk, VBUS_VERSION);
+        vmp_pack_kint (&pk, "time_ms", vbus_now_ms ());
+        vmp_pack_kuint (&pk, "version", VBUS_VERSION);
     }
     else if (h->method_len == 8 && memcmp (h->method, "services", 8) == 0) {
         msgpack_pack_map (&pk, 1);
@@ -928,16 +905,11 @@ s_broker_service (broker_t *self, zmq_msg_t *client, const vbus__header_t *h, co
         for (size_t i = 0; i < self->nservices; i++) {
             service_t *s = self->services[i];
             msgpack_pack_map (&pk, 5);
-            vmp_pack_cstr (&pk, "name");
-            vmp_pack_cstr (&pk, s->name);
-            vmp_pack_cstr (&pk, "partitions");
-            msgpack_pack_uint32 (&pk, s->partitions);
-            vmp_pack_cstr (&pk, "workers");
-            msgpack_pack_uint64 (&pk, s->nworkers);
-            vmp_pack_cstr (&pk, "queued");
-            msgpack_pack_uint64 (&pk, s->queued);
-            vmp_pack_cstr (&pk, "in_flight");
-            msgpack_pack_uint64 (&pk, s->in_flight);
+            vmp_pack_kstr (&pk, "name", s->name);
+            vmp_pack_kuint (&pk, "partitions", s->partitions);
+            vmp_pack_kuint (&pk, "workers", s->nworkers);
+            vmp_pack_kuint (&pk, "queued", s->queued);
+            vmp_pack_kuint (&pk, "in_flight", s->in_flight);
         }
     }
     else if (h->method_len == 7 && memcmp (h->method, "workers", 7) == 0) {
@@ -969,24 +941,15 @@ s_broker_service (broker_t *self, zmq_msg_t *client, const vbus__header_t *h, co
     }
     else if (h->method_len == 5 && memcmp (h->method, "stats", 5) == 0) {
         msgpack_pack_map (&pk, 10);
-        vmp_pack_cstr (&pk, "uptime_ms");
-        msgpack_pack_uint64 (&pk, (uint64_t) (s_mono_ms () - self->started_ms));
-        vmp_pack_cstr (&pk, "requests");
-        msgpack_pack_uint64 (&pk, self->requests);
-        vmp_pack_cstr (&pk, "replies");
-        msgpack_pack_uint64 (&pk, self->replies);
-        vmp_pack_cstr (&pk, "errors");
-        msgpack_pack_uint64 (&pk, self->errors);
-        vmp_pack_cstr (&pk, "drops");
-        msgpack_pack_uint64 (&pk, self->drops);
-        vmp_pack_cstr (&pk, "malformed");
-        msgpack_pack_uint64 (&pk, self->malformed);
-        vmp_pack_cstr (&pk, "events_in");
-        msgpack_pack_uint64 (&pk, self->events_in);
-        vmp_pack_cstr (&pk, "events_out");
-        msgpack_pack_uint64 (&pk, self->events_out);
-        vmp_pack_cstr (&pk, "events_dropped");
-        msgpack_pack_uint64 (&pk, self->events_dropped);
+        vmp_pack_kuint (&pk, "uptime_ms", (uint64_t) (s_mono_ms () - self->started_ms));
+        vmp_pack_kuint (&pk, "requests", self->requests);
+        vmp_pack_kuint (&pk, "replies", self->replies);
+        vmp_pack_kuint (&pk, "errors", self->errors);
+        vmp_pack_kuint (&pk, "drops", self->drops);
+        vmp_pack_kuint (&pk, "malformed", self->malformed);
+        vmp_pack_kuint (&pk, "events_in", self->events_in);
+        vmp_pack_kuint (&pk, "events_out", self->events_out);
+        vmp_pack_kuint (&pk, "events_dropped", self->events_dropped);
         vmp_pack_cstr (&pk, "services");
         msgpack_pack_array (&pk, self->nservices);
         for (size_t i = 0; i < self->nservices; i++)

@@ -84,6 +84,8 @@ uint32_t vbus_partition (const void *key, size_t len, uint32_t partitions);
 
 //  Milliseconds since the Unix epoch (deadlines on the wire are absolute wall-clock times).
 int64_t vbus_now_ms (void);
+//  Monotonic microseconds, for latencies and timers (not comparable across processes).
+int64_t vbus_mono_us (void);
 
 //  Parses a whole-number command-line setting in min..max. On error prints
 //  "<program>: <name>: expected a number from min to max, got '<arg>'" to stderr and returns

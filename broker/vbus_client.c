@@ -44,7 +44,7 @@ s_random_hex (char *out, size_t bytes)
     if (f)
         fclose (f);
     for (size_t i = got; i < bytes; i++)
-        raw[i] = (uint8_t) (getpid () * 31 + vbus__mono_us () * (int64_t) (i + 7));
+        raw[i] = (uint8_t) (getpid () * 31 + vbus_mono_us () * (int64_t) (i + 7));
     for (size_t i = 0; i < bytes; i++)
         sprintf (out + 2 * i, "%02x", raw[i]);
 }
@@ -205,7 +205,7 @@ vbus_client_send (vbus_client_t *self, const char *service, const char *method, 
     slot->arg = arg;
     slot->timeout_ms = timeout_ms;
     self->pending++;
-    vheap_push (&self->deadlines, index, vbus__mono_us () / 1000 + timeout_ms + CLIENT_GRACE_MS);
+    vheap_push (&self->deadlines, index, vbus_mono_us () / 1000 + timeout_ms + CLIENT_GRACE_MS);
     if (id)
         *id = h.id;
     return 0;
@@ -258,7 +258,7 @@ static int
 s_expire (vbus_client_t *self)
 {
     int ran = 0;
-    int64_t now = vbus__mono_us () / 1000;
+    int64_t now = vbus_mono_us () / 1000;
     uint32_t index;
     int64_t key;
     while (vheap_top (&self->deadlines, &index, &key) && key <= now) {
@@ -296,7 +296,7 @@ vbus_client_next_timeout (vbus_client_t *self)
     int64_t key;
     if (!vheap_top (&self->deadlines, &index, &key))
         return -1;
-    int64_t left = key - vbus__mono_us () / 1000;
+    int64_t left = key - vbus_mono_us () / 1000;
     return left < 0 ? 0 : (int) left;
 }
 

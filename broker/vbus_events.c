@@ -251,11 +251,11 @@ vbus_sub_recv (vbus_sub_t *self, vbus_event_t *ev, int timeout_ms)
     vbus__close (self->frames, self->count);
     self->count = 0;
     zmq_pollitem_t item = { self->handle, 0, ZMQ_POLLIN, 0 };
-    int64_t deadline = vbus__mono_us () / 1000 + timeout_ms;
+    int64_t deadline = vbus_mono_us () / 1000 + timeout_ms;
     int count;
     //  Readable does not always mean a whole event is there: wait again until the deadline.
     while ((count = vbus__recv (self->handle, self->frames, VBUS_MAX_FRAMES, ZMQ_DONTWAIT)) < 0) {
-        int64_t left = timeout_ms < 0 ? -1 : deadline - vbus__mono_us () / 1000;
+        int64_t left = timeout_ms < 0 ? -1 : deadline - vbus_mono_us () / 1000;
         if (timeout_ms >= 0 && left <= 0)
             return -VE_TIMEOUT;
         if (zmq_poll (&item, 1, (long) left) < 0 && errno != EINTR)

@@ -269,7 +269,7 @@ vbus__name_ok (const char *name, size_t len, size_t max)
 }
 
 int64_t
-vbus__mono_us (void)
+vbus_mono_us (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);

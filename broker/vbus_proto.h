@@ -80,9 +80,6 @@ int vbus__ready_decode (const void *data, size_t len, vbus__ready_t *r, uint8_t 
 //  True when name is a valid service or method name: 1..max bytes of [a-z0-9_-].
 bool vbus__name_ok (const char *name, size_t len, size_t max);
 
-//  Monotonic microseconds (for latency and timers).
-int64_t vbus__mono_us (void);
-
 #include <zmq.h>
 
 #define VBUS_MAX_FRAMES 6

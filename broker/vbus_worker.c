@@ -41,7 +41,7 @@ struct vbus_worker_s {
 static int64_t
 s_now (void)
 {
-    return vbus__mono_us () / 1000;
+    return vbus_mono_us () / 1000;
 }
 
 static int

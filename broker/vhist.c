@@ -34,7 +34,7 @@ vhist_pct (const vhist_t *self, double q)
             if (b < 4)
                 return (uint64_t) b;
             if (b == VHIST_BUCKETS - 1)
-                return self->max;   //  the top bucket holds everything larger
+                return self->max;  //  the top bucket holds everything larger
             int msb = b / 4;
             uint64_t upper = ((uint64_t) (4 + b % 4 + 1) << (msb - 2)) - 1;
             return upper < self->max ? upper : self->max;

@@ -105,6 +105,24 @@ vmp_pack_cstr (msgpack_packer *pk, const char *s)
     return msgpack_pack_str_body (pk, s, len);
 }
 
+int
+vmp_pack_kstr (msgpack_packer *pk, const char *key, const char *value)
+{
+    return vmp_pack_cstr (pk, key) || vmp_pack_cstr (pk, value) ? -1 : 0;
+}
+
+int
+vmp_pack_kint (msgpack_packer *pk, const char *key, int64_t value)
+{
+    return vmp_pack_cstr (pk, key) || msgpack_pack_int64 (pk, value) ? -1 : 0;
+}
+
+int
+vmp_pack_kuint (msgpack_packer *pk, const char *key, uint64_t value)
+{
+    return vmp_pack_cstr (pk, key) || msgpack_pack_uint64 (pk, value) ? -1 : 0;
+}
+
 //  ---------------------------------------------------------------- reader
 
 static uint64_t

@@ -45,6 +45,11 @@ vmp_packer_init (msgpack_packer *pk, vbuf_t *buf)
 }
 //  Packs a NUL-terminated string (NULL packs nil).
 int vmp_pack_cstr (msgpack_packer *pk, const char *s);
+//  Packs a map entry: the key, then the value (a string, NULL packed as nil like
+//  vmp_pack_cstr; or an integer).
+int vmp_pack_kstr (msgpack_packer *pk, const char *key, const char *value);
+int vmp_pack_kint (msgpack_packer *pk, const char *key, int64_t value);
+int vmp_pack_kuint (msgpack_packer *pk, const char *key, uint64_t value);
 
 //  ---------------------------------------------------------------- reader
 typedef enum {

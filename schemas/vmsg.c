@@ -610,7 +610,9 @@ vmsg_validate (const vmsg_schema_t *schema, const void *data, size_t len, char *
 const vmsg_value_t *
 vmsg_get (const vmsg_value_t *v, const char *name)
 {
-    if (!v || v->kind != VMP_MAP || !name)
+    if (!name)
+        return v;   //  the value itself: an array element, a map's value
+    if (!v || v->kind != VMP_MAP)
         return NULL;
     for (uint32_t i = 0; i < v->len; i++)
         if (strcmp (v->v.pairs[i].key, name) == 0)

@@ -184,8 +184,9 @@ int vmsg_validate (const vmsg_schema_t *schema, const void *data, size_t len, ch
 int vmsg_encode (const vmsg_schema_t *schema, const vmsg_value_t *value, vbuf_t *out, char *err,
                  size_t errlen);
 
-//  Accessors by field name on a map value. All accept v NULL or of another kind and then
-//  return NULL / the default; vmsg_str and vmsg_bytes return arena memory.
+//  Accessors by field name on a map value; name NULL reads v itself (an array element or a
+//  map's value from vmsg_at). All accept v NULL or of another kind and then return NULL / the
+//  default; vmsg_str and vmsg_bytes return arena memory.
 const vmsg_value_t *vmsg_get (const vmsg_value_t *v, const char *name);
 bool vmsg_has (const vmsg_value_t *v, const char *name);
 const char *vmsg_str (const vmsg_value_t *v, const char *name);

@@ -24,14 +24,6 @@ typedef struct {
     atomic_ullong replies;
 } bench_t;
 
-static int64_t
-s_now_us (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 //  ---------------------------------------------------------------- raw ZeroMQ reference
 static void
 s_raw_relay (const char *front_ep, const char *back_ep, int workers)
@@ -223,10 +215,10 @@ s_run (bench_t *b, void *(*worker) (void *), void *(*client) (void *) )
         pthread_create (&threads[n++], NULL, client, b);
     usleep (500000);  //  warm up
     atomic_store (&b->measuring, 1);
-    int64_t start = s_now_us ();
+    int64_t start = vbus_mono_us ();
     sleep ((unsigned) b->seconds);
     atomic_store (&b->measuring, 0);
-    double elapsed = (double) (s_now_us () - start) / 1e6;
+    double elapsed = (double) (vbus_mono_us () - start) / 1e6;
     double rate = (double) atomic_load (&b->replies) / elapsed;
     atomic_store (&b->stop, 1);
     for (int i = 0; i < n; i++)

@@ -69,20 +69,6 @@ static const char *const s_config_keys[] = { "token_key",
                                              NULL };
 
 //  ---------------------------------------------------------------- records
-static void
-s_pack_str (msgpack_packer *pk, const char *key, const char *value)
-{
-    vmp_pack_cstr (pk, key);
-    vmp_pack_cstr (pk, value);
-}
-
-static void
-s_pack_int (msgpack_packer *pk, const char *key, int64_t value)
-{
-    vmp_pack_cstr (pk, key);
-    msgpack_pack_int64 (pk, value);
-}
-
 //  Reads a msgpack record into the arena as a value tree. Returns 0 (found), -VE_NOT_FOUND,
 //  or -VE_INTERNAL (store failure or a record we cannot read: logged).
 static int
@@ -114,12 +100,12 @@ s_put_user (vstore_batch_t *batch, vstore_t *store, const auth_t *self, const s_
     msgpack_packer pk;
     vmp_packer_init (&pk, &buf);
     msgpack_pack_map (&pk, 6);
-    s_pack_str (&pk, "email", u->email);
-    s_pack_str (&pk, "name", u->name);
-    s_pack_str (&pk, "hash", u->hash);
-    s_pack_int (&pk, "roles", u->roles);
-    s_pack_int (&pk, "created_at", u->created_at);
-    s_pack_int (&pk, "password_at", u->password_at);
+    vmp_pack_kstr (&pk, "email", u->email);
+    vmp_pack_kstr (&pk, "name", u->name);
+    vmp_pack_kstr (&pk, "hash", u->hash);
+    vmp_pack_kint (&pk, "roles", u->roles);
+    vmp_pack_kint (&pk, "created_at", u->created_at);
+    vmp_pack_kint (&pk, "password_at", u->password_at);
     vstore_batch_put (batch, store, self->cf_users, u->id, strlen (u->id), buf.data, buf.len);
     vbuf_free (&buf);
 }
@@ -165,11 +151,11 @@ static void
 s_pack_user (msgpack_packer *pk, const s_user_t *u)
 {
     msgpack_pack_map (pk, 5);
-    s_pack_str (pk, "user_id", u->id);
-    s_pack_str (pk, "email", u->email);
-    s_pack_str (pk, "name", u->name);
-    s_pack_int (pk, "roles", u->roles);
-    s_pack_int (pk, "created_at", u->created_at);
+    vmp_pack_kstr (pk, "user_id", u->id);
+    vmp_pack_kstr (pk, "email", u->email);
+    vmp_pack_kstr (pk, "name", u->name);
+    vmp_pack_kint (pk, "roles", u->roles);
+    vmp_pack_kint (pk, "created_at", u->created_at);
 }
 
 //  "families" key: user id, '/', family hex — so one prefix scan finds a user's sessions.
@@ -191,8 +177,8 @@ s_put_family (vstore_batch_t *batch, vstore_t *store, const auth_t *self, const 
     msgpack_packer pk;
     vmp_packer_init (&pk, &buf);
     msgpack_pack_map (&pk, 2);
-    s_pack_int (&pk, "created_at", created_at);
-    s_pack_int (&pk, "revoked_at", revoked_at);
+    vmp_pack_kint (&pk, "created_at", created_at);
+    vmp_pack_kint (&pk, "revoked_at", revoked_at);
     vstore_batch_put (batch, store, self->cf_families, key, klen, buf.data, buf.len);
     vbuf_free (&buf);
 }
@@ -207,11 +193,11 @@ s_put_refresh (vstore_batch_t *batch, vstore_t *store, const auth_t *self,
     msgpack_packer pk;
     vmp_packer_init (&pk, &buf);
     msgpack_pack_map (&pk, 5);
-    s_pack_str (&pk, "user_id", r->user_id);
-    s_pack_str (&pk, "family", r->family);
-    s_pack_int (&pk, "issued_at", r->issued_at);
-    s_pack_int (&pk, "expires_at", r->expires_at);
-    s_pack_int (&pk, "used_at", r->used_at);
+    vmp_pack_kstr (&pk, "user_id", r->user_id);
+    vmp_pack_kstr (&pk, "family", r->family);
+    vmp_pack_kint (&pk, "issued_at", r->issued_at);
+    vmp_pack_kint (&pk, "expires_at", r->expires_at);
+    vmp_pack_kint (&pk, "used_at", r->used_at);
     vstore_batch_put (batch, store, self->cf_refresh, hash, AUTH_REFRESH_HASH_BYTES, buf.data,
                       buf.len);
     vbuf_free (&buf);
@@ -371,10 +357,10 @@ s_issue (vactor_call_t *call, const s_user_t *u, const char *family)
 
     msgpack_packer *pk = &call->out->pk;
     msgpack_pack_map (pk, 5);
-    s_pack_str (pk, "access_token", access);
-    s_pack_int (pk, "expires_at", claims.expires_ms);
-    s_pack_str (pk, "refresh_token", refresh);
-    s_pack_int (pk, "refresh_expires_at", r.expires_at);
+    vmp_pack_kstr (pk, "access_token", access);
+    vmp_pack_kint (pk, "expires_at", claims.expires_ms);
+    vmp_pack_kstr (pk, "refresh_token", refresh);
+    vmp_pack_kint (pk, "refresh_expires_at", r.expires_at);
     vmp_pack_cstr (pk, "user");
     s_pack_user (pk, u);
     sodium_memzero (refresh, sizeof refresh);
@@ -406,10 +392,10 @@ s_emit (vactor_call_t *call, const char *topic, const char *user_id, const char 
     msgpack_packer pk;
     vmp_packer_init (&pk, &buf);
     msgpack_pack_map (&pk, email ? 3 : 2);
-    s_pack_str (&pk, "user_id", user_id);
+    vmp_pack_kstr (&pk, "user_id", user_id);
     if (email)
-        s_pack_str (&pk, "email", email);
-    s_pack_int (&pk, "at", vactor_now_ms (call->actor));
+        vmp_pack_kstr (&pk, "email", email);
+    vmp_pack_kint (&pk, "at", vactor_now_ms (call->actor));
     int rc = vactor_emit (call, topic, buf.data, buf.len);
     vbuf_free (&buf);
     return rc ? vbus_out_error (call->out, VE_INTERNAL, "could not record %s", topic) : VE_OK;
@@ -698,7 +684,7 @@ auth_list_users (vactor_call_t *call)
     for (uint32_t i = 0; i < n; i++)
         s_pack_user (pk, &users[i]);
     if (more)
-        s_pack_str (pk, "next_cursor", users[n - 1].id);
+        vmp_pack_kstr (pk, "next_cursor", users[n - 1].id);
     return VE_OK;
 }
 

@@ -75,43 +75,33 @@ s_product_from (product_t *p, const vmsg_value_t *v)
 }
 
 static void
-s_pack_kv (msgpack_packer *pk, const char *key, const char *value)
-{
-    vmp_pack_cstr (pk, key);
-    vmp_pack_cstr (pk, value ? value : "");
-}
-
-static void
 s_product_pack (msgpack_packer *pk, const product_t *p)
 {
     msgpack_pack_map (pk, 16);
-    s_pack_kv (pk, "id", p->id);
-    s_pack_kv (pk, "sku", p->sku);
-    s_pack_kv (pk, "title", p->title);
-    s_pack_kv (pk, "description", p->description);
-    s_pack_kv (pk, "brand", p->brand);
-    s_pack_kv (pk, "category", p->category);
-    vmp_pack_cstr (pk, "price");
-    msgpack_pack_int64 (pk, p->price);
-    s_pack_kv (pk, "currency", p->currency);
+    vmp_pack_kstr (pk, "id", p->id);
+    vmp_pack_kstr (pk, "sku", p->sku);
+    vmp_pack_kstr (pk, "title", p->title);
+    vmp_pack_kstr (pk, "description", p->description);
+    vmp_pack_kstr (pk, "brand", p->brand);
+    vmp_pack_kstr (pk, "category", p->category);
+    vmp_pack_kint (pk, "price", p->price);
+    vmp_pack_kstr (pk, "currency", p->currency);
     vmp_pack_cstr (pk, "attributes");
     msgpack_pack_map (pk, p->nattrs);
     for (size_t i = 0; i < p->nattrs; i++)
-        s_pack_kv (pk, p->attr_keys[i], p->attr_values[i]);
+        vmp_pack_kstr (pk, p->attr_keys[i], p->attr_values[i]);
     vmp_pack_cstr (pk, "images");
     msgpack_pack_array (pk, p->nimages);
     for (size_t i = 0; i < p->nimages; i++)
         vmp_pack_cstr (pk, p->images[i]);
-    s_pack_kv (pk, "scene", p->scene);
-    s_pack_kv (pk, "status", p->status);
+    vmp_pack_kstr (pk, "scene", p->scene);
+    vmp_pack_kstr (pk, "status", p->status);
     vmp_pack_cstr (pk, "in_stock");
     p->in_stock ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
     vmp_pack_cstr (pk, "popularity");
     msgpack_pack_double (pk, p->popularity);
-    vmp_pack_cstr (pk, "created_at");
-    msgpack_pack_int64 (pk, p->created_at);
-    vmp_pack_cstr (pk, "updated_at");
-    msgpack_pack_int64 (pk, p->updated_at);
+    vmp_pack_kint (pk, "created_at", p->created_at);
+    vmp_pack_kint (pk, "updated_at", p->updated_at);
 }
 
 static void
@@ -495,8 +485,7 @@ catalog_list (vactor_call_t *call)
     if (more) {
         char next[512];
         snprintf (next, sizeof next, "%s|%s", cats[n - 1], ids[n - 1]);
-        vmp_pack_cstr (pk, "next_cursor");
-        vmp_pack_cstr (pk, next);
+        vmp_pack_kstr (pk, "next_cursor", next);
     }
     return VE_OK;
 }
@@ -517,9 +506,8 @@ catalog_categories (vactor_call_t *call)
         if (self->categories[i].count <= 0)
             continue;
         msgpack_pack_map (pk, 2);
-        s_pack_kv (pk, "name", self->categories[i].path);
-        vmp_pack_cstr (pk, "count");
-        msgpack_pack_uint64 (pk, (uint64_t) self->categories[i].count);
+        vmp_pack_kstr (pk, "name", self->categories[i].path);
+        vmp_pack_kuint (pk, "count", (uint64_t) self->categories[i].count);
     }
     return VE_OK;
 }
@@ -530,9 +518,8 @@ s_pack_facets (msgpack_packer *pk, const catalog_facet_t *f, uint32_t n)
     msgpack_pack_array (pk, n);
     for (uint32_t i = 0; i < n; i++) {
         msgpack_pack_map (pk, 2);
-        s_pack_kv (pk, "name", f[i].name);
-        vmp_pack_cstr (pk, "count");
-        msgpack_pack_uint32 (pk, f[i].count);
+        vmp_pack_kstr (pk, "name", f[i].name);
+        vmp_pack_kuint (pk, "count", f[i].count);
     }
 }
 
@@ -568,8 +555,7 @@ catalog_search (vactor_call_t *call)
         return vbus_out_error (call->out, VE_BAD_REQUEST, "q: %s", verr_str (rc));
     msgpack_packer *pk = &call->out->pk;
     msgpack_pack_map (pk, 5);
-    vmp_pack_cstr (pk, "total");
-    msgpack_pack_uint32 (pk, r.total);
+    vmp_pack_kuint (pk, "total", r.total);
     vmp_pack_cstr (pk, "hits");
     msgpack_pack_array (pk, r.nhits);
     for (uint32_t i = 0; i < r.nhits; i++) {
@@ -577,16 +563,15 @@ catalog_search (vactor_call_t *call)
         if (s_load (call->store, call->arena, r.hits[i].id, &p) != 0)
             return vbus_out_error (call->out, VE_INTERNAL, "cannot read '%s'", r.hits[i].id);
         msgpack_pack_map (pk, 9);
-        s_pack_kv (pk, "id", p.id);
-        s_pack_kv (pk, "title", p.title);
-        s_pack_kv (pk, "brand", p.brand);
-        s_pack_kv (pk, "category", p.category);
-        vmp_pack_cstr (pk, "price");
-        msgpack_pack_int64 (pk, p.price);
-        s_pack_kv (pk, "currency", p.currency);
+        vmp_pack_kstr (pk, "id", p.id);
+        vmp_pack_kstr (pk, "title", p.title);
+        vmp_pack_kstr (pk, "brand", p.brand);
+        vmp_pack_kstr (pk, "category", p.category);
+        vmp_pack_kint (pk, "price", p.price);
+        vmp_pack_kstr (pk, "currency", p.currency);
         vmp_pack_cstr (pk, "in_stock");
         p.in_stock ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
-        s_pack_kv (pk, "scene", p.scene);
+        vmp_pack_kstr (pk, "scene", p.scene);
         vmp_pack_cstr (pk, "score");
         msgpack_pack_double (pk, r.hits[i].score);
     }
@@ -603,14 +588,11 @@ catalog_search (vactor_call_t *call)
     for (int i = 0; i < CATALOG_PRICE_BUCKETS; i++) {
         bool last = r.prices[i].max == INT64_MAX;
         msgpack_pack_map (pk, last ? 2 : 3);
-        vmp_pack_cstr (pk, "min");
-        msgpack_pack_int64 (pk, r.prices[i].min);
+        vmp_pack_kint (pk, "min", r.prices[i].min);
         if (!last) {
-            vmp_pack_cstr (pk, "max");
-            msgpack_pack_int64 (pk, r.prices[i].max);
+            vmp_pack_kint (pk, "max", r.prices[i].max);
         }
-        vmp_pack_cstr (pk, "count");
-        msgpack_pack_uint32 (pk, r.prices[i].count);
+        vmp_pack_kuint (pk, "count", r.prices[i].count);
     }
     vmp_pack_cstr (pk, "corrected");
     r.corrected ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
@@ -684,7 +666,7 @@ catalog_open (vactor_t *actor)
     }
     vstore_iter_destroy (&it);
     varena_destroy (&arena);
-    catalog_search_compact (self->index);   //  after a bulk load, as the index asks
+    catalog_search_compact (self->index);  //  after a bulk load, as the index asks
     //  Generated ids continue from a random point: never the same twice after a restart.
     FILE *f = fopen ("/dev/urandom", "rb");
     if (!f || fread (&self->next_id, sizeof self->next_id, 1, f) != 1)

@@ -50,10 +50,8 @@ echo_echo (const vbus_request_t *req, vbus_out_t *out, void *arg)
     if (delay)
         usleep ((useconds_t) delay * 1000);
     msgpack_pack_map (&out->pk, 2);
-    vmp_pack_cstr (&out->pk, "text");
-    vmp_pack_cstr (&out->pk, text);
-    vmp_pack_cstr (&out->pk, "worker");
-    vmp_pack_cstr (&out->pk, self->name);
+    vmp_pack_kstr (&out->pk, "text", text);
+    vmp_pack_kstr (&out->pk, "worker", self->name);
     if (self->pub) {
         char storage[256];
         vbuf_t body;
@@ -61,8 +59,7 @@ echo_echo (const vbus_request_t *req, vbus_out_t *out, void *arg)
         msgpack_packer pk;
         vmp_packer_init (&pk, &body);
         msgpack_pack_map (&pk, 1);
-        vmp_pack_cstr (&pk, "text");
-        vmp_pack_cstr (&pk, text);
+        vmp_pack_kstr (&pk, "text", text);
         if (vbus_pub_send (self->pub, "echo.said", self->stream, 0, body.data, body.len))
             vbus_log ('W', WHO, "could not publish echo.said");
         vbuf_free (&body);
@@ -93,16 +90,11 @@ echo_whoami (const vbus_request_t *req, vbus_out_t *out, void *arg)
     if (status)
         return status;
     msgpack_pack_map (&out->pk, 5);
-    vmp_pack_cstr (&out->pk, "user_id");
-    vmp_pack_cstr (&out->pk, req->caller.user_id);
-    vmp_pack_cstr (&out->pk, "roles");
-    msgpack_pack_uint32 (&out->pk, req->caller.roles);
-    vmp_pack_cstr (&out->pk, "trace_id");
-    vmp_pack_cstr (&out->pk, req->trace_id);
-    vmp_pack_cstr (&out->pk, "key");
-    vmp_pack_cstr (&out->pk, req->key ? req->key : "");
-    vmp_pack_cstr (&out->pk, "partition");
-    msgpack_pack_uint32 (&out->pk, req->partition);
+    vmp_pack_kstr (&out->pk, "user_id", req->caller.user_id);
+    vmp_pack_kuint (&out->pk, "roles", req->caller.roles);
+    vmp_pack_kstr (&out->pk, "trace_id", req->trace_id);
+    vmp_pack_kstr (&out->pk, "key", req->key ? req->key : "");
+    vmp_pack_kuint (&out->pk, "partition", req->partition);
     return VE_OK;
 }
 

@@ -88,14 +88,6 @@ static const char *const s_common_keys[] = {
     "clock_offset_ms", "follow", "service",      NULL
 };
 
-static int64_t
-s_mono_us (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 //  ---------------------------------------------------------------- config
 
 static int
@@ -555,12 +547,9 @@ s_replay (vactor_t *self, const vmsg_value_t *body, vbus_out_t *out)
     s_stream_name (self, partition, stream, sizeof stream);
     msgpack_packer *pk = &out->pk;
     msgpack_pack_map (pk, 4);
-    vmp_pack_cstr (pk, "stream");
-    vmp_pack_cstr (pk, stream);
-    vmp_pack_cstr (pk, "last");
-    msgpack_pack_uint64 (pk, part->next_seq - 1);
-    vmp_pack_cstr (pk, "first");
-    msgpack_pack_uint64 (pk, first);
+    vmp_pack_kstr (pk, "stream", stream);
+    vmp_pack_kuint (pk, "last", part->next_seq - 1);
+    vmp_pack_kuint (pk, "first", first);
     vmp_pack_cstr (pk, "events");
     msgpack_pack_array (pk, n);
     it = vstore_iter_new (part->store, self->cf_outbox, NULL, 0, start, 8);
@@ -575,13 +564,11 @@ s_replay (vactor_t *self, const vmsg_value_t *body, vbus_out_t *out)
             blen = 0;
         }
         msgpack_pack_map (pk, 4);
-        vmp_pack_cstr (pk, "seq");
-        msgpack_pack_uint64 (pk, vstore_from_be64 (key));
+        vmp_pack_kuint (pk, "seq", vstore_from_be64 (key));
         vmp_pack_cstr (pk, "topic");
         msgpack_pack_str (pk, tlen);
         msgpack_pack_str_body (pk, topic, tlen);
-        vmp_pack_cstr (pk, "time_ms");
-        msgpack_pack_int64 (pk, time_ms);
+        vmp_pack_kint (pk, "time_ms", time_ms);
         vmp_pack_cstr (pk, "body");
         msgpack_pack_bin (pk, blen);
         msgpack_pack_bin_body (pk, ebody, blen);
@@ -596,45 +583,31 @@ s_stats (vactor_t *self, vbus_out_t *out)
     msgpack_packer *pk = &out->pk;
     const char *name = vactor_config (self, "name");
     msgpack_pack_map (pk, 7);
-    vmp_pack_cstr (pk, "service");
-    vmp_pack_cstr (pk, self->service);
-    vmp_pack_cstr (pk, "name");
-    vmp_pack_cstr (pk, name ? name : "");
-    vmp_pack_cstr (pk, "uptime_ms");
-    msgpack_pack_uint64 (pk, (uint64_t) (vbus_now_ms () - self->started_ms));
+    vmp_pack_kstr (pk, "service", self->service);
+    vmp_pack_kstr (pk, "name", name ? name : "");
+    vmp_pack_kuint (pk, "uptime_ms", (uint64_t) (vbus_now_ms () - self->started_ms));
     vmp_pack_cstr (pk, "methods");
     msgpack_pack_array (pk, self->nbindings);
     for (size_t i = 0; i < self->nbindings; i++) {
         s_binding_t *b = &self->bindings[i];
         msgpack_pack_map (pk, 6);
-        vmp_pack_cstr (pk, "name");
-        vmp_pack_cstr (pk, b->name);
-        vmp_pack_cstr (pk, "calls");
-        msgpack_pack_uint64 (pk, b->calls);
-        vmp_pack_cstr (pk, "errors");
-        msgpack_pack_uint64 (pk, b->errors);
-        vmp_pack_cstr (pk, "p50_us");
-        msgpack_pack_uint64 (pk, vhist_pct (&b->latency, 0.50));
-        vmp_pack_cstr (pk, "p99_us");
-        msgpack_pack_uint64 (pk, vhist_pct (&b->latency, 0.99));
-        vmp_pack_cstr (pk, "max_us");
-        msgpack_pack_uint64 (pk, b->latency.max);
+        vmp_pack_kstr (pk, "name", b->name);
+        vmp_pack_kuint (pk, "calls", b->calls);
+        vmp_pack_kuint (pk, "errors", b->errors);
+        vmp_pack_kuint (pk, "p50_us", vhist_pct (&b->latency, 0.50));
+        vmp_pack_kuint (pk, "p99_us", vhist_pct (&b->latency, 0.99));
+        vmp_pack_kuint (pk, "max_us", b->latency.max);
     }
     vmp_pack_cstr (pk, "partitions");
     msgpack_pack_array (pk, self->nowned);
     for (size_t i = 0; i < self->nowned; i++) {
         msgpack_pack_map (pk, 3);
-        vmp_pack_cstr (pk, "partition");
-        msgpack_pack_uint32 (pk, self->parts[i].partition);
-        vmp_pack_cstr (pk, "last_seq");
-        msgpack_pack_uint64 (pk, self->parts[i].next_seq - 1);
-        vmp_pack_cstr (pk, "published");
-        msgpack_pack_uint64 (pk, self->parts[i].published);
+        vmp_pack_kuint (pk, "partition", self->parts[i].partition);
+        vmp_pack_kuint (pk, "last_seq", self->parts[i].next_seq - 1);
+        vmp_pack_kuint (pk, "published", self->parts[i].published);
     }
-    vmp_pack_cstr (pk, "events_applied");
-    msgpack_pack_uint64 (pk, self->events_applied);
-    vmp_pack_cstr (pk, "gaps_filled");
-    msgpack_pack_uint64 (pk, self->gaps_filled);
+    vmp_pack_kuint (pk, "events_applied", self->events_applied);
+    vmp_pack_kuint (pk, "gaps_filled", self->gaps_filled);
     return VE_OK;
 }
 
@@ -702,12 +675,12 @@ static int
 s_handle (const vbus_request_t *req, vbus_out_t *out, void *arg)
 {
     s_binding_t *b = arg;
-    int64_t start = s_mono_us ();
+    int64_t start = vbus_mono_us ();
     int status = s_call (b->actor, b, req, out);
     b->calls++;
     if (status != VE_OK)
         b->errors++;
-    vhist_add (&b->latency, (uint64_t) (s_mono_us () - start));
+    vhist_add (&b->latency, (uint64_t) (vbus_mono_us () - start));
     return status;
 }
 
@@ -796,12 +769,9 @@ s_catch_up (vactor_t *self, const char *stream, uint64_t until)
         msgpack_packer pk;
         vmp_packer_init (&pk, &req);
         msgpack_pack_map (&pk, 3);
-        vmp_pack_cstr (&pk, "partition");
-        msgpack_pack_uint32 (&pk, (uint32_t) partition);
-        vmp_pack_cstr (&pk, "from");
-        msgpack_pack_uint64 (&pk, o->applied + 1);
-        vmp_pack_cstr (&pk, "limit");
-        msgpack_pack_uint32 (&pk, REPLAY_PAGE);
+        vmp_pack_kuint (&pk, "partition", (uint32_t) partition);
+        vmp_pack_kuint (&pk, "from", o->applied + 1);
+        vmp_pack_kuint (&pk, "limit", REPLAY_PAGE);
         vbus_opts_t opts = { .caller = &caller,
                              .to_partition = true,
                              .partition = (uint32_t) partition,
@@ -1072,7 +1042,7 @@ vactor_main (const vactor_def_t *def, int argc, char **argv)
     zmq_pollitem_t items[2] = { { vbus_worker_socket (self->worker), 0, ZMQ_POLLIN, 0 },
                                 { self->sub ? vbus_sub_socket (self->sub) : NULL, 0, ZMQ_POLLIN,
                                   0 } };
-    int64_t next_housekeeping = s_mono_us () / 1000 + 1000;
+    int64_t next_housekeeping = vbus_mono_us () / 1000 + 1000;
     while (!vbus_worker_stopping (self->worker)) {
         zmq_poll (items, self->sub ? 2 : 1, 100);
         vbus_worker_poll (self->worker, 0);
@@ -1081,9 +1051,9 @@ vactor_main (const vactor_def_t *def, int argc, char **argv)
              i++)
             if (!ev.duplicate && ev.topic)
                 s_consume (self, &ev);
-        if (s_mono_us () / 1000 >= next_housekeeping) {
+        if (vbus_mono_us () / 1000 >= next_housekeeping) {
             s_housekeeping (self);
-            next_housekeeping = s_mono_us () / 1000 + 1000;
+            next_housekeeping = vbus_mono_us () / 1000 + 1000;
         }
         //  The worker refreshes its socket when it reconnects.
         items[0].socket = vbus_worker_socket (self->worker);

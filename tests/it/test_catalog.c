@@ -145,6 +145,16 @@ test_search_finds_known_products_with_exact_facets (void **state)
     for (uint32_t i = 0; i < vmsg_count (hits); i++)
         found |= strcmp (vmsg_str (vmsg_at (hits, i), "id"), p.id) == 0;
     assert_true (found);
+    //  get returns the product as seeded, attributes included.
+    char get[96];
+    snprintf (get, sizeof get, "{\"id\":\"%s\"}", p.id);
+    assert_int_equal (s_call (f, "catalog", "get", get, NULL, &v), VE_OK);
+    assert_string_equal (vmsg_str (v, "title"), p.title);
+    assert_int_equal (vmsg_int (v, "price", 0), p.price_minor);
+    const vmsg_value_t *attrs = vmsg_get (v, "attributes");
+    assert_int_equal (vmsg_count (attrs), p.nattrs);
+    for (size_t i = 0; i < p.nattrs; i++)
+        assert_string_equal (vmsg_str (vmsg_get (attrs, p.attr_keys[i]), NULL), p.attr_values[i]);
     //  Facets are exact over all matches: the top-level categories add up to the total.
     uint64_t total = vmsg_uint (v, "total", 0), sum = 0;
     const vmsg_value_t *cats = vmsg_get (vmsg_get (v, "facets"), "categories");

@@ -152,6 +152,9 @@ test_every_type (void **state)
     const vmsg_value_t *tags = vmsg_get (v, "tags");
     assert_int_equal (vmsg_count (tags), 2);
     assert_string_equal (vmsg_at (tags, 1)->v.s, "bcdef");
+    //  name NULL reads the element itself.
+    assert_string_equal (vmsg_str (vmsg_at (tags, 1), NULL), "bcdef");
+    assert_null (vmsg_str (vmsg_at (tags, 2), NULL));
     assert_null (vmsg_at (tags, 2));
     const vmsg_value_t *attrs = vmsg_get (v, "attrs");
     assert_int_equal (vmsg_count (attrs), 2);
@@ -465,7 +468,7 @@ test_accessors (void **state)
     const vmsg_value_t *v;
     assert_int_equal (s_decode (&s_all, "{\"req\":\"x\",\"u\":5,\"i\":-2}", &v), 0);
     assert_null (vmsg_get (NULL, "u"));
-    assert_null (vmsg_get (v, NULL));
+    assert_ptr_equal (vmsg_get (v, NULL), v);  //  name NULL: the value itself
     assert_null (vmsg_str (v, "u"));  //  wrong kind: NULL / default
     assert_int_equal (vmsg_uint (v, "i", 42), 42);
     assert_int_equal (vmsg_int (v, "u", 0), 5);

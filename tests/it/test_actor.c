@@ -42,8 +42,8 @@ static int
 s_setup (void **state)
 {
     fixture_t *f = calloc (1, sizeof *f);
-    snprintf (f->dir, sizeof f->dir, "/tmp/vitrine-test-XXXXXX");
-    if (!mkdtemp (f->dir) || vit_broker_start (&f->broker, 0, NULL) != 0)
+    if (vit_tmpdir ("vitrine-test", f->dir, sizeof f->dir) != 0
+        || vit_broker_start (&f->broker, 0, NULL) != 0)
         return -1;
     f->client = vbus_client_new (f->broker.endpoint, 5000);
     f->arena = varena_new (0);
@@ -62,10 +62,7 @@ s_teardown (void **state)
     vbus_client_destroy (&f->client);
     vit_stop (f->broker.pid, SIGTERM, 5000);
     varena_destroy (&f->arena);
-    char cmd[128];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal (system (cmd), 0);
-    assert_int_equal (access (f->dir, F_OK), -1);  //  nothing left behind
+    assert_int_equal (vit_rmtree (f->dir), 0);  //  nothing left behind
     free (f);
     return 0;
 }

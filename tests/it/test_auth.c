@@ -56,15 +56,6 @@ s_auth_start (fixture_t *f)
 }
 
 static int
-s_rm (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void) st;
-    (void) flag;
-    (void) ftw;
-    return remove (path);
-}
-
-static int
 s_group_setup (void **state)
 {
     fixture_t *f = &s_f;
@@ -75,8 +66,8 @@ s_group_setup (void **state)
                                crypto_pwhash_ALG_ARGON2ID13)
         != 0)
         return -1;
-    snprintf (f->dir, sizeof f->dir, "/tmp/test_it_auth_XXXXXX");
-    if (!mkdtemp (f->dir) || vit_broker_start (&f->broker, 0, NULL) != 0)
+    if (vit_tmpdir ("test_it_auth", f->dir, sizeof f->dir) != 0
+        || vit_broker_start (&f->broker, 0, NULL) != 0)
         return -1;
     f->client = vbus_client_new (f->broker.endpoint, 10000);
     f->arena = varena_new (0);
@@ -96,9 +87,7 @@ s_group_teardown (void **state)
     vbus_client_destroy (&f->client);
     vit_stop (f->broker.pid, SIGTERM, 5000);
     varena_destroy (&f->arena);
-    nftw (f->dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
-    struct stat st;
-    assert_int_not_equal (stat (f->dir, &st), 0);  //  nothing left behind
+    assert_int_equal (vit_rmtree (f->dir), 0);  //  nothing left behind
     return 0;
 }
 

@@ -57,9 +57,7 @@ s_cleanup (fixture_t *f)
     if (f->broker.pid > 0)
         vit_stop (f->broker.pid, SIGTERM, 5000);
     varena_destroy (&f->arena);
-    char cmd[128];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    clean &= system (cmd) == 0;
+    clean &= vit_rmtree (f->dir) == 0;
     free (f);
     return clean;
 }
@@ -68,8 +66,8 @@ static int
 s_setup (void **state)
 {
     fixture_t *f = calloc (1, sizeof *f);
-    snprintf (f->dir, sizeof f->dir, "/tmp/vitrine-catalog-XXXXXX");
-    if (!mkdtemp (f->dir) || vit_broker_start (&f->broker, 0, NULL) != 0)
+    if (vit_tmpdir ("vitrine-catalog", f->dir, sizeof f->dir) != 0
+        || vit_broker_start (&f->broker, 0, NULL) != 0)
         return -1;
     f->client = vbus_client_new (f->broker.endpoint, 10000);
     f->arena = varena_new (0);

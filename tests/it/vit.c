@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -154,6 +155,30 @@ vit_broker_start (vit_broker_t *b, int port, const char *const *extra)
             usleep (200000);  //  a fixed port may still be held for a moment: retry it
     }
     return -1;
+}
+
+int
+vit_tmpdir (const char *prefix, char *dir, size_t size)
+{
+    if (snprintf (dir, size, "/tmp/%s-XXXXXX", prefix) >= (int) size)
+        return -1;
+    return mkdtemp (dir) ? 0 : -1;
+}
+
+static int
+s_remove (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st;
+    (void) flag;
+    (void) ftw;
+    return remove (path);
+}
+
+int
+vit_rmtree (const char *dir)
+{
+    nftw (dir, s_remove, 16, FTW_DEPTH | FTW_PHYS);
+    return access (dir, F_OK) == 0 ? -1 : 0;
 }
 
 int

@@ -30,6 +30,10 @@ int vit_stop (pid_t pid, int sig, int timeout_ms);
 //  Starts a broker on a free port (extra arguments may be NULL); port 0 = pick one. Waits until
 //  it answers broker.ping. Returns 0 or -1.
 int vit_broker_start (vit_broker_t *b, int port, const char *const *extra);
+//  Makes a fresh directory /tmp/<prefix>-XXXXXX into dir (size bytes); returns 0 or -1.
+int vit_tmpdir (const char *prefix, char *dir, size_t size);
+//  Removes a directory tree (a test's data); returns 0 when nothing is left of it.
+int vit_rmtree (const char *dir);
 //  Waits until service has at least n workers (0 = none left); returns 0 or -1 at timeout.
 int vit_wait_workers (const vit_broker_t *b, const char *service, int n, int timeout_ms);
 //  Starts an echo worker with extra arguments; waits until the broker lists it.

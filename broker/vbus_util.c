@@ -27,6 +27,25 @@ vbus_log_level (char level)
     s_log_level = level;
 }
 
+//  Appends text to out as the inside of a JSON string (quotes, backslashes and control
+//  characters escaped); returns the new length, never past size - 1.
+static size_t
+s_json_escape (char *out, size_t len, size_t size, const char *text)
+{
+    for (const unsigned char *c = (const unsigned char *) text; *c && len + 7 < size; c++) {
+        if (*c == '"' || *c == '\\') {
+            out[len++] = '\\';
+            out[len++] = (char) *c;
+        }
+        else if (*c < 0x20)
+            len += (size_t) snprintf (out + len, size - len, "\\u%04x", *c);
+        else
+            out[len++] = (char) *c;
+    }
+    out[len] = 0;
+    return len;
+}
+
 void
 vbus_log (char level, const char *who, const char *fmt, ...)
 {
@@ -36,16 +55,30 @@ vbus_log (char level, const char *who, const char *fmt, ...)
     gettimeofday (&tv, NULL);
     struct tm tm;
     gmtime_r (&tv.tv_sec, &tm);
-    char line[1024];
-    int n = snprintf (line, sizeof line,
-                      "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %c %s: ", tm.tm_year + 1900,
-                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                      (int) (tv.tv_usec / 1000), level, who);
+    char when[64], message[900], line[2048];
+    snprintf (when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+              (int) (tv.tv_usec / 1000));
     va_list ap;
     va_start (ap, fmt);
-    if (n > 0 && (size_t) n < sizeof line)
-        vsnprintf (line + n, sizeof line - (size_t) n, fmt, ap);
+    vsnprintf (message, sizeof message, fmt, ap);
     va_end (ap);
+    //  VITRINE_LOG=json: one JSON object per line, for log shippers.
+    static int json = -1;
+    if (json < 0) {
+        const char *format = getenv ("VITRINE_LOG");
+        json = format && strcmp (format, "json") == 0;
+    }
+    if (json) {
+        size_t len = (size_t) snprintf (line, sizeof line,
+                                        "{\"ts\":\"%s\",\"level\":\"%c\",\"who\":\"", when, level);
+        len = s_json_escape (line, len, sizeof line - 16, who);
+        len += (size_t) snprintf (line + len, sizeof line - len, "\",\"msg\":\"");
+        len = s_json_escape (line, len, sizeof line - 4, message);
+        snprintf (line + len, sizeof line - len, "\"}");
+    }
+    else
+        snprintf (line, sizeof line, "%s %c %s: %s", when, level, who, message);
     //  One write per line, so lines from many processes sharing a terminal do not interleave.
     fprintf (stderr, "%s\n", line);
 }

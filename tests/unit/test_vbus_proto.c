@@ -4,7 +4,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void
 test_command_frame (void **state)
@@ -75,8 +78,8 @@ test_header_unkeyed_and_forward_compatible (void **state)
     (void) state;
     //  [1, "svc", "get", 5, nil, nil, nil, 0, 0, nil, "future", {"x": 1}]: elements after the
     //  known ten are skipped.
-    const char wire[] =
-        "\x9c\x01\xa3svc\xa3get\x05\xc0\xc0\xc0\x00\x00\xc0\xa6" "future\x81\xa1x\x01";
+    const char wire[] = "\x9c\x01\xa3svc\xa3get\x05\xc0\xc0\xc0\x00\x00\xc0\xa6"
+                        "future\x81\xa1x\x01";
     vbus__header_t d;
     size_t used;
     assert_int_equal (vbus__header_decode (&d, wire, sizeof wire - 1, &used), 0);
@@ -223,9 +226,36 @@ test_partition_and_endpoints (void **state)
     assert_false (vbus__name_ok ("", 0, VBUS_MAX_SERVICE));
 }
 
+//  VITRINE_LOG=json (set in main before any line is logged): one JSON object per line, with
+//  the message escaped.
+static void
+test_log_json (void **state)
+{
+    (void) state;
+    char path[] = "/tmp/vbus-log-XXXXXX";
+    int fd = mkstemp (path);
+    assert_true (fd >= 0);
+    int saved = dup (2);
+    dup2 (fd, 2);
+    vbus_log ('W', "tester", "say \"hi\"\nand\\go");
+    fflush (stderr);
+    dup2 (saved, 2);
+    close (saved);
+    char line[512] = "";
+    FILE *f = fdopen (fd, "r");
+    rewind (f);
+    assert_non_null (fgets (line, sizeof line, f));
+    fclose (f);
+    unlink (path);
+    assert_int_equal (strncmp (line, "{\"ts\":\"", 7), 0);
+    assert_non_null (strstr (
+        line, "\"level\":\"W\",\"who\":\"tester\",\"msg\":\"say \\\"hi\\\"\\u000aand\\\\go\"}\n"));
+}
+
 int
 main (void)
 {
+    setenv ("VITRINE_LOG", "json", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_command_frame),
         cmocka_unit_test (test_header_roundtrip),
@@ -234,6 +264,7 @@ main (void)
         cmocka_unit_test (test_reply_roundtrip),
         cmocka_unit_test (test_ready_roundtrip_and_limits),
         cmocka_unit_test (test_partition_and_endpoints),
+        cmocka_unit_test (test_log_json),
     };
     return cmocka_run_group_tests_name ("vbus_proto", tests, NULL, NULL);
 }

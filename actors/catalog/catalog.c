@@ -494,7 +494,8 @@ static int
 catalog_categories (vactor_call_t *call)
 {
     catalog_t *self = vactor_state (call->actor);
-    qsort (self->categories, self->ncategories, sizeof *self->categories, s_category_order);
+    if (self->ncategories)   //  none yet: an empty catalog
+        qsort (self->categories, self->ncategories, sizeof *self->categories, s_category_order);
     uint32_t n = 0;
     for (size_t i = 0; i < self->ncategories; i++)
         n += self->categories[i].count > 0;

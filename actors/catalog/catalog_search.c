@@ -203,6 +203,8 @@ typedef struct {
     uint16_t *tfs;   //  packed per-field term frequencies, parallel to docs
     uint32_t *lens;  //  the product's field lengths, parallel to docs: scoring a posting
                      //  then reads only the postings, never the product's row
+    uint64_t *facs;  //  the product's facet word (s_fac), parallel to docs: counting facets
+                     //  of a one-term match reads only the postings too
     uint32_t len, cap;
     uint32_t df;     //  live products containing the term
     uint32_t stamp;  //  the put that last saw it (to aggregate a product's tokens)
@@ -253,6 +255,18 @@ typedef struct {
 #define NONE16    0xFFFFu
 #define MAX_NODES 0xFFFFu  //  category nodes (paths and their prefixes) an index can hold
 
+//  The facet word of a product: what counting the unfiltered facets needs, in 8 bytes (brand
+//  id, top-level category node, price bucket). It never changes for an ordinal, so it is
+//  copied into every posting of the product and kept in a column.
+static inline uint64_t
+s_fac_make (uint32_t brand, uint16_t cat0, unsigned bucket)
+{
+    return (uint64_t) brand | (uint64_t) cat0 << 32 | (uint64_t) bucket << 48;
+}
+#define FAC_BRAND(x)  ((uint32_t) (x))
+#define FAC_CAT0(x)   ((uint16_t) ((x) >> 32))
+#define FAC_BUCKET(x) ((unsigned) ((x) >> 48) & 7)
+
 typedef struct {
     int64_t key;  //  larger is better (doubles are mapped to ordered integers)
     uint32_t doc;
@@ -277,6 +291,7 @@ struct catalog_search_s {
     uint32_t doc_cap;  //  of every per-ordinal column
     uint32_t nalive;
     s_row_t *row;
+    uint64_t *fac;  //  facet word per ordinal (s_fac_make)
     uint32_t *doc_key;
     uint32_t *lens;     //  a byte per field: tokens in it (capped at 255)
     uint64_t *alive;    //  bitset: active and not replaced/removed
@@ -308,6 +323,10 @@ struct catalog_search_s {
     uint32_t scratch_cap;  //  ordinals acc and mark cover
     uint32_t *cand;
     float *cscore;
+    uint64_t *cfac;  //  parallel to cand: the candidate's facet word
+    int64_t *ckey;   //  parallel to cand when stash: the sort key read from the row
+    uint16_t *csub;  //  parallel to cand when stash: the category node below the filter's
+    bool stash;      //  the pass that filters on the row also fills ckey and csub
     uint32_t cand_cap;
     s_alt_t *alts;
     uint32_t nalts, alts_cap;
@@ -355,6 +374,7 @@ static void
 s_free_columns (catalog_search_t *self)
 {
     free (self->row);
+    free (self->fac);
     free (self->doc_key);
     free (self->lens);
     free (self->alive);
@@ -371,6 +391,7 @@ catalog_search_destroy (catalog_search_t **self_p)
         free (self->term[t].docs);
         free (self->term[t].tfs);
         free (self->term[t].lens);
+        free (self->term[t].facs);
     }
     free (self->term);
     s_dict_free (&self->terms);
@@ -395,6 +416,9 @@ catalog_search_destroy (catalog_search_t **self_p)
     free (self->mark);
     free (self->cand);
     free (self->cscore);
+    free (self->cfac);
+    free (self->ckey);
+    free (self->csub);
     free (self->alts);
     free (self->count_node);
     free (self->count_brand);
@@ -604,6 +628,7 @@ s_columns_reserve (catalog_search_t *self, uint32_t need)
         self->col = q_;                                                                            \
     } while (0)
     GROW_ (row, n * sizeof (s_row_t));
+    GROW_ (fac, n * sizeof (uint64_t));
     GROW_ (doc_key, n * sizeof (uint32_t));
     GROW_ (lens, n * sizeof (uint32_t));
     GROW_ (fwd_off, (n + 1) * sizeof (uint64_t));
@@ -785,6 +810,9 @@ catalog_search_put (catalog_search_t *self, const catalog_doc_t *doc)
         cap = t->cap;
         if (s_grow ((void **) &t->lens, &cap, t->len + 1, sizeof *t->lens))
             return -VE_NOMEM;
+        cap = t->cap;
+        if (s_grow ((void **) &t->facs, &cap, t->len + 1, sizeof *t->facs))
+            return -VE_NOMEM;
         t->cap = cap;
     }
     for (int l = 0; l < depth; l++) {
@@ -811,6 +839,10 @@ catalog_search_put (catalog_search_t *self, const catalog_doc_t *doc)
         uint32_t n = ntok[f] > 255 ? 255 : (uint32_t) ntok[f];
         lens |= n << (8 * f);
     }
+    unsigned bucket = 0;
+    for (unsigned i = 1; i < CATALOG_PRICE_BUCKETS; i++)
+        bucket += doc->price_minor >= s_price_lo[i];
+    uint64_t fac = s_fac_make (brand, nodes[0] == NONE ? NONE16 : (uint16_t) nodes[0], bucket);
     if (old != NONE)
         s_kill (self, old);
     for (uint32_t i = 0; i < nlocal; i++) {
@@ -818,6 +850,7 @@ catalog_search_put (catalog_search_t *self, const catalog_doc_t *doc)
         t->docs[t->len] = ord;
         t->tfs[t->len] = self->local[i].tf;
         t->lens[t->len] = lens;
+        t->facs[t->len] = fac;
         t->len++;
         t->df++;
         self->fwd[self->nfwd++] = self->local[i].term;
@@ -834,6 +867,7 @@ catalog_search_put (catalog_search_t *self, const catalog_doc_t *doc)
         self->len_sum[f] += (lens >> (8 * f)) & 0xff;
     self->doc_key[ord] = key;
     self->key_ord.v[key] = ord;
+    self->fac[ord] = fac;
     s_row_t *row = &self->row[ord];
     row->price = doc->price_minor;
     row->created = doc->created_ms;
@@ -948,6 +982,7 @@ catalog_search_compact (catalog_search_t *self)
                 t->docs[k] = to;
                 t->tfs[k] = t->tfs[i];
                 t->lens[k] = t->lens[i];
+                t->facs[k] = t->facs[i];
                 k++;
             }
         }
@@ -956,19 +991,23 @@ catalog_search_compact (catalog_search_t *self)
             free (t->docs);
             free (t->tfs);
             free (t->lens);
+            free (t->facs);
             t->docs = NULL;
             t->tfs = NULL;
             t->lens = NULL;
+            t->facs = NULL;
             t->cap = 0;
         }
         else if (k < t->cap) {
             uint32_t *docs = realloc (t->docs, k * sizeof *docs);
             uint16_t *tfs = realloc (t->tfs, k * sizeof *tfs);
             uint32_t *lens = realloc (t->lens, k * sizeof *lens);
+            uint64_t *facs = realloc (t->facs, k * sizeof *facs);
             //  A failed shrink keeps the larger block; all hold at least k entries.
             t->docs = docs ? docs : t->docs;
             t->tfs = tfs ? tfs : t->tfs;
             t->lens = lens ? lens : t->lens;
+            t->facs = facs ? facs : t->facs;
             t->cap = k;
         }
         assert (t->df == t->len);
@@ -991,12 +1030,13 @@ catalog_search_compact (catalog_search_t *self)
         self->doc_key[to] = to;  //  keys were interned in ordinal order
         key_ord[to] = to;
         self->row[to] = self->row[ord];
+        self->fac[to] = self->fac[ord];
         self->lens[to] = self->lens[ord];
         s_bit_set (self->stock, to, s_bit (self->stock, ord));
     }
     self->fwd_off[n] = nfwd;
     self->nfwd = nfwd;
-    if (self->alive)   //  an empty index has no bitsets yet
+    if (self->alive)  //  an empty index has no bitsets yet
         memset (self->alive, 0, ((self->doc_cap + 63) / 64) * sizeof (uint64_t));
     for (uint32_t ord = 0; ord < n; ord++)
         s_bit_set (self->alive, ord, true);
@@ -1028,12 +1068,13 @@ catalog_search_memory (const catalog_search_t *self)
              + s_dict_memory (&self->brands) + s_dict_memory (&self->cats);
     bytes += (size_t) self->term_cap * sizeof *self->term;
     for (uint32_t t = 0; t < self->terms.n; t++)
-        bytes += (size_t) self->term[t].cap * (2 * sizeof (uint32_t) + sizeof (uint16_t));
+        bytes += (size_t) self->term[t].cap
+                 * (2 * sizeof (uint32_t) + sizeof (uint16_t) + sizeof (uint64_t));
     bytes += (size_t) self->sorted_cap * 4 + (size_t) self->pending.cap * 4;
     bytes += self->dels ? ((size_t) self->del_mask + 1) * sizeof *self->dels : 0;
     bytes += (size_t) self->key_ord.cap * 4;
     //  Per-ordinal columns: the row, key, lengths, forward offset, and two bits.
-    bytes += (size_t) self->doc_cap * (sizeof (s_row_t) + 4 + 4 + 8)
+    bytes += (size_t) self->doc_cap * (sizeof (s_row_t) + 8 + 4 + 4 + 8)
              + (size_t) (self->doc_cap + 63) / 64 * 16;
     bytes += self->fwd_cap * sizeof *self->fwd;
     for (uint32_t b = 0; b < self->brands.n; b++)
@@ -1044,20 +1085,54 @@ catalog_search_memory (const catalog_search_t *self)
     bytes += (size_t) self->node_cap * sizeof *self->node;
     bytes += (size_t) self->local_cap * sizeof *self->local;
     bytes += (size_t) self->scratch_cap * (sizeof (float)) + (size_t) self->scratch_cap / 8;
-    bytes += (size_t) self->cand_cap * 8 + (size_t) self->alts_cap * sizeof *self->alts;
+    bytes += (size_t) self->cand_cap * 26 + (size_t) self->alts_cap * sizeof *self->alts;
     bytes += ((size_t) self->count_node_cap + self->count_brand_cap) * 4;
     bytes += (size_t) self->facets_cap * sizeof *self->facets;
     return bytes;
 }
 
 //  ---------------------------------------------------------------- queries
+//  Floats mapped to integers that order the same way.
+static inline int64_t
+s_float_key (float f)
+{
+    int32_t i;
+    memcpy (&i, &f, sizeof i);
+    return i >= 0 ? i : i ^ INT32_MAX;
+}
+
 typedef struct {
     uint32_t cat_node, cat_depth;  //  NONE: any category
     uint32_t brand;                //  NONE: any brand
     int64_t pmin, pmax;
     bool stock;
     bool row;  //  a filter reads the row (price, brand or category)
+    catalog_sort_t sort;
+    bool text;           //  the query has words (relevance then means the score)
+    bool sub;            //  the facet of the level below the filtered category is counted
+    uint32_t sub_level;  //  its level
 } s_filter_t;
+
+//  The sort key of a product from its row (relevance with text: from the score instead).
+static inline int64_t
+s_row_key (const s_row_t *row, catalog_sort_t sort)
+{
+    switch (sort) {
+    case CATALOG_SORT_PRICE_ASC: return row->price == INT64_MIN ? INT64_MAX : -row->price;
+    case CATALOG_SORT_PRICE_DESC: return row->price;
+    case CATALOG_SORT_NEWEST: return row->created;
+    default: return s_float_key (row->popularity);
+    }
+}
+
+//  Candidate c passed a filter that read its row: keep what counting needs from it.
+static inline void
+s_stash (catalog_search_t *self, const s_filter_t *f, uint32_t c, uint32_t d)
+{
+    const s_row_t *row = &self->row[d];
+    self->ckey[c] = s_row_key (row, f->sort);
+    self->csub[c] = f->sub ? row->cat[f->sub_level] : NONE16;
+}
 
 //  How far ahead loops over sparse ordinals prefetch their rows: a match costs a few
 //  nanoseconds, a row from memory about a hundred.
@@ -1204,6 +1279,18 @@ s_scratch_reserve (catalog_search_t *self)
     if (!cs)
         return -VE_NOMEM;
     self->cscore = cs;
+    uint64_t *cf = realloc (self->cfac, (size_t) self->cand_cap * sizeof *cf);
+    if (!cf)
+        return -VE_NOMEM;
+    self->cfac = cf;
+    int64_t *ck = realloc (self->ckey, (size_t) self->cand_cap * sizeof *ck);
+    if (!ck)
+        return -VE_NOMEM;
+    self->ckey = ck;
+    uint16_t *cu = realloc (self->csub, (size_t) self->cand_cap * sizeof *cu);
+    if (!cu)
+        return -VE_NOMEM;
+    self->csub = cu;
     if (need <= self->scratch_cap)
         return 0;
     float *acc = realloc (self->acc, (size_t) need * sizeof *acc);
@@ -1276,7 +1363,10 @@ s_drive (catalog_search_t *self, const s_word_t *w, const s_filter_t *f, bool sc
                 __builtin_prefetch (&self->row[t->docs[j + AHEAD]]);
             if (!s_pass (self, f, d))
                 continue;
+            if (self->stash)
+                s_stash (self, f, n, d);
             self->cand[n] = d;
+            self->cfac[n] = t->facs[j];
             self->cscore[n++] = score ? s_score (self, a, t->tfs[j], t->lens[j]) : 0;
         }
         return n;
@@ -1296,11 +1386,17 @@ s_drive (catalog_search_t *self, const s_word_t *w, const s_filter_t *f, bool sc
     }
     for (uint32_t c = 0; c < m; c++) {
         uint32_t d = self->cand[c];
-        if (f->row && c + AHEAD < m)
-            __builtin_prefetch (&self->row[self->cand[c + AHEAD]]);
+        if (c + AHEAD < m) {
+            if (f->row)
+                __builtin_prefetch (&self->row[self->cand[c + AHEAD]]);
+            __builtin_prefetch (&self->fac[self->cand[c + AHEAD]]);
+        }
         if (!s_pass (self, f, d))
             continue;
+        if (self->stash)
+            s_stash (self, f, n, d);
         self->cand[n] = d;
+        self->cfac[n] = self->fac[d];
         self->cscore[n++] = score ? self->acc[d] : 0;
     }
     return n;
@@ -1361,7 +1457,12 @@ s_refine (catalog_search_t *self, const s_word_t *w, uint32_t n, bool score)
                 }
             }
             if (best >= 0) {
+                if (self->stash) {
+                    self->ckey[k] = self->ckey[c];
+                    self->csub[k] = self->csub[c];
+                }
                 self->cand[k] = d;
+                self->cfac[k] = self->cfac[c];
                 self->cscore[k++] = self->cscore[c] + best;
             }
         }
@@ -1371,39 +1472,17 @@ s_refine (catalog_search_t *self, const s_word_t *w, uint32_t n, bool score)
     for (uint32_t c = 0; c < n; c++) {
         uint32_t d = self->cand[c];
         if (s_bit (self->mark, d)) {
+            if (self->stash) {
+                self->ckey[k] = self->ckey[c];
+                self->csub[k] = self->csub[c];
+            }
             self->cand[k] = d;
+            self->cfac[k] = self->cfac[c];
             self->cscore[k++] = self->cscore[c] + (score ? self->acc[d] : 0);
         }
     }
     memset (self->mark + lo / 64, 0, (hi / 64 - lo / 64 + 1) * sizeof *self->mark);
     return k;
-}
-
-//  Candidates without text: a category's or brand's list when the filter names one, else
-//  every ordinal.
-static uint32_t
-s_browse (catalog_search_t *self, const s_filter_t *f)
-{
-    const uint32_t *list = NULL;
-    uint32_t len = self->ndocs, n = 0;
-    if (f->cat_node != NONE) {
-        list = self->node[f->cat_node].docs.v;
-        len = self->node[f->cat_node].docs.len;
-    }
-    else if (f->brand != NONE) {
-        list = self->brand_docs[f->brand].v;
-        len = self->brand_docs[f->brand].len;
-    }
-    for (uint32_t i = 0; i < len; i++) {
-        uint32_t d = list ? list[i] : i;
-        if (list && i + AHEAD < len)
-            __builtin_prefetch (&self->row[list[i + AHEAD]]);
-        if (s_pass (self, f, d)) {
-            self->cand[n] = d;
-            self->cscore[n++] = 0;
-        }
-    }
-    return n;
 }
 
 static int
@@ -1413,15 +1492,6 @@ s_facet_cmp (const void *a, const void *b)
     if (x->count != y->count)
         return x->count > y->count ? -1 : 1;
     return strcmp (x->name, y->name);
-}
-
-//  Floats mapped to integers that order the same way.
-static inline int64_t
-s_float_key (float f)
-{
-    int32_t i;
-    memcpy (&i, &f, sizeof i);
-    return i >= 0 ? i : i ^ INT32_MAX;
 }
 
 static inline bool
@@ -1457,8 +1527,9 @@ s_sift_down (s_top_t *h, uint32_t len, uint32_t i)
 //  One pass over all n candidates: exact facet counts into *out and the best k by the sort
 //  into self->top (best first). Each candidate's row is read once, fetched ahead.
 static int
-s_collect (catalog_search_t *self, uint32_t n, uint32_t sub_parent, catalog_sort_t sort, bool text,
-           uint32_t k, uint32_t *ntop, catalog_result_t *out)
+s_collect (catalog_search_t *self, uint32_t n, const s_filter_t *browse, uint32_t *ntotal,
+           uint32_t sub_parent, catalog_sort_t sort, uint32_t k, uint32_t *ntop,
+           catalog_result_t *out)
 {
     if (s_grow ((void **) &self->count_node, &self->count_node_cap, self->cats.n + 1, 4)
         || s_grow ((void **) &self->count_brand, &self->count_brand_cap, self->brands.n + 1, 4)
@@ -1475,44 +1546,87 @@ s_collect (catalog_search_t *self, uint32_t n, uint32_t sub_parent, catalog_sort
         sub_level = 0;
     s_top_t *h = self->top;
     uint32_t len = 0;
-    for (uint32_t c = 0; c < n; c++) {
-        if (c + AHEAD < n)
-            __builtin_prefetch (&self->row[self->cand[c + AHEAD]]);
-        uint32_t d = self->cand[c];
-        const s_row_t *row = &self->row[d];
-        if (row->cat[0] != NONE16)
-            cn[row->cat[0]]++;
-        if (sub && row->cat[sub_level] != NONE16)
-            cn[row->cat[sub_level]]++;
-        if (row->brand != NONE)
-            cb[row->brand]++;
-        unsigned bucket = 0;
-        for (unsigned i = 1; i < CATALOG_PRICE_BUCKETS; i++)
-            bucket += row->price >= s_price_lo[i];
-        price[bucket]++;
-
-        int64_t key;
-        switch (sort) {
-        case CATALOG_SORT_PRICE_ASC: key = row->price == INT64_MIN ? INT64_MAX : -row->price; break;
-        case CATALOG_SORT_PRICE_DESC: key = row->price; break;
-        case CATALOG_SORT_NEWEST: key = row->created; break;
-        case CATALOG_SORT_POPULAR: key = s_float_key (row->popularity); break;
-        default: key = s_float_key (text ? self->cscore[c] : row->popularity);
+    //  Counts one match and offers it to the heap.
+#define TAKE_(d_, fac_, subnode_, key_, score_)                                                    \
+    do {                                                                                           \
+        uint64_t fac = (fac_);                                                                     \
+        uint16_t cat0 = FAC_CAT0 (fac), subnode = (subnode_);                                      \
+        uint32_t brand = FAC_BRAND (fac);                                                          \
+        if (cat0 != NONE16)                                                                        \
+            cn[cat0]++;                                                                            \
+        if (subnode != NONE16)                                                                     \
+            cn[subnode]++;                                                                         \
+        if (brand != NONE)                                                                         \
+            cb[brand]++;                                                                           \
+        price[FAC_BUCKET (fac)]++;                                                                 \
+        s_top_t e = { (key_), (d_), (score_) };                                                    \
+        if (len < k) {                                                                             \
+            uint32_t i = len++; /*  sift up */                                                     \
+            while (i > 0 && s_worse (&e, &h[(i - 1) / 2])) {                                       \
+                h[i] = h[(i - 1) / 2];                                                             \
+                i = (i - 1) / 2;                                                                   \
+            }                                                                                      \
+            h[i] = e;                                                                              \
+        }                                                                                          \
+        else if (s_worse (&h[0], &e)) {                                                            \
+            h[0] = e;                                                                              \
+            s_sift_down (h, len, 0);                                                               \
+        }                                                                                          \
+    } while (0)
+    if (browse) {
+        //  No text: walk the filter's list (or every ordinal) and count as we go, without
+        //  building the candidate arrays.
+        const uint32_t *list = NULL;
+        uint32_t blen = self->ndocs, total = 0;
+        s_filter_t fl = *browse, *f = &fl;  //  the list walked needs no check of its own filter
+        if (f->cat_node != NONE) {
+            list = self->node[f->cat_node].docs.v;
+            blen = self->node[f->cat_node].docs.len;
+            fl.cat_node = NONE;
         }
-        s_top_t e = { key, d, self->cscore[c] };
-        if (len < k) {
-            uint32_t i = len++;  //  sift up
-            while (i > 0 && s_worse (&e, &h[(i - 1) / 2])) {
-                h[i] = h[(i - 1) / 2];
-                i = (i - 1) / 2;
+        else if (f->brand != NONE) {
+            list = self->brand_docs[f->brand].v;
+            blen = self->brand_docs[f->brand].len;
+            fl.brand = NONE;
+        }
+        fl.row =
+            fl.pmin != INT64_MIN || fl.pmax != INT64_MAX || fl.cat_node != NONE || fl.brand != NONE;
+        for (uint32_t i = 0; i < blen; i++) {
+            uint32_t d = list ? list[i] : i;
+            if (list && i + AHEAD < blen) {
+                __builtin_prefetch (&self->row[list[i + AHEAD]]);
+                __builtin_prefetch (&self->fac[list[i + AHEAD]]);
             }
-            h[i] = e;
+            if (!s_pass (self, f, d))
+                continue;
+            const s_row_t *row = &self->row[d];
+            total++;
+            TAKE_ (d, self->fac[d], sub ? row->cat[sub_level] : NONE16, s_row_key (row, sort), 0);
         }
-        else if (s_worse (&h[0], &e)) {
-            h[0] = e;
-            s_sift_down (h, len, 0);
-        }
+        *ntotal = total;
     }
+    //  The facet word comes with the candidate; the row is read only for the level below the
+    //  filtered category or a sort key other than the score (unless the filter kept them).
+    else if (sort == CATALOG_SORT_RELEVANCE && !sub)
+        for (uint32_t c = 0; c < n; c++)
+            TAKE_ (self->cand[c], self->cfac[c], NONE16, s_float_key (self->cscore[c]),
+                   self->cscore[c]);
+    else if (self->stash)
+        for (uint32_t c = 0; c < n; c++)
+            TAKE_ (self->cand[c], self->cfac[c], sub ? self->csub[c] : NONE16,
+                   sort == CATALOG_SORT_RELEVANCE ? s_float_key (self->cscore[c]) : self->ckey[c],
+                   self->cscore[c]);
+    else
+        for (uint32_t c = 0; c < n; c++) {
+            if (c + AHEAD < n)
+                __builtin_prefetch (&self->row[self->cand[c + AHEAD]]);
+            const s_row_t *row = &self->row[self->cand[c]];
+            TAKE_ (self->cand[c], self->cfac[c], sub ? row->cat[sub_level] : NONE16,
+                   sort == CATALOG_SORT_RELEVANCE ? s_float_key (self->cscore[c])
+                                                  : s_row_key (row, sort),
+                   self->cscore[c]);
+        }
+#undef TAKE_
     qsort (h, len, sizeof *h, s_top_cmp);
     *ntop = len;
 
@@ -1580,9 +1694,12 @@ catalog_search_query (catalog_search_t *self, const catalog_query_t *q, catalog_
     if (s_sort_pending (self) || s_scratch_reserve (self))
         return -VE_NOMEM;
 
-    s_filter_t f = {
-        NONE, 0, NONE, q->price_min, q->price_max ? q->price_max : INT64_MAX, q->in_stock_only, true
-    };
+    s_filter_t f = { .cat_node = NONE,
+                     .brand = NONE,
+                     .pmin = q->price_min,
+                     .pmax = q->price_max ? q->price_max : INT64_MAX,
+                     .stock = q->in_stock_only,
+                     .row = true };
     if (q->price_min == 0 && q->price_max == 0)
         f.pmin = INT64_MIN;  //  no price filter at all: negative prices pass too
     bool none = false;
@@ -1599,6 +1716,15 @@ catalog_search_query (catalog_search_t *self, const catalog_query_t *q, catalog_
     }
 
     f.row = f.pmin != INT64_MIN || f.pmax != INT64_MAX || f.cat_node != NONE || f.brand != NONE;
+    f.sort = q->sort;
+    f.text = nwords > 0;
+    if (f.cat_node != NONE && self->node[f.cat_node].depth + 1 < CATALOG_MAX_DEPTH) {
+        f.sub = true;
+        f.sub_level = self->node[f.cat_node].depth + 1;
+    }
+    //  When the counting pass needs the row and a filter reads it anyway, the filter keeps
+    //  what counting needs, so that the row is read once.
+    self->stash = f.row && (f.sub || q->sort != CATALOG_SORT_RELEVANCE);
     self->nalts = 0;
     uint32_t order[CATALOG_MAX_WORDS];
     for (uint32_t i = 0; i < nwords; i++) {
@@ -1626,22 +1752,24 @@ catalog_search_query (catalog_search_t *self, const catalog_query_t *q, catalog_
     out->nwords = nwords;
 
     bool score = nwords > 0 && q->sort == CATALOG_SORT_RELEVANCE;
+    bool browse = false;
     uint32_t n = 0;
     if (!none) {
         if (score)
             s_prepare_scoring (self);
         if (nwords == 0)
-            n = s_browse (self, &f);
+            browse = true;
         else {
             n = s_drive (self, &words[order[0]], &f, score);
             for (uint32_t i = 1; i < nwords && n > 0; i++)
                 n = s_refine (self, &words[order[i]], n, score);
         }
     }
-    out->total = n;
     uint32_t ntop;
-    if (s_collect (self, n, f.cat_node, q->sort, nwords > 0, q->offset + q->limit, &ntop, out))
+    if (s_collect (self, n, browse ? &f : NULL, &n, f.cat_node, q->sort, q->offset + q->limit,
+                   &ntop, out))
         return -VE_NOMEM;
+    out->total = n;
     for (uint32_t i = q->offset; i < ntop; i++) {
         const s_top_t *e = &self->top[i];
         self->hits[i - q->offset] =

@@ -560,6 +560,204 @@ test_brute_force (void **state)
 }
 
 //  ---------------------------------------------------------------- sorts and paging
+//  A product's sort key as the brute force sees it (larger first), for the sorts by a column.
+static int64_t
+s_bf_key (const vgen_product_t *p, catalog_sort_t sort)
+{
+    switch (sort) {
+    case CATALOG_SORT_PRICE_ASC: return -p->price_minor;
+    case CATALOG_SORT_PRICE_DESC: return p->price_minor;
+    case CATALOG_SORT_NEWEST: return p->created_ms;
+    default: {
+        //  popularity as the index keeps it (a float), mapped to an ordered integer
+        float f = (float) p->popularity;
+        int32_t i;
+        memcpy (&i, &f, sizeof i);
+        return i >= 0 ? i : i ^ INT32_MAX;
+    }
+    }
+}
+
+//  The brute force again, on a catalog changed after loading (removals, replacements with a
+//  new price, category and brand, stock and popularity updates; compacted half way) and with
+//  queries without text too: totals, every facet and, for the sorts by a column, the page.
+static void
+test_brute_force_updates (void **state)
+{
+    (void) state;
+    enum { N = 3000 };
+    vgen_product_t *p = calloc (N, sizeof *p);
+    char (*tokens)[1024] = calloc (N, sizeof *tokens);
+    uint32_t *seq = calloc (N, sizeof *seq);  //  put order: ties go to the older put
+    assert_true (p && tokens && seq);
+    catalog_search_t *index = catalog_search_new ();
+    assert_non_null (index);
+    uint32_t nput = 0;
+    for (int i = 0; i < N; i++) {
+        p[i] = s_gen[i].p;
+        memcpy (tokens[i], s_gen[i].tokens, sizeof tokens[i]);
+        catalog_doc_t doc;
+        vgen_product_doc (&p[i], &doc);
+        assert_int_equal (catalog_search_put (index, &doc), 0);
+        seq[i] = nput++;
+    }
+    uint64_t seed = 7;
+    for (int round = 0; round < 2; round++) {
+        //  Changes: every product gets one with some probability.
+        for (int i = 0; i < N; i++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            uint32_t r = (uint32_t) (seed >> 33);
+            if (r % 13 == 0 && p[i].active) {
+                p[i].active = false;
+                catalog_search_remove (index, p[i].id);
+            }
+            else if (r % 13 == 1) {  //  replace: new price, brand and category of product j
+                const vgen_product_t *o = &s_gen[(r >> 8) % NGEN].p;
+                p[i].price_minor = o->price_minor;
+                memcpy (p[i].brand, o->brand, sizeof p[i].brand);
+                memcpy (p[i].category, o->category, sizeof p[i].category);
+                p[i].active = true;
+                catalog_doc_t doc;
+                vgen_product_doc (&p[i], &doc);
+                assert_int_equal (catalog_search_put (index, &doc), 0);
+                seq[i] = nput++;
+                //  The brand is searched: its tokens change with it.
+                char buf[1024];
+                size_t used = 0;
+                const char *fields[16] = { p[i].title, p[i].brand, p[i].description };
+                size_t nf = 3;
+                for (size_t a = 0; a < p[i].nattrs; a++)
+                    fields[nf++] = p[i].attr_values[a];
+                tokens[i][used++] = ' ';
+                for (size_t f = 0; f < nf; f++) {
+                    catalog_search_tokens (fields[f], strlen (fields[f]), buf, sizeof buf);
+                    size_t len = strlen (buf);
+                    if (len == 0)
+                        continue;
+                    memcpy (tokens[i] + used, buf, len);
+                    used += len;
+                    tokens[i][used++] = ' ';
+                }
+                tokens[i][used] = 0;
+            }
+            else if (r % 13 == 2 && p[i].active) {
+                p[i].in_stock = !p[i].in_stock;
+                assert_int_equal (catalog_search_set_stock (index, p[i].id, p[i].in_stock), 0);
+            }
+            else if (r % 13 == 3 && p[i].active) {
+                p[i].popularity = (double) (r >> 10);
+                assert_int_equal (catalog_search_set_popularity (index, p[i].id, p[i].popularity),
+                                  0);
+            }
+        }
+        if (round == 1)
+            assert_int_equal (catalog_search_compact (index), 0);
+
+        for (int qi = 0; qi < 150; qi++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            uint32_t r1 = (uint32_t) (seed >> 33);
+            char w1[64] = "", text[64] = "";
+            bool has_text = r1 % 3 != 0;
+            if (has_text) {
+                s_pick_word (r1 % N, r1 >> 8, (int) ((r1 >> 3) % 3), w1);
+                snprintf (text, sizeof text, "%s", w1);
+            }
+            catalog_query_t q = { .text = text, .limit = 30 };
+            if (r1 % 5 < 2)
+                q.category = vgen_category ((r1 >> 7) % 24);
+            else if (r1 % 5 == 2)
+                q.category = (r1 >> 9) % 2 ? "furniture" : "gadgets";
+            if ((r1 >> 11) % 4 == 1)
+                q.in_stock_only = true;
+            if ((r1 >> 14) % 3 == 2) {
+                q.price_min = 2000;
+                q.price_max = 30000;
+            }
+            if ((r1 >> 16) % 7 == 3)
+                q.brand = s_gen[(r1 >> 5) % NGEN].p.brand;
+            q.sort = (catalog_sort_t) ((r1 >> 19) % 5);
+            q.offset = (r1 >> 22) % 3 == 0 ? 30 : 0;
+            catalog_result_t r;
+            assert_int_equal (catalog_search_query (index, &q, &r), 0);
+
+            static const char *depts[3] = { "furniture", "gadgets", "fashion" };
+            uint32_t total = 0, cats[3] = { 0 }, price[CATALOG_PRICE_BUCKETS] = { 0 };
+            uint32_t brand_count = 0, sub_count = 0;
+            const char *some_brand = r.nbrands ? r.brands[r.nbrands - 1].name : NULL;
+            const char *some_sub = r.nsubcategories ? r.subcategories[0].name : NULL;
+            int *match = calloc (N, sizeof *match);
+            assert_non_null (match);
+            for (int i = 0; i < N; i++) {
+                const vgen_product_t *g = &p[i];
+                if (!g->active || (q.in_stock_only && !g->in_stock))
+                    continue;
+                if (q.price_max && (g->price_minor < q.price_min || g->price_minor > q.price_max))
+                    continue;
+                if (q.brand && strcmp (q.brand, g->brand))
+                    continue;
+                if (q.category) {
+                    size_t cl = strlen (q.category);
+                    if (strncmp (g->category, q.category, cl)
+                        || (g->category[cl] != 0 && g->category[cl] != '/'))
+                        continue;
+                }
+                if (has_text && !s_word_matches (tokens[i], w1, true))
+                    continue;
+                match[total++] = i;
+                for (int d = 0; d < 3; d++)
+                    cats[d] += strncmp (g->category, depts[d], strlen (depts[d])) == 0;
+                int b = 0;
+                for (int k = 1; k < CATALOG_PRICE_BUCKETS; k++)
+                    b += g->price_minor >= r.prices[k].min;
+                price[b]++;
+                brand_count += some_brand && strcmp (g->brand, some_brand) == 0;
+                if (some_sub) {
+                    size_t sl = strlen (some_sub);
+                    sub_count += strncmp (g->category, some_sub, sl) == 0
+                                 && (g->category[sl] == 0 || g->category[sl] == '/');
+                }
+            }
+            if (total != r.total)
+                fail_msg ("round %d query \"%s\" (category %s, brand %s): index %u, brute force %u",
+                          round, text, q.category ? q.category : "-", q.brand ? q.brand : "-",
+                          r.total, total);
+            for (int d = 0; d < 3; d++)
+                assert_int_equal (s_facet (r.categories, r.ncategories, depts[d]), cats[d]);
+            for (int k = 0; k < CATALOG_PRICE_BUCKETS; k++)
+                assert_int_equal (r.prices[k].count, price[k]);
+            if (some_brand)
+                assert_int_equal (r.brands[r.nbrands - 1].count, brand_count);
+            if (some_sub)
+                assert_int_equal (r.subcategories[0].count, sub_count);
+            uint32_t page = total > q.offset ? total - q.offset : 0;
+            assert_int_equal (r.nhits, page < 30 ? page : 30);
+            if (!has_text || q.sort != CATALOG_SORT_RELEVANCE) {
+                //  The page by key, then put order: a selection sort of the window.
+                uint32_t want = q.offset + r.nhits;
+                for (uint32_t a = 0; a < want && a < total; a++) {
+                    uint32_t best = a;
+                    for (uint32_t b = a + 1; b < total; b++) {
+                        int64_t kb = s_bf_key (&p[match[b]], q.sort);
+                        int64_t kx = s_bf_key (&p[match[best]], q.sort);
+                        if (kb > kx || (kb == kx && seq[match[b]] < seq[match[best]]))
+                            best = b;
+                    }
+                    int t = match[a];
+                    match[a] = match[best];
+                    match[best] = t;
+                    if (a >= q.offset)
+                        assert_string_equal (r.hits[a - q.offset].id, p[match[a]].id);
+                }
+            }
+            free (match);
+        }
+    }
+    catalog_search_destroy (&index);
+    free (p);
+    free (tokens);
+    free (seq);
+}
+
 static void
 test_sorts_and_paging (void **state)
 {
@@ -858,6 +1056,7 @@ main (void)
         cmocka_unit_test (test_filters),
         cmocka_unit_test (test_facets_small),
         cmocka_unit_test (test_brute_force),
+        cmocka_unit_test (test_brute_force_updates),
         cmocka_unit_test (test_sorts_and_paging),
         cmocka_unit_test (test_updates),
         cmocka_unit_test (test_compaction),

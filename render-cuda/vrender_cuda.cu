@@ -1,0 +1,93 @@
+//  vrender_cuda.cu — the GPU half: one kernel launch renders a batch of views (blockIdx.z is
+//  the view) with the same evaluator as the CPU (vrender_eval.h); frames come back through
+//  pinned host memory. Device buffers are kept between calls (callers serialise: vrender.c).
+#include "vrender.h"
+#include "vrender_eval.h"
+#include "verr.h"
+#include <cuda_runtime.h>
+#include <stdio.h>
+#include <string.h>
+
+#define S_BLOCK 16
+
+__global__ void
+s_render_kernel (const vtape_t *__restrict__ tape, const vr_camera_t *__restrict__ cams, int w,
+                 int h, int ss, unsigned char *__restrict__ out)
+{
+    int x = blockIdx.x * S_BLOCK + threadIdx.x, y = blockIdx.y * S_BLOCK + threadIdx.y;
+    int view = blockIdx.z;
+    if (x >= w || y >= h)
+        return;
+    vr_camera_t cam = cams[view];
+    unsigned char *px = out + ((size_t) view * (size_t) w * (size_t) h + (size_t) y * w + x) * 3;
+    vr_pixel (tape, &cam, x, y, w, h, ss, px);
+}
+
+//  Kept between calls: grown when a batch needs more.
+static vtape_t *s_dtape;
+static vr_camera_t *s_dcams;
+static unsigned char *s_dout, *s_hout;
+static size_t s_out_cap;
+
+static int
+s_fail (cudaError_t e, const char *what, char *err, int errlen)
+{
+    snprintf (err, (size_t) errlen, "%s: %s", what, cudaGetErrorString (e));
+    return -VE_INTERNAL;
+}
+
+extern "C" int
+vrender__cuda_device_count (void)
+{
+    int n = 0;
+    cudaError_t e = cudaGetDeviceCount (&n);
+    if (e != cudaSuccess) {
+        cudaGetLastError ();  //  clear the sticky "no device" error
+        return 0;
+    }
+    return n;
+}
+
+extern "C" int
+vrender__cuda_render (const vtape_t *tape, const vrender_view_t *views, int n, int width,
+                      int height, int supersample, uint8_t *rgb, char *err, int errlen)
+{
+    cudaError_t e;
+    size_t frame = (size_t) width * (size_t) height * 3, total = frame * (size_t) n;
+    if (!s_dtape) {
+        if ((e = cudaMalloc ((void **) &s_dtape, sizeof (vtape_t))) != cudaSuccess)
+            return s_fail (e, "cudaMalloc tape", err, errlen);
+        if ((e = cudaMalloc ((void **) &s_dcams, sizeof (vr_camera_t) * VRENDER_MAX_VIEWS))
+            != cudaSuccess)
+            return s_fail (e, "cudaMalloc cameras", err, errlen);
+    }
+    if (total > s_out_cap) {
+        cudaFree (s_dout);
+        cudaFreeHost (s_hout);
+        s_dout = NULL, s_hout = NULL, s_out_cap = 0;
+        if ((e = cudaMalloc ((void **) &s_dout, total)) != cudaSuccess)
+            return s_fail (e, "cudaMalloc frames", err, errlen);
+        if ((e = cudaMallocHost ((void **) &s_hout, total)) != cudaSuccess)
+            return s_fail (e, "cudaMallocHost frames", err, errlen);
+        s_out_cap = total;
+    }
+    //  Only the ops in use travel.
+    size_t tape_bytes = offsetof (vtape_t, ops) + sizeof (vtape_op_t) * (size_t) tape->nops;
+    if ((e = cudaMemcpy (s_dtape, tape, tape_bytes, cudaMemcpyHostToDevice)) != cudaSuccess)
+        return s_fail (e, "cudaMemcpy tape", err, errlen);
+    vr_camera_t cams[VRENDER_MAX_VIEWS];
+    for (int i = 0; i < n; i++)
+        cams[i] = vr_camera (tape, views[i].yaw, views[i].pitch, views[i].zoom);
+    if ((e = cudaMemcpy (s_dcams, cams, sizeof (vr_camera_t) * (size_t) n, cudaMemcpyHostToDevice))
+        != cudaSuccess)
+        return s_fail (e, "cudaMemcpy cameras", err, errlen);
+    dim3 block (S_BLOCK, S_BLOCK, 1);
+    dim3 grid ((width + S_BLOCK - 1) / S_BLOCK, (height + S_BLOCK - 1) / S_BLOCK, n);
+    s_render_kernel<<<grid, block>>> (s_dtape, s_dcams, width, height, supersample, s_dout);
+    if ((e = cudaGetLastError ()) != cudaSuccess)
+        return s_fail (e, "kernel launch", err, errlen);
+    if ((e = cudaMemcpy (s_hout, s_dout, total, cudaMemcpyDeviceToHost)) != cudaSuccess)
+        return s_fail (e, "cudaMemcpy frames", err, errlen);
+    memcpy (rgb, s_hout, total);
+    return 0;
+}

@@ -1,0 +1,82 @@
+//  vtape.h — a scene compiled to a flat postfix program (the "tape") that vrender_eval.h runs on
+//  the CPU and the GPU alike. Plain C structs of 32-bit fields (no pointers, no padding): the
+//  tape is copied to the GPU as it is and hashed byte by byte. Included by C and by CUDA.
+#ifndef VTAPE_H
+#define VTAPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VTAPE_VERSION       1    //  bump when the meaning of the tape (or the picture) changes
+#define VTAPE_MAX_OPS       768  //  3 per scene node is always enough
+#define VTAPE_MAX_MATERIALS 260
+#define VTAPE_MAX_STACK     36  //  depth 32 with left-deep combinators needs at most 33
+
+//  Opcodes. A primitive pushes (distance, material); a combinator pops two and pushes one; a
+//  BOUND guards the subtree that follows it up to op `arg`: when the point is farther than k
+//  from the subtree's bounding sphere it pushes the distance to that sphere (a lower bound,
+//  with material -1: "not a surface") and jumps to `arg`.
+enum {
+    VTAPE_SPHERE,        //  p0 radius
+    VTAPE_BOX,           //  p0..2 half extents
+    VTAPE_ROUNDED_BOX,   //  p0..2 half extents, p3 corner radius
+    VTAPE_CAPSULE,       //  p0 radius, p1 half height
+    VTAPE_CYLINDER,      //  p0 radius, p1 half height
+    VTAPE_TORUS,         //  p0 ring radius, p1 tube radius
+    VTAPE_CONE,          //  p0 half height, p1 bottom radius, p2 top radius
+    VTAPE_PLANE,         //  y = 0, solid below
+    VTAPE_UNION,         //  min
+    VTAPE_SMOOTH_UNION,  //  polynomial smooth min, k world units
+    VTAPE_SUBTRACT,      //  max (a, -b)
+    VTAPE_INTERSECT,     //  max (a, b)
+    VTAPE_BOUND,         //  t centre, s radius, k margin, arg jump target, flags
+};
+
+//  BOUND flag: the parent is a plain union and this is not its first child: skip as soon as
+//  the sphere is farther than the stack top.
+#define VTAPE_CULL_MIN 1
+
+typedef struct {
+    int32_t op;     //  VTAPE_*
+    int32_t arg;    //  primitive: material index; BOUND: index of the op after the subtree
+    int32_t flags;  //  BOUND: VTAPE_CULL_MIN
+    float k;        //  SMOOTH_UNION: blend radius; BOUND: margin (blend radii above it)
+    float p[4];     //  primitive parameters in its own frame
+    float rot[9];   //  world → primitive frame rotation, row-major
+    float t[3];     //  primitive: world position of its origin; BOUND: sphere centre
+    float s;        //  primitive: world scale (distances are multiplied by it); BOUND: radius
+} vtape_op_t;
+
+typedef struct {
+    float color[3];
+    float roughness;
+    float metallic;
+} vtape_material_t;
+
+typedef struct {
+    int32_t nops;
+    int32_t nmats;
+    int32_t max_stack;
+    int32_t unbounded;  //  a plane makes the scene infinite: no clip sphere
+    float center[3];    //  framing sphere: encloses every finite primitive (world units)
+    float radius;
+    float box_lo[3];  //  axis-aligned box around every finite primitive: the ray clip
+    float box_hi[3];
+    uint64_t hash;  //  vtape_hash of this tape
+    vtape_material_t mats[VTAPE_MAX_MATERIALS];
+    vtape_op_t ops[VTAPE_MAX_OPS];
+} vtape_t;
+
+struct vscene_s;
+
+//  Compiles a validated scene (vscene_validate: it is checked again here) into *out (about
+//  70 KiB: allocate it, do not put it on a small stack). Returns 0 or the codes of
+//  vscene_validate, with the node path in err (may be NULL). Thread-safe.
+int vtape_compile (const struct vscene_s *scene, vtape_t *out, char *err, size_t errlen);
+
+//  A stable 64-bit hash (FNV-1a over the version, the ops and the materials actually used)
+//  for cache keys: the same on every run and machine; changes with any edit that changes the
+//  picture (a scene's name does not). vtape_compile stores it in out->hash.
+uint64_t vtape_hash (const vtape_t *tape);
+
+#endif

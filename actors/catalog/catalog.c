@@ -494,7 +494,7 @@ static int
 catalog_categories (vactor_call_t *call)
 {
     catalog_t *self = vactor_state (call->actor);
-    if (self->ncategories)   //  none yet: an empty catalog
+    if (self->ncategories)  //  none yet: an empty catalog
         qsort (self->categories, self->ncategories, sizeof *self->categories, s_category_order);
     uint32_t n = 0;
     for (size_t i = 0; i < self->ncategories; i++)
@@ -606,11 +606,41 @@ catalog_search (vactor_call_t *call)
 
 //  ---------------------------------------------------------------- replicas
 
+//  The inventory stream sets a product's in-stock flag: in the store (so a restart keeps it)
+//  and in the index (the in-stock filter). Unknown products are skipped: the catalog learns
+//  of stock only for products it has.
+static int
+s_stock_changed (catalog_t *self, const vmsg_value_t *body, vstore_t *store, vstore_batch_t *batch)
+{
+    const char *id = vmsg_str (body, "product_id");
+    bool in_stock = vmsg_bool (body, "in_stock", true);
+    varena_t *arena = varena_new (0);
+    product_t p;
+    int rc = arena ? s_load (store, arena, id, &p) : -VE_NOMEM;
+    if (rc == 0 && p.in_stock != in_stock) {
+        p.in_stock = in_stock;
+        char storage[4096];
+        vbuf_t record;
+        vbuf_init (&record, storage, sizeof storage);
+        msgpack_packer pk;
+        vmp_packer_init (&pk, &record);
+        s_product_pack (&pk, &p);
+        vstore_batch_put (batch, store, CF_PRODUCTS, p.id, strlen (p.id), record.data, record.len);
+        vbuf_free (&record);
+        if (s_is_active (&p))
+            catalog_search_set_stock (self->index, p.id, in_stock);
+    }
+    varena_destroy (&arena);
+    return rc == -VE_NOMEM || rc == -VE_IO ? rc : 0;
+}
+
 static int
 catalog_on_event (vactor_t *actor, const vbus_event_t *event, const vmsg_value_t *body,
                   vstore_t *store, vstore_batch_t *batch)
 {
     catalog_t *self = vactor_state (actor);
+    if (strcmp (event->topic, "inventory.stock_changed") == 0)
+        return s_stock_changed (self, body, store, batch);
     if (strcmp (event->topic, "catalog.product_changed") != 0)
         return 0;
     product_t p;
@@ -618,6 +648,10 @@ catalog_on_event (vactor_t *actor, const vbus_event_t *event, const vmsg_value_t
     varena_t *arena = varena_new (0);
     product_t old;
     bool had_old = s_load (store, arena, p.id, &old) == 0;
+    //  The in-stock flag is each process's own, from the inventory stream it follows: a
+    //  writer's older copy must not overwrite a newer stock event seen here first.
+    if (had_old)
+        p.in_stock = old.in_stock;
     //  The event carries the product exactly as the writer stored it.
     char storage[4096];
     vbuf_t record;
@@ -698,7 +732,7 @@ static const vactor_method_t s_methods[] = {
     { "list", catalog_list, false },       { "categories", catalog_categories, false },
     { "search", catalog_search, false },   { 0 }
 };
-static const char *const s_consumes[] = { "catalog.", NULL };
+static const char *const s_consumes[] = { "catalog.", "inventory.", NULL };
 
 static const vactor_def_t s_def = { .service = "catalog",
                                     .methods = s_methods,

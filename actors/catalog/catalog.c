@@ -246,6 +246,20 @@ s_stage (vstore_t *store, vstore_batch_t *batch, const product_t *old, const pro
     }
 }
 
+//  s_stage for a product not yet packed.
+static void
+s_stage_product (vstore_t *store, vstore_batch_t *batch, const product_t *old, const product_t *p)
+{
+    char storage[4096];
+    vbuf_t record;
+    vbuf_init (&record, storage, sizeof storage);
+    msgpack_packer pk;
+    vmp_packer_init (&pk, &record);
+    s_product_pack (&pk, p);
+    s_stage (store, batch, old, p, record.data, record.len);
+    vbuf_free (&record);
+}
+
 //  What a change does in memory, once durable: the index and the category counts.
 static void
 s_apply_memory (catalog_t *self, const product_t *old, const product_t *p)
@@ -316,20 +330,33 @@ s_check_writer (vactor_call_t *call, catalog_t *self)
     return VE_OK;
 }
 
-//  ---------------------------------------------------------------- handlers
-
+//  Starts a write: the caller may write here (s_check_writer), and the change lives in the
+//  call's arena until after the commit.
 static int
-catalog_create (vactor_call_t *call)
+s_begin (vactor_call_t *call, s_change_t **change)
 {
     catalog_t *self = vactor_state (call->actor);
     int status = s_check_writer (call, self);
     if (status)
         return status;
-    s_change_t *change = varena_alloc (call->arena, sizeof *change);
-    if (!change)
+    *change = varena_alloc (call->arena, sizeof **change);
+    if (!*change)
         return vbus_out_error (call->out, VE_INTERNAL, "out of memory");
-    memset (change, 0, sizeof *change);
-    change->self = self;
+    memset (*change, 0, sizeof **change);
+    (*change)->self = self;
+    return VE_OK;
+}
+
+//  ---------------------------------------------------------------- handlers
+
+static int
+catalog_create (vactor_call_t *call)
+{
+    s_change_t *change;
+    int status = s_begin (call, &change);
+    if (status)
+        return status;
+    catalog_t *self = change->self;
     product_t *p = &change->now;
     s_product_from (p, call->body);
     char id[32];
@@ -355,15 +382,10 @@ catalog_create (vactor_call_t *call)
 static int
 s_change (vactor_call_t *call, const char *status_to)
 {
-    catalog_t *self = vactor_state (call->actor);
-    int status = s_check_writer (call, self);
+    s_change_t *change;
+    int status = s_begin (call, &change);
     if (status)
         return status;
-    s_change_t *change = varena_alloc (call->arena, sizeof *change);
-    if (!change)
-        return vbus_out_error (call->out, VE_INTERNAL, "out of memory");
-    memset (change, 0, sizeof *change);
-    change->self = self;
     const char *id = vmsg_str (call->body, "id");
     int rc = s_load (call->store, call->arena, id, &change->old);
     if (rc == -VE_NOT_FOUND)
@@ -619,14 +641,7 @@ s_stock_changed (catalog_t *self, const vmsg_value_t *body, vstore_t *store, vst
     int rc = arena ? s_load (store, arena, id, &p) : -VE_NOMEM;
     if (rc == 0 && p.in_stock != in_stock) {
         p.in_stock = in_stock;
-        char storage[4096];
-        vbuf_t record;
-        vbuf_init (&record, storage, sizeof storage);
-        msgpack_packer pk;
-        vmp_packer_init (&pk, &record);
-        s_product_pack (&pk, &p);
-        vstore_batch_put (batch, store, CF_PRODUCTS, p.id, strlen (p.id), record.data, record.len);
-        vbuf_free (&record);
+        s_stage_product (store, batch, &p, &p);
         if (s_is_active (&p))
             catalog_search_set_stock (self->index, p.id, in_stock);
     }
@@ -652,18 +667,10 @@ catalog_on_event (vactor_t *actor, const vbus_event_t *event, const vmsg_value_t
     //  writer's older copy must not overwrite a newer stock event seen here first.
     if (had_old)
         p.in_stock = old.in_stock;
-    //  The event carries the product exactly as the writer stored it.
-    char storage[4096];
-    vbuf_t record;
-    vbuf_init (&record, storage, sizeof storage);
-    msgpack_packer pk;
-    vmp_packer_init (&pk, &record);
-    s_product_pack (&pk, &p);
-    s_stage (store, batch, had_old ? &old : NULL, &p, record.data, record.len);
+    s_stage_product (store, batch, had_old ? &old : NULL, &p);
     //  The runtime commits this batch with the stream offset right after we return; the index
     //  follows at once (a failed commit stops the stream and a restart rebuilds the index).
     s_apply_memory (self, had_old ? &old : NULL, &p);
-    vbuf_free (&record);
     varena_destroy (&arena);
     return 0;
 }

@@ -149,6 +149,8 @@ typedef struct {
     bool idempotent;
     const void *body;
     size_t body_len;
+    const uint8_t *reply_to_;  //  internal: where the reply goes (vbus_defer copies it)
+    uint32_t generation_;      //  internal: the worker's connection it came on
 } vbus_request_t;
 
 //  Where a handler writes its reply: a msgpack body (pack into pk) and, on errors, a message.
@@ -163,7 +165,8 @@ typedef struct {
 int vbus_out_error (vbus_out_t *out, int status, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
-//  A method handler: reads req, writes out, returns a status (VE_OK .. VE_LAST_STATUS).
+//  A method handler: reads req, writes out, returns a status (VE_OK .. VE_LAST_STATUS), or
+//  VBUS_DEFERRED after vbus_defer (below) to answer later.
 //  It runs on the worker's thread, which also heartbeats: a handler must return well inside
 //  the heartbeat window (3 × heartbeat_ms) or the broker declares the worker dead.
 typedef int (vbus_handler_fn) (const vbus_request_t *req, vbus_out_t *out, void *arg);
@@ -173,6 +176,37 @@ typedef struct {
     vbus_handler_fn *fn;
     void *arg;
 } vbus_method_t;
+
+//  Deferred replies, for work that takes longer than a handler may block (rendering): the
+//  handler copies the request's return address with vbus_defer and returns VBUS_DEFERRED; the
+//  worker's thread answers later with vbus_worker_reply. The request keeps one unit of the
+//  worker's credit until then, so the broker never gives a worker more than its credit. On
+//  stop, the drain waits (at most 10 s) until every deferred request is answered.
+#define VBUS_DEFERRED 1000
+
+typedef struct {
+    uint8_t token[8];  //  the broker's return address of the request
+    uint64_t id;       //  the caller's request id
+    uint32_t generation;
+    char method[VBUS_MAX_METHOD + 1];  //  for log lines
+    int64_t deadline_ms;               //  the caller's deadline (vbus_now_ms clock)
+} vbus_defer_t;
+
+//  Copies what a later reply to req needs into out (a plain value: keep it anywhere).
+void vbus_defer (const vbus_request_t *req, vbus_defer_t *out);
+//  Answers a deferred request: status VE_OK with body (msgpack, may be NULL), or an error
+//  status with message (NULL = the status's text). A reply whose connection to the broker has
+//  since been replaced is dropped (the broker already answered the caller). Call it on the
+//  worker's thread, once per deferred request. Returns 0, -VE_INVAL (bad status, body over
+//  VBUS_MAX_BODY), -VE_IO (the socket refused it).
+int vbus_worker_reply (vbus_worker_t *self, const vbus_defer_t *d, int status, const char *message,
+                       const void *body, size_t body_len);
+//  Requests deferred and not yet answered.
+size_t vbus_worker_deferred (vbus_worker_t *self);
+//  Adds fd to what vbus_worker_poll waits on (an eventfd other threads write to, say): fn (arg)
+//  runs on the worker's thread after every wake-up, whatever woke it. One watch per worker;
+//  fd -1 removes it.
+void vbus_worker_watch (vbus_worker_t *self, int fd, void (*fn) (void *arg), void *arg);
 
 typedef struct {
     const char *endpoint;  //  the broker's request endpoint

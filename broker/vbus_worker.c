@@ -13,6 +13,8 @@
 #define WORKER_MAX_BACKOFF_MS 5000
 #define WORKER_DRAIN_MAX_MS   10000
 
+_Static_assert(sizeof ((vbus_defer_t *) 0)->token == VBUS_TOKEN_SIZE, "vbus_defer_t token size");
+
 struct vbus_worker_s {
     char *endpoint;
     char *service;
@@ -36,6 +38,11 @@ struct vbus_worker_s {
     uint64_t received;   //  requests received on this connection
     bool heard;          //  the broker spoke since the last timer check
     uint64_t handled;
+    uint32_t generation;  //  counts connections: deferred replies to an older one are dropped
+    size_t deferred;      //  requests deferred and not yet answered
+    int watch_fd;         //  vbus_worker_watch: -1 when none
+    void (*watch_fn) (void *arg);
+    void *watch_arg;
 };
 
 static int64_t
@@ -86,6 +93,7 @@ static int
 s_connect (vbus_worker_t *self)
 {
     zsock_destroy (&self->sock);
+    self->generation++;
     self->sock = zsock_new (ZMQ_DEALER);
     if (!self->sock)
         return -VE_IO;
@@ -145,6 +153,7 @@ vbus_worker_new (const vbus_worker_config_t *config)
     self->heartbeat_ms = config->heartbeat_ms > 0 ? config->heartbeat_ms : 1000;
     self->backoff_ms = self->heartbeat_ms;
     self->sent_total = -1;
+    self->watch_fd = -1;
     if (!self->endpoint || !self->service || !self->name || !self->owned || s_connect (self) != 0) {
         vbus_log ('E', "vbus", "worker: cannot connect to '%s'", config->endpoint);
         vbus_worker_destroy (&self);
@@ -180,6 +189,75 @@ s_copy (char *dst, size_t size, const char *src, uint32_t len)
     dst[n] = 0;
 }
 
+//  Sends one reply frame pair: the broker's return address, then the reply header and body.
+static int
+s_send_reply (vbus_worker_t *self, const uint8_t *token, uint64_t id, const char *method,
+              int status, const char *message, const void *body, size_t body_len)
+{
+    char header[VBUS_MAX_HEADER];
+    int hlen = vbus__reply_encode (id, status, message, status == VE_OK ? 0 : strlen (message),
+                                   header, sizeof header);
+    uint8_t cmd[4];
+    vbus__cmd (cmd, VBUS_REPLY);
+    zmq_msg_t reply[2];
+    int made = 0;
+    if (hlen >= 0 && vbus__frame (&reply[0], cmd, 4, token, VBUS_TOKEN_SIZE, NULL, 0) == 0 && ++made
+        && vbus__frame (&reply[1], cmd, 4, header, (size_t) hlen, body, body_len) == 0)
+        made++;
+    if (made < 2)
+        vbus__close (reply, made);
+    if (made < 2 || vbus__send_frames (self->handle, reply, 2, ZMQ_DONTWAIT) != 0) {
+        vbus_log ('W', self->service, "could not send the reply to %s", method);
+        return -VE_IO;
+    }
+    return 0;
+}
+
+void
+vbus_defer (const vbus_request_t *req, vbus_defer_t *out)
+{
+    memcpy (out->token, req->reply_to_, VBUS_TOKEN_SIZE);
+    out->id = req->id;
+    out->generation = req->generation_;
+    out->deadline_ms = req->deadline_ms;
+    snprintf (out->method, sizeof out->method, "%s", req->method);
+}
+
+int
+vbus_worker_reply (vbus_worker_t *self, const vbus_defer_t *d, int status, const char *message,
+                   const void *body, size_t body_len)
+{
+    if (status < 0 || status > VE_LAST_STATUS || body_len > VBUS_MAX_BODY)
+        return -VE_INVAL;
+    if (self->deferred)
+        self->deferred--;
+    if (d->generation != self->generation || !self->sock) {
+        vbus_log ('W', self->service, "dropped a late reply to %s (reconnected since)", d->method);
+        return 0;
+    }
+    if (status != VE_OK) {
+        body_len = 0;
+        if (!message)
+            message = verr_str (status);
+    }
+    return s_send_reply (self, d->token, d->id, d->method, status, message ? message : "", body,
+                         body_len);
+}
+
+size_t
+vbus_worker_deferred (vbus_worker_t *self)
+{
+    return self->deferred;
+}
+
+void
+vbus_worker_watch (vbus_worker_t *self, int fd, void (*fn) (void *arg), void *arg)
+{
+    self->watch_fd = fn ? fd : -1;
+    self->watch_fn = fd >= 0 ? fn : NULL;
+    self->watch_arg = arg;
+}
+
 //  Runs one request: decode the header, find the method, call it, send the reply.
 static void
 s_handle_request (vbus_worker_t *self, zmq_msg_t *frames)
@@ -213,6 +291,8 @@ s_handle_request (vbus_worker_t *self, zmq_msg_t *frames)
         .idempotent = (h.flags & VBUS_FLAG_IDEMPOTENT) != 0,
         .body = data + VBUS_CMD_SIZE + used,
         .body_len = size - VBUS_CMD_SIZE - used,
+        .reply_to_ = (const uint8_t *) token,
+        .generation_ = self->generation,
     };
     char storage[4096];
     vbus_out_t out;
@@ -232,33 +312,27 @@ s_handle_request (vbus_worker_t *self, zmq_msg_t *frames)
         status = vbus_out_error (&out, VE_TIMEOUT, "deadline passed before the worker began");
     else {
         status = m->fn (&req, &out, m->arg);
-        if (status < 0 || status > VE_LAST_STATUS) {
+        //  VBUS_DEFERRED: answered later by vbus_worker_reply.
+        if (status != VBUS_DEFERRED && (status < 0 || status > VE_LAST_STATUS)) {
             vbus_log ('E', self->service, "%s returned %d, not a status", method, status);
             status = vbus_out_error (&out, VE_INTERNAL, "handler failed");
         }
-        else if (out.body.failed)
+        else if (status != VBUS_DEFERRED && out.body.failed)
             status = vbus_out_error (&out, VE_INTERNAL, "reply too large");
+    }
+    if (status == VBUS_DEFERRED) {
+        self->deferred++;
+        vbuf_free (&out.body);
+        self->handled++;
+        return;
     }
     if (status != VE_OK) {
         vbuf_reset (&out.body);
         if (!out.message[0])
             snprintf (out.message, sizeof out.message, "%s", verr_str (status));
     }
-    char header[VBUS_MAX_HEADER];
-    int hlen =
-        vbus__reply_encode (h.id, status, out.message, status == VE_OK ? 0 : strlen (out.message),
-                            header, sizeof header);
-    uint8_t cmd[4];
-    vbus__cmd (cmd, VBUS_REPLY);
-    zmq_msg_t reply[2];
-    int made = 0;
-    if (hlen >= 0 && vbus__frame (&reply[0], cmd, 4, token, VBUS_TOKEN_SIZE, NULL, 0) == 0 && ++made
-        && vbus__frame (&reply[1], cmd, 4, header, (size_t) hlen, out.body.data, out.body.len) == 0)
-        made++;
-    if (made < 2)
-        vbus__close (reply, made);
-    if (made < 2 || vbus__send_frames (self->handle, reply, 2, ZMQ_DONTWAIT) != 0)
-        vbus_log ('W', self->service, "could not send the reply to %s", method);
+    s_send_reply (self, (const uint8_t *) token, h.id, method, status, out.message, out.body.data,
+                  out.body.len);
     vbuf_free (&out.body);
     self->handled++;
 }
@@ -334,13 +408,16 @@ vbus_worker_poll (vbus_worker_t *self, int timeout_ms)
         wait = 0;
     if (timeout_ms < 0 || wait < timeout_ms)
         timeout_ms = (int) wait;
-    zmq_pollitem_t item = { self->handle, 0, ZMQ_POLLIN, 0 };
+    zmq_pollitem_t items[2] = { { self->handle, 0, ZMQ_POLLIN, 0 },
+                                { NULL, self->watch_fd, ZMQ_POLLIN, 0 } };
     int handled = 0;
     //  Under load requests are already waiting: skip the poll system call then.
     uint32_t events = 0;
     size_t events_size = sizeof events;
     zmq_getsockopt (self->handle, ZMQ_EVENTS, &events, &events_size);
-    if ((events & ZMQ_POLLIN) || zmq_poll (&item, 1, timeout_ms) > 0) {
+    if ((events & ZMQ_POLLIN)
+        || (zmq_poll (items, self->watch_fn ? 2 : 1, timeout_ms) > 0
+            && (items[0].revents & ZMQ_POLLIN))) {
         zmq_msg_t frames[VBUS_MAX_FRAMES + 1];
         //  Bounded batch, so heartbeats still go out under a flood of requests.
         for (int i = 0; i < 1024; i++) {
@@ -351,6 +428,8 @@ vbus_worker_poll (vbus_worker_t *self, int timeout_ms)
             vbus__close (frames, count > VBUS_MAX_FRAMES ? VBUS_MAX_FRAMES : count);
         }
     }
+    if (self->watch_fn)
+        self->watch_fn (self->watch_arg);
     s_timers (self);
     return handled;
 }
@@ -388,9 +467,10 @@ vbus_worker_drain (vbus_worker_t *self)
     s_send_cmd (self, VBUS_DISCONNECT);
     int64_t silent_until = s_now () + 3 * self->heartbeat_ms;
     while (s_now () < self->drain_deadline) {
-        if (self->sent_total >= 0 && self->received >= (uint64_t) self->sent_total)
+        if (self->sent_total >= 0 && self->received >= (uint64_t) self->sent_total
+            && !self->deferred)
             break;
-        if (self->sent_total < 0 && s_now () > silent_until)
+        if (self->sent_total < 0 && s_now () > silent_until && !self->deferred)
             break;  //  no broker to answer: nothing more can arrive
         vbus_worker_poll (self, 50);
     }

@@ -56,6 +56,8 @@ static const vmsg_schema_t s_said = { "echo.said", s_said_fields, .doc = "Someth
 static const vmsg_method_t s_methods[] = {
     { "echo", "echo", &s_echo_request, &s_echo_reply, VMSG_ROLE_PUBLIC,
       "Answers with the text, after delay_ms." },
+    { "echo", "later", &s_echo_request, &s_echo_reply, VMSG_ROLE_PUBLIC,
+      "Like echo, but answers after delay_ms without blocking the worker (a deferred reply)." },
     { "echo", "fail", &s_fail_request, &vmsg_empty, VMSG_ROLE_PUBLIC,
       "Answers with the given error status and message (tests error paths)." },
     { "echo", "whoami", &vmsg_empty, &s_whoami_reply, VMSG_ROLE_PUBLIC,

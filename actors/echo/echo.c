@@ -9,12 +9,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #define WHO "echo"
 
+#define ECHO_MAX_LATER 1024  //  deferred echo.later requests at once
+
+typedef struct {
+    vbus_defer_t to;
+    int64_t due_ms;  //  vbus_now_ms clock
+    char *text;
+} echo_later_t;
+
 typedef struct {
     varena_t *arena;  //  per-request memory, reset before each request
+    vbus_worker_t *worker;
+    int timer_fd;  //  fires when the earliest echo.later is due
+    echo_later_t later[ECHO_MAX_LATER];
+    size_t nlater;
     vbus_pub_t *pub;  //  NULL unless --publish
     char stream[160];
     const char *name;
@@ -65,6 +78,82 @@ echo_echo (const vbus_request_t *req, vbus_out_t *out, void *arg)
         vbuf_free (&body);
     }
     return VE_OK;
+}
+
+//  Arms the timer for the earliest pending echo.later (disarms it when none is left).
+static void
+s_arm (echo_t *self)
+{
+    int64_t due = 0;
+    for (size_t i = 0; i < self->nlater; i++)
+        if (!due || self->later[i].due_ms < due)
+            due = self->later[i].due_ms;
+    struct itimerspec when = { { 0, 0 }, { 0, 0 } };
+    if (due) {
+        int64_t wait = due - vbus_now_ms ();
+        if (wait < 1)
+            wait = 1;
+        when.it_value.tv_sec = wait / 1000;
+        when.it_value.tv_nsec = (wait % 1000) * 1000000;
+    }
+    timerfd_settime (self->timer_fd, 0, &when, NULL);
+}
+
+//  The worker's watch: answers every echo.later that is due.
+static void
+s_answer_due (void *arg)
+{
+    echo_t *self = arg;
+    uint64_t expirations;
+    if (read (self->timer_fd, &expirations, sizeof expirations) < 0) {
+        //  EAGAIN: woken by something else; the due ones are checked anyway.
+    }
+    int64_t now = vbus_now_ms ();
+    for (size_t i = 0; i < self->nlater;) {
+        echo_later_t *l = &self->later[i];
+        if (l->due_ms > now) {
+            i++;
+            continue;
+        }
+        char storage[512];
+        vbuf_t body;
+        vbuf_init (&body, storage, sizeof storage);
+        msgpack_packer pk;
+        vmp_packer_init (&pk, &body);
+        msgpack_pack_map (&pk, 2);
+        vmp_pack_kstr (&pk, "text", l->text);
+        vmp_pack_kstr (&pk, "worker", self->name);
+        if (body.failed)
+            vbus_worker_reply (self->worker, &l->to, VE_INTERNAL, "out of memory", NULL, 0);
+        else
+            vbus_worker_reply (self->worker, &l->to, VE_OK, NULL, body.data, body.len);
+        vbuf_free (&body);
+        free (l->text);
+        *l = self->later[--self->nlater];
+    }
+    s_arm (self);
+}
+
+//  echo.later: the same answer as echo.echo, deferred by delay_ms while the worker goes on.
+static int
+echo_later (const vbus_request_t *req, vbus_out_t *out, void *arg)
+{
+    echo_t *self = arg;
+    const vmsg_value_t *v;
+    int status = s_decode (self, req, out, &v);
+    if (status)
+        return status;
+    if (self->nlater == ECHO_MAX_LATER)
+        return vbus_out_error (out, VE_BUSY, "%d echo.later requests pending", ECHO_MAX_LATER);
+    echo_later_t *l = &self->later[self->nlater];
+    l->text = strdup (vmsg_str (v, "text"));
+    if (!l->text)
+        return vbus_out_error (out, VE_INTERNAL, "out of memory");
+    l->due_ms = vbus_now_ms () + (int64_t) vmsg_uint (v, "delay_ms", 0);
+    vbus_defer (req, &l->to);
+    self->nlater++;
+    s_arm (self);
+    return VBUS_DEFERRED;
 }
 
 static int
@@ -184,18 +273,25 @@ main (int argc, char **argv)
         }
     }
     const vbus_method_t methods[] = { { "echo", echo_echo, &self },
+                                      { "later", echo_later, &self },
                                       { "fail", echo_fail, &self },
                                       { "whoami", echo_whoami, &self },
                                       { NULL } };
     config.endpoint = endpoint;
     config.methods = methods;
-    vbus_worker_t *worker = self.arena ? vbus_worker_new (&config) : NULL;
+    self.timer_fd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    vbus_worker_t *worker = self.arena && self.timer_fd >= 0 ? vbus_worker_new (&config) : NULL;
     int rc = -1;
-    if (worker)
+    if (worker) {
+        self.worker = worker;
+        vbus_worker_watch (worker, self.timer_fd, s_answer_due, &self);
         rc = vbus_worker_run (worker);
+    }
     else
         fprintf (stderr, "vitrine-echo: cannot start (broker '%s')\n", endpoint);
     vbus_worker_destroy (&worker);
+    if (self.timer_fd >= 0)
+        close (self.timer_fd);
     vbus_pub_destroy (&self.pub);
     varena_destroy (&self.arena);
     return rc == 0 ? 0 : 1;

@@ -4,12 +4,15 @@
 #include "vactor.h"
 #include "vhist.h"
 #include <czmq.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_SETTINGS 64
 #define REPLAY_PAGE  500
@@ -80,6 +83,7 @@ struct vactor_s {
     s_offset_t offsets[MAX_STREAMS];
     size_t noffsets;
     uint64_t events_applied, gaps_filled;
+    int wake_fd;  //  eventfd behind vactor_wake (-1 without on_wake)
 };
 
 static const char *const s_common_keys[] = {
@@ -648,6 +652,13 @@ s_call (vactor_t *self, s_binding_t *b, const vbus_request_t *req, vbus_out_t *o
     uint64_t seq_before = part->next_seq;
     self->npending = 0;
     int status = b->method->fn (&call);
+    if (status == VBUS_DEFERRED) {
+        if (call.deferred && !vstore_batch_count (self->batch) && !self->npending)
+            return VBUS_DEFERRED;
+        vbus_log ('E', self->service, "%s deferred wrongly (without vactor_defer, or with writes)",
+                  req->method);
+        status = vbus_out_error (out, VE_INTERNAL, "handler failed");
+    }
     if (status == VE_OK && vstore_batch_count (self->batch)
         && vstore_commit (part->store, self->batch, b->method->sync) != 0)
         status = vbus_out_error (out, VE_INTERNAL, "the store could not write");
@@ -662,6 +673,41 @@ s_call (vactor_t *self, s_binding_t *b, const vbus_request_t *req, vbus_out_t *o
         call.after_commit (&call, call.after_arg);
     s_publish_pending (self);
     return VE_OK;
+}
+
+void
+vactor_defer (vactor_call_t *call, vbus_defer_t *out)
+{
+    vbus_defer (call->req, out);
+    call->deferred = true;
+}
+
+int
+vactor_reply (vactor_t *self, const vbus_defer_t *d, int status, const char *message,
+              const void *body, size_t body_len)
+{
+    return vbus_worker_reply (self->worker, d, status, message, body, body_len);
+}
+
+void
+vactor_wake (vactor_t *self)
+{
+    uint64_t one = 1;
+    if (self->wake_fd >= 0 && write (self->wake_fd, &one, sizeof one) < 0) {
+        //  EAGAIN: the counter is saturated, a wake-up is pending anyway.
+    }
+}
+
+//  The worker's watch: empties the eventfd and lets the actor collect finished work.
+static void
+s_on_wake (void *arg)
+{
+    vactor_t *self = arg;
+    uint64_t count;
+    if (read (self->wake_fd, &count, sizeof count) < 0) {
+        //  EAGAIN: nothing signalled; on_wake still runs (cheap, and covers missed signals).
+    }
+    self->def->on_wake (self);
 }
 
 void
@@ -952,6 +998,8 @@ s_destroy (vactor_t *self)
     free (self->pending);
     free (self->bindings);
     free (self->owned);
+    if (self->wake_fd >= 0)
+        close (self->wake_fd);
     for (size_t i = 0; i < self->nsettings; i++) {
         free (self->keys[i]);
         free (self->values[i]);
@@ -961,7 +1009,7 @@ s_destroy (vactor_t *self)
 int
 vactor_main (const vactor_def_t *def, int argc, char **argv)
 {
-    vactor_t self_ = { .def = def }, *self = &self_;
+    vactor_t self_ = { .def = def, .wake_fd = -1 }, *self = &self_;
     zsys_init ();
     zsys_set_logstream (NULL);
     if (s_configure (self, argc, argv) != 0) {
@@ -1039,12 +1087,25 @@ vactor_main (const vactor_def_t *def, int argc, char **argv)
     vbus_log ('I', who, "serving %zu partitions of %u from %s", self->nowned, self->partitions,
               vactor_config (self, "data"));
 
-    zmq_pollitem_t items[2] = { { vbus_worker_socket (self->worker), 0, ZMQ_POLLIN, 0 },
-                                { self->sub ? vbus_sub_socket (self->sub) : NULL, 0, ZMQ_POLLIN,
+    if (def->on_wake) {
+        self->wake_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (self->wake_fd < 0) {
+            vbus_log ('E', who, "eventfd: %s", strerror (errno));
+            goto done;
+        }
+        vbus_worker_watch (self->worker, self->wake_fd, s_on_wake, self);
+    }
+    //  The worker's socket, the wake-up fd, then the subscriber (when there is one).
+    zmq_pollitem_t items[3] = { { vbus_worker_socket (self->worker), 0, ZMQ_POLLIN, 0 },
+                                { NULL, self->wake_fd, ZMQ_POLLIN, 0 },
+                                { self->sub ? vbus_sub_socket (self->sub) : NULL, -1, ZMQ_POLLIN,
                                   0 } };
+    if (!def->on_wake)
+        items[1] = items[2];
+    int nitems = 1 + (def->on_wake != NULL) + (self->sub != NULL);
     int64_t next_housekeeping = vbus_mono_us () / 1000 + 1000;
     while (!vbus_worker_stopping (self->worker)) {
-        zmq_poll (items, self->sub ? 2 : 1, 100);
+        zmq_poll (items, nitems, 100);
         vbus_worker_poll (self->worker, 0);
         vbus_event_t ev;
         for (int i = 0; self->sub && i < 256 && vbus_sub_recv (self->sub, &ev, 0) != -VE_TIMEOUT;

@@ -37,6 +37,7 @@ typedef struct vactor_call_s {
     //  updating an in-memory index. Not called when the call fails.
     void (*after_commit) (struct vactor_call_s *call, void *arg);
     void *after_arg;
+    bool deferred;  //  set by vactor_defer
 } vactor_call_t;
 
 //  Runs fn (call, arg) after the call's batch committed, before the reply leaves: in-memory
@@ -73,6 +74,10 @@ typedef struct {
     const char *const *consumes;
     int (*on_event) (vactor_t *actor, const vbus_event_t *event, const vmsg_value_t *body,
                      vstore_t *store, vstore_batch_t *batch);
+    //  Runs on the actor's thread soon after any thread called vactor_wake (and at least once
+    //  a second): where work finished elsewhere is answered with vactor_reply. It keeps running
+    //  during the SIGTERM drain until every deferred call is answered. May be NULL.
+    void (*on_wake) (vactor_t *actor);
 } vactor_def_t;
 
 //  Parses config and flags, opens the stores, connects, serves until SIGTERM, drains, closes.
@@ -87,6 +92,18 @@ int vactor_main (const vactor_def_t *def, int argc, char **argv);
 //  for replay. body is msgpack (validated against the topic's schema when one exists).
 //  Returns 0, -VE_INVAL (bad topic), -VE_BAD_REQUEST (body breaks the event's schema).
 int vactor_emit (vactor_call_t *call, const char *topic, const void *body, size_t len);
+
+//  Deferred calls, for work that must not block the actor's thread (rendering): the handler
+//  copies the call's return address with vactor_defer and returns VBUS_DEFERRED; later, on the
+//  actor's thread (on_wake), vactor_reply answers it. A deferred call commits nothing: it must
+//  not write call->batch or emit events (it fails with VE_INTERNAL if it did).
+void vactor_defer (vactor_call_t *call, vbus_defer_t *out);
+//  Answers a deferred call (see vbus_worker_reply). Actor thread only. Returns 0 or a negative
+//  code.
+int vactor_reply (vactor_t *actor, const vbus_defer_t *d, int status, const char *message,
+                  const void *body, size_t body_len);
+//  Makes the actor's thread run def->on_wake soon. Thread-safe and async-signal-safe.
+void vactor_wake (vactor_t *actor);
 
 //  The actor's clock, milliseconds since the epoch. Tests shift it with the setting
 //  "clock_offset_ms" or replace it with vactor_set_clock.

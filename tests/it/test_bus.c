@@ -662,10 +662,84 @@ test_sigterm_drains_in_flight (void **state)
     vbuf_free (&body);
 }
 
+//  Records the order replies come in (the text of each).
+typedef struct {
+    char order[8][32];
+    int n;
+} order_t;
+
+static void
+s_record (const vbus_reply_t *reply, void *arg)
+{
+    order_t *o = arg;
+    if (o->n == 8)
+        return;
+    if (reply->status != VE_OK) {
+        snprintf (o->order[o->n++], sizeof o->order[0], "status %d", reply->status);
+        return;
+    }
+    vmp_reader_t r;
+    vmp_reader_init (&r, reply->body, reply->body_len);
+    uint32_t pairs;
+    const char *key, *text;
+    uint32_t klen, tlen;
+    snprintf (o->order[o->n], sizeof o->order[0], "?");
+    if (vmp_read_map (&r, &pairs) == 0 && vmp_read_str (&r, &key, &klen) == 0
+        && vmp_read_str (&r, &text, &tlen) == 0)
+        snprintf (o->order[o->n], sizeof o->order[0], "%.*s", (int) tlen, text);
+    o->n++;
+}
+
+//  A deferred request holds no thread: the worker answers others meanwhile, replies when the
+//  work is done, and a SIGTERM drain waits for deferred requests too.
+static void
+test_deferred_replies (void **state)
+{
+    fixture_t *f = *state;
+    s_start_echo (f, 0, "w0", NULL);
+    assert_int_equal (vit_wait_workers (&f->broker, "echo", 1, 5000), 0);
+    order_t o = { .n = 0 };
+    vbuf_t slow, fast;
+    vbuf_init (&slow, NULL, 0);
+    vbuf_init (&fast, NULL, 0);
+    s_echo_body (&slow, "slow", 800);
+    s_echo_body (&fast, "fast", 0);
+    assert_int_equal (vbus_client_send (f->client, "echo", "later", slow.data, slow.len, NULL,
+                                        s_record, &o, NULL),
+                      0);
+    vbus_client_poll (f->client, 100);
+    assert_int_equal (
+        vbus_client_send (f->client, "echo", "echo", fast.data, fast.len, NULL, s_record, &o, NULL),
+        0);
+    for (int waited = 0; o.n < 2 && waited < 5000; waited += 50)
+        vbus_client_poll (f->client, 50);
+    assert_int_equal (o.n, 2);
+    assert_string_equal (o.order[0], "fast");  //  not stuck behind the deferred one
+    assert_string_equal (o.order[1], "slow");
+
+    //  SIGTERM with deferred requests pending: they are still answered before it exits.
+    o.n = 0;
+    for (int i = 0; i < 3; i++)
+        vbus_client_send (f->client, "echo", "later", slow.data, slow.len, NULL, s_record, &o,
+                          NULL);
+    vbus_client_poll (f->client, 100);
+    kill (f->workers[0], SIGTERM);
+    for (int waited = 0; o.n < 3 && waited < 8000; waited += 50)
+        vbus_client_poll (f->client, 50);
+    assert_int_equal (o.n, 3);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal (o.order[i], "slow");
+    assert_int_equal (vit_stop (f->workers[0], 0, 5000), 0);
+    f->workers[0] = 0;
+    vbuf_free (&slow);
+    vbuf_free (&fast);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_deferred_replies, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_call_reply, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_identity_and_trace_pass_through, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_thousand_concurrent_async_calls, s_setup, s_teardown),

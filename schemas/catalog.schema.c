@@ -4,11 +4,13 @@
 #include "vbus.h"
 #include "vmsg.h"
 
-#define CAT_ID    64    //  bytes in a product id
-#define CAT_TEXT  200   //  bytes in a title, brand, sku
-#define CAT_DESC  8192  //  bytes in a description
-#define CAT_PATH  200   //  bytes in a category path
-#define CAT_QUERY 256   //  bytes of search text
+#define CAT_ID    64     //  bytes in a product id
+#define CAT_TEXT  200    //  bytes in a title, brand, sku
+#define CAT_DESC  8192   //  bytes in a description
+#define CAT_PATH  200    //  bytes in a category path
+#define CAT_QUERY 256    //  bytes of search text
+#define CAT_SCENE 65536  //  bytes in a scene document (msgpack, render-cuda/vscene.h)
+#define CAT_HASH  16     //  hex digits of a scene hash
 
 //  ---------------------------------------------------------------- the product
 static const vmsg_field_t s_product_fields[] = {
@@ -26,6 +28,8 @@ static const vmsg_field_t s_product_fields[] = {
     { "images", VMSG_ARRAY, VMSG_STR, VMSG_LEN (1, 512), VMSG_COUNT (0, 16), .doc = "image URLs" },
     { "scene", VMSG_STR, VMSG_LEN (0, CAT_TEXT),
       .doc = "reference to the product's 3D scene (the renderer's scene id)" },
+    { "scene_hash", VMSG_STR, VMSG_LEN (CAT_HASH, CAT_HASH),
+      .doc = "hash of the product's 3D scene document (catalog.put_scene); absent when none" },
     { "status", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (5, 8), .doc = "draft, active or archived" },
     { "in_stock", VMSG_BOOL, .doc = "from the inventory stream; true until told otherwise" },
     { "popularity", VMSG_FLOAT, .doc = "from analytics; orders the 'popular' sort" },
@@ -176,9 +180,31 @@ static const vmsg_field_t s_search_reply_fields[] = {
 static const vmsg_schema_t s_search_reply = { "catalog.search.reply", s_search_reply_fields,
                                               .doc = "Hits, total and facets." };
 
+//  ---------------------------------------------------------------- 3D scenes
+static const vmsg_field_t s_put_scene_fields[] = {
+    { "id", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_ID), .doc = "which product" },
+    { "scene", VMSG_BYTES, VMSG_REQUIRED, VMSG_LEN (1, CAT_SCENE),
+      .doc = "the scene document: msgpack, the format of docs/render.md" },
+    { 0 }
+};
+static const vmsg_schema_t s_put_scene = { "catalog.put_scene.request", s_put_scene_fields,
+                                           .doc = "A product's new 3D scene." };
+static const vmsg_field_t s_scene_fields[] = {
+    { "id", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_ID), .doc = "product id" },
+    { "scene_hash", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (CAT_HASH, CAT_HASH),
+      .doc = "hash of the document (hex)" },
+    { "scene", VMSG_BYTES, VMSG_REQUIRED, VMSG_LEN (1, CAT_SCENE),
+      .doc = "the scene document, re-encoded canonically" },
+    { 0 }
+};
+static const vmsg_schema_t s_scene = { "catalog.scene", s_scene_fields,
+                                       .doc = "A product's 3D scene document." };
+
 //  ---------------------------------------------------------------- events
 static const vmsg_field_t s_changed_fields[] = {
     { "product", VMSG_MSG, VMSG_REQUIRED, .schema = &s_product, .doc = "the product as it is now" },
+    { "scene", VMSG_BYTES, VMSG_LEN (1, CAT_SCENE),
+      .doc = "the new scene document, when this change set it (replicas keep it)" },
     { 0 }
 };
 static const vmsg_schema_t s_changed = { "catalog.product_changed", s_changed_fields,
@@ -198,6 +224,10 @@ static const vmsg_method_t s_methods[] = {
       "The category tree with product counts." },
     { "catalog", "search", &s_search, &s_search_reply, VMSG_ROLE_PUBLIC,
       "Full-text search with filters, facets, sort and paging." },
+    { "catalog", "put_scene", &s_put_scene, &s_product, ADMIN,
+      "Sets a product's 3D scene (validated); the product's scene_hash changes with it (admin)." },
+    { "catalog", "get_scene", &s_id, &s_scene, VMSG_ROLE_SERVICE | ADMIN,
+      "A product's scene document, for the renderer; not_found when it has none." },
     { 0 }
 };
 static const vmsg_event_t s_events[] = {

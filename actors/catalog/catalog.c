@@ -4,6 +4,7 @@
 //  --set service=catalog-read --set follow=catalog/0) apply those events and serve the same
 //  reads, so reads scale by adding processes. The index is rebuilt from the store on start.
 #include "catalog_search.h"
+#include "vscene.h"
 #include "vactor.h"
 #include <ctype.h>
 #include <stdio.h>
@@ -15,12 +16,14 @@
 #define MAX_IMAGES  16
 #define CF_PRODUCTS 1  //  id → product (msgpack, the catalog.product schema)
 #define CF_BY_CAT   2  //  category "\0" id → "" (active products, for listing)
+#define CF_SCENES   3  //  id → the product's scene document (canonical msgpack)
 
-static const char *const s_cfs[] = { "products", "by_category", NULL };
+static const char *const s_cfs[] = { "products", "by_category", "scenes", NULL };
 
 //  A product as the actor handles it: pointers into an arena or a decoded tree.
 typedef struct {
     const char *id, *sku, *title, *description, *brand, *category, *currency, *scene, *status;
+    const char *scene_hash;  //  NULL when the product has no scene document
     int64_t price, created_at, updated_at;
     bool in_stock;
     double popularity;
@@ -58,6 +61,7 @@ s_product_from (product_t *p, const vmsg_value_t *v)
     p->category = vmsg_str (v, "category");
     p->currency = vmsg_str (v, "currency");
     p->scene = vmsg_str (v, "scene");
+    p->scene_hash = vmsg_str (v, "scene_hash");
     p->status = vmsg_str (v, "status");
     p->price = vmsg_int (v, "price", 0);
     p->created_at = vmsg_int (v, "created_at", 0);
@@ -77,7 +81,7 @@ s_product_from (product_t *p, const vmsg_value_t *v)
 static void
 s_product_pack (msgpack_packer *pk, const product_t *p)
 {
-    msgpack_pack_map (pk, 16);
+    msgpack_pack_map (pk, 16 + (p->scene_hash != NULL));
     vmp_pack_kstr (pk, "id", p->id);
     vmp_pack_kstr (pk, "sku", p->sku);
     vmp_pack_kstr (pk, "title", p->title);
@@ -95,6 +99,8 @@ s_product_pack (msgpack_packer *pk, const product_t *p)
     for (size_t i = 0; i < p->nimages; i++)
         vmp_pack_cstr (pk, p->images[i]);
     vmp_pack_kstr (pk, "scene", p->scene);
+    if (p->scene_hash)
+        vmp_pack_kstr (pk, "scene_hash", p->scene_hash);
     vmp_pack_kstr (pk, "status", p->status);
     vmp_pack_cstr (pk, "in_stock");
     p->in_stock ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
@@ -278,6 +284,8 @@ typedef struct {
     catalog_t *self;
     product_t old, now;
     bool had_old;
+    const void *scene;  //  a new scene document (put_scene), stored and sent with the event
+    size_t scene_len;
 } s_change_t;
 
 static void
@@ -302,9 +310,16 @@ s_save (vactor_call_t *call, s_change_t *change)
     vbuf_t event;
     vbuf_init (&event, NULL, 0);
     vmp_packer_init (&pk, &event);
-    msgpack_pack_map (&pk, 1);
+    msgpack_pack_map (&pk, change->scene ? 2 : 1);
     vmp_pack_cstr (&pk, "product");
     vbuf_append (&event, record.data, record.len);
+    if (change->scene) {
+        vmp_pack_cstr (&pk, "scene");
+        msgpack_pack_bin (&pk, change->scene_len);
+        msgpack_pack_bin_body (&pk, change->scene, change->scene_len);
+        vstore_batch_put (call->batch, call->store, CF_SCENES, change->now.id,
+                          strlen (change->now.id), change->scene, change->scene_len);
+    }
     int rc = record.failed || event.failed ? -VE_NOMEM : 0;
     if (rc == 0)
         rc = vactor_emit (call, "catalog.product_changed", event.data, event.len);
@@ -379,22 +394,32 @@ catalog_create (vactor_call_t *call)
     return s_save (call, change);
 }
 
+//  Starts a change of a stored product: s_begin, then the product as it is (old and now).
 static int
-s_change (vactor_call_t *call, const char *status_to)
+s_begin_change (vactor_call_t *call, s_change_t **change)
 {
-    s_change_t *change;
-    int status = s_begin (call, &change);
+    int status = s_begin (call, change);
     if (status)
         return status;
     const char *id = vmsg_str (call->body, "id");
-    int rc = s_load (call->store, call->arena, id, &change->old);
+    int rc = s_load (call->store, call->arena, id, &(*change)->old);
     if (rc == -VE_NOT_FOUND)
         return vbus_out_error (call->out, VE_NOT_FOUND, "no product '%s'", id);
     if (rc)
         return vbus_out_error (call->out, VE_INTERNAL, "cannot read product '%s'", id);
-    change->had_old = true;
+    (*change)->had_old = true;
+    (*change)->now = (*change)->old;
+    return VE_OK;
+}
+
+static int
+s_change (vactor_call_t *call, const char *status_to)
+{
+    s_change_t *change;
+    int status = s_begin_change (call, &change);
+    if (status)
+        return status;
     product_t *p = &change->now;
-    *p = change->old;
     if (status_to)
         p->status = status_to;
     else {
@@ -453,6 +478,78 @@ catalog_get (vactor_call_t *call)
     if (rc)
         return vbus_out_error (call->out, VE_INTERNAL, "cannot read product '%s'", id);
     s_product_pack (&call->out->pk, &p);
+    return VE_OK;
+}
+
+//  catalog.put_scene: the document is decoded and validated by the renderer's own rules, then
+//  stored re-encoded (canonical: the same scene always gives the same bytes and hash).
+static int
+catalog_put_scene (vactor_call_t *call)
+{
+    size_t len;
+    const void *doc = vmsg_bytes (call->body, "scene", &len);
+    vscene_t *scene = varena_alloc (call->arena, sizeof *scene);
+    if (!scene)
+        return vbus_out_error (call->out, VE_INTERNAL, "out of memory");
+    char err[256];
+    if (vscene_decode (doc, len, scene, err, sizeof err) != 0)
+        return vbus_out_error (call->out, VE_BAD_REQUEST, "scene: %s", err);
+    s_change_t *change;
+    int status = s_begin_change (call, &change);
+    if (status)
+        return status;
+    vbuf_t canonical;
+    vbuf_init (&canonical, NULL, 0);
+    if (vscene_encode (scene, &canonical) != 0 || canonical.len > 65536) {
+        vbuf_free (&canonical);
+        return vbus_out_error (call->out, VE_BAD_REQUEST, "scene: larger than 64 KiB encoded");
+    }
+    //  FNV-1a 64 of the canonical bytes: the product's scene_hash, and the v= of frame URLs.
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < canonical.len; i++)
+        h = (h ^ (uint8_t) canonical.data[i]) * 0x100000001b3ull;
+    char hex[17];
+    snprintf (hex, sizeof hex, "%016llx", (unsigned long long) h);
+    product_t *p = &change->now;
+    if (p->scene_hash && strcmp (p->scene_hash, hex) == 0) {
+        vbuf_free (&canonical);
+        s_product_pack (&call->out->pk, p);  //  the same scene: nothing changes
+        return VE_OK;
+    }
+    p->scene_hash = varena_strdup (call->arena, hex);
+    change->scene = varena_strndup (call->arena, (const char *) canonical.data, canonical.len);
+    change->scene_len = canonical.len;
+    vbuf_free (&canonical);
+    if (!p->scene_hash || !change->scene)
+        return vbus_out_error (call->out, VE_INTERNAL, "out of memory");
+    p->updated_at = vactor_now_ms (call->actor);
+    return s_save (call, change);
+}
+
+static int
+catalog_get_scene (vactor_call_t *call)
+{
+    const char *id = vmsg_str (call->body, "id");
+    product_t p;
+    int rc = s_load (call->store, call->arena, id, &p);
+    if (rc == -VE_NOT_FOUND)
+        return vbus_out_error (call->out, VE_NOT_FOUND, "no product '%s'", id);
+    char *doc = NULL;
+    size_t len = 0;
+    if (rc || vstore_get (call->store, CF_SCENES, id, strlen (id), &doc, &len) != 0)
+        return vbus_out_error (call->out, VE_INTERNAL, "cannot read product '%s'", id);
+    if (!doc || !p.scene_hash) {
+        free (doc);
+        return vbus_out_error (call->out, VE_NOT_FOUND, "product '%s' has no 3D scene", id);
+    }
+    msgpack_packer *pk = &call->out->pk;
+    msgpack_pack_map (pk, 3);
+    vmp_pack_kstr (pk, "id", id);
+    vmp_pack_kstr (pk, "scene_hash", p.scene_hash);
+    vmp_pack_cstr (pk, "scene");
+    msgpack_pack_bin (pk, len);
+    msgpack_pack_bin_body (pk, doc, len);
+    free (doc);
     return VE_OK;
 }
 
@@ -668,6 +765,10 @@ catalog_on_event (vactor_t *actor, const vbus_event_t *event, const vmsg_value_t
     if (had_old)
         p.in_stock = old.in_stock;
     s_stage_product (store, batch, had_old ? &old : NULL, &p);
+    size_t scene_len;
+    const void *scene = vmsg_bytes (body, "scene", &scene_len);
+    if (scene)
+        vstore_batch_put (batch, store, CF_SCENES, p.id, strlen (p.id), scene, scene_len);
     //  The runtime commits this batch with the stream offset right after we return; the index
     //  follows at once (a failed commit stops the stream and a restart rebuilds the index).
     s_apply_memory (self, had_old ? &old : NULL, &p);
@@ -734,10 +835,11 @@ catalog_close (vactor_t *actor)
 }
 
 static const vactor_method_t s_methods[] = {
-    { "create", catalog_create, false },   { "update", catalog_update, false },
-    { "archive", catalog_archive, false }, { "get", catalog_get, false },
-    { "list", catalog_list, false },       { "categories", catalog_categories, false },
-    { "search", catalog_search, false },   { 0 }
+    { "create", catalog_create, false },       { "update", catalog_update, false },
+    { "archive", catalog_archive, false },     { "get", catalog_get, false },
+    { "list", catalog_list, false },           { "categories", catalog_categories, false },
+    { "search", catalog_search, false },       { "put_scene", catalog_put_scene, false },
+    { "get_scene", catalog_get_scene, false }, { 0 }
 };
 static const char *const s_consumes[] = { "catalog.", "inventory.", NULL };
 

@@ -366,6 +366,98 @@ test_inventory_stream_sets_in_stock (void **state)
     vbus_pub_destroy (&pub);
 }
 
+//  Calls catalog.put_scene with raw scene bytes; returns the status, the message in msg.
+static int
+s_put_scene (fixture_t *f, const char *id, const void *scene, size_t len,
+             const vbus_caller_t *caller, char *msg, size_t msglen)
+{
+    vbuf_t body;
+    vbuf_init (&body, NULL, 0);
+    msgpack_packer pk;
+    vmp_packer_init (&pk, &body);
+    msgpack_pack_map (&pk, 2);
+    vmp_pack_kstr (&pk, "id", id);
+    vmp_pack_cstr (&pk, "scene");
+    msgpack_pack_bin (&pk, len);
+    msgpack_pack_bin_body (&pk, scene, len);
+    vbus_opts_t opts = { .caller = caller };
+    vbus_msg_t *reply = NULL;
+    assert_int_equal (
+        vbus_client_call (f->client, "catalog", "put_scene", body.data, body.len, &opts, &reply),
+        0);
+    vbuf_free (&body);
+    int status = reply->status;
+    snprintf (msg, msglen, "%s", reply->message);
+    vbus_msg_destroy (&reply);
+    return status;
+}
+
+//  The seeder gave every product its demo scene; put_scene validates, hashes canonically and
+//  reaches the replicas with the event; get_scene is for services and admins.
+static void
+test_scenes_are_stored_validated_and_replicated (void **state)
+{
+    fixture_t *f = *state;
+    vgen_product_t p;
+    s_known (&p);
+    const vmsg_value_t *v;
+    char json[256], msg[256];
+    snprintf (json, sizeof json, "{\"id\":\"%s\"}", p.id);
+    assert_int_equal (s_call (f, "catalog", "get", json, NULL, &v), VE_OK);
+    const char *hash = vmsg_str (v, "scene_hash");
+    assert_non_null (hash);
+    assert_int_equal (strlen (hash), 16);
+    const vbus_caller_t service = { "render-1", VBUS_ROLE_SERVICE };
+    assert_int_equal (s_call (f, "catalog", "get_scene", json, &service, &v), VE_OK);
+    assert_string_equal (vmsg_str (v, "scene_hash"), hash);
+    size_t len;
+    const void *doc = vmsg_bytes (v, "scene", &len);
+    assert_true (len > 10);
+    //  Anonymous callers and customers do not get scene documents.
+    assert_int_equal (s_call (f, "catalog", "get_scene", json, NULL, NULL), VE_UNAUTHORIZED);
+    assert_int_equal (s_call (f, "catalog", "get_scene", json, &s_customer, NULL), VE_FORBIDDEN);
+
+    //  The same document again changes nothing; a customer may not set one.
+    char *copy = malloc (len);
+    memcpy (copy, doc, len);
+    assert_int_equal (s_put_scene (f, p.id, copy, len, &s_admin, msg, sizeof msg), VE_OK);
+    assert_int_equal (s_put_scene (f, p.id, copy, len, &s_customer, msg, sizeof msg), VE_FORBIDDEN);
+    //  A broken scene is refused with the node path named, and the old one stays.
+    const char bad[] = "\x81\xa4"
+                       "type"
+                       "\xa4"
+                       "blob";
+    assert_int_equal (s_put_scene (f, p.id, bad, sizeof bad - 1, &s_admin, msg, sizeof msg),
+                      VE_BAD_REQUEST);
+    assert_non_null (strstr (msg, "scene"));
+    assert_int_equal (s_put_scene (f, "no-such-product", copy, len, &s_admin, msg, sizeof msg),
+                      VE_NOT_FOUND);
+    assert_int_equal (s_call (f, "catalog", "get", json, NULL, &v), VE_OK);
+    assert_string_equal (vmsg_str (v, "scene_hash"), hash);
+
+    //  Another product's scene on this one: a new hash, on the writer and on a replica.
+    vgen_product_t other;
+    uint64_t index = strtoull (p.id + 1, NULL, 10);  //  ids are "p" and the index
+    vgen_product ((index + 1) % PRODUCTS, &other);
+    snprintf (json, sizeof json, "{\"id\":\"%s\"}", other.id);
+    assert_int_equal (s_call (f, "catalog", "get_scene", json, &service, &v), VE_OK);
+    const void *odoc = vmsg_bytes (v, "scene", &len);
+    char *ocopy = malloc (len);
+    memcpy (ocopy, odoc, len);
+    char ohash[17];
+    snprintf (ohash, sizeof ohash, "%s", vmsg_str (v, "scene_hash"));
+    assert_int_equal (s_put_scene (f, p.id, ocopy, len, &s_admin, msg, sizeof msg), VE_OK);
+    f->replica = s_start (f, "catalog-read");
+    assert_true (f->replica > 0);
+    snprintf (json, sizeof json, "{\"id\":\"%s\"}", p.id);
+    assert_int_equal (s_call (f, "catalog-read", "get_scene", json, &service, &v), VE_OK);
+    if (strcmp (ohash, hash) != 0)  //  two demo products may share a scene
+        assert_string_not_equal (vmsg_str (v, "scene_hash"), hash);
+    assert_string_equal (vmsg_str (v, "scene_hash"), ohash);
+    free (copy);
+    free (ocopy);
+}
+
 int
 main (void)
 {
@@ -380,6 +472,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_replica_started_late_serves_the_same, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_inventory_stream_sets_in_stock, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_scenes_are_stored_validated_and_replicated, s_setup,
+                                         s_teardown),
     };
     signal (SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests_name ("catalog", tests, NULL, NULL);

@@ -35,7 +35,8 @@ static const vmsg_field_t s_frame_fields[] = {
     { "h", VMSG_UINT, VMSG_REQUIRED, .doc = "height in pixels" },
     { "quality", VMSG_UINT, VMSG_REQUIRED, .doc = "JPEG quality" },
     { "scene_hash", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, RENDER_HASH),
-      .doc = "hash of the compiled scene and the renderer version (hex)" },
+      .doc = "the catalog's scene_hash of the product (hex): frame URLs carry it, so a new scene "
+             "means new URLs" },
     { "etag", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, RENDER_HASH + 2),
       .doc = "the frame's entity tag, quoted: changes whenever the bytes can" },
     { "jpeg", VMSG_BYTES, VMSG_LEN (0, 8 << 20), .doc = "the frame; absent when not_modified" },

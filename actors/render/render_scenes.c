@@ -1,0 +1,154 @@
+//  render_scenes.c — a bounded LRU of compiled scenes (render_scenes.h).
+#include "render_scenes.h"
+#include "render_map.h"
+#include "verr.h"
+#include "vscene.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct render_scenes_s {
+    render_map_t *map;  //  id -> render_scene_t
+    render_scene_t *head, *tail;
+    size_t capacity;
+};
+
+render_scenes_t *
+render_scenes_new (size_t capacity)
+{
+    render_scenes_t *self = calloc (1, sizeof *self);
+    if (self && !(self->map = render_map_new ())) {
+        free (self);
+        self = NULL;
+    }
+    if (self)
+        self->capacity = capacity ? capacity : 1;
+    return self;
+}
+
+static void
+s_unlink (render_scenes_t *self, render_scene_t *e)
+{
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        self->head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        self->tail = e->prev;
+    e->prev = e->next = NULL;
+}
+
+static void
+s_push_front (render_scenes_t *self, render_scene_t *e)
+{
+    e->prev = NULL;
+    e->next = self->head;
+    if (self->head)
+        self->head->prev = e;
+    self->head = e;
+    if (!self->tail)
+        self->tail = e;
+}
+
+static void
+s_drop (render_scenes_t *self, render_scene_t *e)
+{
+    s_unlink (self, e);
+    render_map_remove (self->map, e->id, strlen (e->id));
+    render_tape_unref (&e->tape);
+    free (e);
+}
+
+void
+render_scenes_destroy (render_scenes_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    render_scenes_t *self = *self_p;
+    while (self->head)
+        s_drop (self, self->head);
+    render_map_destroy (&self->map);
+    free (self);
+    *self_p = NULL;
+}
+
+render_scene_t *
+render_scenes_get (render_scenes_t *self, const char *id, int64_t now_ms)
+{
+    render_scene_t *e = render_map_get (self->map, id, strlen (id));
+    if (!e)
+        return NULL;
+    if (e->expires_ms && now_ms >= e->expires_ms) {
+        s_drop (self, e);
+        return NULL;
+    }
+    s_unlink (self, e);
+    s_push_front (self, e);
+    return e;
+}
+
+render_scene_t *
+render_scenes_put (render_scenes_t *self, const char *id, const char *scene_hash,
+                   render_tape_t **tape_p, int64_t expires_ms)
+{
+    render_tape_t *tape = tape_p ? *tape_p : NULL;
+    if (tape_p)
+        *tape_p = NULL;
+    size_t idlen = strlen (id);
+    if (idlen == 0 || idlen > FRAME_ID_MAX || strlen (scene_hash) > RENDER_HASH_MAX) {
+        render_tape_unref (&tape);
+        return NULL;
+    }
+    render_scene_t *e = render_map_get (self->map, id, idlen);
+    if (e)
+        s_unlink (self, e);
+    else {
+        if (!(e = calloc (1, sizeof *e)) || render_map_put (self->map, id, idlen, e) != 0) {
+            free (e);
+            render_tape_unref (&tape);
+            return NULL;
+        }
+        memcpy (e->id, id, idlen + 1);
+    }
+    render_tape_unref (&e->tape);
+    e->tape = tape;
+    snprintf (e->scene_hash, sizeof e->scene_hash, "%s", scene_hash);
+    e->expires_ms = expires_ms;
+    s_push_front (self, e);
+    while (render_map_size (self->map) > self->capacity && self->tail != e)
+        s_drop (self, self->tail);
+    return e;
+}
+
+void
+render_scenes_drop (render_scenes_t *self, const char *id)
+{
+    render_scene_t *e = render_map_get (self->map, id, strlen (id));
+    if (e)
+        s_drop (self, e);
+}
+
+size_t
+render_scenes_count (const render_scenes_t *self)
+{
+    return render_map_size (self->map);
+}
+
+int
+render_scene_compile (const void *doc, size_t len, render_tape_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    //  Both are plain values of tens of KiB: the heap, not a worker's stack.
+    vscene_t *scene = malloc (sizeof *scene);
+    render_tape_t *tape = render_tape_new ();
+    int rc = scene && tape ? vscene_decode (doc, len, scene, err, errlen) : -VE_NOMEM;
+    if (rc == 0)
+        rc = vtape_compile (scene, &tape->tape, err, errlen);
+    free (scene);
+    if (rc)
+        render_tape_unref (&tape);
+    *out = tape;
+    return rc;
+}

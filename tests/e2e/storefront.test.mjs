@@ -1,0 +1,626 @@
+#!/usr/bin/env node
+// storefront.test.mjs — the storefront's browser end-to-end test (issue 6). It starts the
+// platform itself on free loopback ports (broker, auth, catalog writer and replica, render,
+// edge), seeds the demo catalog, then drives Debian's headless Chromium through a shopper's
+// visit: sign up, sign out, sign in, search with a typo, apply a facet, open the product, drag
+// and zoom the 3D view (mouse and touch), reload and stay signed in. Every step leaves a
+// screenshot in the output folder; every process is stopped with SIGTERM at the end, also when
+// a step fails.
+//
+//   node storefront.test.mjs --bin BUILD/bin [--out DIR] [--www DIR] [--keep]
+//   (or VITRINE_BIN, VITRINE_E2E_OUT) — exit 0 passed, 1 failed, 2 bad arguments.
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CHROMIUM = process.env.VITRINE_CHROMIUM || '/usr/bin/chromium';
+const DEADLINE_MS = Number(process.env.VITRINE_E2E_DEADLINE_MS || 540000);  // under ctest's 600 s: we always clean up ourselves
+const WAIT_MS = 60000;         // a page or service step
+const FRAME_WAIT_MS = 120000;  // a rendered frame: the CPU renderer in a sanitizer build is slow
+const SEED_PRODUCTS = 200;
+
+// ------------------------------------------------------------------ arguments
+function parseArgs(argv) {
+  const a = { bin: process.env.VITRINE_BIN, out: process.env.VITRINE_E2E_OUT, www: path.resolve(here, '../../actors/edge/www'), keep: false };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) usage(`${k} needs a value`);
+      return argv[++i];
+    };
+    if (k === '--bin') a.bin = value();
+    else if (k === '--out') a.out = value();
+    else if (k === '--www') a.www = value();
+    else if (k === '--keep') a.keep = true;
+    else usage(`unknown argument ${k}`);
+  }
+  if (!a.bin) usage('--bin DIR (the build\'s bin folder) is required');
+  for (const prog of ['vitrine-broker', 'vitrine-auth', 'vitrine-catalog', 'vitrine-render', 'vitrine-edge', 'vitrine-seed-catalog']) {
+    if (!fs.existsSync(path.join(a.bin, prog))) usage(`${path.join(a.bin, prog)} does not exist (build it first)`);
+  }
+  if (!fs.existsSync(path.join(a.www, 'product.html'))) usage(`${a.www} holds no storefront (product.html)`);
+  if (!fs.existsSync(CHROMIUM)) usage(`${CHROMIUM} does not exist (apt-get install chromium)`);
+  return a;
+}
+
+function usage(message) {
+  console.error(`storefront.test: ${message}\nusage: node storefront.test.mjs --bin BUILD/bin [--out DIR] [--www DIR] [--keep]`);
+  process.exit(2);
+}
+
+const args = parseArgs(process.argv.slice(2));
+const out = args.out || fs.mkdtempSync(path.join(os.tmpdir(), 'vitrine-e2e-out-'));
+fs.mkdirSync(out, { recursive: true });
+const data = fs.mkdtempSync(path.join(os.tmpdir(), 'vitrine-e2e-'));
+
+const t0 = Date.now();
+function log(message) {
+  console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${message}`);
+}
+
+class Failure extends Error {}
+function check(condition, message) {
+  if (!condition) throw new Failure(message);
+}
+
+// Navigations wait for the DOM only: a page's "load" waits for its pictures, and the renderer
+// may be busy (thumbnails of earlier pages) long after the page itself is usable.
+const DCL = { waitUntil: 'domcontentloaded' };
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Polls fn until it returns a truthy value; throws with `what` after ms.
+async function until(what, fn, ms = WAIT_MS, every = 250) {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    checkProcesses();
+    if (Date.now() > end) throw new Failure(`timed out after ${ms / 1000} s waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
+    await sleep(every);
+  }
+}
+
+// ------------------------------------------------------------------ processes
+const procs = [];  // { name, child, exited: {code, signal} | null, stopping }
+
+function startProcess(name, prog, argv) {
+  const logPath = path.join(out, `${name}.log`);
+  const fd = fs.openSync(logPath, 'w');
+  const child = spawn(path.join(args.bin, prog), argv, { stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  const p = { name, child, exited: null, stopping: false, logPath };
+  child.on('exit', (code, signal) => { p.exited = { code, signal }; });
+  child.on('error', (e) => { p.exited = { code: -1, signal: null, error: e.message }; });
+  procs.push(p);
+  log(`started ${name}: ${prog} ${argv.join(' ').replace(/token_key=\w+/, 'token_key=…')} (pid ${child.pid})`);
+  return p;
+}
+
+function tail(file, lines = 15) {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+// A process that ends while the test runs is a failure of its own, whatever the step.
+function checkProcesses() {
+  for (const p of procs) {
+    if (p.exited && !p.stopping) {
+      throw new Failure(`${p.name} exited early (code ${p.exited.code}, signal ${p.exited.signal})\n--- ${p.logPath}\n${tail(p.logPath)}`);
+    }
+  }
+}
+
+async function stopAll() {
+  const problems = [];
+  // Reverse order: the edge and the actors drain first, the broker goes last.
+  for (const p of [...procs].reverse()) {
+    if (p.exited) {
+      if (!p.stopping) problems.push(`${p.name} had already exited (code ${p.exited.code}, signal ${p.exited.signal})`);
+      continue;
+    }
+    p.stopping = true;
+    p.child.kill('SIGTERM');
+    const end = Date.now() + 15000;
+    while (!p.exited && Date.now() < end) await sleep(50);
+    if (!p.exited) {
+      p.child.kill('SIGKILL');
+      while (!p.exited) await sleep(50);
+      problems.push(`${p.name} did not stop within 15 s of SIGTERM (killed)`);
+    } else if (p.exited.code !== 0) {
+      problems.push(`${p.name} exited with code ${p.exited.code} signal ${p.exited.signal} on SIGTERM\n--- ${p.logPath}\n${tail(p.logPath)}`);
+    }
+  }
+  return problems;
+}
+
+// Last resort (an exception escaping everything): nothing we started may outlive us.
+process.on('exit', () => {
+  for (const p of procs) if (!p.exited) try { p.child.kill('SIGKILL'); } catch { /* gone */ }
+});
+
+function runToEnd(name, prog, argv, ms) {
+  return new Promise((resolve) => {
+    const logPath = path.join(out, `${name}.log`);
+    const fd = fs.openSync(logPath, 'a');
+    const child = spawn(path.join(args.bin, prog), argv, { stdio: ['ignore', fd, fd] });
+    fs.closeSync(fd);
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, logPath });
+    });
+  });
+}
+
+function portFree(port) {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+// The broker takes three consecutive ports (requests, publish-in, subscribe-out).
+async function freePortRun(n) {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + crypto.randomInt(0, 13000) * 3;
+    let ok = true;
+    for (let i = 0; i < n && ok; i++) ok = await portFree(base + i);
+    if (ok) return base;
+  }
+  throw new Failure('no free loopback ports found');
+}
+
+// ------------------------------------------------------------------ HTTP helpers (outside the browser)
+let site;  // http://127.0.0.1:Q
+
+async function getJson(p) {
+  const res = await fetch(site + p);
+  if (!res.ok) throw new Error(`GET ${p}: HTTP ${res.status}`);
+  return res.json();
+}
+
+async function startPlatform() {
+  const brokerPort = await freePortRun(3);
+  const broker = `tcp://127.0.0.1:${brokerPort}`;
+  const key = crypto.randomBytes(32).toString('hex');
+  startProcess('broker', 'vitrine-broker', ['--bind', broker]);
+  startProcess('auth', 'vitrine-auth', ['--broker', broker, '--data', data, '--set', `token_key=${key}`]);
+  startProcess('catalog', 'vitrine-catalog', ['--broker', broker, '--data', data]);
+  startProcess('catalog-read', 'vitrine-catalog', ['--broker', broker, '--data', data, '--set', 'service=catalog-read', '--set', 'follow=catalog/0']);
+  // Pre-rendering the orbit ring of 200 new products would keep both cores busy for minutes;
+  // this test asks for its frames itself.
+  startProcess('render', 'vitrine-render', ['--broker', broker, '--data', data, '--set', 'prerender=0']);
+  let edgePort;
+  do edgePort = await freePortRun(1); while (edgePort >= brokerPort && edgePort < brokerPort + 3);
+  site = `http://127.0.0.1:${edgePort}`;
+  startProcess('edge', 'vitrine-edge', ['--broker', broker, '--listen', `127.0.0.1:${edgePort}`, '--www', args.www,
+    '--set', `token_key=${key}`, '--set', 'rate_api=0']);
+
+  await until('the edge to answer /readyz with 200', async () => (await fetch(`${site}/readyz`)).status === 200);
+  log(`edge ready at ${site}`);
+
+  // The seeder skips products that exist, so a retry after a slow start is harmless.
+  for (let attempt = 1; ; attempt++) {
+    const r = await runToEnd('seed', 'vitrine-seed-catalog', ['--broker', broker, '--products', String(SEED_PRODUCTS)], 120000);
+    if (r.code === 0) break;
+    check(attempt < 3, `vitrine-seed-catalog failed (code ${r.code}, signal ${r.signal})\n${tail(r.logPath)}`);
+    await sleep(1000);
+  }
+  // The replica follows the writer's stream: wait until searches see the whole catalog.
+  let last = -1;
+  await until('the seeded catalog to be searchable', async () => {
+    const { total } = await getJson('/api/v1/search?limit=1');
+    const settled = total >= SEED_PRODUCTS * 0.8 && total === last;
+    last = total;
+    return settled;
+  }, WAIT_MS, 500);
+  log(`catalog seeded: ${last} active products`);
+}
+
+// ------------------------------------------------------------------ choosing what to search for
+// One transposition inside a long word is one edit, which the catalog forgives in words of 5+
+// letters (docs/search.md). Two identical neighbours would make no typo, so pick two that differ.
+function typo(word) {
+  for (let i = 1; i + 2 < word.length; i++) {
+    if (word[i] !== word[i + 1]) return word.slice(0, i) + word[i + 1] + word[i] + word.slice(i + 2);
+  }
+  return null;
+}
+
+// A product with a 3D scene and a query for it with one word misspelt: the catalog must say it
+// corrected the query and list the product on the first page, among products of more than one
+// brand (so that the brand facet then has something to narrow). Short queries first.
+async function pickTarget() {
+  const { hits } = await getJson('/api/v1/search?sort=popular&limit=100');
+  for (const hit of hits) {
+    if (!hit.scene) continue;
+    const product = await getJson(`/api/v1/products/${encodeURIComponent(hit.id)}`);
+    const brandWords = new Set(product.brand.toLowerCase().split(/\s+/));
+    const words = product.title.toLowerCase().split(/\s+/).filter((w) => !brandWords.has(w) && !/\d/.test(w));
+    for (const w of words) {
+      if (!/^[a-z]{6,}$/.test(w)) continue;
+      const wrong = typo(w);
+      if (!wrong) continue;
+      const others = words.filter((x) => x !== w);
+      const queries = [wrong, ...others.map((x) => `${wrong} ${x}`), words.map((x) => (x === w ? wrong : x)).join(' ')];
+      for (const query of queries) {
+        const r = await getJson(`/api/v1/search?q=${encodeURIComponent(query)}&limit=24`);
+        if (r.corrected && r.hits.some((x) => x.id === product.id) && r.facets.brands.length >= 2) {
+          return { product, query, word: w, misspelt: wrong };
+        }
+      }
+    }
+  }
+  throw new Failure('no seeded product could be found by a misspelt query (search or seeding is broken)');
+}
+
+// ------------------------------------------------------------------ browser helpers
+let shot = 0;
+async function screenshot(page, name) {
+  const file = path.join(out, `${String(++shot).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  log(`screenshot ${path.basename(file)}`);
+}
+
+function frameParams(src) {
+  const u = new URL(src, site);
+  return { yaw: Number(u.searchParams.get('yaw')), pitch: Number(u.searchParams.get('pitch')), zoom: Number(u.searchParams.get('zoom')), v: u.searchParams.get('v') };
+}
+
+// The viewer's <img> once it shows the view the viewer is now on (its data-yaw/pitch/zoom),
+// that frame differs from `before`, and the browser has decoded it: a real JPEG from the
+// renderer, not just a changed attribute. Frames passed on the way do not count.
+async function frameAfter(page, before, what) {
+  const handle = await page.waitForFunction((old) => {
+    const fig = document.getElementById('viewer');
+    const img = document.getElementById('viewer-img');
+    const src = img.getAttribute('src');
+    const q = new URL(src, location.href).searchParams;
+    const settled = q.get('yaw') === fig.dataset.yaw && q.get('pitch') === fig.dataset.pitch && q.get('zoom') === fig.dataset.zoom;
+    return settled && src !== old && img.complete && img.naturalWidth > 0 && img.currentSrc.endsWith(src) ? src : false;
+  }, before, { timeout: FRAME_WAIT_MS, polling: 100 }).catch(() => null);
+  check(handle, `the viewer's frame did not change after ${what} (src stayed ${before})`);
+  return handle.jsonValue();
+}
+
+async function imgSrc(page) {
+  return page.locator('#viewer-img').getAttribute('src');
+}
+
+// Every visible form control must have a label a screen reader can read.
+async function checkLabels(page, where) {
+  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+    .filter((el) => el.type !== 'hidden')
+    .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+    .map((el) => el.id || el.name || el.outerHTML.slice(0, 60)));
+  check(unlabelled.length === 0, `${where}: form controls without a label: ${unlabelled.join(', ')}`);
+  const noAlt = await page.evaluate(() => [...document.images].filter((i) => !i.hasAttribute('alt')).map((i) => i.src));
+  check(noAlt.length === 0, `${where}: images without alt: ${noAlt.join(', ')}`);
+}
+
+async function checkNoSideScroll(page, where) {
+  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
+  check(scroll <= width + 1, `${where}: the page is ${scroll}px wide on a ${width}px screen (sideways scrolling)`);
+}
+
+// Real touch input through the DevTools protocol: Chromium turns it into pointer events of
+// type "touch", as a phone would.
+async function touch(cdp, type, points) {
+  await cdp.send('Input.dispatchTouchEvent', { type, touchPoints: points.map(([x, y], id) => ({ x, y, id })) });
+}
+
+// ------------------------------------------------------------------ the scenario
+async function scenario(browser) {
+  const target = await pickTarget();
+  const { product } = target;
+  log(`target ${product.id} "${product.title}" (${product.brand}); query "${target.query}" (${target.word} misspelt as ${target.misspelt})`);
+  const errors = [];
+  const context = await browser.newContext({ baseURL: site, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+
+  // --- sign up (which signs in), then sign out
+  const email = `e2e-${crypto.randomBytes(4).toString('hex')}@example.com`;
+  const password = `Orbit ${crypto.randomBytes(6).toString('hex')} view`;
+  const name = 'Ada Tester';
+  await page.goto('/', DCL);
+  await page.keyboard.press('Tab');
+  check(await page.evaluate(() => document.activeElement?.classList.contains('skip')), 'home: the first Tab does not reach "Skip to content"');
+  await page.locator('#featured .card').first().waitFor();
+  check(await page.locator('#categories > li').count() >= 3, 'home: fewer than 3 departments listed');
+  await checkLabels(page, 'home');
+  await screenshot(page, 'home');
+
+  await page.getByRole('link', { name: 'Create account' }).click();
+  await page.waitForURL('**/signup', DCL);
+  await checkLabels(page, 'sign-up page');
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Email').fill(email);
+  // A common password is refused by auth; the page says why and marks the field.
+  await page.getByLabel('Password').fill('password123');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.locator('#form-error', { hasText: 'password' }).waitFor();
+  await page.locator('#password[aria-invalid="true"]').waitFor();
+  check(page.url().endsWith('/signup'), 'a refused sign-up left the page');
+  await page.getByLabel('Password').fill(password);
+  await screenshot(page, 'signup');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL('**/account', DCL);
+  await page.locator('#account-email', { hasText: email }).waitFor();
+  await screenshot(page, 'account-after-signup');
+  log(`signed up as ${email}`);
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(`${site}/`, DCL);
+  await page.getByRole('link', { name: 'Sign in' }).waitFor();
+  await page.goto('/account', DCL);
+  await page.locator('#account-status', { hasText: 'not signed in' }).waitFor();
+  log('signed out');
+
+  // --- sign in
+  await page.goto('/signin', DCL);
+  await checkLabels(page, 'sign-in page');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#form-error').filter({ hasText: /\S/ }).waitFor();
+  check(page.url().endsWith('/signin'), 'a wrong password left the sign-in page');
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL('**/account', DCL);
+  await page.locator('#account-email', { hasText: email }).waitFor();
+  await page.locator('#account-nav', { hasText: name }).waitFor();
+  await screenshot(page, 'signed-in');
+  log('signed in');
+
+  // --- browsing every product: pages
+  await page.goto('/search', DCL);
+  await checkLabels(page, 'search page');
+  await page.locator('#pager a[rel="next"]').click();
+  await page.waitForURL((u) => u.searchParams.get('page') === '2', DCL);
+  await page.locator('#pager', { hasText: 'Page 2 of' }).waitFor();
+  await page.locator('#pager a[rel="prev"]').click();
+  await page.waitForURL((u) => !u.searchParams.has('page'), DCL);
+  await page.locator('#pager', { hasText: 'Page 1 of' }).waitFor();
+
+  // --- search as you type, with a typo
+  const box = page.getByLabel('Search products');
+  await box.pressSequentially(target.query, { delay: 25 });
+  const link = page.locator(`#results a[href="/products/${product.id}"]`);
+  await link.waitFor();
+  await page.locator('#did-you-mean:not([hidden])', { hasText: target.word }).waitFor();
+  await page.waitForURL((u) => u.searchParams.get('q') === target.query, DCL);
+  await screenshot(page, 'search-typo');
+  log(`search "${target.query}" shows the product and "showing results for … ${target.word}"`);
+
+  // --- sort by price, then back to the best match
+  await page.getByLabel('Sort by').selectOption('price_asc');
+  await page.waitForURL((u) => u.searchParams.get('sort') === 'price_asc', DCL);
+  await until('results sorted by price', async () => {
+    const prices = (await page.locator('#results .card').evaluateAll((els) => els.map((e) => Number(e.dataset.price))));
+    return prices.length > 1 && prices.every((p, i) => i === 0 || prices[i - 1] <= p);
+  });
+  await page.getByLabel('Sort by').selectOption('relevance');
+  await page.waitForURL((u) => !u.searchParams.has('sort'), DCL);
+  await link.waitFor();
+
+  // --- a price facet narrows to its range; its chip takes it away again
+  await page.locator('#facets a[data-key^="price:"]').first().click();
+  const priced = await page.waitForURL((u) => u.searchParams.has('price_min') || u.searchParams.has('price_max'), DCL).then(() => new URL(page.url()));
+  const lo = Number(priced.searchParams.get('price_min') || 0);
+  const hi = Number(priced.searchParams.get('price_max') || Infinity);
+  await page.locator('#active-filters button', { hasText: 'Price:' }).waitFor();
+  await until('results in the price range', async () => {
+    const prices = await page.locator('#results .card').evaluateAll((els) => els.map((e) => Number(e.dataset.price)));
+    return prices.length > 0 && prices.every((p) => p >= lo && p <= hi);
+  });
+  await page.locator('#active-filters button', { hasText: 'Price:' }).click();
+  await page.waitForURL((u) => !u.searchParams.has('price_min') && !u.searchParams.has('price_max'), DCL);
+  await link.waitFor();
+  log(`price facet ${lo}..${hi} (minor units) applied and removed`);
+
+  // --- a facet: the product's brand
+  const totalBefore = await page.locator('#results .card').count();
+  await page.locator(`#facets a[data-key="brand:${product.brand}"]`).click();
+  await page.waitForURL((u) => u.searchParams.get('brand') === product.brand && u.searchParams.get('q') === target.query, DCL);
+  await page.locator('#active-filters button', { hasText: `Brand: ${product.brand}` }).waitFor();
+  await page.locator(`#facets a[data-key="brand:${product.brand}"][aria-current="true"]`).waitFor();
+  await link.waitFor();
+  const brands = await page.locator('#results .card-brand').allTextContents();
+  check(brands.length > 0 && brands.length <= totalBefore && brands.every((b) => b === product.brand),
+    `brand facet: results are not all ${product.brand}: ${brands.join(', ')}`);
+  await screenshot(page, 'search-facet');
+  // The URL is the state: a reload shows the same query and filter.
+  await page.reload(DCL);
+  await link.waitFor();
+  check(await box.inputValue() === target.query, 'after a reload the search box lost the query');
+  await page.locator(`#facets a[data-key="brand:${product.brand}"][aria-current="true"]`).waitFor();
+  log(`brand facet ${product.brand}: ${brands.length} of ${totalBefore} shown, kept across a reload`);
+
+  // --- the product page
+  await link.click();
+  await page.waitForURL(`**/products/${product.id}`, DCL);
+  check((await page.locator('h1').textContent()).trim() === product.title, 'product page: wrong title');
+  const img = page.locator('#viewer-img');
+  check(await img.getAttribute('alt') === `${product.title} — 3D view`, 'product page: the frame\'s alt text is wrong');
+  await page.locator('#viewer[data-ready="true"]').waitFor();
+  const first = frameParams(await imgSrc(page));
+  // v= names the scene document; the demo catalog's products have none (a named shape instead).
+  check(first.v === (product.scene_hash || null), `the frame URL's v=${first.v} is not the scene hash ${product.scene_hash}`);
+  await page.waitForFunction(() => {
+    const i = document.getElementById('viewer-img');
+    return i.complete && i.naturalWidth > 0;
+  }, null, { timeout: FRAME_WAIT_MS });
+  await checkLabels(page, 'product page');
+  await screenshot(page, 'product');
+  log(`product page: frame yaw=${first.yaw} pitch=${first.pitch} zoom=${first.zoom}`);
+
+  // --- drag with the mouse: the view turns
+  const stage = await page.locator('#viewer-stage').boundingBox();
+  const cx = stage.x + stage.width / 2;
+  const cy = stage.y + stage.height / 2;
+  await page.mouse.move(cx, cy);
+  await page.mouse.down();  // a touch stops the auto-rotation
+  await page.locator('#viewer[data-spinning="false"]').waitFor();
+  const beforeDrag = await imgSrc(page);
+  await page.mouse.move(cx + stage.width * 0.3, cy, { steps: 12 });
+  await page.mouse.up();
+  const afterDrag = await frameAfter(page, beforeDrag, 'a mouse drag');
+  const a = frameParams(beforeDrag);
+  const b = frameParams(afterDrag);
+  check(b.yaw !== a.yaw && b.zoom === a.zoom && b.yaw % 5 === 0, `drag: yaw ${a.yaw} -> ${b.yaw}, zoom ${a.zoom} -> ${b.zoom}`);
+  await screenshot(page, 'product-dragged');
+  log(`mouse drag: yaw ${a.yaw} -> ${b.yaw}`);
+
+  // --- wheel: zoom in one level
+  await page.mouse.move(cx, cy);
+  await page.mouse.wheel(0, -120);
+  const afterWheel = await frameAfter(page, afterDrag, 'the mouse wheel');
+  const c = frameParams(afterWheel);
+  check(c.zoom === b.zoom + 1 && c.yaw === b.yaw, `wheel: zoom ${b.zoom} -> ${c.zoom}`);
+  await screenshot(page, 'product-zoomed');
+  log(`wheel: zoom ${b.zoom} -> ${c.zoom}`);
+
+  // --- keyboard: the stage has focus after the click; an arrow key turns it
+  await page.locator('#viewer-stage').focus();
+  await page.keyboard.press('ArrowUp');
+  const afterKey = await frameAfter(page, afterWheel, 'the ArrowUp key');
+  const d = frameParams(afterKey);
+  check(d.pitch > c.pitch && d.zoom === c.zoom, `ArrowUp: pitch ${c.pitch} -> ${d.pitch}`);
+  log(`ArrowUp: pitch ${c.pitch} -> ${d.pitch}`);
+
+  // --- reload: still signed in; then with the access cookie gone, the refresh cookie keeps the session
+  await page.reload(DCL);
+  await page.locator('#account-nav', { hasText: name }).waitFor();
+  await context.clearCookies({ name: 'vt_access' });
+  check((await context.cookies()).some((x) => x.name === 'vt_refresh'), 'no vt_refresh cookie after sign-in');
+  await page.reload(DCL);
+  await page.locator('#account-nav', { hasText: name }).waitFor();
+  check((await context.cookies()).some((x) => x.name === 'vt_access'), 'the refresh did not set a new vt_access cookie');
+  await page.goto('/account', DCL);
+  await page.locator('#account-email', { hasText: email }).waitFor();
+  await screenshot(page, 'account-after-reload');
+  log('after reloads (and a refresh) still signed in');
+  check(errors.length === 0, `JavaScript errors on the pages:\n${errors.join('\n')}`);
+  await context.close();
+  return target;
+}
+
+// A phone: touch drag and pinch on the viewer, no sideways scrolling.
+async function phone(browser, target) {
+  const { product } = target;
+  const context = await browser.newContext({ baseURL: site, viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  await page.goto(`/search?q=${encodeURIComponent(target.query)}`, DCL);
+  await page.locator(`#results a[href="/products/${product.id}"]`).waitFor();
+  await checkNoSideScroll(page, 'search on a phone');
+  await screenshot(page, 'phone-search');
+  await page.goto(`/products/${product.id}`, DCL);
+  await page.locator('#viewer[data-ready="true"]').waitFor();
+  await checkNoSideScroll(page, 'product on a phone');
+  const cdp = await context.newCDPSession(page);
+  const box = await page.locator('#viewer-stage').boundingBox();
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+
+  await touch(cdp, 'touchStart', [[cx, cy]]);
+  await page.locator('#viewer[data-spinning="false"]').waitFor();
+  const before = await imgSrc(page);
+  for (let i = 1; i <= 10; i++) await touch(cdp, 'touchMove', [[cx - i * box.width * 0.03, cy]]);
+  await touch(cdp, 'touchEnd', []);
+  const dragged = await frameAfter(page, before, 'a touch drag');
+  check(frameParams(dragged).yaw !== frameParams(before).yaw, 'touch drag did not turn the view');
+  log(`touch drag: yaw ${frameParams(before).yaw} -> ${frameParams(dragged).yaw}`);
+
+  // Two fingers moving apart: zoom in.
+  const gap = box.width * 0.1;
+  await touch(cdp, 'touchStart', [[cx - gap, cy], [cx + gap, cy]]);
+  for (let i = 1; i <= 10; i++) await touch(cdp, 'touchMove', [[cx - gap - i * gap * 0.25, cy], [cx + gap + i * gap * 0.25, cy]]);
+  await touch(cdp, 'touchEnd', []);
+  const pinched = await frameAfter(page, dragged, 'a pinch');
+  check(frameParams(pinched).zoom > frameParams(dragged).zoom, 'pinch did not zoom in');
+  log(`pinch: zoom ${frameParams(dragged).zoom} -> ${frameParams(pinched).zoom}`);
+  await screenshot(page, 'phone-product');
+  await context.close();
+}
+
+// Without JavaScript the product page still shows the product and its first frame.
+async function noScript(browser, target) {
+  const { product } = target;
+  const context = await browser.newContext({ baseURL: site, javaScriptEnabled: false });
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  await page.goto(`/products/${product.id}`, DCL);
+  check((await page.locator('h1').textContent()).trim() === product.title, 'no-JS product page: wrong title');
+  const src = await page.locator('#viewer-img').getAttribute('src');
+  const f = frameParams(src);
+  check(f.yaw === 30 && f.pitch === 15 && f.zoom === 1 && f.v === (product.scene_hash || null), `no-JS frame URL is not the canonical first view: ${src}`);
+  const res = await context.request.get(new URL(src, site).href);
+  check(res.ok() && (res.headers()['content-type'] || '').startsWith('image/jpeg'), `no-JS frame: HTTP ${res.status()} ${res.headers()['content-type']}`);
+  const price = (product.price / 100).toFixed(2);
+  check((await page.locator('#price').textContent()).includes(price), `no-JS price does not show ${price}`);
+  check(await page.locator('#attributes tr').count() === Object.keys(product.attributes || {}).length, 'no-JS attributes table has the wrong number of rows');
+  check(!(await page.locator('#viewer-controls').isVisible()), 'no-JS product page shows the viewer\'s buttons, which cannot work');
+  await screenshot(page, 'product-no-javascript');
+  const missing = await page.goto('/no-such-page', DCL);
+  check(missing.status() === 404 && /could not find/.test(await page.locator('h1').textContent()), `an unknown page answers ${missing.status()} without the 404 page`);
+  await context.close();
+  log('product page without JavaScript: title, price, attributes and the first frame; 404 page');
+}
+
+// ------------------------------------------------------------------ main
+async function main() {
+  log(`output in ${out}, data in ${data}`);
+  let browser;
+  let failure = null;
+  const watchdog = setTimeout(() => {
+    console.error(`storefront.test: FAILED: the whole test ran past ${DEADLINE_MS / 1000} s`);
+    for (const p of procs) if (!p.exited) p.child.kill('SIGTERM');
+    setTimeout(() => process.exit(1), 5000).unref();
+  }, DEADLINE_MS);
+  try {
+    await startPlatform();
+    // No network here: keep Chromium from reaching out (it would retry refused connections).
+    const launchArgs = ['--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'];
+    if (process.getuid && process.getuid() === 0) launchArgs.push('--no-sandbox');  // Chromium's sandbox refuses root
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: launchArgs });
+    log(`chromium ${browser.version()}`);
+    const target = await scenario(browser);
+    await phone(browser, target);
+    await noScript(browser, target);
+  } catch (e) {
+    failure = e;
+  }
+  if (browser) await browser.close().catch(() => {});
+  const problems = await stopAll();
+  clearTimeout(watchdog);
+  if (!args.keep) fs.rmSync(data, { recursive: true, force: true });
+  if (failure) console.error(`storefront.test: FAILED: ${failure instanceof Failure ? failure.message : failure.stack}`);
+  for (const p of problems) console.error(`storefront.test: FAILED: ${p}`);
+  if (failure || problems.length) {
+    console.error(`storefront.test: logs and screenshots in ${out}`);
+    process.exit(1);
+  }
+  log(`passed; screenshots and logs in ${out}`);
+}
+
+main();

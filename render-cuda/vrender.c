@@ -62,10 +62,8 @@ s_worker (void *arg)
         int x0 = (i % job->tiles_x) * job->tile, y0 = (i / job->tiles_x) * job->tile;
         int x1 = x0 + job->tile < o->width ? x0 + job->tile : o->width;
         int y1 = y0 + job->tile < o->height ? y0 + job->tile : o->height;
-        for (int y = y0; y < y1; y++)
-            for (int x = x0; x < x1; x++)
-                vr_pixel (job->tape, &job->cam, x, y, o->width, o->height, o->supersample,
-                          job->rgb + ((size_t) y * (size_t) o->width + (size_t) x) * 3);
+        vr_block (job->tape, &job->cam, x0, y0, x1, y1, o->width, o->height, o->supersample,
+                  job->rgb);
     }
     return NULL;
 }

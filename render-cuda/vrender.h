@@ -54,7 +54,7 @@ int vrender_views (const vtape_t *tape, const vrender_view_t *views, int n,
 int vrender_gpu (const vtape_t *tape, const vrender_view_t *views, int n,
                  const vrender_opts_t *opts, uint8_t *rgb);
 
-//  Renderer identity for cache keys ("vrender-1/tape-1"); static string.
+//  Renderer identity for cache keys ("vrender-1/tape-2"); static string.
 const char *vrender_version (void);
 
 //  Internals shared with vrender_cuda.cu (built only with VRENDER_HAVE_CUDA).

@@ -1,7 +1,8 @@
 //  vrender_eval.h — the one evaluator: the tape interpreter (signed distance), the camera, the
 //  sphere tracer, normals, soft shadows, ambient occlusion and the studio shading. Written in
 //  the common subset of C and CUDA and compiled twice (vrender.c by the C compiler,
-//  vrender_cuda.cu by nvcc) so that both draw the same picture. Everything here is a pure
+//  vrender_cuda.cu by nvcc) so that both draw the same picture. Samples run in packets of lanes
+//  (4 per SSE vector on the CPU, 1 per GPU thread; see "lanes"). Everything here is a pure
 //  function of its arguments: safe from any thread.
 #ifndef VRENDER_EVAL_H
 #define VRENDER_EVAL_H
@@ -96,108 +97,335 @@ vr_mix (vr_vec3_t a, vr_vec3_t b, float t)
     return vr_add (a, vr_mul (vr_sub (b, a), t));
 }
 
-//  ---------------------------------------------------------------- primitives
-VR_FN float
-vr_prim (const vtape_op_t *o, vr_vec3_t q)
+//  ---------------------------------------------------------------- lanes
+//  The evaluator runs VR_LANES samples in lockstep, SIMT style: every function below takes a
+//  packet of lanes and a bit mask of the live ones, and each lane computes exactly what it
+//  would compute alone (the same IEEE operations in the same order), so the picture does not
+//  depend on how samples are packed. On the CPU a lane value (vr_lf) is a 4-float vector (GCC
+//  vector extensions: SSE on x86-64, plain lane loops elsewhere): one walk of the tape
+//  evaluates 4 points. Under nvcc it is a float: a thread is one lane, the warp the packet.
+#ifdef __CUDACC__
+#define VR_LANES 1
+typedef float vr_lf;  //  a float per lane
+typedef int vr_lm;    //  a mask per lane: nonzero = true
+#define VR_AT(v, l) (v)
+VR_FN vr_lf
+vr_lsplat (float x)
 {
-    switch (o->op) {
-    case VTAPE_SPHERE: return vr_len (q) - o->p[0];
-    case VTAPE_BOX:
-    case VTAPE_ROUNDED_BOX: {
-        float r = o->p[3];
-        float dx = fabsf (q.x) - (o->p[0] - r), dy = fabsf (q.y) - (o->p[1] - r),
-              dz = fabsf (q.z) - (o->p[2] - r);
-        vr_vec3_t m = vr_v (vr_max (dx, 0), vr_max (dy, 0), vr_max (dz, 0));
-        return vr_len (m) + vr_min (vr_max (dx, vr_max (dy, dz)), 0.0f) - r;
+    return x;
+}
+VR_FN vr_lm
+vr_lmsplat (int x)
+{
+    return x;
+}
+VR_FN vr_lf
+vr_lsel (vr_lm m, vr_lf a, vr_lf b)
+{
+    return m ? a : b;
+}
+VR_FN vr_lm
+vr_lmsel (vr_lm m, vr_lm a, vr_lm b)
+{
+    return m ? a : b;
+}
+VR_FN vr_lf
+vr_labs (vr_lf x)
+{
+    return fabsf (x);
+}
+VR_FN vr_lf
+vr_lsqrt (vr_lf x)
+{
+    return sqrtf (x);
+}
+VR_FN vr_lf
+vr_lmin (vr_lf a, vr_lf b)
+{
+    return a < b ? a : b;
+}
+VR_FN vr_lf
+vr_lmax (vr_lf a, vr_lf b)
+{
+    return a > b ? a : b;
+}
+VR_FN unsigned
+vr_lbits (vr_lm m)
+{
+    return m ? 1u : 0u;
+}
+#else
+#ifdef __SSE__
+#include <xmmintrin.h>
+#endif
+#define VR_LANES    4
+typedef float vr_lf __attribute__ ((vector_size (16)));
+typedef int vr_lm __attribute__ ((vector_size (16)));  //  comparisons give 0 or -1
+#define VR_AT(v, l) ((v)[l])
+VR_FN vr_lf
+vr_lsplat (float x)
+{
+    return (vr_lf) { x, x, x, x };
+}
+VR_FN vr_lm
+vr_lmsplat (int x)
+{
+    return (vr_lm) { x, x, x, x };
+}
+VR_FN vr_lm
+vr_lmsel (vr_lm m, vr_lm a, vr_lm b)
+{
+    return (a & m) | (b & ~m);
+}
+VR_FN vr_lf
+vr_lsel (vr_lm m, vr_lf a, vr_lf b)
+{
+    return (vr_lf) vr_lmsel (m, (vr_lm) a, (vr_lm) b);
+}
+VR_FN vr_lf
+vr_labs (vr_lf x)
+{
+    return (vr_lf) ((vr_lm) x & 0x7fffffff);  //  fabsf: clears the sign bit
+}
+#ifdef __SSE__
+VR_FN vr_lf
+vr_lsqrt (vr_lf x)
+{
+    return (vr_lf) _mm_sqrt_ps ((__m128) x);
+}
+//  minps / maxps are exactly a < b ? a : b and a > b ? a : b.
+VR_FN vr_lf
+vr_lmin (vr_lf a, vr_lf b)
+{
+    return (vr_lf) _mm_min_ps ((__m128) a, (__m128) b);
+}
+VR_FN vr_lf
+vr_lmax (vr_lf a, vr_lf b)
+{
+    return (vr_lf) _mm_max_ps ((__m128) a, (__m128) b);
+}
+VR_FN unsigned
+vr_lbits (vr_lm m)
+{
+    return (unsigned) _mm_movemask_ps ((__m128) m);
+}
+#else
+VR_FN vr_lf
+vr_lsqrt (vr_lf x)
+{
+    for (int l = 0; l < VR_LANES; l++)
+        x[l] = sqrtf (x[l]);
+    return x;
+}
+VR_FN vr_lf
+vr_lmin (vr_lf a, vr_lf b)
+{
+    return vr_lsel (a < b, a, b);
+}
+VR_FN vr_lf
+vr_lmax (vr_lf a, vr_lf b)
+{
+    return vr_lsel (a > b, a, b);
+}
+VR_FN unsigned
+vr_lbits (vr_lm m)
+{
+    unsigned bits = 0;
+    for (int l = 0; l < VR_LANES; l++)
+        bits |= (unsigned) (m[l] != 0) << l;
+    return bits;
+}
+#endif
+#endif
+#define VR_ALL           ((1u << VR_LANES) - 1u)
+#define VR_LIVE(mask, l) (((mask) >> (l)) & 1u)
+
+//  Lane points (structure of arrays).
+typedef struct {
+    vr_lf x, y, z;
+} vr_pts_t;
+
+//  p + d * t into lane l (the order of operations of vr_add (p, vr_mul (d, t))).
+VR_FN void
+vr_pts_set (vr_pts_t *q, int l, vr_vec3_t p, vr_vec3_t d, float t)
+{
+    VR_AT (q->x, l) = p.x + d.x * t;
+    VR_AT (q->y, l) = p.y + d.y * t;
+    VR_AT (q->z, l) = p.z + d.z * t;
+}
+
+//  ---------------------------------------------------------------- the tape
+//  The points in a primitive's own frame: the rotation already carries 1 / scale.
+VR_FN void
+vr_local (const vtape_op_t *o, const vr_pts_t *p, vr_lf *qx, vr_lf *qy, vr_lf *qz)
+{
+    vr_lf wx = p->x - o->t[0], wy = p->y - o->t[1], wz = p->z - o->t[2];
+    *qx = o->rot[0] * wx + o->rot[1] * wy + o->rot[2] * wz;
+    *qy = o->rot[3] * wx + o->rot[4] * wy + o->rot[5] * wz;
+    *qz = o->rot[6] * wx + o->rot[7] * wy + o->rot[8] * wz;
+}
+
+//  Joins b (materials mb) into the stack slot *a / *ma with combinator op.
+VR_FN void
+vr_join (vr_lf *a, vr_lm *ma, int op, float k, vr_lf b, vr_lm mb)
+{
+    if (op == VTAPE_UNION) {
+        vr_lm c = b < *a;
+        *ma = vr_lmsel (c, mb, *ma);
+        *a = vr_lsel (c, b, *a);
     }
-    case VTAPE_CAPSULE: {
-        float y = q.y - vr_clamp (q.y, -o->p[1], o->p[1]);
-        return sqrtf (q.x * q.x + y * y + q.z * q.z) - o->p[0];
+    else if (op == VTAPE_SMOOTH_UNION) {
+        vr_lf h = vr_lmax (k - vr_labs (*a - b), vr_lsplat (0.0f)) / k;
+        *ma = vr_lmsel (b < *a, mb, *ma);
+        *a = vr_lmin (*a, b) - h * h * k * 0.25f;
     }
-    case VTAPE_CYLINDER: {
-        float dx = sqrtf (q.x * q.x + q.z * q.z) - o->p[0], dy = fabsf (q.y) - o->p[1];
-        float ox = vr_max (dx, 0), oy = vr_max (dy, 0);
-        return vr_min (vr_max (dx, dy), 0.0f) + sqrtf (ox * ox + oy * oy);
-    }
-    case VTAPE_TORUS: {
-        float a = sqrtf (q.x * q.x + q.z * q.z) - o->p[0];
-        return sqrtf (a * a + q.y * q.y) - o->p[1];
-    }
-    case VTAPE_CONE: {  //  exact capped cone (after Inigo Quilez)
-        float h = o->p[0], r1 = o->p[1], r2 = o->p[2];
-        float qx = sqrtf (q.x * q.x + q.z * q.z), qy = q.y;
-        float k2x = r2 - r1, k2y = 2.0f * h;
-        float cax = qx - vr_min (qx, qy < 0 ? r1 : r2), cay = fabsf (qy) - h;
-        float t = ((r2 - qx) * k2x + (h - qy) * k2y) / (k2x * k2x + k2y * k2y + 1e-20f);
-        t = vr_clamp (t, 0.0f, 1.0f);
-        float cbx = qx - r2 + k2x * t, cby = qy - h + k2y * t;
-        float s = (cbx < 0 && cay < 0) ? -1.0f : 1.0f;
-        return s * sqrtf (vr_min (cax * cax + cay * cay, cbx * cbx + cby * cby));
-    }
-    default: return q.y;  //  VTAPE_PLANE
+    else if (op == VTAPE_SUBTRACT)
+        *a = vr_lmax (*a, -b);
+    else {  //  VTAPE_INTERSECT
+        vr_lm c = b > *a;
+        *ma = vr_lmsel (c, mb, *ma);
+        *a = vr_lsel (c, b, *a);
     }
 }
 
-//  The scene's signed distance at world point p; *mat gets the material index of the nearest
-//  surface (may be NULL), or -1 when the value is only a bounding sphere's distance (a lower
-//  bound of the true distance: good for a step, not for a hit or a penumbra).
-VR_FN float
-vr_map (const vtape_t *tape, vr_vec3_t p, int *mat)
+//  The scene's signed distance at the live lanes of p: dist[l], and in mat[l] the material
+//  index of the nearest surface, or -1 when the value is only a bounding sphere's distance (a
+//  lower bound of the true distance: good for a step, not for a hit or a penumbra). Dead lanes
+//  get values of no meaning (their points must still be finite). One switch per op: each
+//  primitive case transforms and then pushes, or joins at once when the compiler fused the
+//  combinator that follows it (flags). A BOUND skips its subtree when every live lane may
+//  skip it; when only some may, the subtree runs for all and those lanes get the bound's value
+//  when it ends, which is what they would have got alone.
+VR_FN void
+vr_map (const vtape_t *tape, const vr_pts_t *p, unsigned live, float *dist, int *mat)
 {
-    float d[VTAPE_MAX_STACK];
-    int m[VTAPE_MAX_STACK];
+    vr_lf d[VTAPE_MAX_STACK];
+    vr_lm m[VTAPE_MAX_STACK];
+    const vr_lf zero = vr_lsplat (0.0f);
+#if VR_LANES > 1
+    //  Pending bound values, innermost last: one per open BOUND, and BOUNDs nest no deeper than
+    //  the scene's combinators (depth 32), so VTAPE_MAX_STACK entries are enough.
+    int ov_end[VTAPE_MAX_STACK];
+    vr_lm ov_mask[VTAPE_MAX_STACK];
+    vr_lf ov_d[VTAPE_MAX_STACK];
+    int nov = 0;
+#endif
     int sp = 0;
     const vtape_op_t *ops = tape->ops;
     int n = tape->nops;
     for (int i = 0; i < n; i++) {
+#if VR_LANES > 1
+        while (nov > 0 && ov_end[nov - 1] == i) {
+            nov--;
+            d[sp - 1] = vr_lsel (ov_mask[nov], ov_d[nov], d[sp - 1]);
+            m[sp - 1] = vr_lmsel (ov_mask[nov], vr_lmsplat (-1), m[sp - 1]);
+        }
+#endif
         const vtape_op_t *o = &ops[i];
+        vr_lf v, qx, qy, qz;
         switch (o->op) {
         case VTAPE_BOUND: {
-            float db = vr_len (vr_sub (p, vr_v (o->t[0], o->t[1], o->t[2]))) - o->s;
-            if (db > o->k || ((o->flags & VTAPE_CULL_MIN) && sp > 0 && db >= d[sp - 1])) {
-                d[sp] = db, m[sp] = -1, sp++;
+            vr_lf dx = p->x - o->t[0], dy = p->y - o->t[1], dz = p->z - o->t[2];
+            vr_lf db = vr_lsqrt (dx * dx + dy * dy + dz * dz) - o->s;
+            vr_lm c = db > vr_lsplat (o->k);
+            if ((o->flags & VTAPE_CULL_MIN) && sp > 0)
+                c = c | (db >= d[sp - 1]);
+            unsigned cull = vr_lbits (c);
+            if (((cull | ~live) & VR_ALL) == VR_ALL) {
+                d[sp] = db, m[sp] = vr_lmsplat (-1);
+                sp++;
                 i = o->arg - 1;
             }
-            break;
+#if VR_LANES > 1
+            else if (cull & live) {
+                ov_end[nov] = o->arg;
+                ov_mask[nov] = c;
+                ov_d[nov] = db;
+                nov++;
+            }
+#endif
+            continue;
         }
         case VTAPE_UNION:
-            sp--;
-            if (d[sp] < d[sp - 1])
-                d[sp - 1] = d[sp], m[sp - 1] = m[sp];
-            break;
-        case VTAPE_SMOOTH_UNION: {
-            sp--;
-            float a = d[sp - 1], b = d[sp], k = o->k;
-            float h = vr_max (k - fabsf (a - b), 0.0f) / k;
-            if (b < a)
-                m[sp - 1] = m[sp];
-            d[sp - 1] = vr_min (a, b) - h * h * k * 0.25f;
-            break;
-        }
+        case VTAPE_SMOOTH_UNION:
         case VTAPE_SUBTRACT:
-            sp--;
-            d[sp - 1] = vr_max (d[sp - 1], -d[sp]);
-            break;
         case VTAPE_INTERSECT:
             sp--;
-            if (d[sp] > d[sp - 1])
-                d[sp - 1] = d[sp], m[sp - 1] = m[sp];
+            vr_join (&d[sp - 1], &m[sp - 1], o->op, o->k, d[sp], m[sp]);
+            continue;
+        case VTAPE_SPHERE:
+            vr_local (o, p, &qx, &qy, &qz);
+            v = vr_lsqrt (qx * qx + qy * qy + qz * qz) - o->p[0];
             break;
-        default: {
-            vr_vec3_t w = vr_v (p.x - o->t[0], p.y - o->t[1], p.z - o->t[2]);
-            float is = 1.0f / o->s;
-            vr_vec3_t q = vr_v ((o->rot[0] * w.x + o->rot[1] * w.y + o->rot[2] * w.z) * is,
-                                (o->rot[3] * w.x + o->rot[4] * w.y + o->rot[5] * w.z) * is,
-                                (o->rot[6] * w.x + o->rot[7] * w.y + o->rot[8] * w.z) * is);
-            d[sp] = vr_prim (o, q) * o->s;
-            m[sp] = o->arg;
+        case VTAPE_BOX:
+        case VTAPE_ROUNDED_BOX: {
+            vr_local (o, p, &qx, &qy, &qz);
+            float r = o->p[3];
+            vr_lf dx = vr_labs (qx) - (o->p[0] - r), dy = vr_labs (qy) - (o->p[1] - r),
+                  dz = vr_labs (qz) - (o->p[2] - r);
+            vr_lf ex = vr_lmax (dx, zero), ey = vr_lmax (dy, zero), ez = vr_lmax (dz, zero);
+            v = vr_lsqrt (ex * ex + ey * ey + ez * ez)
+                + vr_lmin (vr_lmax (dx, vr_lmax (dy, dz)), zero) - r;
+            break;
+        }
+        case VTAPE_CAPSULE: {
+            vr_local (o, p, &qx, &qy, &qz);
+            vr_lf y = qy - vr_lmin (vr_lmax (qy, vr_lsplat (-o->p[1])), vr_lsplat (o->p[1]));
+            v = vr_lsqrt (qx * qx + y * y + qz * qz) - o->p[0];
+            break;
+        }
+        case VTAPE_CYLINDER: {
+            vr_local (o, p, &qx, &qy, &qz);
+            vr_lf dx = vr_lsqrt (qx * qx + qz * qz) - o->p[0], dy = vr_labs (qy) - o->p[1];
+            vr_lf ox = vr_lmax (dx, zero), oy = vr_lmax (dy, zero);
+            v = vr_lmin (vr_lmax (dx, dy), zero) + vr_lsqrt (ox * ox + oy * oy);
+            break;
+        }
+        case VTAPE_TORUS: {
+            vr_local (o, p, &qx, &qy, &qz);
+            vr_lf a = vr_lsqrt (qx * qx + qz * qz) - o->p[0];
+            v = vr_lsqrt (a * a + qy * qy) - o->p[1];
+            break;
+        }
+        case VTAPE_CONE: {  //  exact capped cone (after Inigo Quilez)
+            vr_local (o, p, &qx, &qy, &qz);
+            float h = o->p[0], r1 = o->p[1], r2 = o->p[2];
+            float k2x = r2 - r1, k2y = 2.0f * h;
+            vr_lf rx = vr_lsqrt (qx * qx + qz * qz);
+            vr_lf cax = rx - vr_lmin (rx, vr_lsel (qy < zero, vr_lsplat (r1), vr_lsplat (r2)));
+            vr_lf cay = vr_labs (qy) - h;
+            vr_lf t = ((r2 - rx) * k2x + (h - qy) * k2y) / (k2x * k2x + k2y * k2y + 1e-20f);
+            t = vr_lmin (vr_lmax (t, zero), vr_lsplat (1.0f));
+            vr_lf cbx = rx - r2 + k2x * t, cby = qy - h + k2y * t;
+            vr_lf s = vr_lsel ((cbx < zero) & (cay < zero), vr_lsplat (-1.0f), vr_lsplat (1.0f));
+            v = s * vr_lsqrt (vr_lmin (cax * cax + cay * cay, cbx * cbx + cby * cby));
+            break;
+        }
+        default:  //  VTAPE_PLANE: y = 0 of its frame
+            vr_local (o, p, &qx, &qy, &qz);
+            v = qy;
+            break;
+        }
+        v = v * o->s;
+        vr_lm mv = vr_lmsplat (o->arg);
+        if (o->flags == VTAPE_PUSH) {
+            d[sp] = v, m[sp] = mv;
             sp++;
         }
-        }
+        else
+            vr_join (&d[sp - 1], &m[sp - 1], o->flags, o->k, v, mv);
     }
-    if (mat)
-        *mat = sp > 0 ? m[0] : -1;
-    return sp > 0 ? d[0] : 1e30f;
+#if VR_LANES > 1
+    while (nov > 0) {  //  subtrees that end with the tape
+        nov--;
+        d[sp - 1] = vr_lsel (ov_mask[nov], ov_d[nov], d[sp - 1]);
+        m[sp - 1] = vr_lmsel (ov_mask[nov], vr_lmsplat (-1), m[sp - 1]);
+    }
+#endif
+    for (int l = 0; l < VR_LANES; l++) {
+        dist[l] = sp > 0 ? VR_AT (d[0], l) : 1e30f;
+        mat[l] = sp > 0 ? VR_AT (m[0], l) : -1;
+    }
 }
 
 //  ---------------------------------------------------------------- camera
@@ -280,47 +508,82 @@ vr_tape_center (const vtape_t *tape)
     return vr_v (tape->center[0], tape->center[1], tape->center[2]);
 }
 
-//  Soft shadow towards direction l from p (1 lit .. 0 dark), marching inside the clip sphere.
-VR_FN float
-vr_soft_shadow (const vtape_t *tape, vr_vec3_t p, vr_vec3_t l, float R)
+//  Soft shadows towards direction l from the live lanes' points o[l] (1 lit .. 0 dark) into
+//  sh[l], marching inside the clip interval.
+VR_FN void
+vr_soft_shadow (const vtape_t *tape, const vr_vec3_t *o, vr_vec3_t l, float R, unsigned live,
+                float *sh)
 {
-    float t0, t1;
-    if (!tape->unbounded && !vr_clip (tape, p, l, &t0, &t1))
-        return 1.0f;
-    if (tape->unbounded)
-        t0 = 0, t1 = 4.0f * R;
-    float t = vr_max (t0, 0.0f) + 0.01f * R, res = 1.0f;
-    for (int i = 0; i < VR_SHADOW_STEPS && t < t1; i++) {
-        int m;
-        float h = vr_map (tape, vr_add (p, vr_mul (l, t)), &m);
-        if (m >= 0)
-            res = vr_min (res, 10.0f * h / t);
-        if (res < 0.002f)
-            break;
-        t += vr_clamp (h, 0.01f * R, 0.25f * R);
+    float t[VR_LANES], t1[VR_LANES], res[VR_LANES];
+    unsigned act = 0;
+    vr_pts_t q;
+    for (int k = 0; k < VR_LANES; k++) {
+        t[k] = 0, t1[k] = 0, res[k] = 1.0f, sh[k] = 1.0f;
+        vr_pts_set (&q, k, o[k], l, 0);  //  dead lanes keep a finite point
+        if (!VR_LIVE (live, k))
+            continue;
+        float t0 = 0, tt1 = 0;
+        if (tape->unbounded)
+            t0 = 0, tt1 = 4.0f * R;
+        else if (!vr_clip (tape, o[k], l, &t0, &tt1))
+            continue;
+        t[k] = vr_max (t0, 0.0f) + 0.01f * R, t1[k] = tt1;
+        act |= (unsigned) (t[k] < t1[k]) << k;
     }
-    res = vr_clamp (res, 0.0f, 1.0f);
-    return res * res * (3.0f - 2.0f * res);
+    for (int i = 0; i < VR_SHADOW_STEPS && act; i++) {
+        float h[VR_LANES];
+        int m[VR_LANES];
+        for (int k = 0; k < VR_LANES; k++)
+            if (VR_LIVE (act, k))
+                vr_pts_set (&q, k, o[k], l, t[k]);
+        vr_map (tape, &q, act, h, m);
+        for (int k = 0; k < VR_LANES; k++) {
+            if (!VR_LIVE (act, k))
+                continue;
+            if (m[k] >= 0)
+                res[k] = vr_min (res[k], 10.0f * h[k] / t[k]);
+            if (res[k] < 0.002f) {
+                act &= ~(1u << k);
+                continue;
+            }
+            t[k] += vr_clamp (h[k], 0.01f * R, 0.25f * R);
+            if (!(t[k] < t1[k]))
+                act &= ~(1u << k);
+        }
+    }
+    for (int k = 0; k < VR_LANES; k++) {
+        float r = vr_clamp (res[k], 0.0f, 1.0f);
+        sh[k] = r * r * (3.0f - 2.0f * r);
+    }
 }
 
-//  Ambient occlusion along the normal n (1 open .. 0 closed); the floor counts as an occluder.
-VR_FN float
-vr_ao (const vtape_t *tape, vr_vec3_t p, vr_vec3_t n, float R, int with_floor)
+//  Ambient occlusion along the normals n[l] from the live lanes' points p[l] (1 open .. 0
+//  closed) into occ[l]; the floor counts as an occluder in the lanes of with_floor.
+VR_FN void
+vr_ao (const vtape_t *tape, const vr_vec3_t *p, const vr_vec3_t *n, float R, unsigned live,
+       unsigned with_floor, float *occ)
 {
-    float occ = 0.0f, sca = 1.0f;
+    float sum[VR_LANES], sca[VR_LANES];
+    for (int k = 0; k < VR_LANES; k++)
+        sum[k] = 0.0f, sca[k] = 1.0f;
     for (int i = 0; i < 5; i++) {
         float h = R * (0.01f + 0.06f * (float) i);
-        vr_vec3_t q = vr_add (p, vr_mul (n, h));
-        int m;
-        float d = vr_map (tape, q, &m);
-        if (m < 0)
-            d = h;  //  only a bound: count it as open
-        if (with_floor)
-            d = vr_min (d, q.y - VR_FLOOR_Y);
-        occ += (h - d) * sca;
-        sca *= 0.8f;
+        vr_pts_t q;
+        float d[VR_LANES];
+        int m[VR_LANES];
+        for (int k = 0; k < VR_LANES; k++)
+            vr_pts_set (&q, k, p[k], n[k], h);
+        vr_map (tape, &q, live, d, m);
+        for (int k = 0; k < VR_LANES; k++) {
+            float dk = m[k] < 0 ? h : d[k];  //  only a bound: count it as open
+            if (VR_LIVE (with_floor, k))
+                dk = vr_min (dk, VR_AT (q.y, k) - VR_FLOOR_Y);
+            sum[k] += (h - dk) * sca[k];
+            sca[k] *= 0.8f;
+        }
     }
-    return vr_clamp (1.0f - 2.2f * occ / R, 0.0f, 1.0f);
+    for (int k = 0; k < VR_LANES; k++)
+        occ[k] = vr_clamp (1.0f - 2.2f * sum[k] / R, 0.0f, 1.0f);
 }
 
 //  Filmic tone map (ACES fit by Narkowicz) then the sRGB transfer curve, per channel.
@@ -333,27 +596,17 @@ vr_display (float x)
     return x <= 0.0031308f ? 12.92f * x : 1.055f * powf (x, 1.0f / 2.4f) - 0.055f;
 }
 
+//  A surface point's display colour: normal n (facing the viewer), key-light shadow sh,
+//  occlusion occ.
 VR_FN vr_vec3_t
-vr_shade_surface (const vtape_t *tape, const vr_camera_t *cam, vr_vec3_t p, vr_vec3_t rd, int mat,
-                  float eps, float R)
+vr_shade (const vtape_t *tape, const vr_camera_t *cam, vr_vec3_t n, vr_vec3_t rd, int mat, float sh,
+          float occ)
 {
-    //  Tetrahedron normal: four evaluations.
-    float e = eps;
-    float a = vr_map (tape, vr_v (p.x + e, p.y - e, p.z - e), 0);
-    float b = vr_map (tape, vr_v (p.x - e, p.y - e, p.z + e), 0);
-    float c = vr_map (tape, vr_v (p.x - e, p.y + e, p.z - e), 0);
-    float d = vr_map (tape, vr_v (p.x + e, p.y + e, p.z + e), 0);
-    vr_vec3_t n = vr_norm (vr_v (a - b - c + d, -a - b + c + d, -a + b - c + d));
-    if (vr_dot (n, rd) > 0)  //  grazing numerical noise: face the viewer
-        n = vr_norm (vr_sub (n, vr_mul (rd, 1.01f * vr_dot (n, rd))));
     const vtape_material_t *m = &tape->mats[mat < 0 || mat >= tape->nmats ? 0 : mat];
     vr_vec3_t base = vr_v (m->color[0], m->color[1], m->color[2]);
     float rough = vr_clamp (m->roughness, 0.04f, 1.0f), metal = m->metallic;
     vr_vec3_t albedo = vr_mul (base, 1.0f - metal);
     vr_vec3_t f0 = vr_mix (vr_v (0.04f, 0.04f, 0.04f), base, metal);
-    vr_vec3_t po = vr_add (p, vr_mul (n, 2.0f * eps));
-    float sh = vr_soft_shadow (tape, po, cam->key, R);
-    float occ = vr_ao (tape, p, n, R, 1);
     vr_vec3_t v = vr_mul (rd, -1.0f);
     float nv = vr_max (vr_dot (n, v), 1e-4f);
     float fres = powf (1.0f - nv, 5.0f);
@@ -385,94 +638,345 @@ vr_shade_surface (const vtape_t *tape, const vr_camera_t *cam, vr_vec3_t p, vr_v
     return vr_v (vr_display (col.x), vr_display (col.y), vr_display (col.z));
 }
 
-//  One camera ray: display colour (0..1). v is the image row (0 top .. 1 bottom), pix the
-//  angular size of a pixel (for the hit tolerance).
-VR_FN vr_vec3_t
-vr_trace_ray (const vtape_t *tape, const vr_camera_t *cam, vr_vec3_t rd, float v, float pix)
+//  A packet of camera rays rd[l] (live lanes): display colours (0..1) into col[l]. v[l] is the
+//  ray's image row (0 top .. 1 bottom), pix the angular size of a pixel (the hit tolerance).
+VR_FN void
+vr_trace (const vtape_t *tape, const vr_camera_t *cam, const vr_vec3_t *rd, const float *v,
+          float pix, unsigned live, vr_vec3_t *col)
 {
     vr_vec3_t ro = cam->eye;
     float R = tape->radius;
-    vr_vec3_t bg = vr_background (v);
-    float tfloor = rd.y < 0 ? (VR_FLOOR_Y - ro.y) / rd.y : 1e30f;
-    if (tfloor < 0)
-        tfloor = 1e30f;  //  camera below the floor: no floor
-    float t0, t1;
-    int inside;
-    if (tape->unbounded) {
-        t0 = 0, t1 = vr_len (vr_sub (ro, vr_tape_center (tape))) + 4.0f * R;
-        inside = 1;
-    }
-    else
-        inside = vr_clip (tape, ro, rd, &t0, &t1);
-    t1 = vr_min (t1, tfloor);
-    if (inside && t0 < t1) {
-        //  Sphere tracing with over-relaxation (Keinert et al. 2014): steps of omega * d, and
-        //  a step back to plain sphere tracing when two spheres stop overlapping.
-        float t = vr_max (t0, 0.0f), omega = 1.2f, prev = 0.0f, step = 0.0f;
-        for (int i = 0; i < VR_MAX_STEPS; i++) {
-            int m;
-            float d = vr_map (tape, vr_add (ro, vr_mul (rd, t)), &m);
-            float ad = fabsf (d);
-            int fail = omega > 1.0f && ad + prev < step;
-            if (fail) {
-                t -= step;
-                step = 0;
-                omega = 1.0f;
-                prev = 0;
-                continue;
-            }
-            float eps = pix * t;
-            if (ad < eps && m >= 0) {
-                vr_vec3_t p = vr_add (ro, vr_mul (rd, t));
-                return vr_shade_surface (tape, cam, p, rd, m, vr_max (eps, 1e-5f * R), R);
-            }
-            step = d * omega;
-            prev = ad;
-            t += step;
-            if (t > t1)
-                break;
+    float tfloor[VR_LANES], t[VR_LANES], t1[VR_LANES], eps[VR_LANES];
+    float omega[VR_LANES], prev[VR_LANES], step[VR_LANES];
+    int mat[VR_LANES];
+    unsigned march = 0, hit = 0;
+    for (int l = 0; l < VR_LANES; l++) {
+        t[l] = 0, t1[l] = 0, eps[l] = 0, omega[l] = 1.2f, prev[l] = 0, step[l] = 0, mat[l] = 0;
+        tfloor[l] = rd[l].y < 0 ? (VR_FLOOR_Y - ro.y) / rd[l].y : 1e30f;
+        if (tfloor[l] < 0)
+            tfloor[l] = 1e30f;  //  camera below the floor: no floor
+        if (!VR_LIVE (live, l))
+            continue;
+        float t0 = 0, tt1 = 0;
+        int inside;
+        if (tape->unbounded) {
+            t0 = 0, tt1 = vr_len (vr_sub (ro, vr_tape_center (tape))) + 4.0f * R;
+            inside = 1;
+        }
+        else
+            inside = vr_clip (tape, ro, rd[l], &t0, &tt1);
+        t1[l] = vr_min (tt1, tfloor[l]);
+        if (inside && t0 < t1[l]) {
+            t[l] = vr_max (t0, 0.0f);
+            march |= 1u << l;
         }
     }
-    if (tfloor >= 1e29f)
-        return bg;
-    //  The floor: the backdrop colour, darkened by the key light's shadow and contact occlusion
-    //  (only near the scene: elsewhere it is exactly the backdrop).
-    vr_vec3_t g = vr_add (ro, vr_mul (rd, tfloor));
-    float dark = 0.0f;
-    float sh = vr_soft_shadow (tape, g, cam->key, R);
-    dark += 0.45f * (1.0f - sh);
-    float bx = vr_max (vr_max (tape->box_lo[0] - g.x, g.x - tape->box_hi[0]), 0.0f);
-    float bz = vr_max (vr_max (tape->box_lo[2] - g.z, g.z - tape->box_hi[2]), 0.0f);
-    if (bx * bx + bz * bz < 0.04f * R * R || tape->unbounded) {
-        float occ = vr_ao (tape, g, vr_v (0, 1, 0), R, 0);
-        dark += 0.5f * (1.0f - occ);
+    //  Sphere tracing with over-relaxation (Keinert et al. 2014): steps of omega * d, and a
+    //  step back to plain sphere tracing when two spheres stop overlapping.
+    for (int i = 0; i < VR_MAX_STEPS && march; i++) {
+        vr_pts_t q;
+        float d[VR_LANES];
+        int m[VR_LANES];
+        for (int l = 0; l < VR_LANES; l++)
+            vr_pts_set (&q, l, ro, rd[l], t[l]);
+        vr_map (tape, &q, march, d, m);
+        for (int l = 0; l < VR_LANES; l++) {
+            if (!VR_LIVE (march, l))
+                continue;
+            float ad = fabsf (d[l]);
+            if (omega[l] > 1.0f && ad + prev[l] < step[l]) {
+                t[l] -= step[l];
+                step[l] = 0, omega[l] = 1.0f, prev[l] = 0;
+                continue;
+            }
+            float e = pix * t[l];
+            if (ad < e && m[l] >= 0) {
+                hit |= 1u << l, march &= ~(1u << l);
+                mat[l] = m[l], eps[l] = vr_max (e, 1e-5f * R);
+                continue;
+            }
+            step[l] = d[l] * omega[l];
+            prev[l] = ad;
+            t[l] += step[l];
+            if (t[l] > t1[l])
+                march &= ~(1u << l);
+        }
     }
-    return vr_mul (bg, 1.0f - vr_clamp (dark, 0.0f, 0.8f));
+    //  Surfaces: tetrahedron normals (four evaluations).
+    vr_vec3_t p[VR_LANES], n[VR_LANES], so[VR_LANES];
+    float nd[4][VR_LANES];
+    for (int l = 0; l < VR_LANES; l++)
+        p[l] = vr_add (ro, vr_mul (rd[l], t[l]));
+    for (int c = 0; c < 4 && hit; c++) {
+        const float sx = c == 0 || c == 3 ? 1.0f : -1.0f, sy = c < 2 ? -1.0f : 1.0f,
+                    sz = c & 1 ? 1.0f : -1.0f;
+        vr_pts_t q;
+        int m[VR_LANES];
+        for (int l = 0; l < VR_LANES; l++) {
+            VR_AT (q.x, l) = p[l].x + sx * eps[l];
+            VR_AT (q.y, l) = p[l].y + sy * eps[l];
+            VR_AT (q.z, l) = p[l].z + sz * eps[l];
+        }
+        vr_map (tape, &q, hit, nd[c], m);
+    }
+    //  Shadows and occlusion, surfaces and floor in one packet: the floor has the backdrop's
+    //  colour, darkened by the key light's shadow and contact occlusion (only near the scene:
+    //  elsewhere it is exactly the backdrop).
+    unsigned floor = 0, shadow = 0, occl = 0;
+    for (int l = 0; l < VR_LANES; l++) {
+        n[l] = vr_v (0, 1, 0), so[l] = p[l];
+        if (VR_LIVE (hit, l)) {
+            float a = nd[0][l], b = nd[1][l], c = nd[2][l], e = nd[3][l];
+            vr_vec3_t nn = vr_norm (vr_v (a - b - c + e, -a - b + c + e, -a + b - c + e));
+            if (vr_dot (nn, rd[l]) > 0)  //  grazing numerical noise: face the viewer
+                nn = vr_norm (vr_sub (nn, vr_mul (rd[l], 1.01f * vr_dot (nn, rd[l]))));
+            n[l] = nn;
+            so[l] = vr_add (p[l], vr_mul (nn, 2.0f * eps[l]));
+            occl |= 1u << l;
+            //  The key light's shadow only matters where the surface faces it.
+            shadow |= (unsigned) (vr_dot (nn, cam->key) > 0) << l;
+        }
+        else if (VR_LIVE (live, l) && tfloor[l] < 1e29f) {
+            floor |= 1u << l;
+            p[l] = so[l] = vr_add (ro, vr_mul (rd[l], tfloor[l]));
+            shadow |= 1u << l;
+            float bx = vr_max (vr_max (tape->box_lo[0] - p[l].x, p[l].x - tape->box_hi[0]), 0.0f);
+            float bz = vr_max (vr_max (tape->box_lo[2] - p[l].z, p[l].z - tape->box_hi[2]), 0.0f);
+            if (bx * bx + bz * bz < 0.04f * R * R || tape->unbounded)
+                occl |= 1u << l;
+        }
+    }
+    float sh[VR_LANES], occ[VR_LANES];
+    for (int l = 0; l < VR_LANES; l++)
+        sh[l] = occ[l] = 1.0f;
+    if (shadow)
+        vr_soft_shadow (tape, so, cam->key, R, shadow, sh);
+    if (occl)
+        vr_ao (tape, p, n, R, occl, hit, occ);
+    for (int l = 0; l < VR_LANES; l++) {
+        vr_vec3_t bg = vr_background (v[l]);
+        if (VR_LIVE (hit, l))
+            col[l] = vr_shade (tape, cam, n[l], rd[l], mat[l], VR_LIVE (shadow, l) ? sh[l] : 0.0f,
+                               occ[l]);
+        else if (VR_LIVE (floor, l)) {
+            float dark = 0.45f * (1.0f - sh[l]);
+            if (VR_LIVE (occl, l))
+                dark += 0.5f * (1.0f - occ[l]);
+            col[l] = vr_mul (bg, 1.0f - vr_clamp (dark, 0.0f, 0.8f));
+        }
+        else
+            col[l] = bg;
+    }
 }
 
-//  One output pixel (x, y) of a w × h image, averaged over ss × ss samples (1 or 2) in display
-//  space, quantised to 8-bit RGB into out[0..2].
+//  Where sample s (of ss per row) of pixel x (of w) lies across the image (0..1).
+VR_FN float
+vr_sample_pos (int x, int s, int w, int ss)
+{
+    return ((float) x + ((float) s + 0.5f) * (1.0f / (float) ss)) / (float) w;
+}
+
+//  Sample (sx, sy) of the ss × ss of pixel (x, y) of a w × h image: its ray and row.
+VR_FN vr_vec3_t
+vr_sample_ray (const vr_camera_t *cam, int x, int y, int sx, int sy, int w, int h, int ss,
+               float *fy)
+{
+    float fx = vr_sample_pos (x, sx, w, ss);
+    *fy = vr_sample_pos (y, sy, h, ss);
+    float u = (2.0f * fx - 1.0f) * cam->tan_half * (float) w / (float) h;
+    float vv = (1.0f - 2.0f * *fy) * cam->tan_half;
+    return vr_norm (vr_add (cam->fwd, vr_add (vr_mul (cam->right, u), vr_mul (cam->up, vv))));
+}
+
+//  A pixel's sum of samples times norm (1 / their count) as 8-bit RGB.
+VR_FN void
+vr_quantize (const float *acc, float norm, unsigned char *out)
+{
+    for (int i = 0; i < 3; i++)
+        out[i] = (unsigned char) (vr_clamp (acc[i] * norm, 0.0f, 1.0f) * 255.0f + 0.5f);
+}
+
+//  Pixels px[j], py[j] (j < np <= VR_LANES) of a w × h image, averaged over ss × ss samples
+//  (1 or 2) in display space, as 8-bit RGB into out[j][0..2]. The samples go through vr_trace
+//  VR_LANES at a time, in order, so each pixel's sum is the same however they are packed.
+VR_FN void
+vr_pixels (const vtape_t *tape, const vr_camera_t *cam, const int *px, const int *py, int np, int w,
+           int h, int ss, unsigned char *const *out)
+{
+    float pix = 2.0f * cam->tan_half / (float) h;  //  one pixel's angle, near the axis
+    float inv = 1.0f / (float) ss;
+    float acc[VR_LANES][3];
+    int j = 0, sx = 0, sy = 0;  //  the next sample: (sx, sy) of pixel j
+    while (j < np) {
+        vr_vec3_t rd[VR_LANES], col[VR_LANES];
+        float fy[VR_LANES];
+        int pj[VR_LANES];
+        unsigned live = 0;
+        for (int l = 0; l < VR_LANES; l++) {
+            if (l > 0 && j == np) {  //  dead lanes copy the last sample (lane 0 has one)
+                rd[l] = rd[l - 1], fy[l] = fy[l - 1], pj[l] = -1;
+                continue;
+            }
+            rd[l] = vr_sample_ray (cam, px[j], py[j], sx, sy, w, h, ss, &fy[l]);
+            pj[l] = sx == 0 && sy == 0 ? -2 - j : j;  //  -2 - j: the pixel's first sample
+            live |= 1u << l;
+            if (++sx == ss && (sx = 0, ++sy == ss))
+                sy = 0, j++;
+        }
+        vr_trace (tape, cam, rd, fy, 0.5f * pix * inv, live, col);
+        for (int l = 0; l < VR_LANES && pj[l] != -1; l++) {
+            float *a = acc[pj[l] < 0 ? -2 - pj[l] : pj[l]];
+            if (pj[l] < 0)
+                a[0] = a[1] = a[2] = 0;
+            a[0] += col[l].x, a[1] += col[l].y, a[2] += col[l].z;
+        }
+    }
+    for (int k = 0; k < np; k++)
+        vr_quantize (acc[k], inv * inv, out[k]);
+}
+
+//  One output pixel (x, y) of a w × h image into out[0..2] (see vr_pixels).
 VR_FN void
 vr_pixel (const vtape_t *tape, const vr_camera_t *cam, int x, int y, int w, int h, int ss,
           unsigned char *out)
 {
-    float acc[3] = { 0, 0, 0 };
-    float pix = 2.0f * cam->tan_half / (float) h;  //  one pixel's angle, near the axis
-    float inv = 1.0f / (float) ss;
-    for (int sy = 0; sy < ss; sy++)
-        for (int sx = 0; sx < ss; sx++) {
-            float fx = ((float) x + ((float) sx + 0.5f) * inv) / (float) w;
-            float fy = ((float) y + ((float) sy + 0.5f) * inv) / (float) h;
-            float u = (2.0f * fx - 1.0f) * cam->tan_half * (float) w / (float) h;
-            float vv = (1.0f - 2.0f * fy) * cam->tan_half;
-            vr_vec3_t rd =
-                vr_norm (vr_add (cam->fwd, vr_add (vr_mul (cam->right, u), vr_mul (cam->up, vv))));
-            vr_vec3_t c = vr_trace_ray (tape, cam, rd, fy, 0.5f * pix * inv);
-            acc[0] += c.x, acc[1] += c.y, acc[2] += c.z;
+    vr_pixels (tape, cam, &x, &y, 1, w, h, ss, &out);
+}
+
+//  ---------------------------------------------------------------- the CPU's blocks
+//  Direction (unnormalised) of the ray through image position (fx, fy) (0..1 each).
+VR_FN vr_vec3_t
+vr_image_dir (const vr_camera_t *cam, float fx, float fy, float aspect)
+{
+    float u = (2.0f * fx - 1.0f) * cam->tan_half * aspect, v = (1.0f - 2.0f * fy) * cam->tan_half;
+    return vr_add (cam->fwd, vr_add (vr_mul (cam->right, u), vr_mul (cam->up, v)));
+}
+
+//  Distance from the origin to the segment a b (2D).
+VR_FN float
+vr_seg_dist (float ax, float ay, float bx, float by)
+{
+    float dx = bx - ax, dy = by - ay, l2 = dx * dx + dy * dy;
+    float t = l2 > 0 ? vr_clamp (-(ax * dx + ay * dy) / l2, 0.0f, 1.0f) : 0.0f;
+    float px = ax + dx * t, py = ay + dy * t;
+    return sqrtf (px * px + py * py);
+}
+
+//  True when every sample of the pixels [x0, x1) × [y0, y1) can only be the backdrop: their
+//  rays (inside the cone around the block's corner rays) miss the framing sphere, and the floor
+//  they see, if any, lies outside the key light's shadow of that sphere and away from the
+//  contact occlusion. Such pixels are exactly vr_background (the per-sample path gives the same
+//  bytes). Conservative, with margins for rounding: false whenever unsure.
+VR_FN int
+vr_backdrop_only (const vtape_t *tape, const vr_camera_t *cam, int x0, int y0, int x1, int y1,
+                  int w, int h)
+{
+    if (tape->unbounded)
+        return 0;
+    float R = tape->radius, r = 1.01f * R + 1e-4f;
+    vr_vec3_t e = cam->eye, c = vr_tape_center (tape), ec = vr_sub (c, e);
+    float dist = vr_len (ec);
+    if (dist <= 1.5f * r)
+        return 0;
+    vr_vec3_t d[4], axis = vr_v (0, 0, 0);
+    for (int k = 0; k < 4; k++) {  //  corners (x0, y0), (x1, y0), (x0, y1), (x1, y1)
+        float fx = (float) (k & 1 ? x1 : x0) / (float) w,
+              fy = (float) (k & 2 ? y1 : y0) / (float) h;
+        d[k] = vr_norm (vr_image_dir (cam, fx, fy, (float) w / (float) h));
+        axis = vr_add (axis, d[k]);
+    }
+    axis = vr_norm (axis);
+    float cos_t = 1.0f;
+    for (int k = 0; k < 4; k++)
+        cos_t = vr_min (cos_t, vr_dot (axis, d[k]));
+    float theta = acosf (vr_clamp (cos_t, -1.0f, 1.0f));
+    float beta = acosf (vr_clamp (vr_dot (axis, ec) / dist, -1.0f, 1.0f));
+    if (theta > 0.5f || !(beta > asinf (r / dist) + theta + 1e-3f))
+        return 0;
+    int up = 0, down = 0;
+    for (int k = 0; k < 4; k++)
+        up += d[k].y > 1e-3f, down += d[k].y < -1e-3f;
+    if (e.y < -1e-4f || up == 4)
+        return 1;  //  no floor: vr_trace's floor needs a ray going down from above it
+    if (down < 4 || e.y < 1e-4f)
+        return 0;  //  the horizon crosses the block (or the eye is on the floor)
+    //  The floor the block sees: the quad of its corner rays' floor points.
+    vr_vec3_t g[4];
+    float lo_x = 1e30f, hi_x = -1e30f, lo_z = 1e30f, hi_z = -1e30f;
+    for (int k = 0; k < 4; k++) {
+        g[k] = vr_add (e, vr_mul (d[k], (VR_FLOOR_Y - e.y) / d[k].y));
+        lo_x = vr_min (lo_x, g[k].x), hi_x = vr_max (hi_x, g[k].x);
+        lo_z = vr_min (lo_z, g[k].z), hi_z = vr_max (hi_z, g[k].z);
+    }
+    //  Contact occlusion only within 0.2 R of the box (in x and z).
+    float pad = 0.21f * R + 1e-4f;
+    if (!(hi_x < tape->box_lo[0] - pad || lo_x > tape->box_hi[0] + pad
+          || hi_z < tape->box_lo[2] - pad || lo_z > tape->box_hi[2] + pad))
+        return 0;
+    //  The key light's shadow: seen along the light, the quad must keep clear of the disc of
+    //  the sphere (every shadow ray of the quad then misses the sphere).
+    vr_vec3_t l = cam->key;
+    vr_vec3_t b1 = vr_norm (vr_cross (l, fabsf (l.y) < 0.9f ? vr_v (0, 1, 0) : vr_v (1, 0, 0)));
+    vr_vec3_t b2 = vr_cross (l, b1);
+    float qx[4], qy[4];
+    static const int order[4] = { 0, 1, 3, 2 };  //  around the quad
+    for (int k = 0; k < 4; k++) {
+        vr_vec3_t q = vr_sub (g[order[k]], c);
+        qx[k] = vr_dot (q, b1), qy[k] = vr_dot (q, b2);
+    }
+    int pos = 0, neg = 0;
+    float near = 1e30f;
+    for (int k = 0; k < 4; k++) {
+        int n = (k + 1) & 3;
+        float cross = qx[k] * qy[n] - qy[k] * qx[n];  //  the origin's side of edge k
+        pos += cross > 0, neg += cross < 0;
+        near = vr_min (near, vr_seg_dist (qx[k], qy[k], qx[n], qy[n]));
+    }
+    return pos < 4 && neg < 4 && near > r;  //  the disc's centre outside, and far enough
+}
+
+//  The pixels [x0, x1) × [y0, y1) of a w × h image into rgb (the whole image, rows top first),
+//  by blocks of 8 × 8: a block that can only show the backdrop is filled with it; the others go
+//  in packets of neighbouring pixels: 2 × 2 pixels (4 lanes), or one pixel's four samples with
+//  2 × 2 supersampling.
+VR_FN void
+vr_block (const vtape_t *tape, const vr_camera_t *cam, int x0, int y0, int x1, int y1, int w, int h,
+          int ss, unsigned char *rgb)
+{
+    int np = ss == 1 ? VR_LANES : VR_LANES >= 4 ? VR_LANES / 4 : 1;
+    int bw = np >= 4 ? np / 2 : np, bh = np / bw;
+    for (int by = y0; by < y1; by += 8)
+        for (int bx = x0; bx < x1; bx += 8) {
+            int ex = bx + 8 < x1 ? bx + 8 : x1, ey = by + 8 < y1 ? by + 8 : y1;
+            if (vr_backdrop_only (tape, cam, bx, by, ex, ey, w, h)) {
+                for (int y = by; y < ey; y++) {
+                    float acc[3] = { 0, 0, 0 };
+                    for (int sy = 0; sy < ss; sy++)
+                        for (int sx = 0; sx < ss; sx++) {
+                            vr_vec3_t bg = vr_background (vr_sample_pos (y, sy, h, ss));
+                            acc[0] += bg.x, acc[1] += bg.y, acc[2] += bg.z;
+                        }
+                    float inv = 1.0f / (float) ss;
+                    for (int x = bx; x < ex; x++)
+                        vr_quantize (acc, inv * inv,
+                                     rgb + ((size_t) y * (size_t) w + (size_t) x) * 3);
+                }
+                continue;
+            }
+            for (int qy = by; qy < ey; qy += bh)
+                for (int qx = bx; qx < ex; qx += bw) {
+                    int px[VR_LANES], py[VR_LANES], n = 0;
+                    unsigned char *out[VR_LANES];
+                    for (int j = 0; j < np; j++) {
+                        int x = qx + j % bw, y = qy + j / bw;
+                        if (x >= ex || y >= ey)
+                            continue;
+                        px[n] = x, py[n] = y;
+                        out[n++] = rgb + ((size_t) y * (size_t) w + (size_t) x) * 3;
+                    }
+                    vr_pixels (tape, cam, px, py, n, w, h, ss, out);
+                }
         }
-    float norm = inv * inv;
-    for (int i = 0; i < 3; i++)
-        out[i] = (unsigned char) (vr_clamp (acc[i] * norm, 0.0f, 1.0f) * 255.0f + 0.5f);
 }
 
 #endif

@@ -190,6 +190,21 @@ s_f (double v)
     return f == 0 ? 0.0f : f;  //  no negative zeros: the hash sees bytes
 }
 
+//  Emits combinator op (blend radius k) after its second operand; when that operand was a
+//  primitive (the op just emitted) the combinator is fused into it: one dispatch, not two.
+static void
+s_emit_join (s_comp_t *c, int op, double k, bool operand_is_primitive)
+{
+    vtape_t *t = c->tape;
+    vtape_op_t *o = operand_is_primitive ? &t->ops[t->nops - 1] : &t->ops[t->nops++];
+    if (!operand_is_primitive)
+        o->op = op;
+    else
+        o->flags = op;
+    o->k = s_f (k);
+    c->stack--;
+}
+
 static void
 s_emit (s_comp_t *c, int i, int mat, double kmargin, bool cull)
 {
@@ -214,8 +229,8 @@ s_emit (s_comp_t *c, int i, int mat, double kmargin, bool cull)
         vtape_op_t *o = &t->ops[t->nops++];
         o->arg = mat;
         for (int r = 0; r < 3; r++)
-            for (int col = 0; col < 3; col++)
-                o->rot[r * 3 + col] = s_f (w->r[col * 3 + r]);  //  transpose: world → local
+            for (int col = 0; col < 3; col++)  //  transpose (world → local), and 1 / scale
+                o->rot[r * 3 + col] = s_f (w->r[col * 3 + r] / w->s);
         for (int a = 0; a < 3; a++)
             o->t[a] = s_f (w->t[a]);
         o->s = s_f (w->s);
@@ -251,15 +266,13 @@ s_emit (s_comp_t *c, int i, int mat, double kmargin, bool cull)
         double k = n->type == VSCENE_SMOOTH_UNION ? n->k * w->s : 0;
         for (int ch = n->first_child; ch >= 0; ch = c->scene->nodes[ch].next_sibling, idx++) {
             s_emit (c, ch, mat, kmargin + k, n->type == VSCENE_UNION && idx > 0);
-            if (idx > 0) {
-                vtape_op_t *o = &t->ops[t->nops++];
-                o->op = n->type == VSCENE_UNION          ? VTAPE_UNION
-                        : n->type == VSCENE_SMOOTH_UNION ? VTAPE_SMOOTH_UNION
-                        : n->type == VSCENE_SUBTRACT     ? VTAPE_SUBTRACT
-                                                         : VTAPE_INTERSECT;
-                o->k = s_f (k);
-                c->stack--;
-            }
+            if (idx > 0)
+                s_emit_join (c,
+                             n->type == VSCENE_UNION          ? VTAPE_UNION
+                             : n->type == VSCENE_SMOOTH_UNION ? VTAPE_SMOOTH_UNION
+                             : n->type == VSCENE_SUBTRACT     ? VTAPE_SUBTRACT
+                                                              : VTAPE_INTERSECT,
+                             k, !vscene_is_combinator (c->scene->nodes[ch].type));
         }
     }
     if (bop >= 0)

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VTAPE_VERSION       1    //  bump when the meaning of the tape (or the picture) changes
+#define VTAPE_VERSION       2    //  bump when the meaning of the tape (or the picture) changes
 #define VTAPE_MAX_OPS       768  //  3 per scene node is always enough
 #define VTAPE_MAX_MATERIALS 260
 #define VTAPE_MAX_STACK     36  //  depth 32 with left-deep combinators needs at most 33
@@ -35,14 +35,18 @@ enum {
 //  BOUND flag: the parent is a plain union and this is not its first child: skip as soon as
 //  the sphere is farther than the stack top.
 #define VTAPE_CULL_MIN 1
+//  A primitive's flags: VTAPE_PUSH, or the combinator (VTAPE_UNION .. VTAPE_INTERSECT, blend
+//  radius in k) that the compiler fused into it: the primitive was that combinator's second
+//  operand, so its distance is joined into the stack top at once instead of being pushed.
+#define VTAPE_PUSH 0
 
 typedef struct {
     int32_t op;     //  VTAPE_*
     int32_t arg;    //  primitive: material index; BOUND: index of the op after the subtree
-    int32_t flags;  //  BOUND: VTAPE_CULL_MIN
-    float k;        //  SMOOTH_UNION: blend radius; BOUND: margin (blend radii above it)
+    int32_t flags;  //  BOUND: VTAPE_CULL_MIN; primitive: VTAPE_PUSH or a fused combinator
+    float k;        //  SMOOTH_UNION (fused or not): blend radius; BOUND: margin (blend radii above)
     float p[4];     //  primitive parameters in its own frame
-    float rot[9];   //  world → primitive frame rotation, row-major
+    float rot[9];   //  world → primitive frame rotation divided by s, row-major
     float t[3];     //  primitive: world position of its origin; BOUND: sphere centre
     float s;        //  primitive: world scale (distances are multiplied by it); BOUND: radius
 } vtape_op_t;

@@ -1,6 +1,7 @@
-//  test_vrender.c — the CPU renderer: the picture does not depend on threads or tile order
-//  (golden images generated here, compared by PSNR), analytic checks (a sphere's silhouette,
-//  the backdrop where nothing is hit), the JPEG round trip, argument checks.
+//  test_vrender.c — the CPU renderer: the picture does not depend on threads, tile order or how
+//  samples are packed into lanes (golden images generated here, compared by PSNR), analytic
+//  checks (a sphere's silhouette, the backdrop where nothing is hit, the tape's distances), the
+//  JPEG round trip, argument checks.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -147,6 +148,178 @@ test_background (void **state)
     free (img);
 }
 
+//  The lanes of one vr_map call are independent: every live lane gets, bit for bit, what the
+//  point gets alone, whatever the other lanes hold and whichever lanes are live (bounds that
+//  cull some lanes and not others included).
+static void
+test_lanes_independent (void **state)
+{
+    (void) state;
+    const char *hints[] = { "chair", "sofa", "lamp", "headphones", "bag" };
+    unsigned seed = 12345;
+    for (int h = 0; h < 5; h++) {
+        s_demo (hints[h], 4);
+        float R = s_tape.radius;
+        int partial = 0;
+        for (int trial = 0; trial < 400; trial++) {
+            vr_pts_t q;
+            float px[VR_LANES][3];
+            for (int l = 0; l < VR_LANES; l++)
+                for (int a = 0; a < 3; a++) {
+                    seed = seed * 1103515245u + 12345u;
+                    float u = (float) ((seed >> 8) & 0xffff) / 65535.0f * 2.0f - 1.0f;
+                    //  Near the scene and around it: some lanes inside bounds, some far.
+                    px[l][a] = s_tape.center[a] + u * R * (trial % 2 ? 0.6f : 1.6f);
+                }
+            for (int l = 0; l < VR_LANES; l++) {
+                VR_AT (q.x, l) = px[l][0];
+                VR_AT (q.y, l) = px[l][1];
+                VR_AT (q.z, l) = px[l][2];
+            }
+            unsigned live = trial % 3 == 0 ? VR_ALL : (unsigned) (trial * 7 + 1) & VR_ALL;
+            if (!live)
+                live = 1;
+            float d[VR_LANES];
+            int m[VR_LANES];
+            vr_map (&s_tape, &q, live, d, m);
+            int bounded = 0, exact = 0;
+            for (int l = 0; l < VR_LANES; l++) {
+                if (!VR_LIVE (live, l))
+                    continue;
+                vr_pts_t one = q;
+                for (int k = 0; k < VR_LANES; k++) {  //  the others far away
+                    VR_AT (one.x, k) = k == l ? px[l][0] : 1e3f;
+                    VR_AT (one.y, k) = k == l ? px[l][1] : 1e3f;
+                    VR_AT (one.z, k) = k == l ? px[l][2] : 1e3f;
+                }
+                float d1[VR_LANES];
+                int m1[VR_LANES];
+                vr_map (&s_tape, &one, 1u << l, d1, m1);
+                assert_memory_equal (&d[l], &d1[l], sizeof d[l]);
+                assert_int_equal (m[l], m1[l]);
+                bounded += m[l] < 0, exact += m[l] >= 0;
+            }
+            partial += bounded > 0 && exact > 0;
+        }
+        //  The mixed case (a bound culls some live lanes only) was exercised.
+        assert_true (partial > 0);
+    }
+}
+
+//  Whole frames: the renderer (packets of neighbouring samples, blocks filled with the backdrop
+//  when they can show nothing else) against one pixel at a time (vr_pixel: one live lane per
+//  packet), with and without supersampling, over views near and far, from above and below:
+//  bit-identical.
+static void
+test_packing (void **state)
+{
+    (void) state;
+    const char *hints[] = { "chair", "watch", "sneaker", "lamp" };
+    unsigned seed = 7;
+    int backdrop = 0, other = 0;
+    for (int h = 0; h < 4; h++) {
+        s_demo (hints[h], 1);
+        for (int k = 0; k < 6; k++) {
+            seed = seed * 1103515245u + 12345u;
+            int ss = 1 + (int) ((seed >> 9) & 1);
+            int w = ss == 1 ? 61 : 37, hh = ss == 1 ? 47 : 29;  //  odd: partial packets
+            size_t n = (size_t) w * (size_t) hh * 3;
+            uint8_t *ref = malloc (n), *img = malloc (n);
+            vrender_opts_t o;
+            vrender_opts_default (&o);
+            o.width = w, o.height = hh, o.supersample = ss;
+            vrender_view_t v = { (float) ((seed >> 12) % 360), (float) ((seed >> 4) % 120) - 40.0f,
+                                 0.15f + (float) ((seed >> 20) % 100) / 50.0f };
+            assert_int_equal (vrender_cpu (&s_tape, &v, &o, img), 0);
+            vr_camera_t cam = vr_camera (&s_tape, v.yaw, v.pitch, v.zoom);
+            for (int y = 0; y < hh; y++)
+                for (int x = 0; x < w; x++)
+                    vr_pixel (&s_tape, &cam, x, y, w, hh, ss, ref + ((size_t) y * w + x) * 3);
+            if (memcmp (ref, img, n) != 0)
+                fail_msg ("%s view %.0f %.0f %.2f ss %d: frames differ", hints[h], v.yaw, v.pitch,
+                          v.zoom, ss);
+            for (int by = 0; by < hh; by += 8)
+                for (int bx = 0; bx < w; bx += 8) {
+                    int yes = vr_backdrop_only (&s_tape, &cam, bx, by, bx + 8 < w ? bx + 8 : w,
+                                                by + 8 < hh ? by + 8 : hh, w, hh);
+                    backdrop += yes, other += !yes;
+                }
+            free (ref);
+            free (img);
+        }
+    }
+    printf ("packing: %d blocks backdrop only, %d traced\n", backdrop, other);
+    assert_true (backdrop > 20 && other > 20);  //  both paths were compared
+}
+
+//  vr_map against the distances worked out by hand: a scaled, rotated parent (the compiler
+//  folds 1 / scale into each primitive's rotation) and every combinator, which the compiler
+//  fuses into the primitive that is its second operand.
+static void
+test_tape_distances (void **state)
+{
+    (void) state;
+    const char *json = "{\"root\":{\"type\":\"union\",\"scale\":2,\"rotate\":[0,90,0],"
+                       "\"translate\":[0,1,0],\"children\":["
+                       "{\"type\":\"sphere\",\"radius\":0.1,\"translate\":[0.3,0,0]},"
+                       "{\"type\":\"subtract\",\"children\":["
+                       "{\"type\":\"sphere\",\"radius\":0.2,\"translate\":[-0.3,0,0]},"
+                       "{\"type\":\"sphere\",\"radius\":0.1,\"translate\":[-0.3,0.2,0]}]},"
+                       "{\"type\":\"intersect\",\"children\":["
+                       "{\"type\":\"sphere\",\"radius\":0.15,\"translate\":[0,0,0.3]},"
+                       "{\"type\":\"sphere\",\"radius\":0.15,\"translate\":[0,0.1,0.3]}]},"
+                       "{\"type\":\"smooth_union\",\"k\":0.05,\"children\":["
+                       "{\"type\":\"sphere\",\"radius\":0.08,\"translate\":[0,0,-0.3]},"
+                       "{\"type\":\"sphere\",\"radius\":0.08,\"translate\":[0,0.12,-0.3]}]}]}}";
+    assert_int_equal (vscene_from_json (json, strlen (json), &s_scene, s_err, sizeof s_err), 0);
+    assert_int_equal (vtape_compile (&s_scene, &s_tape, s_err, sizeof s_err), 0);
+    //  3 combinators with 2 children each, all fused: no standalone combinator op is left but
+    //  the root union's joins of combinator subtrees (3).
+    int standalone = 0;
+    for (int i = 0; i < s_tape.nops; i++)
+        standalone += s_tape.ops[i].op >= VTAPE_UNION && s_tape.ops[i].op <= VTAPE_INTERSECT;
+    assert_int_equal (standalone, 3);
+    //  World centres: p_world = (0,1,0) + 2 * Ry(90) * p, Ry(90) maps x to -z and z to x.
+    double c[7][3] = { { 0, 1, -0.6 },  { 0, 1, 0.6 },  { 0, 1.4, 0.6 },  { 0.6, 1, 0 },
+                       { 0.6, 1.2, 0 }, { -0.6, 1, 0 }, { -0.6, 1.24, 0 } };
+    double r[7] = { 0.2, 0.4, 0.2, 0.3, 0.3, 0.16, 0.16 };
+    unsigned seed = 99;
+    int exact = 0;
+    for (int trial = 0; trial < 2000; trial++) {
+        double p[3];  //  around one of the spheres, or anywhere near the scene
+        for (int a = 0; a < 3; a++) {
+            seed = seed * 1103515245u + 12345u;
+            double u = (double) ((seed >> 8) & 0xffff) / 65535.0 * 2.0 - 1.0;
+            int i = trial % 8;
+            p[a] = i < 7 ? c[i][a] + u * r[i] * 1.5 : s_tape.center[a] + u * s_tape.radius * 1.2;
+        }
+        double s[7];
+        for (int i = 0; i < 7; i++)
+            s[i] = sqrt ((p[0] - c[i][0]) * (p[0] - c[i][0]) + (p[1] - c[i][1]) * (p[1] - c[i][1])
+                         + (p[2] - c[i][2]) * (p[2] - c[i][2]))
+                   - r[i];
+        double k = 0.1, hh = fmax (k - fabs (s[5] - s[6]), 0) / k;
+        double want = fmin (fmin (s[0], fmax (s[1], -s[2])),
+                            fmin (fmax (s[3], s[4]), fmin (s[5], s[6]) - hh * hh * k * 0.25));
+        vr_pts_t q;
+        for (int l = 0; l < VR_LANES; l++) {
+            VR_AT (q.x, l) = (float) p[0];
+            VR_AT (q.y, l) = (float) p[1];
+            VR_AT (q.z, l) = (float) p[2];
+        }
+        float d[VR_LANES];
+        int m[VR_LANES];
+        vr_map (&s_tape, &q, VR_ALL, d, m);
+        if (m[0] >= 0)  //  a surface's distance: exact
+            assert_true (fabs (d[0] - want) < 1e-5);
+        else  //  a bound's: a lower bound, never more
+            assert_true (d[0] <= want + 1e-5);
+        exact += m[0] >= 0;
+    }
+    printf ("tape: %d of 2000 points exact\n", exact);
+    assert_true (exact > 500);  //  many points near enough for exact distances
+}
+
 static void
 test_jpeg (void **state)
 {
@@ -224,6 +397,9 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_golden_threads_tiles),
+        cmocka_unit_test (test_lanes_independent),
+        cmocka_unit_test (test_packing),
+        cmocka_unit_test (test_tape_distances),
         cmocka_unit_test (test_sphere_silhouette),
         cmocka_unit_test (test_background),
         cmocka_unit_test (test_jpeg),

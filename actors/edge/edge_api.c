@@ -1,0 +1,554 @@
+//  edge_api.c — a routed request becomes one asynchronous bus call, and its reply a response.
+//  The request body is built from the row's schema (edge_route_request) and the reply turned
+//  into JSON with the reply schema; rows with flags get their extras here: session cookies,
+//  frames (canonical URLs, ETags, caching), the product page, and /readyz.
+#include "edge_json.h"
+#include "edge_page.h"
+#include "edge_server.h"
+#include "vview.h"
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define WHO "edge"
+
+//  The schema entry of each row, looked up once.
+static const vmsg_method_t *
+s_method (const edge_route_t *route)
+{
+    static const vmsg_method_t *cache[64];
+    static bool looked[64];
+    size_t i = (size_t) (route - edge_routes);
+    if (i >= 64)
+        return edge_route_method (route);
+    if (!looked[i]) {
+        cache[i] = edge_route_method (route);
+        looked[i] = true;
+    }
+    return cache[i];
+}
+
+static void
+s_clear_cookies (edge_conn_t *c)
+{
+    edge_resp_header (c, "Set-Cookie: " EDGE_COOKIE_ACCESS
+                         "=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
+    edge_resp_header (c, "Set-Cookie: " EDGE_COOKIE_REFRESH
+                         "=; Path=/api/v1/auth; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
+}
+
+//  An error answer; a logout clears the cookies whatever happened.
+static void
+s_error (edge_conn_t *c, int status, const char *code, const char *message)
+{
+    const edge_route_t *route = c->req.route;
+    if (route && (route->flags & EDGE_ROUTE_END_SESSION)) {
+        if (c->head_len == 0 || c->req.status != status)
+            edge_resp_begin (c, status);
+        s_clear_cookies (c);
+    }
+    edge_resp_error (c, status, code, message);
+}
+
+static void
+s_bus_error (edge_conn_t *c, const vbus_reply_t *reply)
+{
+    int http = edge_status_http (reply->status);
+    if (http == 429) {
+        edge_resp_begin (c, 429);
+        edge_resp_header (c, "Retry-After: 1");
+    }
+    else if (http == 503 || http == 504) {
+        edge_resp_begin (c, http);
+        edge_resp_header (c, "Retry-After: 1");
+    }
+    s_error (c, http, verr_name (reply->status),
+             reply->message && *reply->message ? reply->message : verr_str (reply->status));
+}
+
+//  ---------------------------------------------------------------- replies
+
+static void
+s_reply_json (edge_conn_t *c, const vbus_reply_t *reply)
+{
+    const edge_route_t *route = c->req.route;
+    const vmsg_method_t *m = s_method (route);
+    vbuf_t *json = &c->server->json;
+    char err[256];
+    vbuf_reset (json);
+    if (edge_json_write (m->reply, reply->body, reply->body_len, c->arena, json, err, sizeof err)) {
+        vbus_log ('W', WHO, "%s.%s reply does not match its schema: %s (rid=%s)", route->service,
+                  route->bus_method, err, c->req.rid);
+        s_error (c, 500, NULL, "the service answered something unexpected");
+        return;
+    }
+    int status = route->flags & EDGE_ROUTE_CREATED ? 201 : 200;
+    edge_resp_begin (c, status);
+    if (route->flags & EDGE_ROUTE_NO_QUERY_LOG)
+        edge_resp_header (c, "Cache-Control: no-store");
+    edge_resp_send (c, "application/json", json->data, json->len);
+}
+
+static int64_t
+s_max_age (int64_t expires_ms)
+{
+    int64_t left = (expires_ms - vbus_now_ms ()) / 1000;
+    return left > 0 ? left : 0;
+}
+
+//  auth.tokens: the cookies, and the body with or without the tokens (X-Session: cookie).
+static void
+s_reply_session (edge_conn_t *c, const vbus_reply_t *reply)
+{
+    const vmsg_method_t *m = s_method (c->req.route);
+    const vmsg_value_t *v;
+    char err[256];
+    if (vmsg_decode (m->reply, reply->body, reply->body_len, c->arena, &v, err, sizeof err)) {
+        vbus_log ('W', WHO, "auth.tokens reply does not match its schema: %s", err);
+        s_error (c, 500, NULL, "the service answered something unexpected");
+        return;
+    }
+    size_t len;
+    const char *mode = edge_parse_header (&c->parse, "x-session", &len);
+    bool cookie_only = mode && len == 6 && strncasecmp (mode, "cookie", 6) == 0;
+    vbuf_t *json = &c->server->json;
+    vbuf_reset (json);
+    int rc;
+    if (cookie_only) {
+        //  A browser session: the tokens live only in HttpOnly cookies, out of scripts' reach.
+        char head[128];
+        int n = snprintf (head, sizeof head,
+                          "{\"expires_at\":%lld,\"refresh_expires_at\":%lld,\"user\":",
+                          (long long) vmsg_int (v, "expires_at", 0),
+                          (long long) vmsg_int (v, "refresh_expires_at", 0));
+        vbuf_append (json, head, (size_t) n);
+        rc = edge_json_value (vmsg_get (v, "user"), json);
+        vbuf_append (json, "}", 1);
+    }
+    else
+        rc = edge_json_value (v, json);
+    if (rc || json->failed) {
+        s_error (c, 500, NULL, "out of memory");
+        return;
+    }
+    edge_resp_begin (c, 200);
+    edge_resp_header (c, "Cache-Control: no-store");
+    edge_resp_header (c,
+                      "Set-Cookie: " EDGE_COOKIE_ACCESS
+                      "=%s; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=%lld",
+                      vmsg_str (v, "access_token"),
+                      (long long) s_max_age (vmsg_int (v, "expires_at", 0)));
+    edge_resp_header (c,
+                      "Set-Cookie: " EDGE_COOKIE_REFRESH
+                      "=%s; Path=/api/v1/auth; HttpOnly; Secure; SameSite=Strict; Max-Age=%lld",
+                      vmsg_str (v, "refresh_token"),
+                      (long long) s_max_age (vmsg_int (v, "refresh_expires_at", 0)));
+    edge_resp_send (c, "application/json", json->data, json->len);
+}
+
+static void
+s_reply_frame (edge_conn_t *c, const vbus_reply_t *reply)
+{
+    const vmsg_method_t *m = s_method (c->req.route);
+    const vmsg_value_t *v;
+    char err[256];
+    if (vmsg_decode (m->reply, reply->body, reply->body_len, c->arena, &v, err, sizeof err)) {
+        vbus_log ('W', WHO, "render.frame reply does not match its schema: %s", err);
+        s_error (c, 500, NULL, "the renderer answered something unexpected");
+        return;
+    }
+    const char *etag = vmsg_str (v, "etag");
+    const char *scene = vmsg_str (v, "scene_hash");
+    size_t jpeg_len = 0;
+    const void *jpeg = vmsg_bytes (v, "jpeg", &jpeg_len);
+    //  A URL that names the scene's hash can never show other bytes: cache it for good.
+    bool immutable = c->req.frame_v && scene && strcmp (c->req.frame_v, scene) == 0;
+    size_t inm_len;
+    const char *inm = edge_parse_header (&c->parse, "if-none-match", &inm_len);
+    bool fresh = vmsg_bool (v, "not_modified", false)
+                 || (inm && etag && edge_etag_match (inm, inm_len, etag));
+    if (!fresh && !jpeg) {
+        s_error (c, 500, NULL, "the renderer sent no image");
+        return;
+    }
+    edge_resp_begin (c, fresh ? 304 : 200);
+    if (etag)
+        edge_resp_header (c, "ETag: %s", etag);
+    edge_resp_header (c, "Cache-Control: %s",
+                      immutable ? "public, max-age=31536000, immutable" : "public, max-age=60");
+    edge_resp_send (c, fresh ? NULL : "image/jpeg", jpeg, fresh ? 0 : jpeg_len);
+}
+
+static void
+s_reply_page (edge_conn_t *c, const vbus_reply_t *reply)
+{
+    edge_server_t *s = c->server;
+    const vmsg_method_t *m = s_method (c->req.route);
+    const vmsg_value_t *v;
+    char err[256];
+    const edge_file_t *tpl = NULL;
+    if (!s->www || edge_static_get (s->www, "/product.html", 13, &tpl) != 0) {
+        s_error (c, 500, NULL, "the storefront has no product template (www/product.html)");
+        return;
+    }
+    vbuf_t *json = &s->json;
+    vbuf_reset (json);
+    if (vmsg_decode (m->reply, reply->body, reply->body_len, c->arena, &v, err, sizeof err)
+        || edge_json_value (v, json)) {
+        vbus_log ('W', WHO, "catalog.get reply does not match its schema: %s", err);
+        s_error (c, 500, NULL, "the catalog answered something unexpected");
+        return;
+    }
+    vbuf_t page;
+    vbuf_init (&page, NULL, 0);
+    int rc = edge_page_product (tpl->data, tpl->len, v, json->data, json->len, &page);
+    if (rc || page.failed) {
+        vbuf_free (&page);
+        s_error (c, 500, NULL, "out of memory");
+        return;
+    }
+    edge_resp_begin (c, 200);
+    edge_resp_header (c, "Cache-Control: no-cache");
+    edge_resp_send (c, "text/html; charset=utf-8", page.data, page.len);
+    vbuf_free (&page);
+}
+
+static void
+s_reply_ready (edge_conn_t *c, const vbus_reply_t *reply)
+{
+    const edge_config_t *cfg = c->server->cfg;
+    char body[2048];
+    size_t n = 0;
+    const vmsg_value_t *v = NULL;
+    bool broker = reply->status == VE_OK
+                  && vmsg_decode (s_method (c->req.route)->reply, reply->body, reply->body_len,
+                                  c->arena, &v, NULL, 0)
+                         == 0;
+    bool ready = broker;
+    n += (size_t) snprintf (body + n, sizeof body - n, "{\"broker\":%s,\"services\":{",
+                            broker ? "true" : "false");
+    const vmsg_value_t *services = vmsg_get (v, "services");
+    for (int i = 0; i < cfg->nready; i++) {
+        uint64_t workers = 0;
+        for (uint32_t j = 0; j < vmsg_count (services); j++) {
+            const vmsg_value_t *svc = vmsg_at (services, j);
+            const char *name = vmsg_str (svc, "name");
+            if (name && strcmp (name, cfg->ready[i]) == 0)
+                workers = vmsg_uint (svc, "workers", 0);
+        }
+        ready &= workers > 0;
+        n += (size_t) snprintf (body + n, sizeof body - n, "%s\"%s\":%llu", i ? "," : "",
+                                cfg->ready[i], (unsigned long long) workers);
+    }
+    n += (size_t) snprintf (body + n, sizeof body - n, "},\"ready\":%s}", ready ? "true" : "false");
+    edge_resp_begin (c, ready ? 200 : 503);
+    edge_resp_header (c, "Cache-Control: no-store");
+    edge_resp_send (c, "application/json", body, n);
+}
+
+static void
+s_on_reply (const vbus_reply_t *reply, void *arg)
+{
+    edge_conn_t *c = arg;
+    if (!edge_conn_bus_done (c))
+        return;  //  the client left while we waited
+    unsigned flags = c->req.route->flags;
+    if (flags & EDGE_ROUTE_READY)
+        s_reply_ready (c, reply);
+    else if (reply->status != VE_OK) {
+        if ((flags & EDGE_ROUTE_PAGE) && reply->status == VE_NOT_FOUND)
+            edge_resp_error (c, 404, NULL, "no such product");
+        else
+            s_bus_error (c, reply);
+    }
+    else if (flags & EDGE_ROUTE_SESSION)
+        s_reply_session (c, reply);
+    else if (flags & EDGE_ROUTE_FRAME)
+        s_reply_frame (c, reply);
+    else if (flags & EDGE_ROUTE_PAGE)
+        s_reply_page (c, reply);
+    else if (flags & EDGE_ROUTE_NO_CONTENT) {
+        edge_resp_begin (c, 204);
+        if (flags & EDGE_ROUTE_END_SESSION)
+            s_clear_cookies (c);
+        edge_resp_send (c, NULL, NULL, 0);
+    }
+    else
+        s_reply_json (c, reply);
+    edge_conn_resume (c);
+}
+
+//  ---------------------------------------------------------------- requests
+
+static void
+s_send (edge_conn_t *c, const char *service, const char *method, const vbuf_t *body,
+        const char *key, const vbus_caller_t *caller, int timeout_ms)
+{
+    edge_server_t *s = c->server;
+    vbus_opts_t opts = { .key = key,
+                         .timeout_ms = timeout_ms ? timeout_ms : (int) s->cfg->bus_timeout_ms,
+                         .trace_id = c->req.rid,
+                         .caller = caller };
+    int rc = vbus_client_send (s->bus, service, method, body->data, body->len, &opts, s_on_reply, c,
+                               NULL);
+    if (rc) {
+        vbus_log ('W', WHO, "cannot send %s.%s: %s (rid=%s)", service, method, verr_str (rc),
+                  c->req.rid);
+        edge_resp_begin (c, 503);
+        edge_resp_header (c, "Retry-After: 1");
+        s_error (c, 503, verr_name (VE_UNAVAILABLE), "the platform cannot take this request now");
+        return;
+    }
+    c->bus_pending = true;
+    edge_bus_touch (s);
+}
+
+static void
+s_ready (edge_conn_t *c)
+{
+    static const vbus_caller_t edge = { "edge", VBUS_ROLE_SERVICE };
+    vbuf_t empty;
+    vbuf_init (&empty, NULL, 0);
+    long t = c->server->cfg->bus_timeout_ms;
+    s_send (c, "broker", "services", &empty, NULL, &edge, t < 2000 ? (int) t : 2000);
+}
+
+static bool
+s_json_type (const edge_conn_t *c)
+{
+    size_t len;
+    const char *type = edge_parse_header (&c->parse, "content-type", &len);
+    if (!type || len < 16 || strncasecmp (type, "application/json", 16) != 0)
+        return false;
+    return len == 16 || type[16] == ';' || type[16] == ' ';
+}
+
+//  Parses a frame parameter: a finite number within bounds. Returns 0, 1 (absent), -1 (bad).
+static int
+s_frame_number (const char *q, size_t qlen, const char *name, double lo, double hi, double *out)
+{
+    size_t len;
+    const char *raw = edge_query_get (q, qlen, name, &len);
+    if (!raw)
+        return 1;
+    char text[32];
+    if (len == 0 || len >= sizeof text)
+        return -1;
+    memcpy (text, raw, len);
+    text[len] = 0;
+    char *end;
+    *out = strtod (text, &end);
+    return *end || !isfinite (*out) || *out < lo || *out > hi || isspace ((unsigned char) text[0])
+               ? -1
+               : 0;
+}
+
+static bool
+s_hash_text_ok (const char *s, size_t len)
+{
+    if (len == 0 || len > 64)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!isalnum ((unsigned char) s[i]))
+            return false;
+    return true;
+}
+
+//  The frame route: a non-canonical view answers 302 to its canonical URL (one cache entry
+//  per view everywhere: browser, CDN, the render cache); a canonical one goes to render.frame.
+static void
+s_frame (edge_conn_t *c, const vmsg_method_t *m)
+{
+    edge_req_t *r = &c->req;
+    static const struct {
+        const char *name;
+        double lo, hi, dflt;
+    } params[] = { { "yaw", -1e6, 1e6, 0 },
+                   { "pitch", -90, 90, VVIEW_PITCH_RING },
+                   { "zoom", 0, 100, 1 },
+                   { "w", 0, 8192, VVIEW_SIZE_DEFAULT },
+                   { "h", 0, 8192, VVIEW_SIZE_DEFAULT },
+                   { "quality", 0, 100, 0 } };
+    double value[6];
+    bool missing = false;
+    for (int i = 0; i < 6; i++) {
+        int rc = s_frame_number (r->query, r->query_len, params[i].name, params[i].lo, params[i].hi,
+                                 &value[i]);
+        if (rc < 0) {
+            char why[96];
+            snprintf (why, sizeof why, "%s: expected a number from %g to %g", params[i].name,
+                      params[i].lo, params[i].hi);
+            s_error (c, 400, NULL, why);
+            return;
+        }
+        if (rc == 1) {
+            value[i] = params[i].dflt;
+            missing |= i < 5;  //  quality may be left out: its default is canonical
+        }
+    }
+    vview_t view;
+    vview_snap (value[0], value[1], value[2], lround (value[3]), lround (value[4]),
+                lround (value[5]), &view);
+    char canon[96];
+    vview_query (&view, canon, sizeof canon);
+    //  Canonical = the query, less v, is exactly the canonical one: same values, same order.
+    char asked[512];
+    size_t alen = 0;
+    const char *q = r->query, *name, *val, *v = NULL;
+    size_t qlen = r->query_len, nlen, vlen, v_len = 0;
+    bool fits = true;
+    while (edge_query_next (&q, &qlen, &name, &nlen, &val, &vlen)) {
+        if (nlen == 1 && name[0] == 'v') {
+            v = val;
+            v_len = vlen;
+            continue;
+        }
+        size_t part = nlen + (vlen || val > name + nlen ? 1 + vlen : 0);
+        if (alen + part + 1 >= sizeof asked) {
+            fits = false;
+            break;
+        }
+        if (alen)
+            asked[alen++] = '&';
+        memcpy (asked + alen, name, part);
+        alen += part;
+    }
+    asked[alen] = 0;
+    bool v_ok = v && s_hash_text_ok (v, v_len);
+    if (missing || !fits || strcmp (asked, canon) != 0) {
+        const edge_param_t *id = &r->params[0];
+        char location[512];
+        snprintf (location, sizeof location, "/api/v1/products/%.*s/frame?%s%s%.*s", (int) id->len,
+                  id->value, canon, v_ok ? "&v=" : "", v_ok ? (int) v_len : 0, v_ok ? v : "");
+        edge_resp_begin (c, 302);
+        edge_resp_header (c, "Location: %s", location);
+        edge_resp_header (c, "Cache-Control: public, max-age=86400");
+        edge_resp_send (c, NULL, NULL, 0);
+        return;
+    }
+    if (v_ok)
+        r->frame_v = varena_strndup (c->arena, v, v_len);
+    edge_extra_t extra[1];
+    int nextra = 0;
+    size_t inm_len;
+    const char *inm = edge_parse_header (&c->parse, "if-none-match", &inm_len);
+    if (inm && inm_len <= 66)
+        extra[nextra++] =
+            (edge_extra_t) { "if_none_match", varena_strndup (c->arena, inm, inm_len), true };
+    char err[256];
+    char storage[512];
+    vbuf_t body;
+    vbuf_init (&body, storage, sizeof storage);
+    int rc = edge_route_request (m->request, r->params, r->nparams, r->query, r->query_len, NULL, 0,
+                                 extra, nextra, c->arena, &body, err, sizeof err);
+    if (rc) {
+        vbuf_free (&body);
+        s_error (c, rc == -VE_NOMEM ? 500 : 400, NULL, err);
+        return;
+    }
+    const char *key = edge_route_field (body.data, body.len, "id", c->arena);
+    s_send (c, c->req.route->service, c->req.route->bus_method, &body, key, NULL, 0);
+    vbuf_free (&body);
+}
+
+//  The partition key of a call: a request field (emails folded), or the caller's id.
+static const char *
+s_key (edge_conn_t *c, const vbuf_t *body)
+{
+    const edge_route_t *route = c->req.route;
+    if (!route->key)
+        return NULL;
+    if (strcmp (route->key, EDGE_KEY_CALLER) == 0)
+        return c->req.identified ? c->req.claims.user_id : NULL;
+    const char *value = edge_route_field (body->data, body->len, route->key, c->arena);
+    if (!value || strlen (value) > VBUS_MAX_KEY)
+        return NULL;
+    if (!(route->flags & EDGE_ROUTE_KEY_FOLD))
+        return value;
+    //  auth keys accounts by the normalised address: trimmed, lowercase.
+    while (*value == ' ' || *value == '\t')
+        value++;
+    size_t len = strlen (value);
+    while (len && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+        len--;
+    char *folded = varena_strndup (c->arena, value, len);
+    for (char *p = folded; p && *p; p++)
+        *p = (char) tolower ((unsigned char) *p);
+    return folded;
+}
+
+void
+edge_api_handle (edge_conn_t *c)
+{
+    edge_server_t *s = c->server;
+    edge_req_t *r = &c->req;
+    const edge_route_t *route = r->route;
+    const vmsg_method_t *m = s_method (route);
+    if (route->flags & EDGE_ROUTE_READY) {
+        s_ready (c);
+        return;
+    }
+    if (!m) {
+        vbus_log ('E', WHO, "route %s %s names no schema %s.%s", route->method, route->pattern,
+                  route->domain, route->bus_method);
+        s_error (c, 500, NULL, "this route is misconfigured");
+        return;
+    }
+    size_t alen = 0, clen = 0, tlen = 0;
+    const char *authz = edge_parse_header (&c->parse, "authorization", &alen);
+    const char *cookie = edge_parse_header (&c->parse, "cookie", &clen);
+    const char *token = edge_ident_token (authz, alen, cookie, clen, &tlen);
+    const char *why;
+    int status = edge_ident_check (&s->cfg->key, token, tlen, vbus_now_ms (), route->role,
+                                   &r->claims, &r->identified, &why);
+    if (status) {
+        edge_resp_begin (c, status);
+        if (status == 401)
+            edge_resp_header (c, "WWW-Authenticate: Bearer");
+        s_error (c, status, NULL, why);
+        return;
+    }
+    const vbuf_t *raw = &c->parse.body;
+    if (route->flags & EDGE_ROUTE_BODY && raw->len && !s_json_type (c)) {
+        s_error (c, 415, NULL, "send the body as application/json");
+        return;
+    }
+    if (route->flags & EDGE_ROUTE_FRAME) {
+        s_frame (c, m);
+        return;
+    }
+    edge_extra_t extras[2];
+    int nextras = 0;
+    if (route->flags & EDGE_ROUTE_CLIENT_ADDR)
+        extras[nextras++] = (edge_extra_t) { "client_addr", c->addr_text, true };
+    size_t rlen;
+    const char *refresh = cookie && (route->flags & EDGE_ROUTE_COOKIE_REFRESH)
+                              ? edge_cookie (cookie, clen, EDGE_COOKIE_REFRESH, &rlen)
+                              : NULL;
+    if (refresh && rlen)
+        extras[nextras++] =
+            (edge_extra_t) { "refresh_token", varena_strndup (c->arena, refresh, rlen), false };
+    char err[256];
+    char storage[1024];
+    vbuf_t body;
+    vbuf_init (&body, storage, sizeof storage);
+    int rc = edge_route_request (m->request, r->params, r->nparams, r->query, r->query_len,
+                                 (route->flags & EDGE_ROUTE_BODY) ? raw->data : NULL,
+                                 (route->flags & EDGE_ROUTE_BODY) ? raw->len : 0, extras, nextras,
+                                 c->arena, &body, err, sizeof err);
+    if (rc) {
+        vbuf_free (&body);
+        if (route->flags & EDGE_ROUTE_PAGE)
+            edge_resp_error (c, 404, NULL, "no such product");
+        else
+            s_error (c, rc == -VE_NOMEM ? 500 : 400, NULL, err);
+        return;
+    }
+    vbus_caller_t caller = { r->claims.user_id, r->claims.roles };
+    s_send (c, route->service, route->bus_method, &body, s_key (c, &body),
+            r->identified ? &caller : NULL, 0);
+    vbuf_free (&body);
+}

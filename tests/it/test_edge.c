@@ -1,0 +1,1383 @@
+//  test_edge.c — vitrine-edge end to end: a real broker, auth (token key and an admin from its
+//  settings), the catalog writer with a read replica and a seeded demo catalog, a render worker
+//  (this program started again with --render-worker: a real process on the real bus serving
+//  render.frame with a fixed JPEG, until the render actor exists) and the edge itself, all on
+//  ports chosen at run time. HTTP over raw sockets: every route's happy path and main errors,
+//  cookies, frames and their caching, the product page, static files, every smuggling shape and
+//  oversize request refused, slow clients closed, traversal refused, keep-alive and pipelining,
+//  rate limits, configuration errors, the access log, and a clean SIGTERM.
+#define _XOPEN_SOURCE 700
+#include "auth_token.h"
+#include "vgen_catalog.h"
+#include "vit.h"
+#include "vmsg.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KEY_HEX     "5f3c8a1e9b2d4c6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7"
+#define ADMIN_EMAIL "root@vitrine.test"
+#define ADMIN_PASS  "admin-pass-for-tests-only"
+#define GOOD_PASS   "tangerine-orbit-42"
+#define PRODUCTS    60
+#define SCENE_HASH  "5ce9e0ab12cd34ef"  //  what the test render worker says every scene hashes to
+#define JPEG        "\xff\xd8\xff\xdb test frame \xff\xd9"
+#define WAIT_MS     15000  //  the longest any single wait of this test lasts
+
+typedef struct {
+    vit_broker_t broker;
+    char dir[64], www[128], log[128];
+    char admin_hash[128];
+    auth_token_key_t key;
+    pid_t auth, writer, replica, render, edge;
+    int port;
+    vgen_product_t product;  //  an active product of the demo catalog
+} fixture_t;
+
+static fixture_t s_f;
+
+//  ---------------------------------------------------------------- the test render worker
+
+static int
+s_render_frame (const vbus_request_t *req, vbus_out_t *out, void *arg)
+{
+    (void) arg;
+    const vmsg_method_t *m = vmsg_method_find ("render", "frame");
+    varena_t *arena = varena_new (0);
+    const vmsg_value_t *v;
+    char err[256];
+    if (vmsg_decode (m->request, req->body, req->body_len, arena, &v, err, sizeof err)) {
+        varena_destroy (&arena);
+        return vbus_out_error (out, VE_BAD_REQUEST, "%s", err);
+    }
+    int yaw = (int) vmsg_float (v, "yaw", 0), pitch = (int) vmsg_float (v, "pitch", 15);
+    if (yaw == 355)
+        usleep (1500000);  //  the slow view: a request that is still in flight a while
+    char etag[64];
+    snprintf (etag, sizeof etag, "\"" SCENE_HASH "-%d-%d\"", yaw, pitch);
+    const char *inm = vmsg_str (v, "if_none_match");
+    bool same = inm && strcmp (inm, etag) == 0;
+    msgpack_packer *pk = &out->pk;
+    msgpack_pack_map (pk, same ? 11 : 12);
+    vmp_pack_kstr (pk, "id", vmsg_str (v, "id"));
+    vmp_pack_kint (pk, "yaw", yaw);
+    vmp_pack_kint (pk, "pitch", pitch);
+    vmp_pack_kuint (pk, "zoom", (uint64_t) vmsg_float (v, "zoom", 1));
+    vmp_pack_kuint (pk, "w", vmsg_uint (v, "w", 512));
+    vmp_pack_kuint (pk, "h", vmsg_uint (v, "h", 512));
+    vmp_pack_kuint (pk, "quality", vmsg_uint (v, "quality", 85));
+    vmp_pack_kstr (pk, "scene_hash", SCENE_HASH);
+    vmp_pack_kstr (pk, "etag", etag);
+    if (!same) {
+        vmp_pack_cstr (pk, "jpeg");
+        msgpack_pack_bin (pk, sizeof JPEG - 1);
+        msgpack_pack_bin_body (pk, JPEG, sizeof JPEG - 1);
+    }
+    vmp_pack_cstr (pk, "not_modified");
+    same ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
+    vmp_pack_cstr (pk, "cached");
+    msgpack_pack_true (pk);
+    varena_destroy (&arena);
+    return VE_OK;
+}
+
+static int
+s_render_worker (const char *endpoint)
+{
+    static const vbus_method_t methods[] = { { "frame", s_render_frame, NULL }, { NULL } };
+    vbus_worker_config_t config = {
+        .endpoint = endpoint, .service = "render", .methods = methods, .name = "test-render"
+    };
+    vbus_worker_t *worker = vbus_worker_new (&config);
+    if (!worker)
+        return 1;
+    int rc = vbus_worker_run (worker);
+    vbus_worker_destroy (&worker);
+    return rc;
+}
+
+//  ---------------------------------------------------------------- processes
+
+static void
+s_file (const char *dir, const char *name, const char *text)
+{
+    char path[4096];
+    if (snprintf (path, sizeof path, "%s/%s", dir, name) >= (int) sizeof path)
+        return;
+    FILE *f = fopen (path, "w");
+    if (f) {
+        fputs (text, f);
+        fclose (f);
+    }
+}
+
+//  Starts build/bin/name with args, its stderr appended to log (NULL: inherited).
+static pid_t
+s_spawn (const char *name, const char *const *args, const char *log)
+{
+    const char *argv[64] = { name[0] == '/' ? name : vit_bin (name) };
+    int n = 1;
+    for (int i = 0; args[i] && n < 63; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    char path[1024];
+    snprintf (path, sizeof path, "%s", argv[0]);
+    argv[0] = path;
+    pid_t pid = fork ();
+    if (pid == 0) {
+        if (log) {
+            int fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+            if (fd >= 0)
+                dup2 (fd, 2);
+        }
+        execv (path, (char *const *) argv);
+        _exit (127);
+    }
+    return pid;
+}
+
+static int
+s_connect (int port)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
+    inet_pton (AF_INET, "127.0.0.1", &sa.sin_addr);
+    if (connect (fd, (struct sockaddr *) &sa, sizeof sa) != 0) {
+        close (fd);
+        return -1;
+    }
+    int one = 1;
+    setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+//  ---------------------------------------------------------------- HTTP over a raw socket
+
+typedef struct {
+    int fd;
+    char *buf;  //  bytes read and not yet taken
+    size_t len, cap;
+} conn_t;
+
+typedef struct {
+    int status;
+    char head[16384];  //  the header block, NUL-terminated
+    char *body;        //  NUL-terminated (malloc); body_len bytes
+    size_t body_len;
+} resp_t;
+
+static void
+s_resp_free (resp_t *r)
+{
+    free (r->body);
+    r->body = NULL;
+}
+
+static conn_t *
+s_conn (int port)
+{
+    conn_t *c = calloc (1, sizeof *c);
+    c->fd = s_connect (port);
+    if (c->fd < 0)
+        fail_msg ("cannot connect to the edge on port %d", port);
+    return c;
+}
+
+static void
+s_conn_free (conn_t *c)
+{
+    if (c->fd >= 0)
+        close (c->fd);
+    free (c->buf);
+    free (c);
+}
+
+static void
+s_send (conn_t *c, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t n = send (c->fd, p, len, MSG_NOSIGNAL);
+        if (n <= 0)
+            return;  //  the server may close early (refusals): reading tells
+        p += n;
+        len -= (size_t) n;
+    }
+}
+
+static void
+s_sends (conn_t *c, const char *text)
+{
+    s_send (c, text, strlen (text));
+}
+
+//  Reads more bytes within timeout_ms; returns bytes read, 0 on close, -1 on timeout/error.
+static ssize_t
+s_fill (conn_t *c, int timeout_ms)
+{
+    struct pollfd p = { c->fd, POLLIN, 0 };
+    if (poll (&p, 1, timeout_ms) <= 0)
+        return -1;
+    if (c->len + 65536 > c->cap) {
+        c->cap = c->len + 65536 * 2;
+        c->buf = realloc (c->buf, c->cap);
+    }
+    ssize_t n = recv (c->fd, c->buf + c->len, c->cap - c->len, 0);
+    if (n > 0)
+        c->len += (size_t) n;
+    return n < 0 ? (errno == ECONNRESET ? 0 : -1) : n;
+}
+
+static const char *
+s_hdr (const resp_t *r, const char *name)
+{
+    static char value[4][8192];
+    static int turn;
+    size_t nlen = strlen (name);
+    for (const char *line = strstr (r->head, "\r\n"); line && line[2];
+         line = strstr (line + 2, "\r\n")) {
+        const char *p = line + 2;
+        if (strncasecmp (p, name, nlen) == 0 && p[nlen] == ':') {
+            const char *v = p + nlen + 1;
+            while (*v == ' ')
+                v++;
+            const char *end = strstr (v, "\r\n");
+            char *out = value[turn++ % 4];
+            snprintf (out, sizeof value[0], "%.*s", (int) (end - v), v);
+            return out;
+        }
+    }
+    return NULL;
+}
+
+//  Reads one response. Returns 0, or -1 when the connection closed or nothing came in time.
+static int
+s_read (conn_t *c, resp_t *r, bool head_request)
+{
+    memset (r, 0, sizeof *r);
+    char *end;
+    while (!(c->len && (end = memmem (c->buf, c->len, "\r\n\r\n", 4))))
+        if (s_fill (c, WAIT_MS) <= 0)
+            return -1;
+    size_t hlen = (size_t) (end - c->buf) + 4;
+    snprintf (r->head, sizeof r->head, "%.*s",
+              (int) (hlen < sizeof r->head ? hlen : sizeof r->head - 1), c->buf);
+    if (sscanf (r->head, "HTTP/1.1 %d", &r->status) != 1)
+        return -1;
+    const char *cl = s_hdr (r, "content-length");
+    size_t blen =
+        cl && !head_request && r->status != 304 && r->status != 204 ? strtoul (cl, NULL, 10) : 0;
+    while (c->len < hlen + blen)
+        if (s_fill (c, WAIT_MS) <= 0)
+            return -1;
+    r->body = malloc (blen + 1);
+    memcpy (r->body, c->buf + hlen, blen);
+    r->body[blen] = 0;
+    r->body_len = blen;
+    memmove (c->buf, c->buf + hlen + blen, c->len - hlen - blen);
+    c->len -= hlen + blen;
+    return 0;
+}
+
+//  True when the server closes the connection (without sending more) within timeout_ms.
+static bool
+s_closed (conn_t *c, int timeout_ms)
+{
+    for (int waited = 0; waited < timeout_ms; waited += 100) {
+        ssize_t n = s_fill (c, 100);
+        if (n == 0)
+            return true;
+        if (n > 0)
+            return false;
+    }
+    return false;
+}
+
+//  One request on a fresh connection. extra: more header lines, each ending in \r\n.
+static int
+s_http (const char *method, const char *path, const char *extra, const char *body, resp_t *r)
+{
+    conn_t *c = s_conn (s_f.port);
+    char head[8192];
+    snprintf (head, sizeof head, "%s %s HTTP/1.1\r\nHost: test\r\n%s%s\r\n", method, path,
+              extra ? extra : "", body ? "" : "");
+    if (body) {
+        size_t n = strlen (head) - 2;
+        snprintf (head + n, sizeof head - n, "Content-Length: %zu\r\n\r\n", strlen (body));
+    }
+    s_sends (c, head);
+    if (body)
+        s_sends (c, body);
+    int rc = s_read (c, r, strcmp (method, "HEAD") == 0);
+    s_conn_free (c);
+    if (rc)
+        fail_msg ("%s %s: no response", method, path);
+    return r->status;
+}
+
+static json_t *
+s_json (const resp_t *r)
+{
+    json_error_t jerr;
+    json_t *j = json_loadb (r->body, r->body_len, 0, &jerr);
+    if (!j)
+        fail_msg ("not JSON (%s): %s", jerr.text, r->body);
+    return j;
+}
+
+//  The error body's code, checked for shape: {"error": {"code", "message", "request_id"}}
+//  with the request id of the response.
+static void
+s_expect_error (const resp_t *r, int status, const char *code)
+{
+    if (r->status != status)
+        fail_msg ("expected %d, got %d: %s", status, r->status, r->body);
+    json_t *j = s_json (r);
+    json_t *e = json_object_get (j, "error");
+    assert_non_null (e);
+    assert_string_equal (json_string_value (json_object_get (e, "code")), code);
+    assert_non_null (json_string_value (json_object_get (e, "message")));
+    assert_string_equal (json_string_value (json_object_get (e, "request_id")),
+                         s_hdr (r, "x-request-id"));
+    json_decref (j);
+}
+
+//  ---------------------------------------------------------------- setup
+
+//  Lines of the edge log that say an edge listens on port.
+static int
+s_listening (const fixture_t *f, int port)
+{
+    char want[64], line[2048];
+    snprintf (want, sizeof want, "listening on http://127.0.0.1:%d/", port);
+    FILE *log = fopen (f->log, "r");
+    int n = 0;
+    while (log && fgets (line, sizeof line, log))
+        n += strstr (line, want) != NULL;
+    if (log)
+        fclose (log);
+    return n;
+}
+
+//  Starts an edge on *port (0: a free one, then set) and waits until its log says it listens
+//  (a port another edge shares already accepts before this one is up).
+static pid_t
+s_edge_start (fixture_t *f, int *port, const char *const *extra)
+{
+    for (int attempt = 0; attempt < 10; attempt++) {
+        int p = *port ? *port : 40000 + rand () % 20000;
+        int before = s_listening (f, p);
+        char listen[64];
+        snprintf (listen, sizeof listen, "127.0.0.1:%d", p);
+        const char *args[40] = { "--broker", f->broker.endpoint,
+                                 "--listen", listen,
+                                 "--www",    f->www,
+                                 "--set",    "token_key=" KEY_HEX };
+        int n = 8;
+        for (int i = 0; extra && extra[i] && n < 39; i++)
+            args[n++] = extra[i];
+        args[n] = NULL;
+        pid_t pid = s_spawn ("vitrine-edge", args, f->log);
+        for (int waited = 0; waited < 10000; waited += 20) {
+            int status;
+            if (waitpid (pid, &status, WNOHANG) == pid) {
+                pid = -1;
+                break;  //  port taken: try another
+            }
+            if (s_listening (f, p) > before) {
+                *port = p;
+                return pid;
+            }
+            usleep (20000);
+        }
+        if (pid > 0)
+            vit_stop (pid, SIGKILL, 1000);
+        if (*port)
+            break;
+    }
+    return -1;
+}
+
+static pid_t
+s_actor (fixture_t *f, const char *program, const char *service, const char *const *extra)
+{
+    char data[128];
+    snprintf (data, sizeof data, "%s/data", f->dir);
+    const char *args[24] = { "--broker", f->broker.endpoint, "--data", data };
+    int n = 4;
+    for (int i = 0; extra && extra[i] && n < 23; i++)
+        args[n++] = extra[i];
+    args[n] = NULL;
+    pid_t pid = s_spawn (program, args, NULL);
+    if (pid > 0 && vit_wait_workers (&f->broker, service, 1, 20000) != 0) {
+        vit_stop (pid, SIGKILL, 2000);
+        return -1;
+    }
+    return pid;
+}
+
+static void
+s_stop_all (fixture_t *f)
+{
+    pid_t *pids[] = { &f->edge, &f->render, &f->replica, &f->writer, &f->auth };
+    for (size_t i = 0; i < sizeof pids / sizeof pids[0]; i++)
+        if (*pids[i] > 0) {
+            vit_stop (*pids[i], SIGKILL, 2000);
+            *pids[i] = 0;
+        }
+    if (f->broker.pid > 0)
+        vit_stop (f->broker.pid, SIGKILL, 2000);
+    vit_rmtree (f->dir);
+}
+
+static int
+s_group_setup (void **state)
+{
+    fixture_t *f = &s_f;
+    srand ((unsigned) (getpid () ^ time (NULL)));
+    if (sodium_init () < 0 || auth_token_key_from_hex (&f->key, KEY_HEX) != 0
+        || crypto_pwhash_str_alg (f->admin_hash, ADMIN_PASS, strlen (ADMIN_PASS), 2, 19u << 20,
+                                  crypto_pwhash_ALG_ARGON2ID13)
+               != 0
+        || vit_tmpdir ("test_it_edge", f->dir, sizeof f->dir) != 0)
+        return -1;
+    if (snprintf (f->www, sizeof f->www, "%s/www", f->dir) >= (int) sizeof f->www
+        || snprintf (f->log, sizeof f->log, "%s/edge.log", f->dir) >= (int) sizeof f->log)
+        return -1;
+    mkdir (f->www, 0755);
+    s_file (f->www, "index.html", "<!doctype html><title>Vitrine</title><h1>Home</h1>\n");
+    s_file (f->www, "search.html", "<!doctype html><title>Search</title>\n");
+    s_file (f->www, "404.html", "<!doctype html><title>Lost</title><h1>No such page</h1>\n");
+    char css[8192] = "";
+    for (int i = 0; i < 120; i++)
+        strcat (css, ".product-grid > .card { display: grid; gap: 1rem; }\n");
+    s_file (f->www, "style.css", css);
+    s_file (f->www, "product.html",
+            "<!doctype html><title>{{title}} · Vitrine</title><h1>{{title}}</h1>"
+            "<p class=brand>{{brand}}</p><p class=price>{{price}} {{currency}}</p>"
+            "<img id=frame src=\"{{frame_url}}\"><table>{{attributes}}</table>"
+            "<script id=product type=\"application/json\">{{product_json}}</script>\n");
+    if (vit_broker_start (&f->broker, 0, NULL) != 0)
+        return -1;
+    char hash_setting[2048];
+    snprintf (hash_setting, sizeof hash_setting, "admin_password_hash=%s", f->admin_hash);
+    const char *auth_args[] = { "--set", "token_key=" KEY_HEX, "--set", "admin_email=" ADMIN_EMAIL,
+                                "--set", hash_setting,         NULL };
+    const char *replica_args[] = { "--set", "service=catalog-read", "--set", "follow=catalog/0",
+                                   NULL };
+    f->auth = s_actor (f, "vitrine-auth", "auth", auth_args);
+    f->writer = s_actor (f, "vitrine-catalog", "catalog", NULL);
+    char n[16];
+    snprintf (n, sizeof n, "%d", PRODUCTS);
+    const char *seed[] = { "--broker", f->broker.endpoint, "--products", n, NULL };
+    if (f->auth <= 0 || f->writer <= 0
+        || vit_run ("vitrine-seed-catalog", seed, NULL, 0, NULL, 0, 60000) != 0) {
+        s_stop_all (f);
+        return -1;
+    }
+    f->replica = s_actor (f, "vitrine-catalog", "catalog-read", replica_args);
+    //  The render worker: this program again, in its worker role.
+    const char *render_args[] = { "--render-worker", f->broker.endpoint, NULL };
+    f->render = s_spawn ("/proc/self/exe", render_args, NULL);
+    if (f->replica <= 0 || vit_wait_workers (&f->broker, "render", 1, 20000) != 0) {
+        s_stop_all (f);
+        return -1;
+    }
+    //  Rate limits high enough not to get in the way; the idle timeout short enough to test.
+    const char *edge_args[] = { "--set", "rate_api=100000",      "--set", "rate_auth=100000",
+                                "--set", "idle_timeout_ms=2000", NULL };
+    f->edge = s_edge_start (f, &f->port, edge_args);
+    for (uint64_t i = 0; i < PRODUCTS; i++) {
+        vgen_product (i, &f->product);
+        if (f->product.active)
+            break;
+    }
+    if (f->edge <= 0 || !f->product.active) {
+        s_stop_all (f);
+        return -1;
+    }
+    //  The replica answers once it has caught up with the seeded catalog.
+    resp_t r = { 0 };
+    char path[4096];
+    snprintf (path, sizeof path, "/api/v1/products/%s", f->product.id);
+    for (int waited = 0; waited < WAIT_MS; waited += 100) {
+        if (s_http ("GET", path, NULL, NULL, &r) == 200)
+            break;
+        s_resp_free (&r);
+        usleep (100000);
+    }
+    s_resp_free (&r);
+    *state = f;
+    return 0;
+}
+
+static int
+s_group_teardown (void **state)
+{
+    fixture_t *f = *state;
+    //  SIGTERM: the edge stops accepting, finishes, exits 0.
+    assert_int_equal (vit_stop (f->edge, SIGTERM, 10000), 0);
+    f->edge = 0;
+    assert_int_equal (vit_stop (f->render, SIGTERM, 10000), 0);
+    f->render = 0;
+    assert_int_equal (vit_stop (f->replica, SIGTERM, 10000), 0);
+    assert_int_equal (vit_stop (f->writer, SIGTERM, 10000), 0);
+    assert_int_equal (vit_stop (f->auth, SIGTERM, 10000), 0);
+    f->replica = f->writer = f->auth = 0;
+    vit_stop (f->broker.pid, SIGTERM, 5000);
+    f->broker.pid = 0;
+    assert_int_equal (vit_rmtree (f->dir), 0);
+    return 0;
+}
+
+//  ---------------------------------------------------------------- tests
+
+static void
+test_health_ready_and_request_ids (void **state)
+{
+    (void) state;
+    resp_t r;
+    assert_int_equal (s_http ("GET", "/healthz", NULL, NULL, &r), 200);
+    assert_string_equal (r.body, "{\"status\":\"ok\"}");
+    assert_non_null (s_hdr (&r, "x-request-id"));
+    s_resp_free (&r);
+    assert_int_equal (s_http ("GET", "/readyz", "X-Request-Id: probe-42.a_b\r\n", NULL, &r), 200);
+    assert_string_equal (s_hdr (&r, "x-request-id"), "probe-42.a_b");  //  the client's kept
+    json_t *j = s_json (&r);
+    assert_true (json_is_true (json_object_get (j, "ready")));
+    assert_true (json_integer_value (json_object_get (json_object_get (j, "services"), "render"))
+                 >= 1);
+    json_decref (j);
+    s_resp_free (&r);
+    //  An unusable request id is replaced.
+    assert_int_equal (s_http ("GET", "/healthz", "X-Request-Id: bad id!\r\n", NULL, &r), 200);
+    assert_string_not_equal (s_hdr (&r, "x-request-id"), "bad id!");
+    s_resp_free (&r);
+    assert_int_equal (s_http ("POST", "/healthz", NULL, "{}", &r), 405);
+    assert_string_equal (s_hdr (&r, "allow"), "GET, HEAD");
+    s_resp_free (&r);
+}
+
+//  Percent-encodes text for a query string.
+static void
+s_encode (const char *text, char *out, size_t size)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *) text; *p && n + 4 < size; p++)
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
+            || strchr ("-_.~", *p))
+            out[n++] = (char) *p;
+        else
+            n += (size_t) snprintf (out + n, size - n, "%%%02X", *p);
+    out[n] = 0;
+}
+
+static void
+test_catalog_routes (void **state)
+{
+    fixture_t *f = *state;
+    resp_t r, h;
+    char path[4096];
+    //  A product by id, HEAD alike without the body.
+    snprintf (path, sizeof path, "/api/v1/products/%s", f->product.id);
+    assert_int_equal (s_http ("GET", path, NULL, NULL, &r), 200);
+    assert_string_equal (s_hdr (&r, "content-type"), "application/json");
+    json_t *j = s_json (&r);
+    assert_string_equal (json_string_value (json_object_get (j, "title")), f->product.title);
+    assert_int_equal (json_integer_value (json_object_get (j, "price")), f->product.price_minor);
+    json_decref (j);
+    assert_int_equal (s_http ("HEAD", path, NULL, NULL, &h), 200);
+    assert_string_equal (s_hdr (&h, "content-length"), s_hdr (&r, "content-length"));
+    assert_int_equal (h.body_len, 0);
+    s_resp_free (&r);
+    s_resp_free (&h);
+    assert_int_equal (s_http ("GET", "/api/v1/products/p99999999999", NULL, NULL, &r), 404);
+    s_expect_error (&r, 404, "not_found");
+    s_resp_free (&r);
+    assert_int_equal (s_http ("DELETE", path, NULL, NULL, &r), 405);
+    assert_string_equal (s_hdr (&r, "allow"), "GET, HEAD");
+    s_expect_error (&r, 405, "method_not_allowed");
+    s_resp_free (&r);
+    assert_int_equal (s_http ("GET", "/api/v1/nothing", NULL, NULL, &r), 404);
+    s_expect_error (&r, 404, "not_found");
+    s_resp_free (&r);
+    //  Categories, and a category paged with its cursor.
+    assert_int_equal (s_http ("GET", "/api/v1/categories", NULL, NULL, &r), 200);
+    j = s_json (&r);
+    assert_true (json_array_size (json_object_get (j, "categories")) > 3);
+    json_decref (j);
+    s_resp_free (&r);
+    char top[64];
+    snprintf (top, sizeof top, "%.*s", (int) strcspn (f->product.category, "/"),
+              f->product.category);
+    snprintf (path, sizeof path, "/api/v1/products?category=%s&limit=2", top);
+    assert_int_equal (s_http ("GET", path, NULL, NULL, &r), 200);
+    j = s_json (&r);
+    json_t *products = json_object_get (j, "products");
+    assert_int_equal (json_array_size (products), 2);
+    const char *cursor = json_string_value (json_object_get (j, "next_cursor"));
+    assert_non_null (cursor);
+    char first[64];
+    snprintf (first, sizeof first, "%s",
+              json_string_value (json_object_get (json_array_get (products, 0), "id")));
+    char enc[1024];
+    s_encode (cursor, enc, sizeof enc);
+    snprintf (path, sizeof path, "/api/v1/products?category=%s&limit=2&cursor=%s", top, enc);
+    json_decref (j);
+    s_resp_free (&r);
+    assert_int_equal (s_http ("GET", path, NULL, NULL, &r), 200);
+    j = s_json (&r);
+    products = json_object_get (j, "products");
+    assert_true (json_array_size (products) >= 1);
+    assert_string_not_equal (
+        json_string_value (json_object_get (json_array_get (products, 0), "id")), first);
+    json_decref (j);
+    s_resp_free (&r);
+    //  Search with filters, sort and paging; facets come along.
+    char word[64];
+    snprintf (word, sizeof word, "%.*s", (int) strcspn (strrchr (f->product.title, ' ') + 1, " "),
+              strrchr (f->product.title, ' ') + 1);
+    snprintf (path, sizeof path, "/api/v1/search?q=%s&sort=price_asc&limit=5&in_stock=false&x=1",
+              word);
+    assert_int_equal (s_http ("GET", path, NULL, NULL, &r), 200);
+    j = s_json (&r);
+    assert_true (json_integer_value (json_object_get (j, "total")) >= 1);
+    json_t *hits = json_object_get (j, "hits");
+    for (size_t i = 1; i < json_array_size (hits); i++)
+        assert_true (json_integer_value (json_object_get (json_array_get (hits, i - 1), "price"))
+                     <= json_integer_value (json_object_get (json_array_get (hits, i), "price")));
+    assert_non_null (json_object_get (json_object_get (j, "facets"), "brands"));
+    json_decref (j);
+    s_resp_free (&r);
+    //  Bad parameters: the edge's conversion, and the actor's own check.
+    assert_int_equal (s_http ("GET", "/api/v1/search?q=x&limit=abc", NULL, NULL, &r), 400);
+    s_expect_error (&r, 400, "bad_request");
+    assert_non_null (strstr (r.body, "limit"));
+    s_resp_free (&r);
+    assert_int_equal (s_http ("GET", "/api/v1/search?q=%FF", NULL, NULL, &r), 400);
+    s_expect_error (&r, 400, "bad_request");
+    s_resp_free (&r);
+    assert_int_equal (s_http ("GET", "/api/v1/search?sort=cheapest", NULL, NULL, &r), 400);
+    s_expect_error (&r, 400, "bad_request");
+    s_resp_free (&r);
+}
+
+typedef struct {
+    char access[AUTH_TOKEN_MAX];
+    char refresh[64];
+    char cookies[1024];  //  a Cookie header line as a browser would send it
+} session_t;
+
+//  The value of a Set-Cookie for name in the response (the whole header line in *line).
+static const char *
+s_set_cookie (const resp_t *r, const char *name, char *value, size_t size, char *line,
+              size_t line_size)
+{
+    char want[64];
+    snprintf (want, sizeof want, "\r\nSet-Cookie: %s=", name);
+    const char *p = strstr (r->head, want);
+    if (!p)
+        return NULL;
+    p += strlen (want);
+    const char *end = strstr (p, "\r\n");
+    snprintf (line, line_size, "%.*s", (int) (end - p + strlen (name) + 1), p - strlen (name) - 1);
+    snprintf (value, size, "%.*s", (int) strcspn (p, ";\r"), p);
+    return value;
+}
+
+static int
+s_login (const char *email, const char *password, bool cookie_mode, session_t *s, resp_t *r)
+{
+    char body[256];
+    snprintf (body, sizeof body, "{\"email\":\"%s\",\"password\":\"%s\"}", email, password);
+    int status = s_http ("POST", "/api/v1/auth/login",
+                         cookie_mode ? "Content-Type: application/json\r\nX-Session: cookie\r\n"
+                                     : "Content-Type: application/json\r\n",
+                         body, r);
+    if (status == 200 && s) {
+        char line[1024];
+        assert_non_null (
+            s_set_cookie (r, "vt_access", s->access, sizeof s->access, line, sizeof line));
+        assert_non_null (strstr (line, "; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age="));
+        assert_non_null (
+            s_set_cookie (r, "vt_refresh", s->refresh, sizeof s->refresh, line, sizeof line));
+        assert_non_null (
+            strstr (line, "; Path=/api/v1/auth; HttpOnly; Secure; SameSite=Strict; Max-Age="));
+        snprintf (s->cookies, sizeof s->cookies, "Cookie: vt_access=%s; vt_refresh=%s\r\n",
+                  s->access, s->refresh);
+    }
+    return status;
+}
+
+static void
+test_auth_routes (void **state)
+{
+    fixture_t *f = *state;
+    resp_t r;
+    const char *json = "Content-Type: application/json\r\n";
+    //  Register: 201; the same address again: 409; policy and format refusals: 400, 415.
+    assert_int_equal (s_http ("POST", "/api/v1/auth/register", json,
+                              "{\"email\":\"  Ann@Example.com \",\"password\":\"" GOOD_PASS
+                              "\",\"name\":\"Ann\"}",
+                              &r),
+                      201);
+    json_t *j = s_json (&r);
+    assert_string_equal (json_string_value (json_object_get (j, "email")), "ann@example.com");
+    json_decref (j);
+    s_resp_free (&r);
+    assert_int_equal (s_http ("POST", "/api/v1/auth/register", json,
+                              "{\"email\":\"ann@example.com\",\"password\":\"" GOOD_PASS
+                              "\",\"name\":\"Ann\"}",
+                              &r),
+                      409);
+    s_expect_error (&r, 409, "conflict");
+    s_resp_free (&r);
+    assert_int_equal (
+        s_http ("POST", "/api/v1/auth/register", json,
+                "{\"email\":\"bob@example.com\",\"password\":\"short\",\"name\":\"B\"}", &r),
+        400);
+    assert_non_null (strstr (r.body, "password"));
+    s_resp_free (&r);
+    assert_int_equal (s_http ("POST", "/api/v1/auth/register", "Content-Type: text/plain\r\n",
+                              "{\"email\":\"bob@example.com\"}", &r),
+                      415);
+    s_expect_error (&r, 415, "unsupported_media_type");
+    s_resp_free (&r);
+    assert_int_equal (s_http ("POST", "/api/v1/auth/register", NULL, "{}", &r), 415);
+    s_resp_free (&r);
+    static const char *bad[] = { "{\"email\":",
+                                 "[1,2]",
+                                 "{\"email\":\"\xff\xfe\"}",
+                                 "{\"a\":[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]}",
+                                 "{\"email\":\"a@b.c\",\"email\":\"d@e.f\"}",
+                                 NULL };
+    for (int i = 0; bad[i]; i++) {
+        assert_int_equal (s_http ("POST", "/api/v1/auth/register",
+                                  "Content-Type: application/json; charset=utf-8\r\n", bad[i], &r),
+                          400);
+        s_expect_error (&r, 400, "bad_request");
+        s_resp_free (&r);
+    }
+    assert_int_equal (s_http ("GET", "/api/v1/auth/register", NULL, NULL, &r), 405);
+    assert_string_equal (s_hdr (&r, "allow"), "POST");
+    s_resp_free (&r);
+    //  Login: wrong password 401; right one: tokens in the body and in cookies.
+    assert_int_equal (s_login ("ann@example.com", "wrong-password-1", false, NULL, &r), 401);
+    s_expect_error (&r, 401, "unauthorized");
+    s_resp_free (&r);
+    session_t s;
+    assert_int_equal (s_login ("ANN@example.com", GOOD_PASS, false, &s, &r), 200);
+    j = s_json (&r);
+    assert_string_equal (json_string_value (json_object_get (j, "access_token")), s.access);
+    assert_string_equal (json_string_value (json_object_get (j, "refresh_token")), s.refresh);
+    assert_string_equal (s_hdr (&r, "cache-control"), "no-store");
+    json_decref (j);
+    s_resp_free (&r);
+    //  me: by Bearer, by cookie; without, or with a bad or expired token: 401.
+    char bearer[512];
+    snprintf (bearer, sizeof bearer, "Authorization: Bearer %s\r\n", s.access);
+    assert_int_equal (s_http ("GET", "/api/v1/auth/me", bearer, NULL, &r), 200);
+    j = s_json (&r);
+    assert_string_equal (json_string_value (json_object_get (j, "email")), "ann@example.com");
+    assert_int_equal (json_integer_value (json_object_get (j, "roles")), 1);
+    json_decref (j);
+    s_resp_free (&r);
+    assert_int_equal (s_http ("GET", "/api/v1/auth/me", s.cookies, NULL, &r), 200);
+    s_resp_free (&r);
+    assert_int_equal (s_http ("GET", "/api/v1/auth/me", NULL, NULL, &r), 401);
+    s_expect_error (&r, 401, "unauthorized");
+    assert_string_equal (s_hdr (&r, "www-authenticate"), "Bearer");
+    s_resp_free (&r);
+    char tampered[600];
+    snprintf (tampered, sizeof tampered, "%s", bearer);
+    tampered[30] = tampered[30] == 'A' ? 'B' : 'A';
+    assert_int_equal (s_http ("GET", "/api/v1/auth/me", tampered, NULL, &r), 401);
+    s_resp_free (&r);
+    auth_token_claims_t claims = { .roles = VBUS_ROLE_CUSTOMER };
+    snprintf (claims.user_id, sizeof claims.user_id, "u-expired");
+    claims.issued_ms = vbus_now_ms () - 120000;
+    claims.expires_ms = vbus_now_ms () - 60000;
+    char expired[AUTH_TOKEN_MAX];
+    assert_true (auth_token_sign (&f->key, &claims, expired, sizeof expired) > 0);
+    snprintf (bearer, sizeof bearer, "Authorization: Bearer %s\r\n", expired);
+    assert_int_equal (s_http ("GET", "/api/v1/auth/me", bearer, NULL, &r), 401);
+    assert_non_null (strstr (r.body, "expired"));
+    s_resp_free (&r);
+    //  A browser session: X-Session: cookie keeps the tokens out of the body.
+    session_t b;
+    assert_int_equal (s_login ("ann@example.com", GOOD_PASS, true, &b, &r), 200);
+    j = s_json (&r);
+    assert_null (json_object_get (j, "access_token"));
+    assert_null (json_object_get (j, "refresh_token"));
+    assert_string_equal (json_string_value (json_object_get (json_object_get (j, "user"), "email")),
+                         "ann@example.com");
+    assert_true (json_integer_value (json_object_get (j, "expires_at")) > vbus_now_ms ());
+    json_decref (j);
+    s_resp_free (&r);
+    //  Refresh by cookie: new cookies; the old refresh token again: refused (reuse).
+    char only_refresh[256];
+    snprintf (only_refresh, sizeof only_refresh, "Cookie: vt_refresh=%s\r\n", b.refresh);
+    assert_int_equal (s_http ("POST", "/api/v1/auth/refresh", only_refresh, NULL, &r), 200);
+    char value[256], line[1024];
+    assert_non_null (s_set_cookie (&r, "vt_refresh", value, sizeof value, line, sizeof line));
+    assert_string_not_equal (value, b.refresh);
+    s_resp_free (&r);
+    assert_int_equal (s_http ("POST", "/api/v1/auth/refresh", only_refresh, NULL, &r), 401);
+    s_resp_free (&r);
+    //  Logout by body: 204, both cookies cleared.
+    char body[128];
+    snprintf (body, sizeof body, "{\"refresh_token\":\"%s\"}", s.refresh);
+    assert_int_equal (s_http ("POST", "/api/v1/auth/logout", json, body, &r), 204);
+    assert_non_null (strstr (r.head, "Set-Cookie: vt_access=; Path=/; HttpOnly; Secure; "
+                                     "SameSite=Strict; Max-Age=0"));
+    assert_non_null (strstr (r.head, "Set-Cookie: vt_refresh=; Path=/api/v1/auth"));
+    s_resp_free (&r);
+    assert_int_equal (s_http ("POST", "/api/v1/auth/refresh", json, body, &r), 401);
+    s_resp_free (&r);
+    //  The admin from auth's settings signs in through the edge too.
+    session_t a;
+    assert_int_equal (s_login (ADMIN_EMAIL, ADMIN_PASS, false, &a, &r), 200);
+    s_resp_free (&r);
+    assert_int_equal (s_http ("GET", "/api/v1/auth/me", a.cookies, NULL, &r), 200);
+    j = s_json (&r);
+    assert_int_equal (json_integer_value (json_object_get (j, "roles")),
+                      VBUS_ROLE_ADMIN | VBUS_ROLE_CUSTOMER);
+    json_decref (j);
+    s_resp_free (&r);
+}
+
+static void
+test_frames (void **state)
+{
+    fixture_t *f = *state;
+    resp_t r;
+    char path[4096], want[4096];
+    //  Not canonical (or incomplete): 302 to the canonical URL, v kept.
+    snprintf (path, sizeof path,
+              "/api/v1/products/%s/frame?yaw=33&pitch=14&zoom=1&w=500&h=512&v=abc", f->product.id);
+    assert_int_equal (s_http ("GET", path, NULL, NULL, &r), 302);
+    snprintf (want, sizeof want,
+              "/api/v1/products/%s/frame?yaw=35&pitch=15&zoom=1&w=512&h=512&v=abc", f->product.id);
+    assert_string_equal (s_hdr (&r, "location"), want);
+    s_resp_free (&r);
+    snprintf (path, sizeof path, "/api/v1/products/%s/frame", f->product.id);
+    assert_int_equal (s_http ("GET", path, NULL, NULL, &r), 302);
+    snprintf (want, sizeof want, "/api/v1/products/%s/frame?yaw=0&pitch=15&zoom=1&w=512&h=512",
+              f->product.id);
+    assert_string_equal (s_hdr (&r, "location"), want);
+    s_resp_free (&r);
+    snprintf (path, sizeof path, "/api/v1/products/%s/frame?yaw=left", f->product.id);
+    assert_int_equal (s_http ("GET", path, NULL, NULL, &r), 400);
+    s_expect_error (&r, 400, "bad_request");
+    assert_non_null (strstr (r.body, "yaw"));
+    s_resp_free (&r);
+    //  Canonical: the JPEG, its ETag, a short cache without v ...
+    snprintf (path, sizeof path, "/api/v1/products/%s/frame?yaw=35&pitch=15&zoom=1&w=512&h=512",
+              f->product.id);
+    assert_int_equal (s_http ("GET", path, NULL, NULL, &r), 200);
+    assert_string_equal (s_hdr (&r, "content-type"), "image/jpeg");
+    assert_int_equal (r.body_len, sizeof JPEG - 1);
+    assert_memory_equal (r.body, JPEG, r.body_len);
+    assert_string_equal (s_hdr (&r, "etag"), "\"" SCENE_HASH "-35-15\"");
+    assert_string_equal (s_hdr (&r, "cache-control"), "public, max-age=60");
+    s_resp_free (&r);
+    //  ... and for good when v is the scene's hash.
+    snprintf (path, sizeof path,
+              "/api/v1/products/%s/frame?yaw=35&pitch=15&zoom=1&w=512&h=512&v=" SCENE_HASH,
+              f->product.id);
+    assert_int_equal (s_http ("GET", path, NULL, NULL, &r), 200);
+    assert_string_equal (s_hdr (&r, "cache-control"), "public, max-age=31536000, immutable");
+    s_resp_free (&r);
+    //  If-None-Match with the current tag: 304, no body.
+    assert_int_equal (s_http ("GET", path, "If-None-Match: \"" SCENE_HASH "-35-15\"\r\n", NULL, &r),
+                      304);
+    assert_int_equal (r.body_len, 0);
+    assert_string_equal (s_hdr (&r, "etag"), "\"" SCENE_HASH "-35-15\"");
+    s_resp_free (&r);
+    assert_int_equal (s_http ("GET", path, "If-None-Match: \"other\"\r\n", NULL, &r), 200);
+    s_resp_free (&r);
+}
+
+static void
+test_product_page (void **state)
+{
+    fixture_t *f = *state;
+    resp_t r;
+    char path[4096];
+    snprintf (path, sizeof path, "/products/%s", f->product.id);
+    assert_int_equal (s_http ("GET", path, NULL, NULL, &r), 200);
+    assert_string_equal (s_hdr (&r, "content-type"), "text/html; charset=utf-8");
+    char title[256];
+    snprintf (title, sizeof title, "<h1>%s</h1>", f->product.title);
+    assert_non_null (strstr (r.body, title));
+    char frame[256];
+    snprintf (frame, sizeof frame,
+              "src=\"/api/v1/products/%s/frame?yaw=30&amp;pitch=15&amp;zoom=1&amp;w=512&amp;h=512",
+              f->product.id);
+    assert_non_null (strstr (r.body, frame));
+    assert_non_null (strstr (r.body, "<script id=product type=\"application/json\">{\"id\":"));
+    assert_null (strstr (r.body, "{{"));
+    s_resp_free (&r);
+    assert_int_equal (s_http ("GET", "/products/p99999999999", NULL, NULL, &r), 404);
+    assert_non_null (strstr (r.body, "No such page"));  //  the storefront's 404 page
+    s_resp_free (&r);
+}
+
+static void
+test_static_files (void **state)
+{
+    (void) state;
+    resp_t r;
+    assert_int_equal (s_http ("GET", "/", NULL, NULL, &r), 200);
+    assert_non_null (strstr (r.body, "<h1>Home</h1>"));
+    assert_string_equal (s_hdr (&r, "cache-control"), "no-cache");
+    char etag[128], inm[160];
+    snprintf (etag, sizeof etag, "%s", s_hdr (&r, "etag"));
+    s_resp_free (&r);
+    snprintf (inm, sizeof inm, "If-None-Match: %s\r\n", etag);
+    assert_int_equal (s_http ("GET", "/index.html", inm, NULL, &r), 304);
+    assert_int_equal (r.body_len, 0);
+    s_resp_free (&r);
+    assert_int_equal (s_http ("GET", "/search", NULL, NULL, &r), 200);  //  search.html
+    assert_non_null (strstr (r.body, "<title>Search"));
+    s_resp_free (&r);
+    //  Text compressed for clients that take gzip.
+    assert_int_equal (s_http ("GET", "/style.css", "Accept-Encoding: br, gzip\r\n", NULL, &r), 200);
+    assert_string_equal (s_hdr (&r, "content-encoding"), "gzip");
+    assert_string_equal (s_hdr (&r, "vary"), "Accept-Encoding");
+    assert_string_equal (s_hdr (&r, "content-type"), "text/css; charset=utf-8");
+    assert_true (r.body_len > 10 && (unsigned char) r.body[0] == 0x1f
+                 && (unsigned char) r.body[1] == 0x8b);
+    s_resp_free (&r);
+    assert_int_equal (s_http ("GET", "/style.css", NULL, NULL, &r), 200);
+    assert_null (s_hdr (&r, "content-encoding"));
+    assert_true (strstr (r.body, ".product-grid") == r.body);
+    s_resp_free (&r);
+    assert_int_equal (s_http ("GET", "/missing.html", NULL, NULL, &r), 404);
+    assert_non_null (strstr (r.body, "No such page"));
+    s_resp_free (&r);
+    assert_int_equal (s_http ("POST", "/index.html", NULL, "x", &r), 405);
+    s_resp_free (&r);
+}
+
+static void
+test_traversal_refused (void **state)
+{
+    (void) state;
+    static const char *paths[] = { "/../../../../etc/passwd",
+                                   "/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+                                   "/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
+                                   "/css/..%2f..%2f..%2fetc/passwd",
+                                   "/..\\..\\etc\\passwd",
+                                   "/%c0%ae%c0%ae/etc/passwd",
+                                   NULL };
+    for (int i = 0; paths[i]; i++) {
+        resp_t r;
+        int status = s_http ("GET", paths[i], NULL, NULL, &r);
+        if (status != 400)
+            fail_msg ("GET %s: %d", paths[i], status);
+        assert_null (strstr (r.body, "root:"));
+        s_resp_free (&r);
+    }
+}
+
+//  Sends raw bytes on a fresh connection; expects status and then the connection closed.
+static void
+s_expect_refused (const char *raw, int status)
+{
+    conn_t *c = s_conn (s_f.port);
+    s_sends (c, raw);
+    resp_t r;
+    if (s_read (c, &r, false) != 0)
+        fail_msg ("no response to:\n%s", raw);
+    if (r.status != status)
+        fail_msg ("expected %d, got %d for:\n%s", status, r.status, raw);
+    s_expect_error (&r, status,
+                    r.status == 400   ? "bad_request"
+                    : r.status == 413 ? "payload_too_large"
+                                      : "header_too_large");
+    assert_string_equal (s_hdr (&r, "connection"), "close");
+    s_resp_free (&r);
+    assert_true (s_closed (c, WAIT_MS));
+    s_conn_free (c);
+}
+
+static void
+test_smuggling_refused (void **state)
+{
+    (void) state;
+    static const char *shapes[] = {
+        "POST /api/v1/auth/logout HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n"
+        "Content-Length: 40\r\n\r\n{}{}",
+        "POST /api/v1/auth/logout HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "POST /api/v1/auth/logout HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+        "Content-Length: 4\r\n\r\n0\r\n\r\n",
+        "POST /api/v1/auth/logout HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\nxx",
+        "POST /api/v1/auth/logout HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+        "0\r\n\r\n",
+        "POST /api/v1/auth/logout HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: identity\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: t\r\nX-Folded: a\r\n b\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n Transfer-Encoding: "
+        "chunked\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost : t\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        NULL
+    };
+    for (int i = 0; shapes[i]; i++)
+        s_expect_refused (shapes[i], 400);
+}
+
+static void
+test_oversize_refused (void **state)
+{
+    (void) state;
+    //  A header section over 16 KiB: 431.
+    char *big = malloc (40000);
+    int n = sprintf (big, "GET /healthz HTTP/1.1\r\nHost: t\r\nX-Pad: ");
+    memset (big + n, 'a', 20000);
+    strcpy (big + n + 20000, "\r\n\r\n");
+    s_expect_refused (big, 431);
+    //  Many headers: 431 too.
+    n = sprintf (big, "GET /healthz HTTP/1.1\r\nHost: t\r\n");
+    for (int i = 0; i < 150; i++)
+        n += sprintf (big + n, "X-H%d: v\r\n", i);
+    strcpy (big + n, "\r\n");
+    s_expect_refused (big, 431);
+    //  A body over 1 MiB: 413 from its Content-Length, before it is sent ...
+    s_expect_refused ("POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: "
+                      "application/json\r\nContent-Length: 1048577\r\n\r\n",
+                      413);
+    free (big);
+    //  ... or when a chunked one grows past it.
+    conn_t *c = s_conn (s_f.port);
+    s_sends (c, "POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n");
+    char *chunk = malloc (70000);
+    n = sprintf (chunk, "10000\r\n");
+    memset (chunk + n, ' ', 0x10000);
+    strcpy (chunk + n + 0x10000, "\r\n");
+    resp_t r;
+    for (int i = 0; i < 17; i++)
+        s_send (c, chunk, (size_t) n + 0x10000 + 2);
+    free (chunk);
+    assert_int_equal (s_read (c, &r, false), 0);
+    s_expect_error (&r, 413, "payload_too_large");
+    s_resp_free (&r);
+    assert_true (s_closed (c, WAIT_MS));
+    s_conn_free (c);
+}
+
+static void
+test_slow_and_idle_clients_closed (void **state)
+{
+    (void) state;
+    //  Three at once: one trickling its headers, one its body, one saying nothing.
+    conn_t *head = s_conn (s_f.port), *body = s_conn (s_f.port), *idle = s_conn (s_f.port);
+    s_sends (head, "GET /healthz HTTP/1.1\r\nHost: t\r\n");
+    s_sends (body, "POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: "
+                   "application/json\r\nContent-Length: 100000\r\n\r\n{");
+    bool head_closed = false, body_closed = false, idle_closed = false;
+    resp_t r;
+    int head_status = 0, body_status = 0;
+    //  A byte every 500 ms each, for at most 20 s (the limits are ~10 s).
+    for (int i = 0; i < 40 && !(head_closed && body_closed); i++) {
+        if (!head_closed)
+            s_sends (head, "X");
+        if (!body_closed)
+            s_sends (body, " ");
+        usleep (500000);
+        struct pollfd p[3] = { { head->fd, POLLIN, 0 },
+                               { body->fd, POLLIN, 0 },
+                               { idle->fd, POLLIN, 0 } };
+        poll (p, 3, 0);
+        if (!head_closed && p[0].revents) {
+            if (!head_status && s_read (head, &r, false) == 0) {
+                head_status = r.status;
+                s_resp_free (&r);
+            }
+            head_closed = s_closed (head, 1000);
+        }
+        if (!body_closed && p[1].revents) {
+            if (!body_status && s_read (body, &r, false) == 0) {
+                body_status = r.status;
+                s_resp_free (&r);
+            }
+            body_closed = s_closed (body, 1000);
+        }
+        if (!idle_closed && p[2].revents)
+            idle_closed = s_closed (idle, 1000);
+    }
+    assert_true (head_closed);
+    assert_int_equal (head_status, 408);
+    assert_true (body_closed);
+    assert_int_equal (body_status, 408);
+    assert_true (idle_closed || s_closed (idle, WAIT_MS));  //  idle_timeout_ms 2000 here
+    s_conn_free (head);
+    s_conn_free (body);
+    s_conn_free (idle);
+}
+
+static void
+test_keep_alive_and_pipelining (void **state)
+{
+    fixture_t *f = *state;
+    conn_t *c = s_conn (f->port);
+    char two[512];
+    snprintf (two, sizeof two,
+              "GET /api/v1/products/%s HTTP/1.1\r\nHost: t\r\nX-Request-Id: first\r\n\r\n"
+              "GET /healthz HTTP/1.1\r\nHost: t\r\nX-Request-Id: second\r\n\r\n",
+              f->product.id);
+    s_sends (c, two);
+    resp_t r;
+    assert_int_equal (s_read (c, &r, false), 0);
+    assert_int_equal (r.status, 200);
+    assert_string_equal (s_hdr (&r, "x-request-id"), "first");  //  answers in order
+    assert_non_null (strstr (r.body, f->product.id));
+    s_resp_free (&r);
+    assert_int_equal (s_read (c, &r, false), 0);
+    assert_string_equal (s_hdr (&r, "x-request-id"), "second");
+    assert_string_equal (r.body, "{\"status\":\"ok\"}");
+    s_resp_free (&r);
+    //  The connection stays open for more; a POST body then a GET in one write.
+    s_sends (
+        c,
+        "POST /api/v1/auth/logout HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        "Content-Length: 2\r\n\r\n{}GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    assert_int_equal (s_read (c, &r, false), 0);
+    s_expect_error (&r, 400, "bad_request");  //  refresh_token missing
+    s_resp_free (&r);
+    assert_int_equal (s_read (c, &r, false), 0);
+    assert_int_equal (r.status, 200);
+    assert_string_equal (s_hdr (&r, "connection"), "close");
+    s_resp_free (&r);
+    assert_true (s_closed (c, WAIT_MS));
+    s_conn_free (c);
+    //  Expect: 100-continue gets its interim response before the body is sent.
+    c = s_conn (f->port);
+    s_sends (c, "POST /api/v1/auth/logout HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                "Expect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+    while (!(c->len && memmem (c->buf, c->len, "\r\n\r\n", 4)))
+        assert_true (s_fill (c, WAIT_MS) > 0);
+    assert_true (strncmp (c->buf, "HTTP/1.1 100 Continue\r\n\r\n", 25) == 0);
+    memmove (c->buf, c->buf + 25, c->len - 25);
+    c->len -= 25;
+    s_sends (c, "{}");
+    assert_int_equal (s_read (c, &r, false), 0);
+    assert_int_equal (r.status, 400);
+    s_resp_free (&r);
+    s_conn_free (c);
+}
+
+static void
+test_rate_limits_and_shared_port (void **state)
+{
+    fixture_t *f = *state;
+    //  A second edge with tight limits: 5/s (burst 10) for the API, 2/min for sign-ins.
+    int port = 0;
+    const char *args[] = { "--set",       "rate_api=5", "--set",
+                           "rate_auth=2", "--set",      "ready_services=auth,no-such-service",
+                           NULL };
+    pid_t edge = s_edge_start (f, &port, args);
+    assert_true (edge > 0);
+    int main_port = f->port;
+    f->port = port;
+    resp_t r;
+    int ok = 0, limited = 0;
+    for (int i = 0; i < 14; i++) {
+        int status = s_http ("GET", "/api/v1/categories", NULL, NULL, &r);
+        if (status == 429) {
+            limited++;
+            s_expect_error (&r, 429, "rate_limited");
+            assert_true (atoi (s_hdr (&r, "retry-after")) >= 1);
+        }
+        else
+            ok += status == 200;
+        s_resp_free (&r);
+    }
+    assert_true (ok >= 10 && ok <= 11);  //  the burst (and a token refilled meanwhile)
+    assert_true (limited >= 3);
+    //  Health and readiness are never limited; this edge requires a service nobody serves.
+    assert_int_equal (s_http ("GET", "/healthz", NULL, NULL, &r), 200);
+    s_resp_free (&r);
+    assert_int_equal (s_http ("GET", "/readyz", NULL, NULL, &r), 503);
+    json_t *j = s_json (&r);
+    assert_true (json_is_false (json_object_get (j, "ready")));
+    assert_true (json_is_true (json_object_get (j, "broker")));
+    assert_int_equal (
+        json_integer_value (json_object_get (json_object_get (j, "services"), "no-such-service")),
+        0);
+    json_decref (j);
+    s_resp_free (&r);
+    //  Sign-ins have their own, stricter bucket; both buckets apply to them.
+    f->port = port;
+    int login_limited = 0;
+    for (int i = 0; i < 3; i++) {
+        if (s_login ("nobody@example.com", "whatever-password", false, NULL, &r) == 429)
+            login_limited++;
+        s_resp_free (&r);
+    }
+    assert_int_equal (login_limited, 3);  //  the API bucket is empty too by now
+    f->port = main_port;
+    assert_int_equal (vit_stop (edge, SIGTERM, 10000), 0);
+    //  SO_REUSEPORT: a second edge starts on the main edge's port, and both answer.
+    //  Request ids start with a random prefix per process: two prefixes, two edges.
+    port = main_port;
+    edge = s_edge_start (f, &port, NULL);
+    assert_true (edge > 0);
+    char prefixes[2][16] = { "", "" };
+    for (int i = 0; i < 40 && !prefixes[1][0]; i++) {
+        assert_int_equal (s_http ("GET", "/healthz", NULL, NULL, &r), 200);
+        const char *rid = s_hdr (&r, "x-request-id");
+        if (!prefixes[0][0])
+            snprintf (prefixes[0], sizeof prefixes[0], "%.8s", rid);
+        else if (strncmp (rid, prefixes[0], 8) != 0)
+            snprintf (prefixes[1], sizeof prefixes[1], "%.8s", rid);
+        s_resp_free (&r);
+    }
+    assert_true (prefixes[1][0] != 0);
+    assert_int_equal (vit_stop (edge, SIGTERM, 10000), 0);
+}
+
+static void
+test_in_flight_requests_and_sigterm (void **state)
+{
+    fixture_t *f = *state;
+    int port = 0, main_port = f->port;
+    pid_t edge = s_edge_start (f, &port, NULL);
+    assert_true (edge > 0);
+    char request[512];
+    snprintf (request, sizeof request,
+              "GET /api/v1/products/%s/frame?yaw=355&pitch=15&zoom=1&w=512&h=512 HTTP/1.1\r\n"
+              "Host: t\r\n\r\n",
+              f->product.id);
+    //  A client that leaves while its call is out: the late reply finds no connection, and
+    //  the edge goes on.
+    conn_t *gone = s_conn (port);
+    s_sends (gone, request);
+    usleep (100000);
+    s_conn_free (gone);
+    resp_t r;
+    f->port = port;
+    int health = s_http ("GET", "/healthz", NULL, NULL, &r);
+    f->port = main_port;
+    assert_int_equal (health, 200);
+    s_resp_free (&r);
+    //  SIGTERM while a call is out: no new connections, the call's response still comes (and
+    //  says the connection closes), then the edge exits 0.
+    conn_t *c = s_conn (port);
+    s_sends (c, request);
+    usleep (300000);
+    kill (edge, SIGTERM);
+    assert_int_equal (s_read (c, &r, false), 0);
+    assert_int_equal (r.status, 200);
+    assert_string_equal (s_hdr (&r, "connection"), "close");
+    s_resp_free (&r);
+    assert_true (s_closed (c, WAIT_MS));
+    s_conn_free (c);
+    assert_int_equal (vit_stop (edge, 0, 10000), 0);
+    assert_true (s_connect (port) < 0);
+}
+
+static void
+test_configuration_errors (void **state)
+{
+    (void) state;
+    static const struct {
+        const char *args[8];
+        const char *says;
+    } cases[] = {
+        { { "--listen", "127.0.0.1:1", NULL }, "token_key" },
+        { { "--set", "token_key=abc", NULL }, "token_key" },
+        { { "--set", "token_key=" KEY_HEX, "--set", "rate_api=-1", NULL }, "rate_api" },
+        { { "--set", "token_key=" KEY_HEX, "--set", "colour=blue", NULL }, "colour" },
+        { { "--set", "token_key=" KEY_HEX, "--listen", "nowhere", NULL }, "listen" },
+        { { "--set", "token_key=" KEY_HEX, "--broker", "ipc://x", NULL }, "broker" },
+        { { "--set", "token_key=" KEY_HEX, "--set", "ready_services=Auth!", NULL },
+          "ready_services" },
+        { { "--config", "/nonexistent/edge.conf", NULL }, "--config" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char err[1024] = "";
+        int rc = vit_run ("vitrine-edge", cases[i].args, NULL, 0, err, sizeof err, 10000);
+        if (rc != 2 || !strstr (err, cases[i].says))
+            fail_msg ("case %zu: exit %d, stderr '%s'", i, rc, err);
+    }
+    //  A config file works like flags.
+    char conf[256];
+    snprintf (conf, sizeof conf, "%s/edge.conf", s_f.dir);
+    FILE *file = fopen (conf, "w");
+    fprintf (file, "# edge\nrate_api = 0\nbogus = 1\n");
+    fclose (file);
+    const char *args[] = { "--config", conf, NULL };
+    char err[1024] = "";
+    assert_int_equal (vit_run ("vitrine-edge", args, NULL, 0, err, sizeof err, 10000), 2);
+    assert_non_null (strstr (err, "bogus"));
+}
+
+static void
+test_access_log (void **state)
+{
+    fixture_t *f = *state;
+    FILE *log = fopen (f->log, "r");
+    assert_non_null (log);
+    char line[4096];
+    bool product = false, login = false;
+    while (fgets (line, sizeof line, log)) {
+        //  No password and no token ever reaches the log.
+        if (strstr (line, GOOD_PASS) || strstr (line, ADMIN_PASS) || strstr (line, "vt_access=")
+            || strstr (line, "Bearer"))
+            fail_msg ("secret in the log: %s", line);
+        char want[128];
+        snprintf (want, sizeof want, "I edge: GET /api/v1/products/%s 200 ", f->product.id);
+        product |= strstr (line, want) && strstr (line, " B ") && strstr (line, " us rid=");
+        login |= strstr (line, "I edge: POST /api/v1/auth/login 200 ") != NULL;
+    }
+    fclose (log);
+    assert_true (product);
+    assert_true (login);
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc == 3 && strcmp (argv[1], "--render-worker") == 0)
+        return s_render_worker (argv[2]);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_health_ready_and_request_ids),
+        cmocka_unit_test (test_catalog_routes),
+        cmocka_unit_test (test_auth_routes),
+        cmocka_unit_test (test_frames),
+        cmocka_unit_test (test_product_page),
+        cmocka_unit_test (test_static_files),
+        cmocka_unit_test (test_traversal_refused),
+        cmocka_unit_test (test_smuggling_refused),
+        cmocka_unit_test (test_oversize_refused),
+        cmocka_unit_test (test_slow_and_idle_clients_closed),
+        cmocka_unit_test (test_keep_alive_and_pipelining),
+        cmocka_unit_test (test_rate_limits_and_shared_port),
+        cmocka_unit_test (test_in_flight_requests_and_sigterm),
+        cmocka_unit_test (test_configuration_errors),
+        cmocka_unit_test (test_access_log),
+    };
+    return cmocka_run_group_tests_name ("it_edge", tests, s_group_setup, s_group_teardown);
+}

@@ -1,0 +1,806 @@
+//  bench_edge.c — vitrine-bench-edge: the HTTP edge end to end. Starts a broker, the catalog
+//  writer, seeds the demo catalog (10,000 products by default) with vitrine-seed-catalog, a
+//  catalog-read replica, the render actor (vitrine-render when built; otherwise a stand-in
+//  worker serving one fixed JPEG, said so in the output), vitrine-edge with rate limits off,
+//  and vitrine-bench-hello (a minimal libuv HTTP server: the ceiling). Then wrk, 10 s per
+//  target with the same threads and connections: GET product by id (a Lua script cycling the
+//  active ids), a search, a cached frame, and hello. Then an open-loop run at a fixed rate
+//  (11,600 req/s) against product GET, with latencies measured from each request's intended
+//  send time (so queueing counts). Last line:
+//  "edge: product <P> req/s (<r> of ceiling), p99 at 11600 req/s <X> ms"
+#include "vbus.h"
+#include "vgen_catalog.h"
+#include "vmsg.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define ME      "vitrine-bench-edge"
+#define KEY_HEX "7d1c0a9e8b2f4c6d5e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5"
+#define JPEG    "\xff\xd8\xff\xdb bench stand-in frame \xff\xd9"
+
+static char s_bin[PATH_MAX];
+static char s_dir[64];
+
+//  ---------------------------------------------------------------- processes
+
+static pid_t
+s_spawn (const char *prog, const char *const *args, const char *log)
+{
+    char path[PATH_MAX + 64];
+    if (prog[0] == '/')
+        snprintf (path, sizeof path, "%s", prog);
+    else
+        snprintf (path, sizeof path, "%s/%s", s_bin, prog);
+    const char *argv[32] = { path };
+    int n = 1;
+    for (int i = 0; args[i] && n < 31; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    pid_t pid = fork ();
+    if (pid == 0) {
+        int fd = open (log ? log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2 (fd, 2);
+            if (!log)
+                dup2 (fd, 1);
+        }
+        execv (path, (char *const *) argv);
+        _exit (127);
+    }
+    return pid;
+}
+
+static void
+s_stop (pid_t *pid)
+{
+    if (*pid <= 0)
+        return;
+    kill (*pid, SIGTERM);
+    for (int i = 0; i < 1000; i++) {
+        if (waitpid (*pid, NULL, WNOHANG) == *pid) {
+            *pid = 0;
+            return;
+        }
+        usleep (10000);
+    }
+    kill (*pid, SIGKILL);
+    waitpid (*pid, NULL, 0);
+    *pid = 0;
+}
+
+static bool
+s_exited (pid_t pid)
+{
+    return waitpid (pid, NULL, WNOHANG) == pid;
+}
+
+//  Workers of a service the broker knows (0 when it does not answer).
+static uint64_t
+s_workers (vbus_client_t *client, const char *service)
+{
+    static const vbus_caller_t tool = { "bench", VBUS_ROLE_SERVICE };
+    vbus_opts_t opts = { .caller = &tool, .timeout_ms = 500 };
+    vbus_msg_t *reply = NULL;
+    uint64_t workers = 0;
+    varena_t *arena = varena_new (0);
+    const vmsg_value_t *v;
+    if (vbus_client_call (client, "broker", "services", NULL, 0, &opts, &reply) == 0
+        && reply->status == VE_OK
+        && vmsg_decode (vmsg_method_find ("broker", "services")->reply, reply->body,
+                        reply->body_len, arena, &v, NULL, 0)
+               == 0) {
+        const vmsg_value_t *list = vmsg_get (v, "services");
+        for (uint32_t i = 0; i < vmsg_count (list); i++)
+            if (strcmp (vmsg_str (vmsg_at (list, i), "name"), service) == 0)
+                workers = vmsg_uint (vmsg_at (list, i), "workers", 0);
+    }
+    vbus_msg_destroy (&reply);
+    varena_destroy (&arena);
+    return workers;
+}
+
+static bool
+s_wait_workers (vbus_client_t *client, const char *service, int seconds)
+{
+    for (int i = 0; i < seconds * 10; i++) {
+        if (s_workers (client, service) > 0)
+            return true;
+        usleep (100000);
+    }
+    fprintf (stderr, ME ": %s did not start in %d s\n", service, seconds);
+    return false;
+}
+
+static int
+s_remove (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st;
+    (void) flag;
+    (void) ftw;
+    return remove (path);
+}
+
+//  ---------------------------------------------------------------- the render stand-in
+
+static int
+s_standin_frame (const vbus_request_t *req, vbus_out_t *out, void *arg)
+{
+    (void) arg;
+    varena_t *arena = varena_new (0);
+    const vmsg_value_t *v;
+    if (vmsg_decode (vmsg_method_find ("render", "frame")->request, req->body, req->body_len, arena,
+                     &v, out->message, sizeof out->message)) {
+        varena_destroy (&arena);
+        return VE_BAD_REQUEST;
+    }
+    msgpack_packer *pk = &out->pk;
+    msgpack_pack_map (pk, 12);
+    vmp_pack_kstr (pk, "id", vmsg_str (v, "id"));
+    vmp_pack_kint (pk, "yaw", (int64_t) vmsg_float (v, "yaw", 0));
+    vmp_pack_kint (pk, "pitch", (int64_t) vmsg_float (v, "pitch", 15));
+    vmp_pack_kuint (pk, "zoom", (uint64_t) vmsg_float (v, "zoom", 1));
+    vmp_pack_kuint (pk, "w", vmsg_uint (v, "w", 512));
+    vmp_pack_kuint (pk, "h", vmsg_uint (v, "h", 512));
+    vmp_pack_kuint (pk, "quality", vmsg_uint (v, "quality", 85));
+    vmp_pack_kstr (pk, "scene_hash", "0");
+    vmp_pack_kstr (pk, "etag", "\"standin\"");
+    vmp_pack_cstr (pk, "jpeg");
+    msgpack_pack_bin (pk, sizeof JPEG - 1);
+    msgpack_pack_bin_body (pk, JPEG, sizeof JPEG - 1);
+    vmp_pack_cstr (pk, "not_modified");
+    msgpack_pack_false (pk);
+    vmp_pack_cstr (pk, "cached");
+    msgpack_pack_true (pk);
+    varena_destroy (&arena);
+    return VE_OK;
+}
+
+static int
+s_standin (const char *endpoint)
+{
+    static const vbus_method_t methods[] = { { "frame", s_standin_frame, NULL }, { NULL } };
+    vbus_worker_config_t config = { .endpoint = endpoint,
+                                    .service = "render",
+                                    .methods = methods,
+                                    .name = "bench-render-standin" };
+    vbus_worker_t *worker = vbus_worker_new (&config);
+    if (!worker)
+        return 1;
+    int rc = vbus_worker_run (worker);
+    vbus_worker_destroy (&worker);
+    return rc;
+}
+
+//  ---------------------------------------------------------------- a blocking HTTP GET
+
+static int
+s_connect (int port)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
+    inet_pton (AF_INET, "127.0.0.1", &sa.sin_addr);
+    if (connect (fd, (struct sockaddr *) &sa, sizeof sa) != 0) {
+        close (fd);
+        return -1;
+    }
+    return fd;
+}
+
+//  GET path with Connection: close; the status, and the body in out (NUL-terminated).
+static int
+s_get (int port, const char *path, char *out, size_t size)
+{
+    int fd = s_connect (port);
+    if (fd < 0)
+        return -1;
+    char req[1024];
+    int n = snprintf (req, sizeof req,
+                      "GET %s HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n", path);
+    if (write (fd, req, (size_t) n) != n) {
+        close (fd);
+        return -1;
+    }
+    static char buf[1 << 20];
+    size_t len = 0;
+    struct pollfd p = { fd, POLLIN, 0 };
+    while (len < sizeof buf - 1 && poll (&p, 1, 30000) > 0) {
+        ssize_t got = read (fd, buf + len, sizeof buf - 1 - len);
+        if (got <= 0)
+            break;
+        len += (size_t) got;
+    }
+    close (fd);
+    buf[len] = 0;
+    int status = 0;
+    sscanf (buf, "HTTP/1.1 %d", &status);
+    const char *body = strstr (buf, "\r\n\r\n");
+    snprintf (out, size, "%s", body ? body + 4 : "");
+    return status;
+}
+
+//  ---------------------------------------------------------------- wrk
+
+typedef struct {
+    double rps;
+    double p50_ms, p99_ms;
+    long non2xx;
+} wrk_t;
+
+static double
+s_ms (const char *text)
+{
+    double v = atof (text);
+    if (strstr (text, "us"))
+        return v / 1000;
+    if (strstr (text, "ms"))
+        return v;
+    if (strstr (text, "s"))
+        return v * 1000;
+    return v;
+}
+
+static int
+s_wrk (const char *url, const char *script, const char *script_arg, int threads, int conns,
+       int seconds, wrk_t *out)
+{
+    char t[16], c[16], d[16];
+    snprintf (t, sizeof t, "-t%d", threads);
+    snprintf (c, sizeof c, "-c%d", conns);
+    snprintf (d, sizeof d, "-d%ds", seconds);
+    const char *argv[16] = { "wrk", t, c, d, "--latency" };
+    int n = 5;
+    if (script) {
+        argv[n++] = "-s";
+        argv[n++] = script;
+    }
+    argv[n++] = url;
+    if (script_arg) {
+        argv[n++] = "--";
+        argv[n++] = script_arg;
+    }
+    argv[n] = NULL;
+    int pipefd[2];
+    if (pipe (pipefd))
+        return -1;
+    pid_t pid = fork ();
+    if (pid == 0) {
+        dup2 (pipefd[1], 1);
+        dup2 (pipefd[1], 2);
+        close (pipefd[0]);
+        execvp ("wrk", (char *const *) argv);
+        _exit (127);
+    }
+    close (pipefd[1]);
+    char output[16384];
+    size_t len = 0;
+    ssize_t got;
+    while (len < sizeof output - 1
+           && (got = read (pipefd[0], output + len, sizeof output - 1 - len)) > 0)
+        len += (size_t) got;
+    output[len] = 0;
+    close (pipefd[0]);
+    int status;
+    waitpid (pid, &status, 0);
+    memset (out, 0, sizeof *out);
+    const char *rps = strstr (output, "Requests/sec:");
+    const char *p50 = strstr (output, "     50%");
+    const char *p99 = strstr (output, "     99%");
+    const char *non2xx = strstr (output, "Non-2xx or 3xx responses:");
+    if (!rps || !WIFEXITED (status) || WEXITSTATUS (status) != 0) {
+        fprintf (stderr, ME ": wrk failed:\n%s\n", output);
+        return -1;
+    }
+    out->rps = atof (rps + 13);
+    out->p50_ms = p50 ? s_ms (p50 + 8) : 0;
+    out->p99_ms = p99 ? s_ms (p99 + 8) : 0;
+    out->non2xx = non2xx ? atol (non2xx + 26) : 0;
+    return 0;
+}
+
+//  ---------------------------------------------------------------- the fixed-rate run
+
+//  Open loop: request i is due at start + i / rate, whatever happened before; it goes out on
+//  a free connection (or waits for one), and its latency runs from when it was due.
+typedef struct gen_s gen_t;
+
+typedef struct {
+    uv_tcp_t tcp;
+    uv_connect_t connect;
+    uv_write_t write;
+    gen_t *gen;
+    bool connected, busy;
+    uint64_t due_ns;
+    char request[256];
+    char *buf;
+    size_t len, cap;
+} lconn_t;
+
+struct gen_s {
+    uv_loop_t *loop;
+    uv_poll_t tick;
+    int tfd;
+    lconn_t *conns;
+    int nconns, free_count;
+    int *free;  //  stack of idle connection indexes
+    double rate;
+    uint64_t start_ns, warmup_ns, end_ns;
+    uint64_t total, scheduled, answered, errors;
+    uint64_t *queue;  //  due times of requests waiting for a connection (a ring)
+    uint64_t qhead, qtail;
+    uint64_t *lat_ns;  //  latencies of requests due after the warm-up
+    uint64_t nlat;
+    const char **ids;
+    size_t nids, next_id;
+    int port;
+    bool done;
+};
+
+static void s_gen_dispatch (gen_t *g);
+
+static void
+s_gen_alloc (uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+    (void) suggested;
+    lconn_t *c = handle->data;
+    if (c->cap - c->len < 65536) {
+        c->cap = c->len + 131072;
+        c->buf = realloc (c->buf, c->cap);
+    }
+    *buf = uv_buf_init (c->buf + c->len, (unsigned) (c->cap - c->len));
+}
+
+static void
+s_gen_finish (gen_t *g)
+{
+    if (g->done)
+        return;
+    g->done = true;
+    uv_poll_stop (&g->tick);
+    for (int i = 0; i < g->nconns; i++)
+        if (!uv_is_closing ((uv_handle_t *) &g->conns[i].tcp))
+            uv_close ((uv_handle_t *) &g->conns[i].tcp, NULL);
+    uv_close ((uv_handle_t *) &g->tick, NULL);
+}
+
+static void
+s_gen_read (uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    (void) buf;
+    lconn_t *c = stream->data;
+    gen_t *g = c->gen;
+    if (nread < 0) {
+        //  A connection lost mid-run: its request counts as an error; the run goes on.
+        if (c->busy) {
+            g->errors++;
+            g->answered++;
+        }
+        c->busy = false;
+        c->connected = false;
+        uv_close ((uv_handle_t *) stream, NULL);
+        return;
+    }
+    c->len += (size_t) nread;
+    for (;;) {
+        char *end = c->len ? memmem (c->buf, c->len, "\r\n\r\n", 4) : NULL;
+        if (!end)
+            return;
+        size_t head = (size_t) (end - c->buf) + 4;
+        const char *cl = memmem (c->buf, head, "Content-Length: ", 16);
+        size_t body = cl ? strtoul (cl + 16, NULL, 10) : 0;
+        if (c->len < head + body)
+            return;
+        uint64_t now = uv_hrtime ();
+        if (strncmp (c->buf, "HTTP/1.1 200", 12) != 0)
+            g->errors++;
+        if (c->due_ns >= g->warmup_ns)
+            g->lat_ns[g->nlat++] = now - c->due_ns;
+        g->answered++;
+        memmove (c->buf, c->buf + head + body, c->len - head - body);
+        c->len -= head + body;
+        c->busy = false;
+        g->free[g->free_count++] = (int) (c - g->conns);
+    }
+}
+
+static void
+s_gen_send (gen_t *g, lconn_t *c, uint64_t due)
+{
+    const char *id = g->ids[g->next_id++ % g->nids];
+    int n = snprintf (c->request, sizeof c->request,
+                      "GET /api/v1/products/%s HTTP/1.1\r\nHost: bench\r\n\r\n", id);
+    c->busy = true;
+    c->due_ns = due;
+    uv_buf_t b = uv_buf_init (c->request, (unsigned) n);
+    int sent = uv_try_write ((uv_stream_t *) &c->tcp, &b, 1);
+    if (sent == n)
+        return;
+    b = uv_buf_init (c->request + (sent > 0 ? sent : 0), (unsigned) (n - (sent > 0 ? sent : 0)));
+    uv_write (&c->write, (uv_stream_t *) &c->tcp, &b, 1, NULL);
+}
+
+static void
+s_gen_dispatch (gen_t *g)
+{
+    uint64_t now = uv_hrtime ();
+    uint64_t due =
+        now < g->start_ns ? 0 : (uint64_t) ((double) (now - g->start_ns) * g->rate / 1e9) + 1;
+    if (due > g->total)
+        due = g->total;
+    for (; g->scheduled < due; g->scheduled++)
+        g->queue[g->qtail++ % g->total] =
+            g->start_ns + (uint64_t) ((double) g->scheduled * 1e9 / g->rate);
+    while (g->qhead < g->qtail && g->free_count > 0) {
+        lconn_t *c = &g->conns[g->free[--g->free_count]];
+        if (!c->connected)
+            continue;
+        s_gen_send (g, c, g->queue[g->qhead++ % g->total]);
+    }
+    if ((g->answered >= g->total) || now > g->end_ns + 5000000000ull)
+        s_gen_finish (g);
+}
+
+static void
+s_gen_tick (uv_poll_t *handle, int status, int events)
+{
+    (void) status;
+    (void) events;
+    gen_t *g = handle->data;
+    uint64_t expirations;
+    if (read (g->tfd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
+        return;
+    s_gen_dispatch (g);
+}
+
+static void
+s_gen_connected (uv_connect_t *req, int status)
+{
+    lconn_t *c = req->data;
+    if (status < 0) {
+        fprintf (stderr, ME ": fixed rate: connect: %s\n", uv_strerror (status));
+        return;
+    }
+    c->connected = true;
+    uv_tcp_nodelay (&c->tcp, 1);
+    uv_read_start ((uv_stream_t *) &c->tcp, s_gen_alloc, s_gen_read);
+    c->gen->free[c->gen->free_count++] = (int) (c - c->gen->conns);
+}
+
+static int
+s_cmp_u64 (const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct {
+    double p50_ms, p99_ms, p999_ms, max_ms;
+    uint64_t answered, errors, measured;
+} fixed_t;
+
+static int
+s_fixed_rate (int port, double rate, int seconds, int conns, const char **ids, size_t nids,
+              fixed_t *out)
+{
+    uv_loop_t loop;
+    uv_loop_init (&loop);
+    gen_t g = { .loop = &loop, .rate = rate, .ids = ids, .nids = nids, .port = port };
+    g.total = (uint64_t) (rate * seconds);
+    g.nconns = conns;
+    g.conns = calloc ((size_t) conns, sizeof *g.conns);
+    g.free = calloc ((size_t) conns, sizeof *g.free);
+    g.queue = calloc (g.total, sizeof *g.queue);
+    g.lat_ns = calloc (g.total, sizeof *g.lat_ns);
+    struct sockaddr_in sa;
+    uv_ip4_addr ("127.0.0.1", port, &sa);
+    for (int i = 0; i < conns; i++) {
+        lconn_t *c = &g.conns[i];
+        c->gen = &g;
+        uv_tcp_init (&loop, &c->tcp);
+        c->tcp.data = c->connect.data = c;
+        uv_tcp_connect (&c->connect, &c->tcp, (struct sockaddr *) &sa, s_gen_connected);
+    }
+    //  Connect everything first, so the run measures requests and not handshakes.
+    for (int i = 0; i < 100 && g.free_count < conns; i++)
+        uv_run (&loop, UV_RUN_NOWAIT), usleep (10000);
+    //  A tick every 250 µs: a request waits at most that long past its due time to be sent,
+    //  and that wait counts in its latency.
+    g.tfd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    struct itimerspec its = { .it_interval = { 0, 250000 }, .it_value = { 0, 250000 } };
+    timerfd_settime (g.tfd, 0, &its, NULL);
+    uv_poll_init (&loop, &g.tick, g.tfd);
+    g.tick.data = &g;
+    g.start_ns = uv_hrtime ();
+    g.warmup_ns = g.start_ns + 1000000000ull;  //  the first second is not measured
+    g.end_ns = g.start_ns + (uint64_t) seconds * 1000000000ull;
+    uv_poll_start (&g.tick, UV_READABLE, s_gen_tick);
+    uv_run (&loop, UV_RUN_DEFAULT);
+    close (g.tfd);
+    uv_loop_close (&loop);
+    qsort (g.lat_ns, g.nlat, sizeof g.lat_ns[0], s_cmp_u64);
+    memset (out, 0, sizeof *out);
+    out->answered = g.answered;
+    out->errors = g.errors + (g.total - g.answered);
+    out->measured = g.nlat;
+    if (g.nlat) {
+        out->p50_ms = (double) g.lat_ns[g.nlat / 2] / 1e6;
+        out->p99_ms = (double) g.lat_ns[(size_t) ((double) g.nlat * 0.99)] / 1e6;
+        out->p999_ms = (double) g.lat_ns[(size_t) ((double) g.nlat * 0.999)] / 1e6;
+        out->max_ms = (double) g.lat_ns[g.nlat - 1] / 1e6;
+    }
+    for (int i = 0; i < conns; i++)
+        free (g.conns[i].buf);
+    free (g.conns);
+    free (g.free);
+    free (g.queue);
+    free (g.lat_ns);
+    return g.nlat ? 0 : -1;
+}
+
+//  ---------------------------------------------------------------- main
+
+int
+main (int argc, char **argv)
+{
+    if (argc == 3 && strcmp (argv[1], "--render-standin") == 0)
+        return s_standin (argv[2]);
+    long products = 10000, seconds = 10, conns = 64, threads = 1, rate = 11600;
+    static const struct option opts[] = { { "products", 1, 0, 'p' },
+                                          { "seconds", 1, 0, 's' },
+                                          { "connections", 1, 0, 'c' },
+                                          { "threads", 1, 0, 't' },
+                                          { "rate", 1, 0, 'r' },
+                                          { "help", 0, 0, 'h' },
+                                          { 0, 0, 0, 0 } };
+    int opt;
+    while ((opt = getopt_long (argc, argv, "", opts, NULL)) != -1) {
+        int bad = 0;
+        switch (opt) {
+        case 'p': bad = vbus_arg_long (ME, "--products", optarg, 100, 10000000, &products); break;
+        case 's': bad = vbus_arg_long (ME, "--seconds", optarg, 2, 3600, &seconds); break;
+        case 'c': bad = vbus_arg_long (ME, "--connections", optarg, 1, 10000, &conns); break;
+        case 't': bad = vbus_arg_long (ME, "--threads", optarg, 1, 64, &threads); break;
+        case 'r': bad = vbus_arg_long (ME, "--rate", optarg, 1, 10000000, &rate); break;
+        default:
+            fprintf (stderr, "usage: " ME " [--products N] [--seconds S] [--connections C] "
+                             "[--threads T] [--rate R]\n");
+            return 2;
+        }
+        if (bad)
+            return 2;
+    }
+    if (system ("command -v wrk > /dev/null 2>&1") != 0) {
+        fprintf (stderr, ME ": wrk is not installed (apt-get install wrk)\n");
+        return 2;
+    }
+    ssize_t n = readlink ("/proc/self/exe", s_bin, sizeof s_bin - 1);
+    if (n <= 0)
+        return 1;
+    s_bin[n] = 0;
+    *strrchr (s_bin, '/') = 0;
+    snprintf (s_dir, sizeof s_dir, "/tmp/vitrine-bench-edge-XXXXXX");
+    if (!mkdtemp (s_dir))
+        return 1;
+    srand ((unsigned) (getpid () ^ time (NULL)));
+    signal (SIGPIPE, SIG_IGN);
+    char data[PATH_MAX], edge_log[PATH_MAX], ids_path[PATH_MAX], www[PATH_MAX];
+    snprintf (data, sizeof data, "%s/data", s_dir);
+    snprintf (edge_log, sizeof edge_log, "%s/edge.log", s_dir);
+    snprintf (ids_path, sizeof ids_path, "%s/ids.txt", s_dir);
+    snprintf (www, sizeof www, "%s/www", s_dir);
+    mkdir (www, 0755);
+    pid_t broker = 0, writer = 0, replica = 0, render = 0, edge = 0, hello = 0;
+    vbus_client_t *client = NULL;
+    int rc = 1;
+    char endpoint[64];
+    //  The broker, on a free port (and the two after it).
+    for (int attempt = 0; attempt < 20 && !client; attempt++) {
+        int port = 20000 + (rand () % 13000) * 3;
+        snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+        const char *args[] = { "--bind", endpoint, NULL };
+        broker = s_spawn ("vitrine-broker", args, NULL);
+        client = vbus_client_new (endpoint, 2000);
+        bool up = false;
+        for (int i = 0; i < 50 && !up && !s_exited (broker); i++) {
+            vbus_msg_t *reply = NULL;
+            vbus_opts_t o = { .timeout_ms = 100 };
+            up = vbus_client_call (client, "broker", "ping", NULL, 0, &o, &reply) == 0
+                 && reply->status == VE_OK;
+            vbus_msg_destroy (&reply);
+        }
+        if (!up) {
+            vbus_client_destroy (&client);
+            s_stop (&broker);
+        }
+    }
+    if (!client)
+        goto done;
+    //  The catalog: writer, seeded, then a replica that catches up from the writer's stream.
+    const char *writer_args[] = { "--broker", endpoint, "--data", data, NULL };
+    writer = s_spawn ("vitrine-catalog", writer_args, NULL);
+    if (!s_wait_workers (client, "catalog", 60))
+        goto done;
+    char count[32];
+    snprintf (count, sizeof count, "%ld", products);
+    const char *seed_args[] = { "--broker", endpoint, "--products", count, NULL };
+    pid_t seed = s_spawn ("vitrine-seed-catalog", seed_args, NULL);
+    int status;
+    if (waitpid (seed, &status, 0) != seed || !WIFEXITED (status) || WEXITSTATUS (status) != 0) {
+        fprintf (stderr, ME ": seeding failed\n");
+        goto done;
+    }
+    const char *replica_args[] = {
+        "--broker", endpoint,           "--data", data, "--set", "service=catalog-read",
+        "--set",    "follow=catalog/0", NULL
+    };
+    replica = s_spawn ("vitrine-catalog", replica_args, NULL);
+    //  The render actor if it is built, else the stand-in.
+    char render_path[PATH_MAX + 32];
+    snprintf (render_path, sizeof render_path, "%s/vitrine-render", s_bin);
+    bool real_render = access (render_path, X_OK) == 0;
+    if (real_render) {
+        //  No pre-rendering: it would draw frames of 10,000 new products on the same cores
+        //  while the edge is measured.
+        const char *render_args[] = { "--broker", endpoint,      "--data", data,
+                                      "--set",    "prerender=0", NULL };
+        render = s_spawn ("vitrine-render", render_args, NULL);
+    }
+    else {
+        char self[PATH_MAX + 32];
+        snprintf (self, sizeof self, "%s/" ME, s_bin);
+        const char *standin_args[] = { "--render-standin", endpoint, NULL };
+        render = s_spawn (self, standin_args, NULL);
+    }
+    if (!s_wait_workers (client, "catalog-read", 120) || !s_wait_workers (client, "render", 60))
+        goto done;
+    //  The active products (drafts and archived ones are not served to the public).
+    FILE *idf = fopen (ids_path, "w");
+    const char **ids = calloc ((size_t) products, sizeof *ids);
+    size_t nids = 0;
+    for (long i = 0; i < products; i++) {
+        vgen_product_t p;
+        vgen_product ((uint64_t) i, &p);
+        if (p.active) {
+            fprintf (idf, "%s\n", p.id);
+            ids[nids++] = strdup (p.id);
+        }
+    }
+    fclose (idf);
+    //  The edge (rate limits off) and the hello server, on free ports.
+    int edge_port = 0, hello_port = 0;
+    for (int attempt = 0; attempt < 10 && !edge_port; attempt++) {
+        int port = 40000 + rand () % 20000;
+        char listen[64];
+        snprintf (listen, sizeof listen, "127.0.0.1:%d", port);
+        const char *args[] = { "--broker", endpoint,     "--listen", listen,
+                               "--www",    www,          "--set",    "token_key=" KEY_HEX,
+                               "--set",    "rate_api=0", "--set",    "rate_auth=0",
+                               NULL };
+        edge = s_spawn ("vitrine-edge", args, edge_log);
+        for (int i = 0; i < 100 && !edge_port && !s_exited (edge); i++) {
+            int fd = s_connect (port);
+            if (fd >= 0) {
+                close (fd);
+                edge_port = port;
+            }
+            else
+                usleep (50000);
+        }
+    }
+    for (int attempt = 0; attempt < 10 && !hello_port; attempt++) {
+        int port = 40000 + rand () % 20000;
+        char listen[64];
+        snprintf (listen, sizeof listen, "127.0.0.1:%d", port);
+        const char *args[] = { "--listen", listen, NULL };
+        hello = s_spawn ("vitrine-bench-hello", args, NULL);
+        for (int i = 0; i < 100 && !hello_port && !s_exited (hello); i++) {
+            int fd = s_connect (port);
+            if (fd >= 0) {
+                close (fd);
+                hello_port = port;
+            }
+            else
+                usleep (50000);
+        }
+    }
+    if (!edge_port || !hello_port) {
+        fprintf (stderr, ME ": the edge or the hello server did not start\n");
+        goto done;
+    }
+    //  The replica has caught up when the last product is there; the frame is then warmed.
+    char body[1 << 16], path[512];
+    snprintf (path, sizeof path, "/api/v1/products/%s", ids[nids - 1]);
+    int got = 0;
+    for (int i = 0; i < 1200 && got != 200; i++)
+        if ((got = s_get (edge_port, path, body, sizeof body)) != 200)
+            usleep (100000);
+    if (got != 200) {
+        fprintf (stderr, ME ": the catalog replica did not catch up\n");
+        goto done;
+    }
+    snprintf (path, sizeof path, "/api/v1/products/%s", ids[0]);
+    s_get (edge_port, path, body, sizeof body);
+    char hash[80] = "";
+    const char *h = strstr (body, "\"scene_hash\":\"");
+    if (h)
+        snprintf (hash, sizeof hash, "%.*s", (int) strcspn (h + 14, "\""), h + 14);
+    char frame[512];
+    snprintf (frame, sizeof frame,
+              "/api/v1/products/%s/frame?yaw=30&pitch=15&zoom=1&w=512&h=512%s%s", ids[0],
+              hash[0] ? "&v=" : "", hash);
+    for (int i = 0; i < 600 && (got = s_get (edge_port, frame, body, sizeof body)) != 200; i++)
+        usleep (100000);
+    if (got != 200) {
+        fprintf (stderr, ME ": the frame did not render (status %d)\n", got);
+        goto done;
+    }
+    printf ("platform: %ld products (%zu active), render: %s\n", products, nids,
+            real_render ? "vitrine-render (prerender off)"
+                        : "a stand-in worker (vitrine-render is not built)");
+    printf ("wrk: %ld thread(s), %ld connections, %ld s per target\n", threads, conns, seconds);
+    fflush (stdout);
+    //  Throughput.
+    char url[1024];
+    wrk_t product, search, cached, ceiling;
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/", edge_port);
+    if (s_wrk (url, BENCH_EDGE_LUA, ids_path, (int) threads, (int) conns, (int) seconds, &product))
+        goto done;
+    printf ("product GET:  %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %ld\n", product.rps,
+            product.p50_ms, product.p99_ms, product.non2xx);
+    fflush (stdout);
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/api/v1/search?q=chair&limit=20", edge_port);
+    if (s_wrk (url, NULL, NULL, (int) threads, (int) conns, (int) seconds, &search))
+        goto done;
+    printf ("search:       %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %ld\n", search.rps,
+            search.p50_ms, search.p99_ms, search.non2xx);
+    fflush (stdout);
+    snprintf (url, sizeof url, "http://127.0.0.1:%d%s", edge_port, frame);
+    if (s_wrk (url, NULL, NULL, (int) threads, (int) conns, (int) seconds, &cached))
+        goto done;
+    printf ("cached frame: %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %ld\n", cached.rps,
+            cached.p50_ms, cached.p99_ms, cached.non2xx);
+    fflush (stdout);
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/", hello_port);
+    if (s_wrk (url, NULL, NULL, (int) threads, (int) conns, (int) seconds, &ceiling))
+        goto done;
+    printf ("hello:        %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  (the ceiling)\n", ceiling.rps,
+            ceiling.p50_ms, ceiling.p99_ms);
+    fflush (stdout);
+    //  Latency at a fixed rate.
+    fixed_t fixed;
+    if (s_fixed_rate (edge_port, (double) rate, (int) seconds, (int) conns, ids, nids, &fixed))
+        goto done;
+    printf ("fixed rate %ld req/s, product GET, open loop: p50 %.2f ms  p99 %.2f ms  "
+            "p99.9 %.2f ms  max %.2f ms  (%llu measured, %llu errors)\n",
+            rate, fixed.p50_ms, fixed.p99_ms, fixed.p999_ms, fixed.max_ms,
+            (unsigned long long) fixed.measured, (unsigned long long) fixed.errors);
+    printf ("edge: product %.0f req/s (%.2f of ceiling), p99 at %ld req/s %.2f ms\n", product.rps,
+            ceiling.rps > 0 ? product.rps / ceiling.rps : 0, rate, fixed.p99_ms);
+    rc = product.non2xx || fixed.errors ? 1 : 0;
+done:
+    s_stop (&hello);
+    s_stop (&edge);
+    s_stop (&render);
+    s_stop (&replica);
+    s_stop (&writer);
+    vbus_client_destroy (&client);
+    s_stop (&broker);
+    nftw (s_dir, s_remove, 16, FTW_DEPTH | FTW_PHYS);
+    return rc;
+}

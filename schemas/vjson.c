@@ -12,30 +12,6 @@
 
 static const char s_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static char *
-s_base64_encode (const unsigned char *in, size_t len, size_t *out_len)
-{
-    size_t n = (len + 2) / 3 * 4;
-    char *out = malloc (n + 1);
-    if (!out)
-        return NULL;
-    char *p = out;
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t v = (uint32_t) in[i] << 16;
-        if (i + 1 < len)
-            v |= (uint32_t) in[i + 1] << 8;
-        if (i + 2 < len)
-            v |= in[i + 2];
-        *p++ = s_b64[v >> 18];
-        *p++ = s_b64[(v >> 12) & 63];
-        *p++ = i + 1 < len ? s_b64[(v >> 6) & 63] : '=';
-        *p++ = i + 2 < len ? s_b64[v & 63] : '=';
-    }
-    *p = 0;
-    *out_len = n;
-    return out;
-}
-
 //  Decodes in place-safe into out (at least len * 3 / 4 bytes); padding optional. Returns the
 //  decoded length, or -1 when the text is not base64.
 static long
@@ -244,57 +220,212 @@ vmsg_json_to_msgpack (const vmsg_schema_t *schema, const char *json, size_t len,
 }
 
 //  ---------------------------------------------------------------- JSON out
+//  The tree is written straight into a buffer, compact, in jansson's formats (reals as "%.17g"
+//  with ".0" when they would read as integers, bytes as padded base64, strings escaped as
+//  jansson escapes them): no JSON object tree and no allocation per value, because the HTTP
+//  edge does this for every reply. Pretty output re-indents the compact text with jansson.
 
-static json_t *
-s_to_json (const vmsg_value_t *v, vmsg__path_t *path, int *rc, char *err, size_t errlen)
+static void
+s_string (vbuf_t *out, const char *s, size_t len)
 {
-    json_t *j = NULL;
-    switch (v->kind) {
-    case VMP_NIL: j = json_null (); break;
-    case VMP_BOOL: j = json_boolean (v->v.b); break;
-    case VMP_INT: j = json_integer (v->v.i); break;
-    case VMP_UINT:
-        if (v->v.u > (uint64_t) INT64_MAX) {
-            *rc = vmsg__fail (err, errlen, path, -VE_RANGE, "integer above %lld has no JSON form",
-                              (long long) INT64_MAX);
-            return NULL;
+    static const char hex[] = "0123456789abcdef";
+    vbuf_append (out, "\"", 1);
+    size_t from = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) s[i];
+        char esc[8];
+        size_t n = 2;
+        esc[0] = '\\';
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            if (c >= 0x20)
+                continue;
+            memcpy (esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            n = 6;
         }
-        j = json_integer ((json_int_t) v->v.u);
-        break;
-    case VMP_FLOAT: j = json_real (v->v.f); break;
-    case VMP_STR: j = json_stringn_nocheck (v->v.s, v->len); break;
-    case VMP_BIN: {
-        size_t n;
-        char *text = s_base64_encode ((const unsigned char *) v->v.s, v->len, &n);
-        j = text ? json_stringn_nocheck (text, n) : NULL;
-        free (text);
-        break;
+        vbuf_append (out, s + from, i - from);
+        vbuf_append (out, esc, n);
+        from = i + 1;
     }
-    case VMP_EXT:
-        *rc = vmsg__fail (err, errlen, path, -VE_TYPE, "ext type %d has no JSON form", v->ext_type);
+    vbuf_append (out, s + from, len - from);
+    vbuf_append (out, "\"", 1);
+}
+
+static void
+s_base64 (vbuf_t *out, const unsigned char *in, size_t len)
+{
+    char quad[4];
+    vbuf_append (out, "\"", 1);
+    for (size_t i = 0; i < len; i += 3) {
+        uint32_t v = (uint32_t) in[i] << 16;
+        if (i + 1 < len)
+            v |= (uint32_t) in[i + 1] << 8;
+        if (i + 2 < len)
+            v |= in[i + 2];
+        quad[0] = s_b64[v >> 18];
+        quad[1] = s_b64[(v >> 12) & 63];
+        quad[2] = i + 1 < len ? s_b64[(v >> 6) & 63] : '=';
+        quad[3] = i + 2 < len ? s_b64[v & 63] : '=';
+        vbuf_append (out, quad, 4);
+    }
+    vbuf_append (out, "\"", 1);
+}
+
+//  As jansson writes reals: 17 digits, ".0" when it would read as an integer, and the exponent
+//  without '+' or leading zeros ("1e20", "1e-5").
+static void
+s_real (vbuf_t *out, double f)
+{
+    char text[48];
+    int n = snprintf (text, sizeof text, "%.17g", f);
+    if (!strchr (text, '.') && !strchr (text, 'e')) {
+        memcpy (text + n, ".0", 3);
+        n += 2;
+    }
+    char *e = strchr (text, 'e');
+    if (e) {
+        char *start = e + 1, *end = start + 1;
+        if (*start == '-')
+            start++;
+        while (*end == '0')
+            end++;
+        if (end != start) {
+            memmove (start, end, (size_t) (text + n - end) + 1);
+            n -= (int) (end - start);
+        }
+    }
+    vbuf_append (out, text, (size_t) n);
+}
+
+static void
+s_integer (vbuf_t *out, bool negative, uint64_t magnitude)
+{
+    char digits[24];
+    int n = 0;
+    do {
+        digits[sizeof digits - 1 - n++] = (char) ('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude);
+    if (negative)
+        digits[sizeof digits - 1 - n++] = '-';
+    vbuf_append (out, digits + sizeof digits - n, (size_t) n);
+}
+
+static int
+s_key_order (const void *a, const void *b)
+{
+    return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+//  The first key of map v that appears twice, or NULL. Messages of a schema never have one (the
+//  decoder refuses duplicate fields) but free maps may, and a JSON object cannot say which
+//  value is meant. Small maps are compared pairwise; big ones sorted.
+static const char *
+s_duplicate_key (const vmsg_value_t *v)
+{
+    if (v->len <= 64) {
+        for (uint32_t i = 1; i < v->len; i++)
+            for (uint32_t j = 0; j < i; j++)
+                if (strcmp (v->v.pairs[i].key, v->v.pairs[j].key) == 0)
+                    return v->v.pairs[i].key;
         return NULL;
-    case VMP_ARRAY:
-    case VMP_MAP:
-        j = v->kind == VMP_ARRAY ? json_array () : json_object ();
-        for (uint32_t i = 0; j && i < v->len; i++) {
-            const char *key = v->kind == VMP_MAP ? v->v.pairs[i].key : NULL;
-            size_t mark =
-                key ? vmsg__path_key (path, key, strlen (key)) : vmsg__path_index (path, i);
-            json_t *item = s_to_json (vmsg_at (v, i), path, rc, err, errlen);
-            vmsg__path_pop (path, mark);
-            if (!item
-                || (key ? json_object_set_new (j, key, item) : json_array_append_new (j, item))) {
-                json_decref (j);
-                j = NULL;
-                if (!item)
-                    return NULL;
-            }
-        }
-        break;
     }
-    if (!j)
-        *rc = vmsg__fail (err, errlen, path, -VE_NOMEM, "out of memory");
-    return j;
+    const char **keys = malloc (v->len * sizeof *keys);
+    if (!keys)
+        return NULL;
+    for (uint32_t i = 0; i < v->len; i++)
+        keys[i] = v->v.pairs[i].key;
+    qsort (keys, v->len, sizeof *keys, s_key_order);
+    const char *dup = NULL;
+    for (uint32_t i = 1; i < v->len && !dup; i++)
+        if (strcmp (keys[i], keys[i - 1]) == 0)
+            dup = keys[i];
+    free (keys);
+    return dup;
+}
+
+static int
+s_write (const vmsg_value_t *v, vbuf_t *out, vmsg__path_t *path, char *err, size_t errlen)
+{
+    switch (v->kind) {
+    case VMP_NIL: vbuf_append (out, "null", 4); return 0;
+    case VMP_BOOL: vbuf_append (out, v->v.b ? "true" : "false", v->v.b ? 4 : 5); return 0;
+    case VMP_INT:
+        s_integer (out, v->v.i < 0,
+                   v->v.i < 0 ? (uint64_t) 0 - (uint64_t) v->v.i : (uint64_t) v->v.i);
+        return 0;
+    case VMP_UINT:
+        if (v->v.u > (uint64_t) INT64_MAX)
+            return vmsg__fail (err, errlen, path, -VE_RANGE, "integer above %lld has no JSON form",
+                               (long long) INT64_MAX);
+        s_integer (out, false, v->v.u);
+        return 0;
+    case VMP_FLOAT: s_real (out, v->v.f); return 0;
+    case VMP_STR: s_string (out, v->v.s, v->len); return 0;
+    case VMP_BIN: s_base64 (out, (const unsigned char *) v->v.s, v->len); return 0;
+    case VMP_EXT:
+        return vmsg__fail (err, errlen, path, -VE_TYPE, "ext type %d has no JSON form",
+                           v->ext_type);
+    case VMP_ARRAY:
+    case VMP_MAP: {
+        bool map = v->kind == VMP_MAP;
+        const char *dup = map ? s_duplicate_key (v) : NULL;
+        if (dup)
+            return vmsg__fail (err, errlen, path, -VE_INVAL,
+                               "duplicate key '%.32s' has no JSON form", dup);
+        vbuf_append (out, map ? "{" : "[", 1);
+        for (uint32_t i = 0; i < v->len; i++) {
+            if (i)
+                vbuf_append (out, ",", 1);
+            const char *key = map ? vmsg_key_at (v, i) : NULL;
+            size_t klen = key ? strlen (key) : 0;
+            if (key) {
+                s_string (out, key, klen);
+                vbuf_append (out, ":", 1);
+            }
+            size_t mark = key ? vmsg__path_key (path, key, klen) : vmsg__path_index (path, i);
+            int rc = s_write (vmsg_at (v, i), out, path, err, errlen);
+            vmsg__path_pop (path, mark);
+            if (rc)
+                return rc;
+        }
+        vbuf_append (out, map ? "}" : "]", 1);
+        return 0;
+    }
+    }
+    return vmsg__fail (err, errlen, path, -VE_TYPE, "unknown value kind");
+}
+
+int
+vmsg_json_value (const vmsg_value_t *v, vbuf_t *out, char *err, size_t errlen)
+{
+    size_t start = out->len;
+    vmsg__path_t path = { .len = 0 };
+    path.buf[0] = 0;
+    int rc = s_write (v, out, &path, err, errlen);
+    if (rc == 0 && out->failed)
+        rc = vmsg__fail (err, errlen, NULL, -VE_NOMEM, "out of memory");
+    if (rc && !out->failed)
+        out->len = start;
+    return rc;
+}
+
+int
+vmsg_json_write (const vmsg_schema_t *schema, const void *data, size_t len, varena_t *arena,
+                 vbuf_t *out, char *err, size_t errlen)
+{
+    const vmsg_value_t *v;
+    int rc = vmsg_decode (schema, data, len, arena, &v, err, errlen);
+    return rc ? rc : vmsg_json_value (v, out, err, errlen);
 }
 
 char *
@@ -302,22 +433,23 @@ vmsg_msgpack_to_json (const vmsg_schema_t *schema, const void *data, size_t len,
                       char *err, size_t errlen)
 {
     varena_t *arena = varena_new (len + 1024);
-    if (!arena) {
-        vmsg__fail (err, errlen, NULL, -VE_NOMEM, "out of memory");
-        return NULL;
-    }
-    const vmsg_value_t *root;
+    vbuf_t out;
+    vbuf_init (&out, NULL, 0);
     char *text = NULL;
-    if (vmsg_decode (schema, data, len, arena, &root, err, errlen) == 0) {
-        vmsg__path_t path = { .len = 0 };
-        int rc = 0;
-        json_t *j = s_to_json (root, &path, &rc, err, errlen);
-        size_t jflags =
-            JSON_ENCODE_ANY | (flags & VMSG_JSON_PRETTY ? JSON_INDENT (2) : JSON_COMPACT);
-        if (j && !(text = json_dumps (j, jflags)))
+    if (!arena)
+        vmsg__fail (err, errlen, NULL, -VE_NOMEM, "out of memory");
+    else if (vmsg_json_write (schema, data, len, arena, &out, err, errlen) == 0) {
+        if (flags & VMSG_JSON_PRETTY) {
+            json_t *j = json_loadb ((const char *) out.data, out.len, JSON_DECODE_ANY, NULL);
+            text = j ? json_dumps (j, JSON_ENCODE_ANY | JSON_INDENT (2)) : NULL;
+            json_decref (j);
+        }
+        else if (vbuf_append (&out, "", 1) == 0)
+            text = vbuf_detach (&out, NULL);
+        if (!text)
             vmsg__fail (err, errlen, NULL, -VE_NOMEM, "out of memory");
-        json_decref (j);
     }
+    vbuf_free (&out);
     varena_destroy (&arena);
     return text;
 }

@@ -214,6 +214,16 @@ int vmsg_json_to_msgpack (const vmsg_schema_t *schema, const char *json, size_t 
 #define VMSG_JSON_COMPACT 0x0
 #define VMSG_JSON_PRETTY  0x1  //  two-space indent
 
+//  Appends the compact JSON text of MessagePack data decoded with schema (NULL: any one value)
+//  to out; the value tree is allocated from arena. The same text as vmsg_msgpack_to_json, with
+//  no allocation per value (the HTTP edge's reply path). Returns 0 or a negative code (decode
+//  errors, -VE_RANGE for an integer above 2^63-1, -VE_TYPE for an ext, -VE_NOMEM) with the
+//  reason and the field path in err (may be NULL); on error out keeps what it had.
+int vmsg_json_write (const vmsg_schema_t *schema, const void *data, size_t len, varena_t *arena,
+                     vbuf_t *out, char *err, size_t errlen);
+//  The same for a value already decoded.
+int vmsg_json_value (const vmsg_value_t *v, vbuf_t *out, char *err, size_t errlen);
+
 //  MessagePack to JSON text: decoded with the schema (or generically), bin as base64. Returns a
 //  NUL-terminated malloc'ed string the caller frees, or NULL with the reason in err (decode
 //  errors, or a value JSON cannot hold: an ext, an integer above 2^63-1).

@@ -2,7 +2,6 @@
 //  The request body is built from the row's schema (edge_route_request) and the reply turned
 //  into JSON with the reply schema; rows with flags get their extras here: session cookies,
 //  frames (canonical URLs, ETags, caching), the product page, and /readyz.
-#include "edge_json.h"
 #include "edge_page.h"
 #include "edge_server.h"
 #include "vview.h"
@@ -79,7 +78,7 @@ s_reply_json (edge_conn_t *c, const vbus_reply_t *reply)
     vbuf_t *json = &c->server->json;
     char err[256];
     vbuf_reset (json);
-    if (edge_json_write (m->reply, reply->body, reply->body_len, c->arena, json, err, sizeof err)) {
+    if (vmsg_json_write (m->reply, reply->body, reply->body_len, c->arena, json, err, sizeof err)) {
         vbus_log ('W', WHO, "%s.%s reply does not match its schema: %s (rid=%s)", route->service,
                   route->bus_method, err, c->req.rid);
         s_error (c, 500, NULL, "the service answered something unexpected");
@@ -125,11 +124,11 @@ s_reply_session (edge_conn_t *c, const vbus_reply_t *reply)
                           (long long) vmsg_int (v, "expires_at", 0),
                           (long long) vmsg_int (v, "refresh_expires_at", 0));
         vbuf_append (json, head, (size_t) n);
-        rc = edge_json_value (vmsg_get (v, "user"), json);
+        rc = vmsg_json_value (vmsg_get (v, "user"), json, NULL, 0);
         vbuf_append (json, "}", 1);
     }
     else
-        rc = edge_json_value (v, json);
+        rc = vmsg_json_value (v, json, NULL, 0);
     if (rc || json->failed) {
         s_error (c, 500, NULL, "out of memory");
         return;
@@ -197,7 +196,7 @@ s_reply_page (edge_conn_t *c, const vbus_reply_t *reply)
     vbuf_t *json = &s->json;
     vbuf_reset (json);
     if (vmsg_decode (m->reply, reply->body, reply->body_len, c->arena, &v, err, sizeof err)
-        || edge_json_value (v, json)) {
+        || vmsg_json_value (v, json, NULL, 0)) {
         vbus_log ('W', WHO, "catalog.get reply does not match its schema: %s", err);
         s_error (c, 500, NULL, "the catalog answered something unexpected");
         return;

@@ -1,7 +1,9 @@
-//  test_edge_json.c — the edge's JSON writer gives the very text vmsg_msgpack_to_json gives
-//  (the schema mapping every other tool uses): products, search replies, tokens, frames with
-//  bytes, awkward strings and reals; and refuses what JSON cannot hold.
-#include "edge_json.h"
+//  test_vjson_write.c — the JSON writer (vmsg_json_write, behind vmsg_msgpack_to_json and the
+//  edge's replies) gives the very text jansson gives for the same JSON: products, search
+//  replies, tokens, frames with bytes, awkward strings and reals; and it refuses what JSON
+//  cannot hold, naming the field.
+#include "vmsg.h"
+#include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-//  JSON in through the schema, then both writers out; they must agree byte for byte.
+//  JSON in through the schema, then out through the writer; jansson's own compact text of the
+//  input is the oracle, so every format (reals, escapes, base64) is checked against it.
 static void
 s_same (const char *domain, const char *method, const char *json)
 {
@@ -23,15 +26,23 @@ s_same (const char *domain, const char *method, const char *json)
     char err[256];
     if (vmsg_json_to_msgpack (m->reply, json, strlen (json), &mp, err, sizeof err))
         fail_msg ("%s.%s: test JSON refused: %s", domain, method, err);
-    char *want =
-        vmsg_msgpack_to_json (m->reply, mp.data, mp.len, VMSG_JSON_COMPACT, err, sizeof err);
+    json_t *j = json_loads (json, 0, NULL);
+    assert_non_null (j);
+    char *want = json_dumps (j, JSON_COMPACT);
+    json_decref (j);
     assert_non_null (want);
     varena_t *arena = varena_new (0);
     vbuf_append (&out, "x", 1);  //  appends: what was there stays
-    assert_int_equal (edge_json_write (m->reply, mp.data, mp.len, arena, &out, err, sizeof err), 0);
+    assert_int_equal (vmsg_json_write (m->reply, mp.data, mp.len, arena, &out, err, sizeof err), 0);
     if (out.len - 1 != strlen (want) || memcmp (out.data + 1, want, out.len - 1) != 0)
         fail_msg ("%s.%s differs:\n want %s\n got  %.*s", domain, method, want, (int) out.len - 1,
                   out.data + 1);
+    //  vmsg_msgpack_to_json is the same writer.
+    char *text =
+        vmsg_msgpack_to_json (m->reply, mp.data, mp.len, VMSG_JSON_COMPACT, err, sizeof err);
+    assert_non_null (text);
+    assert_string_equal (text, want);
+    free (text);
     free (want);
     varena_destroy (&arena);
     vbuf_free (&mp);
@@ -54,14 +65,19 @@ test_same_text_as_the_schema_mapping (void **state)
         3.0e300, -7e-300, 0.1
     };
     for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
+        //  The real as jansson writes it, so that it reads back as a real.
+        json_t *real = json_real (reals[i]);
+        char *text = json_dumps (real, JSON_ENCODE_ANY);
+        json_decref (real);
         char json[512];
         snprintf (json, sizeof json,
                   "{\"total\":1,\"hits\":[{\"id\":\"p\",\"title\":\"t\",\"brand\":\"b\","
                   "\"category\":\"c\",\"price\":1,\"currency\":\"EUR\",\"in_stock\":true,"
-                  "\"score\":%.17g}],\"facets\":{\"categories\":[],\"subcategories\":[],"
+                  "\"score\":%s}],\"facets\":{\"categories\":[],\"subcategories\":[],"
                   "\"brands\":[{\"name\":\"b\",\"count\":1}],\"prices\":[{\"min\":0,\"count\":1}]},"
                   "\"corrected\":false,\"words\":[\"t\"]}",
-                  reals[i]);
+                  text);
+        free (text);
         s_same ("catalog", "search", json);
     }
     s_same ("render", "frame",
@@ -88,16 +104,22 @@ test_refusals (void **state)
     //  An integer above 2^63-1 and an ext have no JSON form; out is left as it was.
     const unsigned char big[] = { 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
     vbuf_append (&out, "keep", 4);
-    assert_int_equal (edge_json_write (NULL, big, sizeof big, arena, &out, err, sizeof err),
+    assert_int_equal (vmsg_json_write (NULL, big, sizeof big, arena, &out, err, sizeof err),
                       -VE_RANGE);
     assert_int_equal (out.len, 4);
     const unsigned char ext[] = { 0xd4, 0x01, 0x00 };
-    assert_int_equal (edge_json_write (NULL, ext, sizeof ext, arena, &out, err, sizeof err),
+    assert_int_equal (vmsg_json_write (NULL, ext, sizeof ext, arena, &out, err, sizeof err),
                       -VE_TYPE);
+    //  A free map with a key twice: JSON could not say which value is meant.
+    const unsigned char dup[] = { 0x82, 0xa1, 'k', 0x01, 0xa1, 'k', 0x02 };
+    assert_int_equal (vmsg_json_write (NULL, dup, sizeof dup, arena, &out, err, sizeof err),
+                      -VE_INVAL);
+    assert_non_null (strstr (err, "duplicate key 'k'"));
+    assert_int_equal (out.len, 4);
     //  Bytes that do not match the schema are the decoder's refusal.
     const vmsg_method_t *m = vmsg_method_find ("catalog", "get");
     const unsigned char empty_map[] = { 0x80 };
-    assert_true (edge_json_write (m->reply, empty_map, 1, arena, &out, err, sizeof err) < 0);
+    assert_true (vmsg_json_write (m->reply, empty_map, 1, arena, &out, err, sizeof err) < 0);
     assert_non_null (strstr (err, "id"));
     assert_int_equal (out.len, 4);
     vbuf_free (&out);
@@ -111,5 +133,5 @@ main (void)
         cmocka_unit_test (test_same_text_as_the_schema_mapping),
         cmocka_unit_test (test_refusals),
     };
-    return cmocka_run_group_tests_name ("edge_json", tests, NULL, NULL);
+    return cmocka_run_group_tests_name ("vjson_write", tests, NULL, NULL);
 }

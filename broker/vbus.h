@@ -93,6 +93,15 @@ int64_t vbus_mono_us (void);
 int vbus_arg_long (const char *program, const char *name, const char *arg, long min, long max,
                    long *out);
 
+//  Reads a settings file of "key = value" lines ('#' starts a comment; blanks around keys and
+//  values and empty lines are ignored) and calls set (arg, key, key_len, value) for each line,
+//  in order, stopping at the first non-zero return. On an unreadable file or a line without
+//  '=' prints "<program>: <path>[:<line>]: ..." to stderr and returns -VE_CONFIG; otherwise
+//  returns 0 or what set returned. Every process with a --config flag reads it here.
+int vbus_config_file (const char *program, const char *path,
+                      int (*set) (void *arg, const char *key, size_t key_len, const char *value),
+                      void *arg);
+
 //  ---------------------------------------------------------------- client
 //  Creates a client connected to the broker's request endpoint. Returns NULL on a bad endpoint
 //  (and logs why). default_timeout_ms 0 = 5000.

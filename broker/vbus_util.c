@@ -156,3 +156,41 @@ vbus_out_error (vbus_out_t *out, int status, const char *fmt, ...)
     va_end (ap);
     return status;
 }
+
+int
+vbus_config_file (const char *program, const char *path,
+                  int (*set) (void *arg, const char *key, size_t key_len, const char *value),
+                  void *arg)
+{
+    FILE *f = fopen (path, "r");
+    if (!f) {
+        fprintf (stderr, "%s: --config: cannot read '%s'\n", program, path);
+        return -VE_CONFIG;
+    }
+    char line[2048];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets (line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr (line, '#');
+        if (hash)
+            *hash = 0;
+        char *p = line + strspn (line, " \t");
+        char *end = p + strlen (p);
+        while (end > p && strchr (" \t\r\n", end[-1]))
+            *--end = 0;
+        if (!*p)
+            continue;
+        char *eq = strchr (p, '=');
+        if (!eq) {
+            fprintf (stderr, "%s: %s:%d: expected key = value\n", program, path, lineno);
+            rc = -VE_CONFIG;
+            break;
+        }
+        char *kend = eq;
+        while (kend > p && (kend[-1] == ' ' || kend[-1] == '\t'))
+            kend--;
+        rc = set (arg, p, (size_t) (kend - p), eq + 1 + strspn (eq + 1, " \t"));
+    }
+    fclose (f);
+    return rc;
+}

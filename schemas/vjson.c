@@ -55,9 +55,8 @@ typedef struct {
 #define s_fail(c, code, ...) vmsg__fail ((c)->err, (c)->errlen, &(c)->path, code, __VA_ARGS__)
 #define S_PK(call)           ((call) ? -VE_NOMEM : 0)
 
-//  jansson parses recursively: look at the bracket depth first, outside strings.
-static int
-s_json_depth_ok (const char *text, size_t len)
+bool
+vmsg_json_depth_ok (const char *text, size_t len, int max)
 {
     int depth = 0;
     bool in_string = false;
@@ -72,7 +71,7 @@ s_json_depth_ok (const char *text, size_t len)
         else if (c == '"')
             in_string = true;
         else if (c == '[' || c == '{') {
-            if (++depth > VMP_MAX_DEPTH)
+            if (++depth > max)
                 return false;
         }
         else if (c == ']' || c == '}')
@@ -192,7 +191,7 @@ vmsg_json_to_msgpack (const vmsg_schema_t *schema, const char *json, size_t len,
     if (len > VMSG_MAX_JSON)
         return vmsg__fail (err, errlen, NULL, -VE_TOOBIG, "JSON larger than %zu bytes",
                            VMSG_MAX_JSON);
-    if (!s_json_depth_ok (json, len))
+    if (!vmsg_json_depth_ok (json, len, VMP_MAX_DEPTH))  //  jansson parses recursively
         return vmsg__fail (err, errlen, NULL, -VE_DEPTH, "JSON nested deeper than %d",
                            VMP_MAX_DEPTH);
     json_error_t jerr;

@@ -211,6 +211,10 @@ const char *vmsg_key_at (const vmsg_value_t *v, uint32_t i);
 int vmsg_json_to_msgpack (const vmsg_schema_t *schema, const char *json, size_t len, vbuf_t *out,
                           char *err, size_t errlen);
 
+//  True when JSON text nests arrays and objects at most max deep (brackets outside strings
+//  counted; the text need not be valid JSON). A cheap look before anything parses it.
+bool vmsg_json_depth_ok (const char *json, size_t len, int max);
+
 #define VMSG_JSON_COMPACT 0x0
 #define VMSG_JSON_PRETTY  0x1  //  two-space indent
 

@@ -53,41 +53,11 @@ s_get (const s_raw_t *raw, const char *key)
     return NULL;
 }
 
-//  "key = value" lines; '#' starts a comment.
+//  vbus_config_file's callback.
 static int
-s_load_file (s_raw_t *raw, const char *path)
+s_set_line (void *raw, const char *key, size_t klen, const char *value)
 {
-    FILE *f = fopen (path, "r");
-    if (!f) {
-        fprintf (stderr, PROGRAM ": --config: cannot read '%s'\n", path);
-        return -VE_CONFIG;
-    }
-    char line[2048];
-    int lineno = 0, rc = 0;
-    while (rc == 0 && fgets (line, sizeof line, f)) {
-        lineno++;
-        char *hash = strchr (line, '#');
-        if (hash)
-            *hash = 0;
-        char *p = line + strspn (line, " \t");
-        char *end = p + strlen (p);
-        while (end > p && strchr (" \t\r\n", end[-1]))
-            *--end = 0;
-        if (!*p)
-            continue;
-        char *eq = strchr (p, '=');
-        if (!eq) {
-            fprintf (stderr, PROGRAM ": %s:%d: expected key = value\n", path, lineno);
-            rc = -VE_CONFIG;
-            break;
-        }
-        char *kend = eq;
-        while (kend > p && (kend[-1] == ' ' || kend[-1] == '\t'))
-            kend--;
-        rc = s_set (raw, p, (size_t) (kend - p), eq + 1 + strspn (eq + 1, " \t"));
-    }
-    fclose (f);
-    return rc;
+    return s_set (raw, key, klen, value);
 }
 
 static int
@@ -221,7 +191,7 @@ edge_config_load (edge_config_t *cfg, int argc, char **argv)
     //  The file first, so that flags override it.
     for (int i = 1; i + 1 < argc && rc == 0; i++)
         if (strcmp (argv[i], "--config") == 0)
-            rc = s_load_file (&raw, argv[i + 1]);
+            rc = vbus_config_file (PROGRAM, argv[i + 1], s_set_line, &raw);
     int c;
     optind = 1;
     opterr = 0;

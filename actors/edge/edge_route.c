@@ -216,31 +216,6 @@ edge_query_get (const char *q, size_t qlen, const char *name, size_t *len)
     return NULL;
 }
 
-bool
-edge_json_depth_ok (const char *json, size_t len, int max)
-{
-    int depth = 0;
-    bool in_string = false;
-    for (size_t i = 0; i < len; i++) {
-        char c = json[i];
-        if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = false;
-        }
-        else if (c == '"')
-            in_string = true;
-        else if (c == '[' || c == '{') {
-            if (++depth > max)
-                return false;
-        }
-        else if (c == ']' || c == '}')
-            depth--;
-    }
-    return true;
-}
-
 //  ---------------------------------------------------------------- building requests
 
 //  One parameter converted to its field's type.
@@ -399,7 +374,7 @@ static int
 s_merge_body (const char *body, size_t body_len, const s_value_t *values, int n,
               const edge_extra_t *extras, int nextras, char **text, char *err, size_t errlen)
 {
-    if (!edge_json_depth_ok (body, body_len, EDGE_JSON_DEPTH)) {
+    if (!vmsg_json_depth_ok (body, body_len, EDGE_JSON_DEPTH)) {
         snprintf (err, errlen, "JSON nested deeper than %d levels", EDGE_JSON_DEPTH);
         return -VE_BAD_REQUEST;
     }

@@ -103,8 +103,6 @@ const char *edge_route_field (const void *msgpack, size_t len, const char *name,
 
 //  JSON nesting the edge accepts in a request body, before the schema looks at it.
 #define EDGE_JSON_DEPTH 16
-//  True when the JSON text nests no deeper than depth (brackets outside strings).
-bool edge_json_depth_ok (const char *json, size_t len, int depth);
 
 //  ---------------------------------------------------------------- statuses
 //  The HTTP status for a bus status (VE_OK 200, bad_request 400, unauthorized 401, forbidden

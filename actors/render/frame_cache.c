@@ -1,6 +1,7 @@
 //  frame_cache.c — the frame cache (frame_cache.h): keys, ETags, and a RocksDB tuned for
 //  write-once blobs that age out oldest first.
 #include "frame_cache.h"
+#include "vstore.h"
 #include "vbus.h"
 #include <rocksdb/c.h>
 #include <stdio.h>
@@ -89,21 +90,6 @@ frame_key_etag (const frame_key_t *key, char out[FRAME_ETAG_SIZE])
 
 //  ---------------------------------------------------------------- the store
 
-static int
-s_mkdirs (const char *dir)
-{
-    char path[1024];
-    if (snprintf (path, sizeof path, "%s", dir) >= (int) sizeof path)
-        return -1;
-    for (char *p = path + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            mkdir (path, 0755);
-            *p = '/';
-        }
-    return mkdir (path, 0755) == 0 || access (path, W_OK) == 0 ? 0 : -1;
-}
-
 static void
 s_free (frame_cache_t *self)
 {
@@ -129,7 +115,7 @@ frame_cache_open (const char *dir, uint64_t budget, uint64_t block_cache, char *
 {
     if (budget < MIB)
         budget = MIB;
-    if (!dir || s_mkdirs (dir) != 0) {
+    if (!dir || vstore_mkdirs (dir) != 0) {
         if (err)
             snprintf (err, errlen, "cannot create '%s'", dir ? dir : "(null)");
         return NULL;

@@ -120,47 +120,11 @@ s_set (vactor_t *self, const char *key, size_t klen, const char *value)
     return 0;
 }
 
-//  Reads "key = value" lines; '#' starts a comment.
+//  vbus_config_file's callback.
 static int
-s_load_file (vactor_t *self, const char *path)
+s_set_line (void *self, const char *key, size_t klen, const char *value)
 {
-    FILE *f = fopen (path, "r");
-    if (!f) {
-        fprintf (stderr, "vitrine-%s: --config: cannot read '%s'\n", self->def->service, path);
-        return -VE_CONFIG;
-    }
-    char line[1024];
-    int lineno = 0, rc = 0;
-    while (rc == 0 && fgets (line, sizeof line, f)) {
-        lineno++;
-        char *hash = strchr (line, '#');
-        if (hash)
-            *hash = 0;
-        char *p = line;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        char *end = p + strlen (p);
-        while (end > p && strchr (" \t\r\n", end[-1]))
-            *--end = 0;
-        if (!*p)
-            continue;
-        char *eq = strchr (p, '=');
-        if (!eq) {
-            fprintf (stderr, "vitrine-%s: %s:%d: expected key = value\n", self->def->service, path,
-                     lineno);
-            rc = -VE_CONFIG;
-            break;
-        }
-        char *kend = eq;
-        while (kend > p && (kend[-1] == ' ' || kend[-1] == '\t'))
-            kend--;
-        char *v = eq + 1;
-        while (*v == ' ' || *v == '\t')
-            v++;
-        rc = s_set (self, p, (size_t) (kend - p), v);
-    }
-    fclose (f);
-    return rc;
+    return s_set (self, key, klen, value);
 }
 
 const char *
@@ -195,8 +159,11 @@ s_configure (vactor_t *self, int argc, char **argv)
                                           { "log-level", 1, 0, 'l' }, { "set", 1, 0, 's' },
                                           { "help", 0, 0, 'h' },      { 0, 0, 0, 0 } };
     //  The file first, so flags override it.
+    char program[64];
+    snprintf (program, sizeof program, "vitrine-%s", self->def->service);
     for (int i = 1; i + 1 < argc; i++)
-        if (strcmp (argv[i], "--config") == 0 && s_load_file (self, argv[i + 1]))
+        if (strcmp (argv[i], "--config") == 0
+            && vbus_config_file (program, argv[i + 1], s_set_line, self))
             return -VE_CONFIG;
     int c, rc = 0;
     optind = 1;

@@ -33,9 +33,8 @@ struct vstore_iter_s {
     bool started;
 };
 
-//  mkdir -p
-static int
-s_mkdirs (const char *dir)
+int
+vstore_mkdirs (const char *dir)
 {
     char path[1024];
     if (snprintf (path, sizeof path, "%s", dir) >= (int) sizeof path)
@@ -57,7 +56,7 @@ vstore_open (const char *dir, const char *const *cfs, size_t ncfs, char *err, si
             snprintf (err, errlen, "more than %d column families", VSTORE_MAX_CF);
         return NULL;
     }
-    if (s_mkdirs (dir) != 0) {
+    if (vstore_mkdirs (dir) != 0) {
         if (err)
             snprintf (err, errlen, "cannot create '%s'", dir);
         return NULL;

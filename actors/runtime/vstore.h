@@ -59,5 +59,7 @@ void vstore_iter_destroy (vstore_iter_t **self_p);
 //  Big-endian 64-bit keys sort numerically: helpers for sequence-numbered records.
 void vstore_be64 (uint8_t out[8], uint64_t v);
 uint64_t vstore_from_be64 (const void *in);
+//  mkdir -p dir (0755). Returns 0 when dir exists and is writable afterwards, else -1.
+int vstore_mkdirs (const char *dir);
 
 #endif

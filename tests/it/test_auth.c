@@ -43,16 +43,13 @@ s_auth_start (fixture_t *f)
     char data[128], hash_setting[200];
     snprintf (data, sizeof data, "%s/data", f->dir);
     snprintf (hash_setting, sizeof hash_setting, "admin_password_hash=%s", f->admin_hash);
-    const char *args[] = { "--broker", f->broker.endpoint,   "--data", data,
-                           "--set",    "token_key=" KEY_HEX, "--set",  "admin_email=" ADMIN_EMAIL,
-                           "--set",    hash_setting,         "--name", "auth-it",
+    const char *args[] = { "--data", data,
+                           "--set",  "token_key=" KEY_HEX,
+                           "--set",  "admin_email=" ADMIN_EMAIL,
+                           "--set",  hash_setting,
+                           "--name", "auth-it",
                            NULL };
-    pid_t pid = vit_spawn ("vitrine-auth", args);
-    if (pid > 0 && vit_wait_workers (&f->broker, "auth", 1, 20000) != 0) {
-        vit_stop (pid, SIGKILL, 2000);
-        return -1;
-    }
-    return pid;
+    return vit_actor_start (&f->broker, "vitrine-auth", "auth", args, 20000);
 }
 
 static int

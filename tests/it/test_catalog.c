@@ -34,14 +34,9 @@ s_start (fixture_t *f, const char *service)
     snprintf (data, sizeof data, "%s/%s", f->dir, service);
     snprintf (svc, sizeof svc, "service=%s", service);
     bool replica = strcmp (service, "catalog") != 0;
-    const char *args[] = { "--broker", f->broker.endpoint,       "--data",           data, "--set",
-                           svc,        replica ? "--set" : NULL, "follow=catalog/0", NULL };
-    pid_t pid = vit_spawn ("vitrine-catalog", args);
-    if (pid > 0 && vit_wait_workers (&f->broker, service, 1, 20000) != 0) {
-        vit_stop (pid, SIGKILL, 2000);
-        return -1;
-    }
-    return pid;
+    const char *args[] = { "--data",           data, "--set", svc, replica ? "--set" : NULL,
+                           "follow=catalog/0", NULL };
+    return vit_actor_start (&f->broker, "vitrine-catalog", service, args, 20000);
 }
 
 //  Stops what the fixture started and removes its directory; true when all went cleanly.

@@ -422,17 +422,12 @@ s_actor (fixture_t *f, const char *program, const char *service, const char *con
 {
     char data[128];
     snprintf (data, sizeof data, "%s/data", f->dir);
-    const char *args[24] = { "--broker", f->broker.endpoint, "--data", data };
-    int n = 4;
+    const char *args[24] = { "--data", data };
+    int n = 2;
     for (int i = 0; extra && extra[i] && n < 23; i++)
         args[n++] = extra[i];
     args[n] = NULL;
-    pid_t pid = s_spawn (program, args, NULL);
-    if (pid > 0 && vit_wait_workers (&f->broker, service, 1, 20000) != 0) {
-        vit_stop (pid, SIGKILL, 2000);
-        return -1;
-    }
-    return pid;
+    return vit_actor_start (&f->broker, program, service, args, 20000);
 }
 
 static void

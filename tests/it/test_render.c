@@ -41,15 +41,12 @@ s_start_render (fixture_t *f)
     char data[128];
     snprintf (data, sizeof data, "%s/render", f->dir);
     //  credit 256: all 100 identical requests of the single-flight test reach the actor at once.
-    const char *args[] = { "--broker", f->broker.endpoint,   "--data", data,
-                           "--set",    "credit=256",         "--set",  "prerender_size=256",
-                           "--set",    "cache_budget_mb=64", NULL };
-    pid_t pid = vit_spawn ("vitrine-render", args);
-    if (pid > 0 && vit_wait_workers (&f->broker, "render", 1, 30000) != 0) {
-        vit_stop (pid, SIGKILL, 2000);
-        return -1;
-    }
-    return pid;
+    const char *args[] = { "--data", data,
+                           "--set",  "credit=256",
+                           "--set",  "prerender_size=256",
+                           "--set",  "cache_budget_mb=64",
+                           NULL };
+    return vit_actor_start (&f->broker, "vitrine-render", "render", args, 30000);
 }
 
 static bool
@@ -84,10 +81,9 @@ s_setup (void **state)
     f->coder = vjpeg_new ();
     char data[128];
     snprintf (data, sizeof data, "%s/catalog", f->dir);
-    const char *args[] = { "--broker", f->broker.endpoint, "--data", data, NULL };
-    f->catalog = vit_spawn ("vitrine-catalog", args);
-    if (f->catalog <= 0 || vit_wait_workers (&f->broker, "catalog", 1, 20000) != 0
-        || (f->render = s_start_render (f)) <= 0) {
+    const char *args[] = { "--data", data, NULL };
+    f->catalog = vit_actor_start (&f->broker, "vitrine-catalog", "catalog", args, 20000);
+    if (f->catalog <= 0 || (f->render = s_start_render (f)) <= 0) {
         s_cleanup (f);  //  nothing is left running when a setup fails
         return -1;
     }

@@ -215,6 +215,23 @@ vit_wait_workers (const vit_broker_t *b, const char *service, int n, int timeout
 }
 
 pid_t
+vit_actor_start (const vit_broker_t *b, const char *program, const char *service,
+                 const char *const *args, int timeout_ms)
+{
+    const char *argv[64] = { "--broker", b->endpoint };
+    int n = 2;
+    for (int i = 0; args && args[i] && n < 63; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    pid_t pid = vit_spawn (program, argv);
+    if (pid > 0 && vit_wait_workers (b, service, 1, timeout_ms) != 0) {
+        vit_stop (pid, SIGKILL, 2000);
+        return -1;
+    }
+    return pid;
+}
+
+pid_t
 vit_echo_start (const vit_broker_t *b, const char *name, const char *const *extra)
 {
     const char *args[32] = { "--broker", b->endpoint, "--name", name };

@@ -36,6 +36,11 @@ int vit_tmpdir (const char *prefix, char *dir, size_t size);
 int vit_rmtree (const char *dir);
 //  Waits until service has at least n workers (0 = none left); returns 0 or -1 at timeout.
 int vit_wait_workers (const vit_broker_t *b, const char *service, int n, int timeout_ms);
+//  Starts an actor program from build/bin with "--broker <b's endpoint>" and args (NULL-
+//  terminated, may be NULL), and waits up to timeout_ms until service has a worker. On failure
+//  the process is killed and -1 returned.
+pid_t vit_actor_start (const vit_broker_t *b, const char *program, const char *service,
+                       const char *const *args, int timeout_ms);
 //  Starts an echo worker with extra arguments; waits until the broker lists it.
 pid_t vit_echo_start (const vit_broker_t *b, const char *name, const char *const *extra);
 

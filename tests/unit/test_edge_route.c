@@ -236,8 +236,8 @@ test_body_conversion (void **state)
     assert_int_equal (s_build ("auth", "login", NULL, 0, NULL, deep, NULL, 0, arena, &v, err),
                       -VE_BAD_REQUEST);
     assert_non_null (strstr (err, "nested"));
-    assert_true (edge_json_depth_ok ("{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[\"}", 28, 2));
-    assert_false (edge_json_depth_ok ("[[[", 3, 2));
+    assert_true (vmsg_json_depth_ok ("{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[\"}", 28, 2));
+    assert_false (vmsg_json_depth_ok ("[[[", 3, 2));
     //  edge_route_field reads a built request back (partition keys).
     vbuf_t buf;
     vbuf_init (&buf, NULL, 0);

@@ -142,6 +142,8 @@ static const vmsg_field_t s_hit_fields[] = {
     { "currency", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (3, 3), .doc = "ISO 4217" },
     { "in_stock", VMSG_BOOL, VMSG_REQUIRED, .doc = "in stock" },
     { "scene", VMSG_STR, VMSG_LEN (0, CAT_TEXT), .doc = "3D scene reference" },
+    { "scene_hash", VMSG_STR, VMSG_LEN (CAT_HASH, CAT_HASH),
+      .doc = "the scene document's hash, for versioned frame URLs; absent when none" },
     { "score", VMSG_FLOAT, VMSG_REQUIRED, .doc = "relevance (0 for other sorts)" },
     { 0 }
 };

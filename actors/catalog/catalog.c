@@ -682,7 +682,7 @@ catalog_search (vactor_call_t *call)
         product_t p;
         if (s_load (call->store, call->arena, r.hits[i].id, &p) != 0)
             return vbus_out_error (call->out, VE_INTERNAL, "cannot read '%s'", r.hits[i].id);
-        msgpack_pack_map (pk, 9);
+        msgpack_pack_map (pk, 9 + (p.scene_hash != NULL));
         vmp_pack_kstr (pk, "id", p.id);
         vmp_pack_kstr (pk, "title", p.title);
         vmp_pack_kstr (pk, "brand", p.brand);
@@ -692,6 +692,8 @@ catalog_search (vactor_call_t *call)
         vmp_pack_cstr (pk, "in_stock");
         p.in_stock ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
         vmp_pack_kstr (pk, "scene", p.scene);
+        if (p.scene_hash)
+            vmp_pack_kstr (pk, "scene_hash", p.scene_hash);
         vmp_pack_cstr (pk, "score");
         msgpack_pack_double (pk, r.hits[i].score);
     }

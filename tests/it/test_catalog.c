@@ -449,6 +449,17 @@ test_scenes_are_stored_validated_and_replicated (void **state)
     if (strcmp (ohash, hash) != 0)  //  two demo products may share a scene
         assert_string_not_equal (vmsg_str (v, "scene_hash"), hash);
     assert_string_equal (vmsg_str (v, "scene_hash"), ohash);
+    //  Search hits carry it too (the storefront's thumbnails use it for versioned URLs).
+    snprintf (json, sizeof json, "{\"q\":\"%s\",\"limit\":100}", p.title);
+    assert_int_equal (s_call (f, "catalog", "search", json, NULL, &v), VE_OK);
+    const vmsg_value_t *hits = vmsg_get (v, "hits");
+    bool found = false;
+    for (uint32_t i = 0; i < vmsg_count (hits); i++)
+        if (strcmp (vmsg_str (vmsg_at (hits, i), "id"), p.id) == 0) {
+            assert_string_equal (vmsg_str (vmsg_at (hits, i), "scene_hash"), ohash);
+            found = true;
+        }
+    assert_true (found);
     free (copy);
     free (ocopy);
 }

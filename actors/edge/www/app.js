@@ -92,7 +92,7 @@ export function productUrl(id) {
 // alt text is empty and a screen reader hears the link once.
 export function productCard(p) {
   const img = p.scene
-    ? h('img', { src: frameUrl(p.id, { size: 256 }), alt: '', width: 256, height: 256, loading: 'lazy', decoding: 'async' })
+    ? h('img', { src: frameUrl(p.id, { size: 256, v: p.scene_hash }), alt: '', width: 256, height: 256, loading: 'lazy', decoding: 'async' })
     : null;
   return h('li', { class: 'card', 'data-price': p.price },
     h('a', { href: productUrl(p.id), 'data-product': p.id },

@@ -6,6 +6,7 @@
 #include <czmq.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +84,8 @@ struct vactor_s {
     s_offset_t offsets[MAX_STREAMS];
     size_t noffsets;
     uint64_t events_applied, gaps_filled;
-    int wake_fd;  //  eventfd behind vactor_wake (-1 without on_wake)
+    int wake_fd;        //  eventfd behind vactor_wake (-1 without on_wake)
+    atomic_bool woken;  //  set after each write to wake_fd: read it only then
 };
 
 static const char *const s_common_keys[] = {
@@ -663,6 +665,8 @@ vactor_wake (vactor_t *self)
     if (self->wake_fd >= 0 && write (self->wake_fd, &one, sizeof one) < 0) {
         //  EAGAIN: the counter is saturated, a wake-up is pending anyway.
     }
+    //  After the write: whenever the fd is readable the flag is (or is about to be) set.
+    atomic_store (&self->woken, true);
 }
 
 //  The worker's watch: empties the eventfd and lets the actor collect finished work.
@@ -670,9 +674,11 @@ static void
 s_on_wake (void *arg)
 {
     vactor_t *self = arg;
+    //  The worker calls this after every poll: empty the eventfd only when it was written, so
+    //  a busy actor makes no system call here.
     uint64_t count;
-    if (read (self->wake_fd, &count, sizeof count) < 0) {
-        //  EAGAIN: nothing signalled; on_wake still runs (cheap, and covers missed signals).
+    if (atomic_exchange (&self->woken, false) && read (self->wake_fd, &count, sizeof count) < 0) {
+        //  EAGAIN: a second wake-up's count was read with the first.
     }
     self->def->on_wake (self);
 }

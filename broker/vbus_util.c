@@ -1,5 +1,6 @@
 //  vbus_util.c — small pieces every bus user needs: logging, clocks, partitioning, endpoints.
 #include "vbus_proto.h"
+#include "vhash.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -110,12 +111,7 @@ vbus_arg_long (const char *program, const char *name, const char *arg, long min,
 uint32_t
 vbus_partition (const void *key, size_t len, uint32_t partitions)
 {
-    const uint8_t *p = key;
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
+    uint64_t h = vhash_fnv1a (key, len);
     return partitions > 1 ? (uint32_t) (h % partitions) : 0;
 }
 

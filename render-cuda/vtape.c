@@ -1,6 +1,7 @@
 //  vtape.c — the scene compiler: world transforms folded into each primitive, bounding spheres
 //  per subtree (tight: centred on the box of the leaves' spheres), left-deep postfix code.
 #include "vtape.h"
+#include "vhash.h"
 #include "vscene.h"
 #include "verr.h"
 #include <math.h>
@@ -363,28 +364,17 @@ vtape_compile (const vscene_t *scene, vtape_t *out, char *err, size_t errlen)
     return 0;
 }
 
-static uint64_t
-s_fnv (uint64_t h, const void *data, size_t len)
-{
-    const uint8_t *p = (const uint8_t *) data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 uint64_t
 vtape_hash (const vtape_t *tape)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t h = VHASH_FNV1A_SEED;
     int32_t head[4] = { VTAPE_VERSION, tape->nops, tape->nmats, tape->unbounded };
-    h = s_fnv (h, head, sizeof head);
-    h = s_fnv (h, tape->center, sizeof tape->center);
-    h = s_fnv (h, &tape->radius, sizeof tape->radius);
-    h = s_fnv (h, tape->box_lo, sizeof tape->box_lo);
-    h = s_fnv (h, tape->box_hi, sizeof tape->box_hi);
-    h = s_fnv (h, tape->mats, sizeof tape->mats[0] * (size_t) tape->nmats);
-    h = s_fnv (h, tape->ops, sizeof tape->ops[0] * (size_t) tape->nops);
+    h = vhash_fnv1a_more (h, head, sizeof head);
+    h = vhash_fnv1a_more (h, tape->center, sizeof tape->center);
+    h = vhash_fnv1a_more (h, &tape->radius, sizeof tape->radius);
+    h = vhash_fnv1a_more (h, tape->box_lo, sizeof tape->box_lo);
+    h = vhash_fnv1a_more (h, tape->box_hi, sizeof tape->box_hi);
+    h = vhash_fnv1a_more (h, tape->mats, sizeof tape->mats[0] * (size_t) tape->nmats);
+    h = vhash_fnv1a_more (h, tape->ops, sizeof tape->ops[0] * (size_t) tape->nops);
     return h;
 }

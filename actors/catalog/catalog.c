@@ -4,6 +4,7 @@
 //  --set service=catalog-read --set follow=catalog/0) apply those events and serve the same
 //  reads, so reads scale by adding processes. The index is rebuilt from the store on start.
 #include "catalog_search.h"
+#include "vhash.h"
 #include "vscene.h"
 #include "vactor.h"
 #include <ctype.h>
@@ -505,9 +506,7 @@ catalog_put_scene (vactor_call_t *call)
         return vbus_out_error (call->out, VE_BAD_REQUEST, "scene: larger than 64 KiB encoded");
     }
     //  FNV-1a 64 of the canonical bytes: the product's scene_hash, and the v= of frame URLs.
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < canonical.len; i++)
-        h = (h ^ (uint8_t) canonical.data[i]) * 0x100000001b3ull;
+    uint64_t h = vhash_fnv1a (canonical.data, canonical.len);
     char hex[17];
     snprintf (hex, sizeof hex, "%016llx", (unsigned long long) h);
     product_t *p = &change->now;

@@ -3,6 +3,7 @@
 #define CATALOG_SEARCH_INTERNAL_H
 
 #include <stdbool.h>
+#include "vhash.h"
 #include <stddef.h>
 #include <stdint.h>
 #include "catalog_search.h"
@@ -31,10 +32,7 @@ bool catalog_search__within_one (const char *a, size_t la, const char *b, size_t
 static inline uint64_t
 catalog_search__hash (const void *data, size_t len)
 {
-    const unsigned char *p = data;
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ p[i]) * 0x100000001b3ull;
+    uint64_t h = vhash_fnv1a (data, len);
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdull;
     h ^= h >> 33;

@@ -1,5 +1,6 @@
 //  edge_limit.c — per-address token buckets in an open-addressed table (see edge_limit.h).
 #include "edge_limit.h"
+#include "vhash.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,9 +55,7 @@ edge_limit_destroy (edge_limit_t **self_p)
 static uint64_t
 s_hash (const uint8_t *p, size_t len)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ p[i]) * 0x100000001b3ull;
+    uint64_t h = vhash_fnv1a (p, len);
     return h ^ (h >> 29);
 }
 

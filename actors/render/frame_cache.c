@@ -1,6 +1,7 @@
 //  frame_cache.c — the frame cache (frame_cache.h): keys, ETags, and a RocksDB tuned for
 //  write-once blobs that age out oldest first.
 #include "frame_cache.h"
+#include "vhash.h"
 #include "vstore.h"
 #include "vbus.h"
 #include <rocksdb/c.h>
@@ -74,12 +75,7 @@ frame_key_equal (const frame_key_t *a, const frame_key_t *b)
 uint64_t
 frame_key_hash (const frame_key_t *key)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < key->len; i++) {
-        h ^= key->bytes[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
+    return vhash_fnv1a (key->bytes, key->len);
 }
 
 void

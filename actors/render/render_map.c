@@ -1,5 +1,6 @@
 //  render_map.c — chained hashing (FNV-1a), doubling at a load of 1 (render_map.h).
 #include "render_map.h"
+#include "vhash.h"
 #include "verr.h"
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,18 +19,6 @@ struct render_map_s {
     size_t nbuckets;  //  a power of two
     size_t size;
 };
-
-static uint64_t
-s_hash (const void *key, size_t len)
-{
-    const unsigned char *p = key;
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
 
 render_map_t *
 render_map_new (void)
@@ -77,7 +66,7 @@ s_find (render_map_t *self, const void *key, size_t len, uint64_t hash)
 void *
 render_map_get (render_map_t *self, const void *key, size_t len)
 {
-    s_node_t *n = *s_find (self, key, len, s_hash (key, len));
+    s_node_t *n = *s_find (self, key, len, vhash_fnv1a (key, len));
     return n ? n->value : NULL;
 }
 
@@ -102,7 +91,7 @@ s_grow (render_map_t *self)
 int
 render_map_put (render_map_t *self, const void *key, size_t len, void *value)
 {
-    uint64_t hash = s_hash (key, len);
+    uint64_t hash = vhash_fnv1a (key, len);
     s_node_t **link = s_find (self, key, len, hash);
     if (*link) {
         (*link)->value = value;
@@ -125,7 +114,7 @@ render_map_put (render_map_t *self, const void *key, size_t len, void *value)
 void *
 render_map_remove (render_map_t *self, const void *key, size_t len)
 {
-    s_node_t **link = s_find (self, key, len, s_hash (key, len));
+    s_node_t **link = s_find (self, key, len, vhash_fnv1a (key, len));
     s_node_t *n = *link;
     if (!n)
         return NULL;

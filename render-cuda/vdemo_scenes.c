@@ -3,6 +3,7 @@
 //  Units are metres, y up, products stand on y = 0 and face +z.
 #include "vscene.h"
 #include "verr.h"
+#include "vhash.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,11 +17,7 @@ typedef struct {
 static uint32_t
 s_rand (s_b_t *b)
 {
-    //  splitmix64: the same numbers on every machine
-    uint64_t z = (b->rng += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return (uint32_t) ((z ^ (z >> 31)) >> 32);
+    return (uint32_t) (vhash_splitmix64 (&b->rng) >> 32);  //  the same on every machine
 }
 
 static float
@@ -706,13 +703,13 @@ s_hat (s_b_t *b, int root)
 //  X (hint, builder): every scene hint of tools/vgen_catalog.c, plus a few spares.
 #define S_DEMOS(X)                                                                                 \
     X (chair, s_chair)                                                                             \
-    X (sofa, s_sofa) X (table, s_table) X (shelf, s_shelf) X (bed, s_bed) X (lamp, s_lamp)         \
-        X (phone, s_phone) X (headphones, s_headphones) X (speaker, s_speaker)                     \
-            X (laptop, s_laptop) X (keyboard, s_keyboard) X (watch, s_watch) X (camera, s_camera)  \
-                X (bulb, s_bulb) X (sneaker, s_sneaker) X (boot, s_boot) X (jacket, s_jacket)      \
-                    X (shirt, s_shirt) X (dress, s_dress) X (backpack, s_backpack)                 \
-                        X (handbag, s_handbag) X (bag, s_handbag) X (sunglasses, s_sunglasses)     \
-                            X (hat, s_hat)
+    X (sofa, s_sofa)                                                                               \
+    X (table, s_table) X (shelf, s_shelf) X (bed, s_bed) X (lamp, s_lamp) X (phone, s_phone)       \
+        X (headphones, s_headphones) X (speaker, s_speaker) X (laptop, s_laptop)                   \
+            X (keyboard, s_keyboard) X (watch, s_watch) X (camera, s_camera) X (bulb, s_bulb)      \
+                X (sneaker, s_sneaker) X (boot, s_boot) X (jacket, s_jacket) X (shirt, s_shirt)    \
+                    X (dress, s_dress) X (backpack, s_backpack) X (handbag, s_handbag)             \
+                        X (bag, s_handbag) X (sunglasses, s_sunglasses) X (hat, s_hat)
 
 typedef struct {
     const char *hint;

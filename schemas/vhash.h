@@ -1,6 +1,8 @@
 //  vhash.h — FNV-1a 64, the one hash of bytes the platform uses: partitions (vbus_partition),
-//  scene hashes, frame cache keys, compiled-tape hashes, and in-memory hash tables. It is
-//  part of the format: partitions and stored hashes depend on it, so it never changes.
+//  scene hashes, frame cache keys, compiled-tape hashes, and in-memory hash tables; and
+//  splitmix64, the one generator of deterministic numbers (demo catalog, demo scenes). Both
+//  are part of formats: partitions, stored hashes and the demo data depend on them, so they
+//  never change.
 #ifndef VHASH_H
 #define VHASH_H
 
@@ -24,6 +26,16 @@ static inline uint64_t
 vhash_fnv1a (const void *data, size_t len)
 {
     return vhash_fnv1a_more (VHASH_FNV1A_SEED, data, len);
+}
+
+//  The next number of the splitmix64 sequence whose state is *state (any seed).
+static inline uint64_t
+vhash_splitmix64 (uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
 }
 
 #endif

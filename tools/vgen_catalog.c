@@ -3,6 +3,7 @@
 //  alone, in any order, on any thread. Vocabularies are sized so that a one-word query matches
 //  about 1–2 % of the catalog, like the median query of a real shop.
 #include "vgen_catalog.h"
+#include "vhash.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,10 +17,7 @@ typedef struct {
 static uint64_t
 s_next (s_rng_t *r)
 {
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return vhash_splitmix64 (&r->s);
 }
 
 //  Uniform in [0, n).

@@ -10,11 +10,11 @@
 //  "edge: product <P> req/s (<r> of ceiling), p99 at 11600 req/s <X> ms"
 #include "vbus.h"
 #include "vgen_catalog.h"
+#include "vit.h"
 #include "vmsg.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -35,55 +35,9 @@
 #define KEY_HEX "7d1c0a9e8b2f4c6d5e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5"
 #define JPEG    "\xff\xd8\xff\xdb bench stand-in frame \xff\xd9"
 
-static char s_bin[PATH_MAX];
 static char s_dir[64];
 
 //  ---------------------------------------------------------------- processes
-
-static pid_t
-s_spawn (const char *prog, const char *const *args, const char *log)
-{
-    char path[PATH_MAX + 64];
-    if (prog[0] == '/')
-        snprintf (path, sizeof path, "%s", prog);
-    else
-        snprintf (path, sizeof path, "%s/%s", s_bin, prog);
-    const char *argv[32] = { path };
-    int n = 1;
-    for (int i = 0; args[i] && n < 31; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    pid_t pid = fork ();
-    if (pid == 0) {
-        int fd = open (log ? log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2 (fd, 2);
-            if (!log)
-                dup2 (fd, 1);
-        }
-        execv (path, (char *const *) argv);
-        _exit (127);
-    }
-    return pid;
-}
-
-static void
-s_stop (pid_t *pid)
-{
-    if (*pid <= 0)
-        return;
-    kill (*pid, SIGTERM);
-    for (int i = 0; i < 1000; i++) {
-        if (waitpid (*pid, NULL, WNOHANG) == *pid) {
-            *pid = 0;
-            return;
-        }
-        usleep (10000);
-    }
-    kill (*pid, SIGKILL);
-    waitpid (*pid, NULL, 0);
-    *pid = 0;
-}
 
 static bool
 s_exited (pid_t pid)
@@ -91,50 +45,14 @@ s_exited (pid_t pid)
     return waitpid (pid, NULL, WNOHANG) == pid;
 }
 
-//  Workers of a service the broker knows (0 when it does not answer).
-static uint64_t
-s_workers (vbus_client_t *client, const char *service)
-{
-    static const vbus_caller_t tool = { "bench", VBUS_ROLE_SERVICE };
-    vbus_opts_t opts = { .caller = &tool, .timeout_ms = 500 };
-    vbus_msg_t *reply = NULL;
-    uint64_t workers = 0;
-    varena_t *arena = varena_new (0);
-    const vmsg_value_t *v;
-    if (vbus_client_call (client, "broker", "services", NULL, 0, &opts, &reply) == 0
-        && reply->status == VE_OK
-        && vmsg_decode (vmsg_method_find ("broker", "services")->reply, reply->body,
-                        reply->body_len, arena, &v, NULL, 0)
-               == 0) {
-        const vmsg_value_t *list = vmsg_get (v, "services");
-        for (uint32_t i = 0; i < vmsg_count (list); i++)
-            if (strcmp (vmsg_str (vmsg_at (list, i), "name"), service) == 0)
-                workers = vmsg_uint (vmsg_at (list, i), "workers", 0);
-    }
-    vbus_msg_destroy (&reply);
-    varena_destroy (&arena);
-    return workers;
-}
-
+//  Waits until service has a worker; says so when it does not in time.
 static bool
-s_wait_workers (vbus_client_t *client, const char *service, int seconds)
+s_wait_workers (const vit_broker_t *b, const char *service, int seconds)
 {
-    for (int i = 0; i < seconds * 10; i++) {
-        if (s_workers (client, service) > 0)
-            return true;
-        usleep (100000);
-    }
+    if (vit_wait_workers (b, service, 1, seconds * 1000) == 0)
+        return true;
     fprintf (stderr, ME ": %s did not start in %d s\n", service, seconds);
     return false;
-}
-
-static int
-s_remove (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void) st;
-    (void) flag;
-    (void) ftw;
-    return remove (path);
 }
 
 //  ---------------------------------------------------------------- the render stand-in
@@ -201,6 +119,29 @@ s_connect (int port)
         return -1;
     }
     return fd;
+}
+
+//  Starts prog with args, one of which is the buffer listen, on free loopback ports until one
+//  accepts connections. Returns the port (and *pid), or 0 when none did.
+static int
+s_serve (const char *prog, const char *const *args, char *listen, const char *log, pid_t *pid)
+{
+    for (int attempt = 0; attempt < 10; attempt++) {
+        int port = 40000 + rand () % 20000;
+        snprintf (listen, 64, "127.0.0.1:%d", port);
+        *pid = vit_spawn_log (prog, args, log);
+        for (int i = 0; i < 100 && !s_exited (*pid); i++) {
+            int fd = s_connect (port);
+            if (fd >= 0) {
+                close (fd);
+                return port;
+            }
+            usleep (50000);
+        }
+        vit_stop (*pid, SIGTERM, 2000);
+        *pid = 0;
+    }
+    return 0;
 }
 
 //  GET path with Connection: close; the status, and the body in out (NUL-terminated).
@@ -589,57 +530,35 @@ main (int argc, char **argv)
         fprintf (stderr, ME ": wrk is not installed (apt-get install wrk)\n");
         return 2;
     }
-    ssize_t n = readlink ("/proc/self/exe", s_bin, sizeof s_bin - 1);
-    if (n <= 0)
-        return 1;
-    s_bin[n] = 0;
-    *strrchr (s_bin, '/') = 0;
-    snprintf (s_dir, sizeof s_dir, "/tmp/vitrine-bench-edge-XXXXXX");
-    if (!mkdtemp (s_dir))
+    if (vit_tmpdir ("vitrine-bench-edge", s_dir, sizeof s_dir) != 0)
         return 1;
     srand ((unsigned) (getpid () ^ time (NULL)));
     signal (SIGPIPE, SIG_IGN);
-    char data[PATH_MAX], edge_log[PATH_MAX], ids_path[PATH_MAX], www[PATH_MAX];
+    char data[PATH_MAX], edge_log[PATH_MAX], ids_path[PATH_MAX], www[PATH_MAX], quiet[PATH_MAX];
     snprintf (data, sizeof data, "%s/data", s_dir);
     snprintf (edge_log, sizeof edge_log, "%s/edge.log", s_dir);
     snprintf (ids_path, sizeof ids_path, "%s/ids.txt", s_dir);
     snprintf (www, sizeof www, "%s/www", s_dir);
+    snprintf (quiet, sizeof quiet, "%s/actors.log", s_dir);
     mkdir (www, 0755);
-    pid_t broker = 0, writer = 0, replica = 0, render = 0, edge = 0, hello = 0;
+    pid_t writer = 0, replica = 0, render = 0, edge = 0, hello = 0;
+    vit_broker_t broker = { 0 };
     vbus_client_t *client = NULL;
     int rc = 1;
-    char endpoint[64];
     //  The broker, on a free port (and the two after it).
-    for (int attempt = 0; attempt < 20 && !client; attempt++) {
-        int port = 20000 + (rand () % 13000) * 3;
-        snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
-        const char *args[] = { "--bind", endpoint, NULL };
-        broker = s_spawn ("vitrine-broker", args, NULL);
-        client = vbus_client_new (endpoint, 2000);
-        bool up = false;
-        for (int i = 0; i < 50 && !up && !s_exited (broker); i++) {
-            vbus_msg_t *reply = NULL;
-            vbus_opts_t o = { .timeout_ms = 100 };
-            up = vbus_client_call (client, "broker", "ping", NULL, 0, &o, &reply) == 0
-                 && reply->status == VE_OK;
-            vbus_msg_destroy (&reply);
-        }
-        if (!up) {
-            vbus_client_destroy (&client);
-            s_stop (&broker);
-        }
-    }
-    if (!client)
+    if (vit_broker_start (&broker, 0, (const char *const[]) { "--log-level", "E", NULL }) != 0)
         goto done;
+    const char *endpoint = broker.endpoint;
+    client = vbus_client_new (endpoint, 2000);
     //  The catalog: writer, seeded, then a replica that catches up from the writer's stream.
     const char *writer_args[] = { "--broker", endpoint, "--data", data, NULL };
-    writer = s_spawn ("vitrine-catalog", writer_args, NULL);
-    if (!s_wait_workers (client, "catalog", 60))
+    writer = vit_spawn_log ("vitrine-catalog", writer_args, quiet);
+    if (!s_wait_workers (&broker, "catalog", 60))
         goto done;
     char count[32];
     snprintf (count, sizeof count, "%ld", products);
     const char *seed_args[] = { "--broker", endpoint, "--products", count, NULL };
-    pid_t seed = s_spawn ("vitrine-seed-catalog", seed_args, NULL);
+    pid_t seed = vit_spawn_log ("vitrine-seed-catalog", seed_args, quiet);
     int status;
     if (waitpid (seed, &status, 0) != seed || !WIFEXITED (status) || WEXITSTATUS (status) != 0) {
         fprintf (stderr, ME ": seeding failed\n");
@@ -649,25 +568,21 @@ main (int argc, char **argv)
         "--broker", endpoint,           "--data", data, "--set", "service=catalog-read",
         "--set",    "follow=catalog/0", NULL
     };
-    replica = s_spawn ("vitrine-catalog", replica_args, NULL);
+    replica = vit_spawn_log ("vitrine-catalog", replica_args, quiet);
     //  The render actor if it is built, else the stand-in.
-    char render_path[PATH_MAX + 32];
-    snprintf (render_path, sizeof render_path, "%s/vitrine-render", s_bin);
-    bool real_render = access (render_path, X_OK) == 0;
+    bool real_render = access (vit_bin ("vitrine-render"), X_OK) == 0;
     if (real_render) {
         //  No pre-rendering: it would draw frames of 10,000 new products on the same cores
         //  while the edge is measured.
         const char *render_args[] = { "--broker", endpoint,      "--data", data,
                                       "--set",    "prerender=0", NULL };
-        render = s_spawn ("vitrine-render", render_args, NULL);
+        render = vit_spawn_log ("vitrine-render", render_args, quiet);
     }
     else {
-        char self[PATH_MAX + 32];
-        snprintf (self, sizeof self, "%s/" ME, s_bin);
         const char *standin_args[] = { "--render-standin", endpoint, NULL };
-        render = s_spawn (self, standin_args, NULL);
+        render = vit_spawn_log (ME, standin_args, quiet);
     }
-    if (!s_wait_workers (client, "catalog-read", 120) || !s_wait_workers (client, "render", 60))
+    if (!s_wait_workers (&broker, "catalog-read", 120) || !s_wait_workers (&broker, "render", 60))
         goto done;
     //  The active products (drafts and archived ones are not served to the public).
     FILE *idf = fopen (ids_path, "w");
@@ -683,42 +598,14 @@ main (int argc, char **argv)
     }
     fclose (idf);
     //  The edge (rate limits off) and the hello server, on free ports.
-    int edge_port = 0, hello_port = 0;
-    for (int attempt = 0; attempt < 10 && !edge_port; attempt++) {
-        int port = 40000 + rand () % 20000;
-        char listen[64];
-        snprintf (listen, sizeof listen, "127.0.0.1:%d", port);
-        const char *args[] = { "--broker", endpoint,     "--listen", listen,
-                               "--www",    www,          "--set",    "token_key=" KEY_HEX,
-                               "--set",    "rate_api=0", "--set",    "rate_auth=0",
-                               NULL };
-        edge = s_spawn ("vitrine-edge", args, edge_log);
-        for (int i = 0; i < 100 && !edge_port && !s_exited (edge); i++) {
-            int fd = s_connect (port);
-            if (fd >= 0) {
-                close (fd);
-                edge_port = port;
-            }
-            else
-                usleep (50000);
-        }
-    }
-    for (int attempt = 0; attempt < 10 && !hello_port; attempt++) {
-        int port = 40000 + rand () % 20000;
-        char listen[64];
-        snprintf (listen, sizeof listen, "127.0.0.1:%d", port);
-        const char *args[] = { "--listen", listen, NULL };
-        hello = s_spawn ("vitrine-bench-hello", args, NULL);
-        for (int i = 0; i < 100 && !hello_port && !s_exited (hello); i++) {
-            int fd = s_connect (port);
-            if (fd >= 0) {
-                close (fd);
-                hello_port = port;
-            }
-            else
-                usleep (50000);
-        }
-    }
+    char listen[64];
+    const char *edge_args[] = { "--broker", endpoint,     "--listen", listen,
+                                "--www",    www,          "--set",    "token_key=" KEY_HEX,
+                                "--set",    "rate_api=0", "--set",    "rate_auth=0",
+                                NULL };
+    int edge_port = s_serve ("vitrine-edge", edge_args, listen, edge_log, &edge);
+    const char *hello_args[] = { "--listen", listen, NULL };
+    int hello_port = s_serve ("vitrine-bench-hello", hello_args, listen, quiet, &hello);
     if (!edge_port || !hello_port) {
         fprintf (stderr, ME ": the edge or the hello server did not start\n");
         goto done;
@@ -794,13 +681,13 @@ main (int argc, char **argv)
             ceiling.rps > 0 ? product.rps / ceiling.rps : 0, rate, fixed.p99_ms);
     rc = product.non2xx || fixed.errors ? 1 : 0;
 done:
-    s_stop (&hello);
-    s_stop (&edge);
-    s_stop (&render);
-    s_stop (&replica);
-    s_stop (&writer);
+    vit_stop (hello, SIGTERM, 10000);
+    vit_stop (edge, SIGTERM, 10000);
+    vit_stop (render, SIGTERM, 10000);
+    vit_stop (replica, SIGTERM, 10000);
+    vit_stop (writer, SIGTERM, 10000);
     vbus_client_destroy (&client);
-    s_stop (&broker);
-    nftw (s_dir, s_remove, 16, FTW_DEPTH | FTW_PHYS);
+    vit_stop (broker.pid, SIGTERM, 10000);
+    vit_rmtree (s_dir);
     return rc;
 }

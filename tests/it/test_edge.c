@@ -130,31 +130,6 @@ s_file (const char *dir, const char *name, const char *text)
     }
 }
 
-//  Starts build/bin/name with args, its stderr appended to log (NULL: inherited).
-static pid_t
-s_spawn (const char *name, const char *const *args, const char *log)
-{
-    const char *argv[64] = { name[0] == '/' ? name : vit_bin (name) };
-    int n = 1;
-    for (int i = 0; args[i] && n < 63; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    char path[1024];
-    snprintf (path, sizeof path, "%s", argv[0]);
-    argv[0] = path;
-    pid_t pid = fork ();
-    if (pid == 0) {
-        if (log) {
-            int fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-            if (fd >= 0)
-                dup2 (fd, 2);
-        }
-        execv (path, (char *const *) argv);
-        _exit (127);
-    }
-    return pid;
-}
-
 static int
 s_connect (int port)
 {
@@ -396,7 +371,7 @@ s_edge_start (fixture_t *f, int *port, const char *const *extra)
         for (int i = 0; extra && extra[i] && n < 39; i++)
             args[n++] = extra[i];
         args[n] = NULL;
-        pid_t pid = s_spawn ("vitrine-edge", args, f->log);
+        pid_t pid = vit_spawn_log ("vitrine-edge", args, f->log);
         for (int waited = 0; waited < 10000; waited += 20) {
             int status;
             if (waitpid (pid, &status, WNOHANG) == pid) {
@@ -492,7 +467,7 @@ s_group_setup (void **state)
     f->replica = s_actor (f, "vitrine-catalog", "catalog-read", replica_args);
     //  The render worker: this program again, in its worker role.
     const char *render_args[] = { "--render-worker", f->broker.endpoint, NULL };
-    f->render = s_spawn ("/proc/self/exe", render_args, NULL);
+    f->render = vit_spawn ("/proc/self/exe", render_args);
     if (f->replica <= 0 || vit_wait_workers (&f->broker, "render", 1, 20000) != 0) {
         s_stop_all (f);
         return -1;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
 #include <sys/wait.h>
@@ -15,6 +16,8 @@ const char *
 vit_bin (const char *name)
 {
     static char path[1024];
+    if (name[0] == '/')
+        return name;
     snprintf (path, sizeof path, "%s/%s", VIT_BIN_DIR, name);
     return path;
 }
@@ -46,6 +49,17 @@ pid_t
 vit_spawn (const char *name, const char *const *args)
 {
     return s_exec (name, args, -1, -1);
+}
+
+pid_t
+vit_spawn_log (const char *name, const char *const *args, const char *log)
+{
+    int fd = open (log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    pid_t pid = s_exec (name, args, fd, fd);
+    close (fd);
+    return pid;
 }
 
 int

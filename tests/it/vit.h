@@ -15,10 +15,13 @@ typedef struct {
     char sub[64];       //  subscribe-out
 } vit_broker_t;
 
-//  Path of a built program (build/bin/NAME) in a static buffer.
+//  Path of a built program (build/bin/NAME) in a static buffer; an absolute NAME as it is.
 const char *vit_bin (const char *name);
-//  Starts a program from build/bin with a NULL-terminated argument list (argv[0] excluded).
+//  Starts a program from build/bin (or at an absolute path) with a NULL-terminated argument
+//  list (argv[0] excluded).
 pid_t vit_spawn (const char *name, const char *const *args);
+//  The same, with the program's stdout and stderr appended to the file log (made if missing).
+pid_t vit_spawn_log (const char *name, const char *const *args, const char *log);
 //  Runs a program from build/bin to its end (at most timeout_ms, then SIGKILL), capturing
 //  stdout and stderr (NUL-terminated, truncated to their sizes; either may be NULL).
 //  Returns the exit status (128+signal when killed), or -1 when it could not run.

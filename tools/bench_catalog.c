@@ -6,6 +6,7 @@
 //  product gets by id. Last line:
 //  "catalog: search p99 <X> ms, <Q> queries/s, get <G>/s, rss <M> MiB"
 #include "vbus.h"
+#include "vit.h"
 #include "vgen_catalog.h"
 #include "vmsg.h"
 #include <czmq.h>
@@ -20,26 +21,6 @@
 
 #define KINDS 5
 static const char *const s_kinds[KINDS] = { "one-word", "two-word", "prefix", "typo", "filtered" };
-
-static char s_bin[PATH_MAX];
-
-static pid_t
-s_spawn (const char *prog, const char *const *args)
-{
-    char path[PATH_MAX + 64];
-    snprintf (path, sizeof path, "%s/%s", s_bin, prog);
-    const char *argv[32] = { path };
-    int n = 1;
-    for (int i = 0; args[i] && n < 31; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    pid_t pid = fork ();
-    if (pid == 0) {
-        execv (path, (char *const *) argv);
-        _exit (127);
-    }
-    return pid;
-}
 
 static long
 s_rss_mib (pid_t pid)
@@ -224,24 +205,20 @@ main (int argc, char **argv)
         fprintf (stderr, "usage: vitrine-bench-catalog [--products N] [--queries Q]\n");
         return 2;
     }
-    ssize_t len = readlink ("/proc/self/exe", s_bin, sizeof s_bin - 1);
-    if (len <= 0)
-        return 1;
-    s_bin[len] = 0;
-    *strrchr (s_bin, '/') = 0;
     signal (SIGPIPE, SIG_IGN);
     zsys_init ();
     zsys_set_logstream (NULL);
-    srand ((unsigned) getpid ());
-    int port = 40000 + rand () % 5000 * 3;
-    char ep[64], data[64], n[32];
-    snprintf (ep, sizeof ep, "tcp://127.0.0.1:%d", port);
-    snprintf (data, sizeof data, "/tmp/vitrine-bench-catalog-%d", (int) getpid ());
+    char data[64], n[32];
     snprintf (n, sizeof n, "%ld", products);
-    const char *bargs[] = { "--bind", ep, "--log-level", "W", NULL };
-    pid_t broker = s_spawn ("vitrine-broker", bargs);
+    vit_broker_t broker = { 0 };
+    if (vit_tmpdir ("vitrine-bench-catalog", data, sizeof data) != 0
+        || vit_broker_start (&broker, 0, (const char *const[]) { "--log-level", "W", NULL }) != 0) {
+        fprintf (stderr, "vitrine-bench-catalog: cannot start a broker\n");
+        return 1;
+    }
+    const char *ep = broker.endpoint;
     const char *cargs[] = { "--broker", ep, "--data", data, "--log-level", "W", NULL };
-    pid_t catalog = s_spawn ("vitrine-catalog", cargs);
+    pid_t catalog = vit_spawn ("vitrine-catalog", cargs);
     vbus_client_t *client = vbus_client_new (ep, 30000);
     if (!s_wait_catalog (client, 30)) {
         fprintf (stderr, "vitrine-bench-catalog: the catalog did not start\n");
@@ -250,8 +227,11 @@ main (int argc, char **argv)
 
     //  Load through the API.
     int64_t t0 = vbus_now_ms ();
-    const char *sargs[] = { "--broker", ep, "--products", n, "--window", "128", NULL };
-    pid_t seeder = s_spawn ("vitrine-seed-catalog", sargs);
+    //  Products only: this measures the catalog, not the scene documents the seeder can add.
+    const char *sargs[] = {
+        "--broker", ep, "--products", n, "--window", "128", "--no-scenes", NULL
+    };
+    pid_t seeder = vit_spawn ("vitrine-seed-catalog", sargs);
     int status;
     waitpid (seeder, &status, 0);
     double load_s = (double) (vbus_now_ms () - t0) / 1000.0;
@@ -259,10 +239,9 @@ main (int argc, char **argv)
             (double) products / load_s);
 
     //  Restart: the index is rebuilt from RocksDB.
-    kill (catalog, SIGTERM);
-    waitpid (catalog, NULL, 0);
+    vit_stop (catalog, SIGTERM, 600000);
     t0 = vbus_now_ms ();
-    catalog = s_spawn ("vitrine-catalog", cargs);
+    catalog = vit_spawn ("vitrine-catalog", cargs);
     if (!s_wait_catalog (client, 600))
         return 1;
     double rebuild_s = (double) (vbus_now_ms () - t0) / 1000.0;
@@ -312,13 +291,9 @@ main (int argc, char **argv)
     printf ("throughput: search %.0f queries/s (8 in flight), get %.0f/s (64 in flight)\n", qps,
             gets);
     rss = s_rss_mib (catalog);
-    kill (catalog, SIGTERM);
-    waitpid (catalog, NULL, 0);
-    kill (broker, SIGTERM);
-    waitpid (broker, NULL, 0);
-    char cmd[128];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s'", data);
-    if (system (cmd) != 0)
+    vit_stop (catalog, SIGTERM, 600000);
+    vit_stop (broker.pid, SIGTERM, 10000);
+    if (vit_rmtree (data) != 0)
         fprintf (stderr, "vitrine-bench-catalog: could not remove %s\n", data);
     printf ("catalog: search p99 %.2f ms, %.0f queries/s, get %.0f/s, rss %ld MiB\n", p99, qps,
             gets, rss);

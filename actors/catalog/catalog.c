@@ -487,6 +487,11 @@ catalog_get (vactor_call_t *call)
 static int
 catalog_put_scene (vactor_call_t *call)
 {
+    //  Who may write and whether the product exists first: they are cheaper than the scene.
+    s_change_t *change;
+    int status = s_begin_change (call, &change);
+    if (status)
+        return status;
     size_t len;
     const void *doc = vmsg_bytes (call->body, "scene", &len);
     vscene_t *scene = varena_alloc (call->arena, sizeof *scene);
@@ -495,10 +500,6 @@ catalog_put_scene (vactor_call_t *call)
     char err[256];
     if (vscene_decode (doc, len, scene, err, sizeof err) != 0)
         return vbus_out_error (call->out, VE_BAD_REQUEST, "scene: %s", err);
-    s_change_t *change;
-    int status = s_begin_change (call, &change);
-    if (status)
-        return status;
     vbuf_t canonical;
     vbuf_init (&canonical, NULL, 0);
     if (vscene_encode (scene, &canonical) != 0 || canonical.len > 65536) {

@@ -67,6 +67,10 @@ static const vmsg_field_t s_stats_reply_fields[] = {
       .doc = "every partition this process owns" },
     { "events_applied", VMSG_UINT, VMSG_REQUIRED, .doc = "events consumed and applied" },
     { "gaps_filled", VMSG_UINT, VMSG_REQUIRED, .doc = "gaps closed by replay" },
+    { "synced_commits", VMSG_UINT, VMSG_REQUIRED,
+      .doc = "writes of sync methods and transactions (durable when answered)" },
+    { "syncs", VMSG_UINT, VMSG_REQUIRED,
+      .doc = "WAL fsyncs that made them durable (group commit: fewer than the writes)" },
     { 0 }
 };
 static const vmsg_schema_t s_stats_reply = { "runtime.stats.reply", s_stats_reply_fields,

@@ -143,6 +143,100 @@ kv_delete (vactor_call_t *call)
     return VE_OK;
 }
 
+//  kv.fetch: the call waits (deferred) while the other service answers; the actor serves other
+//  requests meanwhile. The copy commits in a local transaction, then the call is answered.
+typedef struct {
+    vbus_defer_t defer;
+    uint32_t partition;
+    char key[201];
+    char *value;  //  from the other service's reply
+    uint64_t version;
+} s_fetch_t;
+
+static int
+s_fetch_write (vactor_call_t *call, void *arg)
+{
+    s_fetch_t *f = arg;
+    const char *old;
+    uint32_t len;
+    char *raw;
+    f->version = 0;
+    int rc = s_read (call->store, f->key, &f->version, &old, &len, &raw);
+    free (raw);
+    if (rc && rc != -VE_NOT_FOUND)
+        return vbus_out_error (call->out, VE_INTERNAL, "cannot read '%s'", f->key);
+    f->version++;
+    if (s_write (call, call->store, call->batch, f->key, f->value, f->version))
+        return vbus_out_error (call->out, VE_INTERNAL, "cannot write '%s'", f->key);
+    return VE_OK;
+}
+
+static void
+s_fetch_done (vactor_t *actor, const vbus_reply_t *reply, void *arg)
+{
+    s_fetch_t *f = arg;
+    varena_t *arena = varena_new (0);
+    const vmsg_value_t *got = NULL;
+    const vmsg_method_t *m = vmsg_method_find ("kv", "get");
+    if (reply->status != VE_OK)
+        vactor_reply (actor, &f->defer, reply->status, reply->message, NULL, 0);
+    else if (!arena
+             || vmsg_decode (m->reply, reply->body, reply->body_len, arena, &got, NULL, 0) != 0)
+        vactor_reply (actor, &f->defer, VE_INTERNAL, "a malformed kv.get reply", NULL, 0);
+    else {
+        f->value = (char *) vmsg_str (got, "value");
+        int rc = vactor_txn (actor, f->partition, true, s_fetch_write, f);
+        if (rc)
+            vactor_reply (actor, &f->defer, -rc, "could not store the copy", NULL, 0);
+        else {
+            char storage[32];
+            vbuf_t body;
+            vbuf_init (&body, storage, sizeof storage);
+            msgpack_packer pk;
+            vmp_packer_init (&pk, &body);
+            msgpack_pack_map (&pk, 1);
+            vmp_pack_kuint (&pk, "version", f->version);
+            vactor_reply (actor, &f->defer, VE_OK, NULL, body.data, body.len);
+            vbuf_free (&body);
+        }
+    }
+    varena_destroy (&arena);
+    free (f);
+}
+
+static int
+kv_fetch (vactor_call_t *call)
+{
+    int status = s_refuse_on_replica (call);
+    if (status)
+        return status;
+    s_fetch_t *f = calloc (1, sizeof *f);
+    if (!f)
+        return vbus_out_error (call->out, VE_INTERNAL, "out of memory");
+    snprintf (f->key, sizeof f->key, "%s", vmsg_str (call->body, "key"));
+    f->partition = call->partition;
+    char storage[256];
+    vbuf_t req;
+    vbuf_init (&req, storage, sizeof storage);
+    msgpack_packer pk;
+    vmp_packer_init (&pk, &req);
+    msgpack_pack_map (&pk, 1);
+    vmp_pack_kstr (&pk, "key", f->key);
+    //  The caller's deadline bounds the wait for the other service.
+    int left = (int) (call->req->deadline_ms - vbus_now_ms ());
+    vbus_opts_t opts = { .key = f->key, .timeout_ms = left > 1 ? left - 1 : 1 };
+    int rc = vactor_send (call->actor, vmsg_str (call->body, "from"), "get", req.data, req.len,
+                          &opts, s_fetch_done, f);
+    vbuf_free (&req);
+    if (rc) {
+        free (f);
+        return vbus_out_error (call->out, VE_UNAVAILABLE, "cannot call %s: %s",
+                               vmsg_str (call->body, "from"), verr_str (rc));
+    }
+    vactor_defer (call, &f->defer);
+    return VBUS_DEFERRED;
+}
+
 //  A replica applies the writer's events to its own store.
 static int
 kv_on_event (vactor_t *actor, const vbus_event_t *event, const vmsg_value_t *body, vstore_t *store,
@@ -157,6 +251,8 @@ kv_on_event (vactor_t *actor, const vbus_event_t *event, const vmsg_value_t *bod
 
 static const vactor_method_t s_methods[] = {
     { "put", kv_put, false },
+    { "put_durable", kv_put, true },
+    { "fetch", kv_fetch, false },
     { "get", kv_get, false },
     { "delete", kv_delete, false },
     { 0 }

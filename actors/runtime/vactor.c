@@ -37,6 +37,7 @@ typedef struct {
     uint64_t next_seq;   //  the next outbox sequence number to give
     uint64_t published;  //  the highest one published
     uint64_t marked;     //  the published mark last written to the store
+    bool dirty;          //  holds commits not yet fsync'ed (group commit)
 } s_part_t;
 
 typedef struct {
@@ -51,6 +52,26 @@ typedef struct {
     char stream[129];
     uint64_t applied;  //  the last sequence number applied
 } s_offset_t;
+
+//  A reply or an event waiting for the group commit's fsync (s_flush). Heap copies: the call's
+//  arena and the worker's reply buffer are gone by then.
+typedef struct {
+    s_part_t *part;  //  an event: its partition; a reply: NULL
+    uint64_t seq;
+    char *topic;
+    vbus_defer_t defer;  //  a reply: where it goes
+    int status;
+    char *message;
+    void *body;
+    size_t len;
+} s_held_t;
+
+//  An asynchronous call's callback and its argument (vactor_send).
+typedef struct {
+    vactor_t *actor;
+    vactor_reply_fn *fn;
+    void *arg;
+} s_async_t;
 
 struct vactor_s {
     const vactor_def_t *def;
@@ -84,8 +105,18 @@ struct vactor_s {
     s_offset_t offsets[MAX_STREAMS];
     size_t noffsets;
     uint64_t events_applied, gaps_filled;
-    int wake_fd;        //  eventfd behind vactor_wake (-1 without on_wake)
+    int wake_fd;        //  eventfd behind vactor_wake and the worker's watch
     atomic_bool woken;  //  set after each write to wake_fd: read it only then
+    //  Group commit: synced writes commit without fsync and set dirty; every reply and event
+    //  from then on waits in held until s_flush has fsync'ed each dirty store once.
+    bool dirty;
+    s_held_t *held;
+    size_t nheld, capheld;
+    uint64_t syncs, synced_commits;
+    bool in_call;             //  a handler or a transaction is running (they do not nest)
+    bool check_replies;       //  validate every reply against its schema (debug, tests)
+    varena_t *txn_arena;      //  vactor_txn's memory
+    vbus_client_t *async;     //  vactor_send's client (made on first use)
 };
 
 static const char *const s_common_keys[] = {
@@ -407,21 +438,133 @@ s_stream_name (const vactor_t *self, uint32_t partition, char *out, size_t size)
     snprintf (out, size, "%s/%u", self->service, partition);
 }
 
-//  Publishes what the last commit made durable.
+static void
+s_publish (vactor_t *self, s_part_t *part, const char *topic, uint64_t seq, const void *body,
+           size_t len)
+{
+    char stream[160];
+    s_stream_name (self, part->partition, stream, sizeof stream);
+    if (vbus_pub_send (self->pub, topic, stream, seq, body, len) == 0)
+        part->published = seq;
+    else
+        vbus_log ('W', self->service, "could not publish %s #%llu (replay has it)", topic,
+                  (unsigned long long) seq);
+}
+
+//  A free entry at the end of held (NULL when out of memory).
+static s_held_t *
+s_held_add (vactor_t *self)
+{
+    if (self->nheld == self->capheld) {
+        size_t cap = self->capheld ? self->capheld * 2 : 16;
+        s_held_t *held = realloc (self->held, cap * sizeof *held);
+        if (!held)
+            return NULL;
+        self->held = held;
+        self->capheld = cap;
+    }
+    s_held_t *h = &self->held[self->nheld++];
+    memset (h, 0, sizeof *h);
+    return h;
+}
+
+static void *
+s_memdup (const void *data, size_t len)
+{
+    void *copy = malloc (len ? len : 1);
+    if (copy && len)
+        memcpy (copy, data, len);
+    return copy;
+}
+
+//  Publishes what the last commit wrote. While a synced write waits for its fsync the events
+//  wait too (in order, behind it): a consumer must never apply an event that a crash could
+//  still take back, since its sequence number would then be given again.
 static void
 s_publish_pending (vactor_t *self)
 {
     for (size_t i = 0; i < self->npending; i++) {
         s_pending_t *p = &self->pending[i];
-        char stream[160];
-        s_stream_name (self, p->part->partition, stream, sizeof stream);
-        if (vbus_pub_send (self->pub, p->topic, stream, p->seq, p->body, p->len) == 0)
-            p->part->published = p->seq;
-        else
-            vbus_log ('W', self->service, "could not publish %s #%llu (replay has it)", p->topic,
-                      (unsigned long long) p->seq);
+        s_held_t *h = self->dirty ? s_held_add (self) : NULL;
+        if (!h) {
+            //  Not dirty; or no memory to hold it: then the backlog publishes it after a
+            //  restart and consumers fill the gap by replay.
+            if (!self->dirty)
+                s_publish (self, p->part, p->topic, p->seq, p->body, p->len);
+            continue;
+        }
+        h->part = p->part;
+        h->seq = p->seq;
+        h->topic = strdup (p->topic);
+        h->body = s_memdup (p->body, p->len);
+        h->len = p->len;
     }
     self->npending = 0;
+}
+
+//  Holds a reply until the next s_flush. Returns 0 or -VE_NOMEM.
+static int
+s_hold_reply (vactor_t *self, const vbus_defer_t *d, int status, const char *message,
+              const void *body, size_t len)
+{
+    s_held_t *h = s_held_add (self);
+    if (!h)
+        return -VE_NOMEM;
+    h->defer = *d;
+    h->status = status;
+    h->message = message ? strdup (message) : NULL;
+    h->body = s_memdup (body, len);
+    h->len = len;
+    return 0;
+}
+
+//  The group commit: one fsync per dirty store makes every write since the last flush
+//  durable; then the events and replies that waited for it go out, in the order they came.
+//  Runs on the actor's thread after each batch of requests (the worker's watch), so under load
+//  many calls share one fsync, and alone a call waits for just its own.
+static void
+s_flush (vactor_t *self)
+{
+    if (!self->dirty)
+        return;
+    bool ok = true;
+    for (size_t i = 0; i < self->nowned; i++)
+        if (self->parts[i].dirty) {
+            ok = vstore_sync (self->parts[i].store) == 0 && ok;
+            self->parts[i].dirty = false;
+            self->syncs++;
+        }
+    self->dirty = false;
+    for (size_t i = 0; i < self->nheld; i++) {
+        s_held_t *h = &self->held[i];
+        if (h->part && ok)
+            s_publish (self, h->part, h->topic, h->seq, h->body, h->len);
+        else if (!h->part && ok)
+            vbus_worker_reply (self->worker, &h->defer, h->status, h->message, h->body, h->len);
+        else if (!h->part)
+            vbus_worker_reply (self->worker, &h->defer, VE_INTERNAL, "the store could not sync",
+                               NULL, 0);
+        free (h->topic);
+        free (h->message);
+        free (h->body);
+    }
+    self->nheld = 0;
+}
+
+//  Commits the running call's batch to part. A synced one is written without fsync and marks
+//  the store dirty: s_flush syncs it before anything that depends on it leaves the process.
+static int
+s_commit (vactor_t *self, s_part_t *part, bool sync)
+{
+    if (!vstore_batch_count (self->batch))
+        return 0;
+    if (vstore_commit (part->store, self->batch, false) != 0)
+        return -VE_IO;
+    if (sync) {
+        part->dirty = self->dirty = true;
+        self->synced_commits++;
+    }
+    return 0;
 }
 
 //  Publishes committed events not yet published (after a crash between commit and publish);
@@ -555,7 +698,7 @@ s_stats (vactor_t *self, vbus_out_t *out)
 {
     msgpack_packer *pk = &out->pk;
     const char *name = vactor_config (self, "name");
-    msgpack_pack_map (pk, 7);
+    msgpack_pack_map (pk, 9);
     vmp_pack_kstr (pk, "service", self->service);
     vmp_pack_kstr (pk, "name", name ? name : "");
     vmp_pack_kuint (pk, "uptime_ms", (uint64_t) (vbus_now_ms () - self->started_ms));
@@ -581,6 +724,8 @@ s_stats (vactor_t *self, vbus_out_t *out)
     }
     vmp_pack_kuint (pk, "events_applied", self->events_applied);
     vmp_pack_kuint (pk, "gaps_filled", self->gaps_filled);
+    vmp_pack_kuint (pk, "synced_commits", self->synced_commits);
+    vmp_pack_kuint (pk, "syncs", self->syncs);
     return VE_OK;
 }
 
@@ -620,18 +765,24 @@ s_call (vactor_t *self, s_binding_t *b, const vbus_request_t *req, vbus_out_t *o
                            .out = out };
     uint64_t seq_before = part->next_seq;
     self->npending = 0;
+    self->in_call = true;
     int status = b->method->fn (&call);
-    if (status == VBUS_DEFERRED) {
-        if (call.deferred && !vstore_batch_count (self->batch) && !self->npending)
-            return VBUS_DEFERRED;
-        vbus_log ('E', self->service, "%s deferred wrongly (without vactor_defer, or with writes)",
+    self->in_call = false;
+    bool deferred = status == VBUS_DEFERRED;
+    if (deferred && !call.deferred) {
+        vbus_log ('E', self->service, "%s returned VBUS_DEFERRED without vactor_defer",
                   req->method);
+        deferred = false;
         status = vbus_out_error (out, VE_INTERNAL, "handler failed");
     }
-    if (status == VE_OK && vstore_batch_count (self->batch)
-        && vstore_commit (part->store, self->batch, b->method->sync) != 0)
+    //  A deferred call's writes commit now, like any call's; its handler starts the work it
+    //  waits for in after_commit, which a failed commit skips: the worker then answers the
+    //  call with the error, and the handler's copy of the return address is never used.
+    if ((status == VE_OK || deferred) && s_commit (self, part, b->method->sync) != 0) {
         status = vbus_out_error (out, VE_INTERNAL, "the store could not write");
-    if (status != VE_OK) {
+        deferred = false;
+    }
+    if (status != VE_OK && !deferred) {
         //  Nothing of a failed call happened: no state, no events.
         vstore_batch_clear (self->batch);
         part->next_seq = seq_before;
@@ -641,6 +792,24 @@ s_call (vactor_t *self, s_binding_t *b, const vbus_request_t *req, vbus_out_t *o
     if (call.after_commit)
         call.after_commit (&call, call.after_arg);
     s_publish_pending (self);
+    if (deferred)
+        return VBUS_DEFERRED;
+    if (self->check_replies && vmsg_validate (m->reply, out->body.data, out->body.len, err,
+                                              sizeof err) != 0) {
+        //  Loud on purpose: in debug and test builds a reply that breaks its own schema is a
+        //  bug in the handler, and the caller sees it at once rather than a client later.
+        vbus_log ('E', self->service, "%s.%s: reply breaks %s: %s", self->service, req->method,
+                  m->reply->name, err);
+        return vbus_out_error (out, VE_INTERNAL, "reply breaks %s: %s", m->reply->name, err);
+    }
+    if (self->dirty && !out->body.failed) {
+        //  Behind a synced write that is not yet on disk: the reply waits for the flush.
+        vbus_defer_t d;
+        vbus_defer (req, &d);
+        if (s_hold_reply (self, &d, VE_OK, NULL, out->body.data, out->body.len) == 0)
+            return VBUS_DEFERRED;
+        s_flush (self);  //  no memory to hold it: sync now, then answer
+    }
     return VE_OK;
 }
 
@@ -655,7 +824,84 @@ int
 vactor_reply (vactor_t *self, const vbus_defer_t *d, int status, const char *message,
               const void *body, size_t body_len)
 {
+    if (self->dirty && s_hold_reply (self, d, status, message, body, body_len) == 0)
+        return 0;
+    s_flush (self);
     return vbus_worker_reply (self->worker, d, status, message, body, body_len);
+}
+
+int
+vactor_txn (vactor_t *self, uint32_t partition, bool sync, vactor_txn_fn *fn, void *arg)
+{
+    s_part_t *part = s_part (self, partition);
+    if (!part)
+        return -VE_INVAL;
+    if (self->in_call) {
+        vbus_log ('E', self->service, "vactor_txn inside a handler or a transaction");
+        return -VE_INVAL;
+    }
+    varena_reset (self->txn_arena);
+    char storage[256];
+    vbus_out_t out;
+    vbuf_init (&out.body, storage, sizeof storage);
+    vmp_packer_init (&out.pk, &out.body);
+    out.message[0] = 0;
+    vactor_call_t call = { .actor = self,
+                           .arena = self->txn_arena,
+                           .store = part->store,
+                           .partition = partition,
+                           .batch = self->batch,
+                           .out = &out };
+    uint64_t seq_before = part->next_seq;
+    self->npending = 0;
+    self->in_call = true;
+    int status = fn (&call, arg);
+    self->in_call = false;
+    if (status == VE_OK && s_commit (self, part, sync) != 0)
+        status = vbus_out_error (&out, VE_INTERNAL, "the store could not write");
+    if (status != VE_OK) {
+        vstore_batch_clear (self->batch);
+        part->next_seq = seq_before;
+        self->npending = 0;
+        if (status != VE_CONFLICT && status != VE_NOT_FOUND)
+            vbus_log ('W', self->service, "transaction on partition %u failed: %s", partition,
+                      out.message[0] ? out.message : verr_str (status));
+    }
+    else {
+        if (call.after_commit)
+            call.after_commit (&call, call.after_arg);
+        s_publish_pending (self);
+    }
+    vbuf_free (&out.body);
+    return status == VE_OK ? 0 : -status;
+}
+
+static void
+s_async_reply (const vbus_reply_t *reply, void *arg)
+{
+    s_async_t *a = arg;
+    a->fn (a->actor, reply, a->arg);
+    free (a);
+}
+
+int
+vactor_send (vactor_t *self, const char *service, const char *method, const void *body,
+             size_t len, const vbus_opts_t *opts, vactor_reply_fn *fn, void *arg)
+{
+    if (!self->async && !(self->async = vbus_client_new (self->broker, 5000)))
+        return -VE_IO;
+    vbus_caller_t caller = { self->service, VBUS_ROLE_SERVICE };
+    vbus_opts_t o = opts ? *opts : (vbus_opts_t) { 0 };
+    if (!o.caller)
+        o.caller = &caller;
+    s_async_t *a = malloc (sizeof *a);
+    if (!a)
+        return -VE_NOMEM;
+    *a = (s_async_t) { self, fn, arg };
+    int rc = vbus_client_send (self->async, service, method, body, len, &o, s_async_reply, a, NULL);
+    if (rc)
+        free (a);
+    return rc;
 }
 
 void
@@ -669,7 +915,8 @@ vactor_wake (vactor_t *self)
     atomic_store (&self->woken, true);
 }
 
-//  The worker's watch: empties the eventfd and lets the actor collect finished work.
+//  The worker's watch, after every batch of requests: empties the eventfd, runs the replies of
+//  asynchronous calls and the actor's on_wake, then the group commit's fsync.
 static void
 s_on_wake (void *arg)
 {
@@ -680,7 +927,11 @@ s_on_wake (void *arg)
     if (atomic_exchange (&self->woken, false) && read (self->wake_fd, &count, sizeof count) < 0) {
         //  EAGAIN: a second wake-up's count was read with the first.
     }
-    self->def->on_wake (self);
+    if (self->async && vbus_client_pending (self->async))
+        vbus_client_dispatch (self->async);
+    if (self->def->on_wake)
+        self->def->on_wake (self);
+    s_flush (self);
 }
 
 void
@@ -966,7 +1217,15 @@ s_destroy (vactor_t *self)
     vbus_sub_destroy (&self->sub);
     vbus_pub_destroy (&self->pub);
     vbus_client_destroy (&self->client);
+    vbus_client_destroy (&self->async);
     varena_destroy (&self->arena);
+    varena_destroy (&self->txn_arena);
+    for (size_t i = 0; i < self->nheld; i++) {
+        free (self->held[i].topic);
+        free (self->held[i].message);
+        free (self->held[i].body);
+    }
+    free (self->held);
     vstore_batch_destroy (&self->batch);
     free (self->pending);
     free (self->bindings);
@@ -992,12 +1251,18 @@ vactor_main (const vactor_def_t *def, int argc, char **argv)
     const char *who = self->service;
     self->started_ms = vbus_now_ms ();
     self->arena = varena_new (0);
+    self->txn_arena = varena_new (0);
     self->batch = vstore_batch_new ();
+#ifndef NDEBUG
+    self->check_replies = true;
+#endif
+    if (getenv ("VITRINE_CHECK_REPLIES") && *getenv ("VITRINE_CHECK_REPLIES") == '1')
+        self->check_replies = true;
     char pub_ep[256], sub_ep[256];
     vbus_method_t *vmethods = NULL;
     int rc = 1;
     bool opened = false;
-    if (!self->arena || !self->batch || s_open_stores (self) != 0)
+    if (!self->arena || !self->txn_arena || !self->batch || s_open_stores (self) != 0)
         goto done;
     if (vbus_endpoint_offset (self->broker, 1, pub_ep, sizeof pub_ep)
         || vbus_endpoint_offset (self->broker, 2, sub_ep, sizeof sub_ep)) {
@@ -1060,25 +1325,30 @@ vactor_main (const vactor_def_t *def, int argc, char **argv)
     vbus_log ('I', who, "serving %zu partitions of %u from %s", self->nowned, self->partitions,
               vactor_config (self, "data"));
 
-    if (def->on_wake) {
-        self->wake_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (self->wake_fd < 0) {
-            vbus_log ('E', who, "eventfd: %s", strerror (errno));
-            goto done;
-        }
-        vbus_worker_watch (self->worker, self->wake_fd, s_on_wake, self);
+    //  The watch runs after every batch of requests: the group commit's flush, the replies of
+    //  asynchronous calls, on_wake.
+    self->wake_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (self->wake_fd < 0) {
+        vbus_log ('E', who, "eventfd: %s", strerror (errno));
+        goto done;
     }
-    //  The worker's socket, the wake-up fd, then the subscriber (when there is one).
-    zmq_pollitem_t items[3] = { { vbus_worker_socket (self->worker), 0, ZMQ_POLLIN, 0 },
-                                { NULL, self->wake_fd, ZMQ_POLLIN, 0 },
-                                { self->sub ? vbus_sub_socket (self->sub) : NULL, -1, ZMQ_POLLIN,
-                                  0 } };
-    if (!def->on_wake)
-        items[1] = items[2];
-    int nitems = 1 + (def->on_wake != NULL) + (self->sub != NULL);
+    vbus_worker_watch (self->worker, self->wake_fd, s_on_wake, self);
     int64_t next_housekeeping = vbus_mono_us () / 1000 + 1000;
     while (!vbus_worker_stopping (self->worker)) {
-        zmq_poll (items, nitems, 100);
+        //  The worker's socket, the wake-up fd, the subscriber and the asynchronous calls'
+        //  client (when there are ones); the worker refreshes its socket when it reconnects.
+        zmq_pollitem_t items[4] = { { vbus_worker_socket (self->worker), 0, ZMQ_POLLIN, 0 },
+                                    { NULL, self->wake_fd, ZMQ_POLLIN, 0 } };
+        int nitems = 2, timeout = 100;
+        if (self->sub)
+            items[nitems++] = (zmq_pollitem_t) { vbus_sub_socket (self->sub), 0, ZMQ_POLLIN, 0 };
+        if (self->async && vbus_client_pending (self->async)) {
+            items[nitems++] = (zmq_pollitem_t) { NULL, vbus_client_fd (self->async), ZMQ_POLLIN,
+                                                 0 };
+            int next = vbus_client_next_timeout (self->async);
+            timeout = next >= 0 && next < timeout ? next : timeout;
+        }
+        zmq_poll (items, nitems, timeout);
         vbus_worker_poll (self->worker, 0);
         vbus_event_t ev;
         for (int i = 0; self->sub && i < 256 && vbus_sub_recv (self->sub, &ev, 0) != -VE_TIMEOUT;
@@ -1089,10 +1359,9 @@ vactor_main (const vactor_def_t *def, int argc, char **argv)
             s_housekeeping (self);
             next_housekeeping = vbus_mono_us () / 1000 + 1000;
         }
-        //  The worker refreshes its socket when it reconnects.
-        items[0].socket = vbus_worker_socket (self->worker);
     }
     vbus_worker_drain (self->worker);
+    s_flush (self);
     s_housekeeping (self);
     rc = 0;
 done:

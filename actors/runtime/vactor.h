@@ -14,6 +14,14 @@
 //  when it returns VE_OK commits the call's batch — state and emitted events in one atomic
 //  RocksDB write — before the reply leaves. So once a caller sees ok, a kill -9 loses nothing.
 //  Everything here runs on the actor's one thread.
+//
+//  Group commit: a `sync` method's batch is written at once but fsync'ed later, once for every
+//  call handled in the same round (the worker's batch of requests); its reply, and every reply
+//  and event after it, wait until that fsync is done. Under load many calls share one sync.
+//
+//  An actor never waits on another actor: vactor_send calls one asynchronously and the reply
+//  comes back on the actor's thread, where vactor_txn writes what it changes (state and events,
+//  like a handler) and vactor_reply answers a deferred call.
 #ifndef VACTOR_H
 #define VACTOR_H
 
@@ -93,15 +101,35 @@ int vactor_main (const vactor_def_t *def, int argc, char **argv);
 //  Returns 0, -VE_INVAL (bad topic), -VE_BAD_REQUEST (body breaks the event's schema).
 int vactor_emit (vactor_call_t *call, const char *topic, const void *body, size_t len);
 
-//  Deferred calls, for work that must not block the actor's thread (rendering): the handler
-//  copies the call's return address with vactor_defer and returns VBUS_DEFERRED; later, on the
-//  actor's thread (on_wake), vactor_reply answers it. A deferred call commits nothing: it must
-//  not write call->batch or emit events (it fails with VE_INTERNAL if it did).
+//  Deferred calls, for work that must not block the actor's thread (rendering, a checkout
+//  waiting on other actors): the handler copies the call's return address with vactor_defer
+//  and returns VBUS_DEFERRED; later, on the actor's thread (on_wake, a vactor_send callback),
+//  vactor_reply answers it. What the handler wrote commits as for any call; start the work the
+//  call waits for in after_commit: when the commit fails the runtime answers the call with
+//  internal and after_commit does not run.
 void vactor_defer (vactor_call_t *call, vbus_defer_t *out);
-//  Answers a deferred call (see vbus_worker_reply). Actor thread only. Returns 0 or a negative
-//  code.
+//  Answers a deferred call (see vbus_worker_reply); held back until the group commit's fsync
+//  when a synced write is pending. Actor thread only. Returns 0 or a negative code.
 int vactor_reply (vactor_t *actor, const vbus_defer_t *d, int status, const char *message,
                   const void *body, size_t body_len);
+
+//  A local transaction, for writes no request started (a reply from another actor, a sweep,
+//  a timer): runs fn (call, arg) with a call whose req and body are NULL and whose out is a
+//  scratch buffer (vbus_out_error sets the message that is logged). fn writes call->batch and
+//  emits events exactly as a handler does; when it returns VE_OK they commit together (synced
+//  through the group commit when sync) and the events are published; else nothing happened.
+//  Not from inside a handler or another transaction. Returns 0, -status when fn failed,
+//  -VE_INVAL (partition not owned here, or nested), -VE_INTERNAL when the store failed.
+typedef int (vactor_txn_fn) (vactor_call_t *call, void *arg);
+int vactor_txn (vactor_t *actor, uint32_t partition, bool sync, vactor_txn_fn *fn, void *arg);
+
+//  Calls another actor without waiting: fn (actor, reply, arg) runs later on the actor's
+//  thread, exactly once, with the reply or a local timeout (reply->status VE_TIMEOUT). opts
+//  as for vbus_client_send (may be NULL); the caller defaults to this service with the
+//  service role. Returns 0, or a negative code (fn is then never called).
+typedef void (vactor_reply_fn) (vactor_t *actor, const vbus_reply_t *reply, void *arg);
+int vactor_send (vactor_t *actor, const char *service, const char *method, const void *body,
+                 size_t len, const vbus_opts_t *opts, vactor_reply_fn *fn, void *arg);
 //  Makes the actor's thread run def->on_wake soon. Thread-safe and async-signal-safe.
 void vactor_wake (vactor_t *actor);
 

@@ -44,6 +44,9 @@ void vstore_batch_delete (vstore_batch_t *self, vstore_t *store, int cf, const v
 //  orders); otherwise after it is in the WAL (survives the process being killed).
 //  Returns 0 or -VE_IO.
 int vstore_commit (vstore_t *self, vstore_batch_t *batch, bool sync);
+//  Makes every commit so far durable with one fsync of the WAL: many unsynced commits followed
+//  by one vstore_sync are as durable as many synced ones (group commit). Returns 0 or -VE_IO.
+int vstore_sync (vstore_t *self);
 
 //  Iterates keys of cf that start with prefix (plen 0 = all), from the first key >= start
 //  (start NULL = the prefix itself), in key order. Pointers returned by next are valid until

@@ -243,6 +243,130 @@ test_late_replica_catches_up_then_follows (void **state)
     assert_true (vmsg_uint (v, "events_applied", 0) >= 1);
 }
 
+//  Replies to the asynchronous puts of test_group_commit.
+typedef struct {
+    int answered, ok;
+} s_acks_t;
+
+static void
+s_on_put (const vbus_reply_t *reply, void *arg)
+{
+    s_acks_t *acks = arg;
+    acks->answered++;
+    if (reply->status == VE_OK)
+        acks->ok++;
+}
+
+//  Synced writes from many concurrent callers share fsyncs, and each one acknowledged is there
+//  after a kill -9.
+static void
+test_group_commit (void **state)
+{
+    fixture_t *f = *state;
+    f->writer = s_start_kv (f, "kv", NULL);
+    s_acks_t acks = { 0 };
+    int sent = 0;
+    int64_t deadline = vbus_mono_us () + 30 * 1000000LL;
+    while (acks.answered < 400 && vbus_mono_us () < deadline) {
+        //  A window of 64 requests in flight, as many clients would have.
+        while (sent < 400 && sent - acks.answered < 64) {
+            char json[64];
+            snprintf (json, sizeof json, "{\"key\":\"g%d\",\"value\":\"v%d\"}", sent, sent);
+            vbuf_t body;
+            vbuf_init (&body, NULL, 0);
+            assert_int_equal (vmsg_json_to_msgpack (NULL, json, strlen (json), &body, NULL, 0), 0);
+            vbus_opts_t opts = { .caller = &s_tool };
+            assert_int_equal (vbus_client_send (f->client, "kv", "put_durable", body.data,
+                                                body.len, &opts, s_on_put, &acks, NULL),
+                              0);
+            vbuf_free (&body);
+            sent++;
+        }
+        vbus_client_poll (f->client, 100);
+    }
+    assert_int_equal (acks.ok, 400);
+    const vmsg_value_t *v;
+    assert_int_equal (s_call (f, "kv", "stats", "{}", &s_tool, &v), 0);
+    uint64_t commits = vmsg_uint (v, "synced_commits", 0), syncs = vmsg_uint (v, "syncs", 0);
+    print_message ("group commit: %llu synced writes, %llu fsyncs\n",
+                   (unsigned long long) commits, (unsigned long long) syncs);
+    assert_int_equal (commits, 400);
+    assert_true (syncs >= 1 && syncs < commits);  //  shared, not one fsync per write
+    assert_int_equal (vit_stop (f->writer, SIGKILL, 2000), 128 + SIGKILL);
+    f->writer = 0;
+    assert_int_equal (vit_wait_workers (&f->broker, "kv", 0, 10000), 0);
+    f->writer = s_start_kv (f, "kv", NULL);
+    for (int i = 0; i < 400; i++) {
+        char json[64], want[16];
+        snprintf (json, sizeof json, "{\"key\":\"g%d\"}", i);
+        snprintf (want, sizeof want, "v%d", i);
+        assert_int_equal (s_call (f, "kv", "get", json, &s_tool, &v), VE_OK);
+        assert_string_equal (vmsg_str (v, "value"), want);
+        varena_reset (f->arena);
+    }
+}
+
+static void
+s_on_fetch (const vbus_reply_t *reply, void *arg)
+{
+    *(int *) arg = reply->status;
+}
+
+//  kv.fetch calls another service asynchronously: while that call waits (no worker of it yet)
+//  the actor answers other requests; the copy commits and survives a kill -9.
+static void
+test_async_call_does_not_block (void **state)
+{
+    fixture_t *f = *state;
+    pid_t source = s_start_kv (f, "kv-src", NULL);
+    assert_int_equal (
+        s_call (f, "kv-src", "put", "{\"key\":\"a\",\"value\":\"hello\"}", &s_tool, NULL),
+        VE_OK);
+    assert_int_equal (vit_stop (source, SIGTERM, 10000), 0);
+    assert_int_equal (vit_wait_workers (&f->broker, "kv-src", 0, 10000), 0);
+
+    f->writer = s_start_kv (f, "kv", NULL);
+    const char *json = "{\"key\":\"a\",\"from\":\"kv-src\"}";
+    vbuf_t body;
+    vbuf_init (&body, NULL, 0);
+    assert_int_equal (vmsg_json_to_msgpack (NULL, json, strlen (json), &body, NULL, 0), 0);
+    vbus_opts_t opts = { .caller = &s_tool, .timeout_ms = 10000 };
+    int fetched = -1;
+    assert_int_equal (vbus_client_send (f->client, "kv", "fetch", body.data, body.len, &opts,
+                                        s_on_fetch, &fetched, NULL),
+                      0);
+    vbuf_free (&body);
+    vbus_client_poll (f->client, 300);
+    assert_int_equal (fetched, -1);  //  still waiting for kv-src
+    //  Meanwhile the actor serves: a read and a write answered while the fetch is out.
+    int64_t start = vbus_mono_us ();
+    assert_int_equal (s_call (f, "kv", "get", "{\"key\":\"a\"}", &s_tool, NULL), VE_NOT_FOUND);
+    assert_int_equal (s_call (f, "kv", "put", "{\"key\":\"b\",\"value\":\"x\"}", &s_tool,
+                              NULL),
+                      VE_OK);
+    print_message ("answered in %lld us while a call was out\n",
+                   (long long) (vbus_mono_us () - start));
+    assert_int_equal (fetched, -1);
+    //  The source comes back: the waiting call is delivered, the copy stored, the call answered.
+    source = s_start_kv (f, "kv-src", NULL);
+    for (int64_t end = vbus_mono_us () + 10000000; fetched == -1 && vbus_mono_us () < end;)
+        vbus_client_poll (f->client, 100);
+    assert_int_equal (fetched, VE_OK);
+    assert_int_equal (vit_stop (f->writer, SIGKILL, 2000), 128 + SIGKILL);
+    f->writer = 0;
+    assert_int_equal (vit_wait_workers (&f->broker, "kv", 0, 10000), 0);
+    f->writer = s_start_kv (f, "kv", NULL);
+    const vmsg_value_t *v;
+    assert_int_equal (s_call (f, "kv", "get", "{\"key\":\"a\"}", &s_tool, &v), VE_OK);
+    assert_string_equal (vmsg_str (v, "value"), "hello");
+    //  A source that does not exist: the fetch fails with the bus's status, nothing is stored.
+    assert_int_not_equal (s_call (f, "kv", "fetch", "{\"key\":\"z\",\"from\":\"kv-none\"}",
+                                  &s_tool, NULL),
+                          VE_OK);
+    assert_int_equal (s_call (f, "kv", "get", "{\"key\":\"z\"}", &s_tool, NULL), VE_NOT_FOUND);
+    assert_int_equal (vit_stop (source, SIGTERM, 10000), 0);
+}
+
 static void
 test_bad_config_exits_2 (void **state)
 {
@@ -273,6 +397,8 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_late_replica_catches_up_then_follows, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_group_commit, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_async_call_does_not_block, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_bad_config_exits_2, s_setup, s_teardown),
     };
     signal (SIGPIPE, SIG_IGN);

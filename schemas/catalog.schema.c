@@ -2,15 +2,17 @@
 //  (service "catalog") takes admin writes; read replicas (service "catalog-read") follow its
 //  event stream and serve the same reads. docs/catalog.md explains the model and search.
 #include "vbus.h"
+#include "venum.h"
+#include "vlimits.h"
 #include "vmsg.h"
 
-#define CAT_ID    64     //  bytes in a product id
-#define CAT_TEXT  200    //  bytes in a title, brand, sku
+#define CAT_ID    VLIM_PRODUCT_ID
+#define CAT_TEXT  VLIM_TITLE     //  bytes in a title, brand, sku
 #define CAT_DESC  8192   //  bytes in a description
 #define CAT_PATH  200    //  bytes in a category path
 #define CAT_QUERY 256    //  bytes of search text
 #define CAT_SCENE 65536  //  bytes in a scene document (msgpack, render-cuda/vscene.h)
-#define CAT_HASH  16     //  hex digits of a scene hash
+#define CAT_HASH  VLIM_SCENE_HASH
 
 //  ---------------------------------------------------------------- the product
 static const vmsg_field_t s_product_fields[] = {
@@ -21,8 +23,8 @@ static const vmsg_field_t s_product_fields[] = {
     { "brand", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_TEXT), .doc = "brand name" },
     { "category", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_PATH),
       .doc = "category path, 1..4 levels of [a-z0-9-] joined by '/'" },
-    { "price", VMSG_INT, VMSG_REQUIRED, VMSG_RANGE (0, 1e12), .doc = "price in minor units" },
-    { "currency", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (3, 3), .doc = "ISO 4217 code, e.g. EUR" },
+    { "price", VMSG_INT, VMSG_REQUIRED, VMSG_RANGE (0, VLIM_MONEY), .doc = "price in minor units" },
+    { "currency", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (VLIM_CURRENCY, VLIM_CURRENCY), .doc = "ISO 4217 code, e.g. EUR" },
     { "attributes", VMSG_MAP, VMSG_STR, VMSG_LEN (0, CAT_TEXT), VMSG_COUNT (0, 64),
       .doc = "key/value attributes (colour, material, …)" },
     { "images", VMSG_ARRAY, VMSG_STR, VMSG_LEN (1, 512), VMSG_COUNT (0, 16), .doc = "image URLs" },
@@ -30,7 +32,7 @@ static const vmsg_field_t s_product_fields[] = {
       .doc = "reference to the product's 3D scene (the renderer's scene id)" },
     { "scene_hash", VMSG_STR, VMSG_LEN (CAT_HASH, CAT_HASH),
       .doc = "hash of the product's 3D scene document (catalog.put_scene); absent when none" },
-    { "status", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (5, 8), .doc = "draft, active or archived" },
+    { "status", VMSG_STR, VMSG_REQUIRED, VMSG_ENUM (venum_product_status), .doc = "life cycle" },
     { "in_stock", VMSG_BOOL, .doc = "from the inventory stream; true until told otherwise" },
     { "popularity", VMSG_FLOAT, .doc = "from analytics; orders the 'popular' sort" },
     { "created_at", VMSG_INT, VMSG_REQUIRED, .doc = "Unix ms" },
@@ -48,13 +50,14 @@ static const vmsg_field_t s_create_fields[] = {
     { "description", VMSG_STR, VMSG_LEN (0, CAT_DESC), .doc = "long text" },
     { "brand", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_TEXT), .doc = "brand name" },
     { "category", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_PATH), .doc = "category path" },
-    { "price", VMSG_INT, VMSG_REQUIRED, VMSG_RANGE (0, 1e12), .doc = "minor units" },
-    { "currency", VMSG_STR, VMSG_LEN (3, 3), .doc = "ISO 4217 (default EUR)" },
+    { "price", VMSG_INT, VMSG_REQUIRED, VMSG_RANGE (0, VLIM_MONEY), .doc = "minor units" },
+    { "currency", VMSG_STR, VMSG_LEN (VLIM_CURRENCY, VLIM_CURRENCY), .doc = "ISO 4217 (default EUR)" },
     { "attributes", VMSG_MAP, VMSG_STR, VMSG_LEN (0, CAT_TEXT), VMSG_COUNT (0, 64),
       .doc = "key/value attributes" },
     { "images", VMSG_ARRAY, VMSG_STR, VMSG_LEN (1, 512), VMSG_COUNT (0, 16), .doc = "URLs" },
     { "scene", VMSG_STR, VMSG_LEN (0, CAT_TEXT), .doc = "3D scene reference" },
-    { "status", VMSG_STR, VMSG_LEN (5, 8), .doc = "draft (default), active or archived" },
+    { "status", VMSG_STR, VMSG_LEN (1, 16), VMSG_ENUM (venum_product_status),
+      .doc = "life cycle (default draft)" },
     { 0 }
 };
 static const vmsg_schema_t s_create = { "catalog.create.request", s_create_fields,
@@ -66,14 +69,15 @@ static const vmsg_field_t s_update_fields[] = {
     { "description", VMSG_STR, VMSG_LEN (0, CAT_DESC), .doc = "new description" },
     { "brand", VMSG_STR, VMSG_LEN (1, CAT_TEXT), .doc = "new brand" },
     { "category", VMSG_STR, VMSG_LEN (1, CAT_PATH), .doc = "new category path" },
-    { "price", VMSG_INT, VMSG_RANGE (0, 1e12), .doc = "new price, minor units" },
-    { "currency", VMSG_STR, VMSG_LEN (3, 3), .doc = "new currency" },
+    { "price", VMSG_INT, VMSG_RANGE (0, VLIM_MONEY), .doc = "new price, minor units" },
+    { "currency", VMSG_STR, VMSG_LEN (VLIM_CURRENCY, VLIM_CURRENCY), .doc = "new currency" },
     { "attributes", VMSG_MAP, VMSG_STR, VMSG_LEN (0, CAT_TEXT), VMSG_COUNT (0, 64),
       .doc = "replaces all attributes" },
     { "images", VMSG_ARRAY, VMSG_STR, VMSG_LEN (1, 512), VMSG_COUNT (0, 16),
       .doc = "replaces all images" },
     { "scene", VMSG_STR, VMSG_LEN (0, CAT_TEXT), .doc = "new scene reference" },
-    { "status", VMSG_STR, VMSG_LEN (5, 8), .doc = "draft, active or archived" },
+    { "status", VMSG_STR, VMSG_LEN (1, 16), VMSG_ENUM (venum_product_status),
+      .doc = "new life cycle state" },
     { 0 }
 };
 static const vmsg_schema_t s_update = { "catalog.update.request", s_update_fields,
@@ -122,11 +126,11 @@ static const vmsg_field_t s_search_fields[] = {
     { "q", VMSG_STR, VMSG_LEN (0, CAT_QUERY), .doc = "words; the last one also as a prefix" },
     { "category", VMSG_STR, VMSG_LEN (0, CAT_PATH), .doc = "category path filter" },
     { "brand", VMSG_STR, VMSG_LEN (0, CAT_TEXT), .doc = "exact brand filter" },
-    { "price_min", VMSG_INT, VMSG_RANGE (0, 1e12), .doc = "minor units, inclusive" },
-    { "price_max", VMSG_INT, VMSG_RANGE (0, 1e12), .doc = "minor units, inclusive" },
+    { "price_min", VMSG_INT, VMSG_RANGE (0, VLIM_MONEY), .doc = "minor units, inclusive" },
+    { "price_max", VMSG_INT, VMSG_RANGE (0, VLIM_MONEY), .doc = "minor units, inclusive" },
     { "in_stock", VMSG_BOOL, .doc = "only products in stock" },
-    { "sort", VMSG_STR, VMSG_LEN (0, 16),
-      .doc = "relevance (default), price_asc, price_desc, newest, popular" },
+    { "sort", VMSG_STR, VMSG_LEN (0, 16), VMSG_ENUM (venum_sort),
+      .doc = "the order of hits (default relevance)" },
     { "offset", VMSG_UINT, VMSG_MAX (9999), .doc = "hits to skip" },
     { "limit", VMSG_UINT, VMSG_RANGE (1, 100), .doc = "hits per page (default 20)" },
     { 0 }
@@ -139,7 +143,7 @@ static const vmsg_field_t s_hit_fields[] = {
     { "brand", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_TEXT), .doc = "brand" },
     { "category", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_PATH), .doc = "category path" },
     { "price", VMSG_INT, VMSG_REQUIRED, .doc = "minor units" },
-    { "currency", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (3, 3), .doc = "ISO 4217" },
+    { "currency", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (VLIM_CURRENCY, VLIM_CURRENCY), .doc = "ISO 4217" },
     { "in_stock", VMSG_BOOL, VMSG_REQUIRED, .doc = "in stock" },
     { "scene", VMSG_STR, VMSG_LEN (0, CAT_TEXT), .doc = "3D scene reference" },
     { "scene_hash", VMSG_STR, VMSG_LEN (CAT_HASH, CAT_HASH),

@@ -2,10 +2,11 @@
 //  views (schemas/vview.h), served from a RocksDB frame cache and rendered on a miss.
 //  docs/render.md explains the grid, the cache key and pre-rendering.
 #include "vbus.h"
+#include "vlimits.h"
 #include "vmsg.h"
 
-#define RENDER_ID   64  //  bytes in a product id (the catalog's)
-#define RENDER_HASH 64  //  bytes in a scene hash or an ETag
+#define RENDER_ID   VLIM_PRODUCT_ID
+#define RENDER_HASH VLIM_SCENE_HASH
 
 static const vmsg_field_t s_frame_request_fields[] = {
     { "id", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, RENDER_ID), .doc = "product id" },

@@ -464,3 +464,39 @@ vmp_read_nil (vmp_reader_t *r)
     }
     return false;
 }
+
+size_t
+vmp_map_begin (msgpack_packer *pk)
+{
+    vbuf_t *buf = pk->data;
+    size_t at = buf->len;
+    //  map 32 with a count of 0 for now: five bytes, whatever the count will be.
+    static const char header[5] = { (char) 0xdf, 0, 0, 0, 0 };
+    vbuf_append (buf, header, sizeof header);
+    return at;
+}
+
+int
+vmp_map_end (msgpack_packer *pk, size_t at)
+{
+    vbuf_t *buf = pk->data;
+    if (buf->failed)
+        return -VE_NOMEM;
+    vmp_reader_t r;
+    vmp_reader_init (&r, buf->data + at + 5, buf->len - at - 5);
+    uint32_t items = 0;
+    while (!vmp_reader_done (&r)) {
+        if (vmp_skip (&r, VMP_MAX_DEPTH) != 0)
+            return -VE_PROTO;
+        items++;
+    }
+    if (items % 2)
+        return -VE_PROTO;
+    uint32_t n = items / 2;
+    unsigned char *count = (unsigned char *) buf->data + at + 1;
+    count[0] = (unsigned char) (n >> 24);
+    count[1] = (unsigned char) (n >> 16);
+    count[2] = (unsigned char) (n >> 8);
+    count[3] = (unsigned char) n;
+    return (int) n;
+}

@@ -51,6 +51,15 @@ int vmp_pack_kstr (msgpack_packer *pk, const char *key, const char *value);
 int vmp_pack_kint (msgpack_packer *pk, const char *key, int64_t value);
 int vmp_pack_kuint (msgpack_packer *pk, const char *key, uint64_t value);
 
+//  A map whose entry count nobody writes by hand: vmp_map_begin packs a map header with room
+//  for any count and returns where it is; vmp_map_end counts the entries packed since (reading
+//  the bytes back, nested values skipped whole) and writes the count. So an optional field is
+//  packed or not without a matching `n + (x != NULL)` to keep right. The packer must write into
+//  a vbuf_t (vmp_packer_init). Returns the entries counted, or -VE_PROTO when a key has no
+//  value (a bug in the caller) and -VE_NOMEM when the buffer failed.
+size_t vmp_map_begin (msgpack_packer *pk);
+int vmp_map_end (msgpack_packer *pk, size_t at);
+
 //  ---------------------------------------------------------------- reader
 typedef enum {
     VMP_NIL,

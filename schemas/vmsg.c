@@ -288,6 +288,28 @@ s_text (s_walk_t *w, const char *s, uint32_t len)
     return 0;
 }
 
+//  An enumeration's check: the text is one of the field's values.
+static bool
+s_enum_has (const vmsg_field_t *f, const vmp_item_t *it)
+{
+    for (const char *const *v = f->values; *v; v++)
+        if (strlen (*v) == it->len && memcmp (*v, it->v.ptr, it->len) == 0)
+            return true;
+    return false;
+}
+
+//  "expected one of: relevance, price_asc, …" — the list is the schema's, so it stays true.
+static int
+s_enum_fail (s_walk_t *w, const vmsg_field_t *f)
+{
+    char list[256];
+    size_t n = 0;
+    list[0] = 0;
+    for (const char *const *v = f->values; *v && n < sizeof list; v++)
+        n += (size_t) snprintf (list + n, sizeof list - n, "%s%s", v == f->values ? "" : ", ", *v);
+    return s_fail (w, -VE_INVAL, "expected one of: %s", list);
+}
+
 //  Copies a string or bin into the arena (NUL-terminated either way).
 static int
 s_copy (s_walk_t *w, const vmp_item_t *it, vmsg_value_t *out)
@@ -524,6 +546,8 @@ s_value (s_walk_t *w, const vmsg_field_t *f, vmsg_type_t type, const vmp_item_t 
             rc = s_fail (w, -VE_TOOBIG, "longer than %u bytes", f->max_len);
         else if (type == VMSG_STR)
             rc = s_text (w, it->v.ptr, it->len);
+        if (rc == 0 && type == VMSG_STR && f->values && it->len > 0 && !s_enum_has (f, it))
+            rc = s_enum_fail (w, f);
         return rc ? rc : s_copy (w, it, out);
     }
     case VMSG_ARRAY:

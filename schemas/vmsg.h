@@ -72,6 +72,9 @@ typedef struct {
     uint32_t min_count, max_count;  //  array/map elements; max_count 0 = no own limit
     const vmsg_schema_t *schema;    //  for VMSG_MSG (or elements of type VMSG_MSG)
     const char *doc;
+    //  VMSG_STR (or its elements): the only values allowed, a NULL-terminated table from
+    //  venum.h; NULL = any text. With min_len 0 the empty string is allowed too (the default).
+    const char *const *values;
 } vmsg_field_t;
 
 #define VMSG_REQUIRED      .required = true
@@ -80,6 +83,7 @@ typedef struct {
 #define VMSG_RANGE(lo, hi) VMSG_MIN (lo), VMSG_MAX (hi)
 #define VMSG_LEN(lo, hi)   .min_len = (lo), .max_len = (hi)
 #define VMSG_COUNT(lo, hi) .min_count = (lo), .max_count = (hi)
+#define VMSG_ENUM(table)   .values = (table)
 
 struct vmsg_schema_s {
     const char *name;            //  "echo.echo.request": for docs and errors

@@ -46,7 +46,7 @@ s_limits (FILE *out, const vmsg_field_t *f)
     else if (f->min_count)
         fprintf (out, "≥ %u items", f->min_count), sep = "; ";
     if (f->type == VMSG_ARRAY || f->type == VMSG_MAP) {
-        if (!(f->has_min || f->has_max || f->min_len || f->max_len))
+        if (!(f->has_min || f->has_max || f->min_len || f->max_len || f->values))
             return;
         fprintf (out, "%seach ", sep);
         sep = "";
@@ -60,6 +60,13 @@ s_limits (FILE *out, const vmsg_field_t *f)
         fprintf (out, "%s≥ %s", sep, lo), sep = "; ";
     else if (f->has_max)
         fprintf (out, "%s≤ %s", sep, hi), sep = "; ";
+    if (f->values) {
+        //  An enumeration: its values say more than its length.
+        fprintf (out, "%sone of", sep);
+        for (const char *const *v = f->values; *v; v++)
+            fprintf (out, "%s`%s`", v == f->values ? " " : ", ", *v);
+        return;
+    }
     if (f->max_len)
         fprintf (out, "%s%u..%u bytes", sep, f->min_len, f->max_len);
     else if (f->min_len)

@@ -2,6 +2,7 @@
 //  <domain>.schema.c file that defines vmsg_domain_<domain>, and one X (<domain>) line here.
 #include "vmsg_internal.h"
 #include "vbus.h"
+#include "venum.h"
 #include <string.h>
 
 //  Role bits are the bus's: a method's role is compared with the caller's VBUS_ROLE_* bits.
@@ -23,6 +24,21 @@ _Static_assert(VMSG_ROLE_SERVICE == VBUS_ROLE_SERVICE, "role bits differ from vb
 #define VMSG_DOMAIN_REF_(name)  &vmsg_domain_##name,
 VMSG_DOMAINS (VMSG_DOMAIN_DECL_)
 static const vmsg_domain_t *const s_domains[] = { VMSG_DOMAINS (VMSG_DOMAIN_REF_) NULL };
+
+//  The enumerations' string tables, from their one list in venum.h.
+#define VENUM_TEXT_(name, text) text,
+const char *const venum_sort[] = { VENUM_SORT (VENUM_TEXT_) NULL };
+const char *const venum_product_status[] = { VENUM_PRODUCT_STATUS (VENUM_TEXT_) NULL };
+#undef VENUM_TEXT_
+
+int
+venum_index (const char *const *table, const char *s)
+{
+    for (int i = 0; s && table && table[i]; i++)
+        if (strcmp (table[i], s) == 0)
+            return i;
+    return -1;
+}
 
 static const vmsg_field_t s_no_fields[] = { { 0 } };
 const vmsg_schema_t vmsg_empty = { "empty", s_no_fields, .doc = "No fields." };

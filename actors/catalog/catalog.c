@@ -82,7 +82,7 @@ s_product_from (product_t *p, const vmsg_value_t *v)
 static void
 s_product_pack (msgpack_packer *pk, const product_t *p)
 {
-    msgpack_pack_map (pk, 16 + (p->scene_hash != NULL));
+    size_t map = vmp_map_begin (pk);
     vmp_pack_kstr (pk, "id", p->id);
     vmp_pack_kstr (pk, "sku", p->sku);
     vmp_pack_kstr (pk, "title", p->title);
@@ -109,6 +109,7 @@ s_product_pack (msgpack_packer *pk, const product_t *p)
     msgpack_pack_double (pk, p->popularity);
     vmp_pack_kint (pk, "created_at", p->created_at);
     vmp_pack_kint (pk, "updated_at", p->updated_at);
+    vmp_map_end (pk, map);
 }
 
 static void
@@ -179,9 +180,6 @@ s_invalid (const product_t *p)
     }
     if (levels > CATALOG_MAX_DEPTH)
         return "category: at most 4 levels";
-    if (strcmp (p->status, "draft") && strcmp (p->status, "active")
-        && strcmp (p->status, "archived"))
-        return "status: draft, active or archived";
     for (int i = 0; i < 3; i++)
         if (!isupper ((unsigned char) p->currency[i]))
             return "currency: three capital letters (ISO 4217)";
@@ -648,8 +646,6 @@ catalog_search (vactor_call_t *call)
 {
     catalog_t *self = vactor_state (call->actor);
     const vmsg_value_t *b = call->body;
-    static const char *const sorts[] = { "relevance", "price_asc", "price_desc", "newest",
-                                         "popular" };
     catalog_query_t q = { .text = vmsg_str (b, "q"),
                           .category = vmsg_str (b, "category"),
                           .brand = vmsg_str (b, "brand"),
@@ -658,14 +654,9 @@ catalog_search (vactor_call_t *call)
                           .in_stock_only = vmsg_bool (b, "in_stock", false),
                           .offset = (uint32_t) vmsg_uint (b, "offset", 0),
                           .limit = (uint32_t) vmsg_uint (b, "limit", 20) };
-    const char *sort = vmsg_str (b, "sort");
-    size_t s = 0;
-    while (sort && *sort && s < 5 && strcmp (sort, sorts[s]) != 0)
-        s++;
-    if (s == 5)
-        return vbus_out_error (call->out, VE_BAD_REQUEST,
-                               "sort: relevance, price_asc, price_desc, newest or popular");
-    q.sort = sort && *sort ? (catalog_sort_t) s : CATALOG_SORT_RELEVANCE;
+    //  The schema admits only venum_sort's values (or "" for the default).
+    int sort = venum_index (venum_sort, vmsg_str (b, "sort"));
+    q.sort = sort >= 0 ? (catalog_sort_t) sort : CATALOG_SORT_RELEVANCE;
     if (q.offset + q.limit > CATALOG_MAX_WINDOW)
         return vbus_out_error (call->out, VE_BAD_REQUEST, "offset: results go %d deep at most",
                                CATALOG_MAX_WINDOW);
@@ -682,7 +673,7 @@ catalog_search (vactor_call_t *call)
         product_t p;
         if (s_load (call->store, call->arena, r.hits[i].id, &p) != 0)
             return vbus_out_error (call->out, VE_INTERNAL, "cannot read '%s'", r.hits[i].id);
-        msgpack_pack_map (pk, 9 + (p.scene_hash != NULL));
+        size_t hit = vmp_map_begin (pk);
         vmp_pack_kstr (pk, "id", p.id);
         vmp_pack_kstr (pk, "title", p.title);
         vmp_pack_kstr (pk, "brand", p.brand);
@@ -696,6 +687,7 @@ catalog_search (vactor_call_t *call)
             vmp_pack_kstr (pk, "scene_hash", p.scene_hash);
         vmp_pack_cstr (pk, "score");
         msgpack_pack_double (pk, r.hits[i].score);
+        vmp_map_end (pk, hit);
     }
     vmp_pack_cstr (pk, "facets");
     msgpack_pack_map (pk, 4);

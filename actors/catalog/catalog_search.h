@@ -12,13 +12,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "venum.h"
 #include "verr.h"
+#include "vlimits.h"
 
 #define CATALOG_MAX_QUERY     256    //  bytes of query text
 #define CATALOG_MAX_WORDS     16     //  words in a query (after stop words are dropped)
 #define CATALOG_MAX_LIMIT     100    //  hits per page
 #define CATALOG_MAX_WINDOW    10000  //  offset + limit: deeper paging is refused
-#define CATALOG_MAX_ID        64     //  bytes in a product id
+#define CATALOG_MAX_ID        VLIM_PRODUCT_ID
 #define CATALOG_MAX_FIELD     65536  //  bytes in any one text field of a product
 #define CATALOG_MAX_ATTRS     64     //  attributes per product
 #define CATALOG_MAX_DEPTH     4      //  levels in a category path ("a/b/c/d")
@@ -46,12 +48,13 @@ typedef struct {
     double popularity;   //  for CATALOG_SORT_POPULAR; any finite value
 } catalog_doc_t;
 
+//  In the order of VENUM_SORT (schemas/venum.h), whose text the request's "sort" carries:
+//  RELEVANCE is BM25F with exact words before prefix and typo matches; NEWEST orders by
+//  created_ms, newest first; POPULAR by popularity, highest first.
 typedef enum {
-    CATALOG_SORT_RELEVANCE,  //  BM25F; exact words before prefix and typo matches
-    CATALOG_SORT_PRICE_ASC,
-    CATALOG_SORT_PRICE_DESC,
-    CATALOG_SORT_NEWEST,   //  created_ms, newest first
-    CATALOG_SORT_POPULAR,  //  popularity, highest first
+#define CATALOG_SORT_(name, text) CATALOG_SORT_##name,
+    VENUM_SORT (CATALOG_SORT_)
+#undef CATALOG_SORT_
 } catalog_sort_t;
 
 //  A query; a zeroed struct with limit set is "everything, by relevance". Every word must

@@ -97,6 +97,11 @@ s_type (s_doc_t *d, int in, const vmsg_field_t *f, vmsg_type_t t)
             s_line (d, in, "minLength: %u", f->min_len);
         if (f->max_len)
             s_line (d, in, "maxLength: %u", f->max_len);
+        for (const char *const *v = t == VMSG_STR ? f->values : NULL; v && *v; v++) {
+            if (v == f->values)
+                s_line (d, in, "enum:");
+            s_line (d, in, "  - %s", *v);
+        }
         break;
     case VMSG_ARRAY:
     case VMSG_MAP:

@@ -5,12 +5,13 @@
 #ifndef FRAME_CACHE_H
 #define FRAME_CACHE_H
 
+#include "vlimits.h"
 #include "vview.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define FRAME_ID_MAX      64  //  bytes in a product id (the catalog's limit)
+#define FRAME_ID_MAX      VLIM_PRODUCT_ID
 #define FRAME_VERSION_MAX 32  //  bytes in a renderer version string
 #define FRAME_KEY_MAX     (FRAME_ID_MAX + 1 + FRAME_VERSION_MAX + 1 + 8 + 9)
 #define FRAME_ETAG_SIZE   19  //  "\"" + 16 hex digits + "\"" + NUL

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RENDER_HASH_MAX 64  //  bytes in the catalog's scene hash (hex)
+#define RENDER_HASH_MAX VLIM_SCENE_HASH  //  the catalog's scene hash (hex)
 
 typedef struct render_scene_s {
     char id[FRAME_ID_MAX + 1];

@@ -342,11 +342,46 @@ test_vbuf_growth (void **state)
     vbuf_free (&buf);
 }
 
+//  vmp_map_begin/end: the count is what was packed, nested containers counted as one value.
+static void
+test_map_counts_itself (void **state)
+{
+    (void) state;
+    vbuf_t buf;
+    vbuf_init (&buf, NULL, 0);
+    msgpack_packer pk;
+    vmp_packer_init (&pk, &buf);
+    size_t outer = vmp_map_begin (&pk);
+    vmp_pack_kstr (&pk, "a", "x");
+    vmp_pack_cstr (&pk, "nested");
+    size_t inner = vmp_map_begin (&pk);
+    vmp_pack_kuint (&pk, "b", 1);
+    vmp_pack_kuint (&pk, "c", 2);
+    assert_int_equal (vmp_map_end (&pk, inner), 2);
+    vmp_pack_cstr (&pk, "list");
+    msgpack_pack_array (&pk, 2);
+    msgpack_pack_nil (&pk);
+    msgpack_pack_true (&pk);
+    assert_int_equal (vmp_map_end (&pk, outer), 3);
+    vmp_reader_t r;
+    vmp_reader_init (&r, buf.data, buf.len);
+    uint32_t n;
+    assert_int_equal (vmp_read_map (&r, &n), 0);
+    assert_int_equal (n, 3);
+    assert_int_equal (vmp_check (buf.data, buf.len, VMP_MAX_DEPTH), 0);
+    //  A key without its value is the packer's bug, and said so.
+    size_t odd = vmp_map_begin (&pk);
+    vmp_pack_cstr (&pk, "lonely");
+    assert_int_equal (vmp_map_end (&pk, odd), -VE_PROTO);
+    vbuf_free (&buf);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_every_type),
+        cmocka_unit_test (test_map_counts_itself),
         cmocka_unit_test (test_reserved_byte),
         cmocka_unit_test (test_count_lies),
         cmocka_unit_test (test_depth),

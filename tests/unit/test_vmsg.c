@@ -228,6 +228,41 @@ test_limits (void **state)
                       0);
 }
 
+//  ---------------------------------------------------------------- enumerations
+
+static const char *const s_colours[] = { "red", "green", "blue", NULL };
+static const vmsg_field_t s_enum_fields[] = {
+    { "colour", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, 8), VMSG_ENUM (s_colours), .doc = "c" },
+    { "shade", VMSG_STR, VMSG_ENUM (s_colours), .doc = "empty = default" },
+    { "tags", VMSG_ARRAY, VMSG_STR, VMSG_ENUM (s_colours), .doc = "each one of them" },
+    { 0 }
+};
+static const vmsg_schema_t s_enum = { "test.enum", s_enum_fields, .doc = "enumerations" };
+
+static void
+test_enums (void **state)
+{
+    (void) state;
+    const vmsg_value_t *v;
+    assert_int_equal (s_decode (&s_enum, "{\"colour\":\"green\",\"shade\":\"\"}", &v), 0);
+    assert_string_equal (vmsg_str (v, "colour"), "green");
+    assert_int_equal (s_decode (&s_enum, "{\"colour\":\"red\",\"tags\":[\"blue\"]}", &v), 0);
+    //  The message lists the values, from the table itself.
+    s_refused (&s_enum, "{\"colour\":\"pink\"}", -VE_INVAL,
+               "colour: expected one of: red, green, blue");
+    s_refused (&s_enum, "{\"colour\":\"Red\"}", -VE_INVAL, "colour: expected one of: red, green, blue");
+    s_refused (&s_enum, "{\"colour\":\"red\",\"tags\":[\"red\",\"redd\"]}", -VE_INVAL,
+               "tags[1]: expected one of: red, green, blue");
+    //  A required enumeration with min_len 1 still refuses the empty string by its length.
+    s_refused (&s_enum, "{\"colour\":\"\"}", -VE_RANGE, "colour: shorter than 1 bytes");
+    //  Encoding checks what we send against the same list.
+    vbuf_t out;
+    vbuf_init (&out, NULL, 0);
+    s_pack_json ("{\"colour\":\"teal\"}");
+    assert_int_equal (vmsg_validate (&s_enum, s_mp.data, s_mp.len, NULL, 0), -VE_INVAL);
+    vbuf_free (&out);
+}
+
 static void
 test_wrong_types (void **state)
 {
@@ -896,6 +931,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_every_type),    cmocka_unit_test (test_limits),
         cmocka_unit_test (test_wrong_types),   cmocka_unit_test (test_unknown_fields),
+        cmocka_unit_test (test_enums),
         cmocka_unit_test (test_depth),         cmocka_unit_test (test_text),
         cmocka_unit_test (test_malformed),     cmocka_unit_test (test_size_limit),
         cmocka_unit_test (test_empty_body),    cmocka_unit_test (test_accessors),

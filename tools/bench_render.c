@@ -531,6 +531,7 @@ done:
 int
 main (int argc, char **argv)
 {
+    setenv ("VITRINE_CHECK_REPLIES", "0", 1);  //  measure the actors as they run in production
     //  Two clients with four hits each in flight: a storefront's load, not a flood (more in
     //  flight buys throughput with latency: --clients 4 --window 16).
     s_opts_t o = { "chair", 24, 5, 2, 4, 24, 512, true, true };

@@ -6,21 +6,31 @@
 //  - the service "broker" (ping, services, workers, stats).
 //  The broker reads only the small request header, never the body, and moves zmq_msg_t frames
 //  without copying; request state lives in a preallocated slot pool.
+//  A reply is forwarded only when it is the one the slot waits for: its token is that of the
+//  slot's current delivery, it comes from the worker that delivery went to, and it carries the
+//  request's id. Anything else is dropped, counted and logged (rate-limited).
 #include "vbus_proto.h"
 #include "vheap.h"
 #include "vhist.h"
 #include "vroute.h"
 #include <czmq.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #define WHO    "broker"
 #define NONE   UINT32_MAX
 #define MAX_ID 255
 #define BATCH  256
+
+//  Slots a broker may hold (--max-requests): the slot index must fit its bits of the token.
+#define MAX_SLOTS 4000000
+_Static_assert(MAX_SLOTS <= 1u << VBUS_TOKEN_INDEX_BITS, "slot index does not fit the token");
+#define TOKEN_INDEX_MASK ((1u << VBUS_TOKEN_INDEX_BITS) - 1)
 
 typedef struct service_s service_t;
 typedef struct worker_s worker_t;
@@ -28,7 +38,12 @@ typedef struct worker_s worker_t;
 enum { SLOT_FREE, SLOT_QUEUED, SLOT_INFLIGHT };
 
 typedef struct {
-    uint32_t gen;
+    //  The token of the slot's latest delivery to a worker (layout in vbus_proto.h). 8 bytes
+    //  hold the index (22 bits, for up to MAX_SLOTS), so the generation gets the 10 left of
+    //  the first word: a late reply to this slot is refused for certain during the next 1,023
+    //  deliveries of it, and after that by the 32 random bits (odds 2^-32) and the request id.
+    //  The random part is also what keeps a peer that never saw a token from making one.
+    uint8_t token[VBUS_TOKEN_SIZE];
     uint8_t state;
     bool answered;  //  the client already has its reply (timeout); await the worker's
     bool idempotent;
@@ -74,6 +89,12 @@ struct worker_s {
 
 #define WORKER_BUCKETS 1024
 
+//  A warning logged at most once a second, with how many happened since the last line.
+typedef struct {
+    int64_t logged_at;  //  monotonic ms of the last line (0 = none yet)
+    uint64_t since;     //  events since then
+} ratelog_t;
+
 typedef struct {
     //  config
     const char *bind, *pub_bind, *sub_bind;
@@ -95,7 +116,10 @@ typedef struct {
     //  counters
     uint64_t requests, replies, errors, drops, malformed;
     uint64_t events_in, events_out, events_dropped;
-    uint64_t malformed_logged_at, malformed_since_log;
+    ratelog_t malformed_log, refused_log;
+    //  Random bytes for tokens, refilled from the kernel's generator when used up.
+    uint8_t random[256];
+    size_t random_at;
 } broker_t;
 
 //  ---------------------------------------------------------------- helpers
@@ -106,19 +130,54 @@ s_mono_ms (void)
     return vbus_mono_us () / 1000;
 }
 
-//  Logs why a message was refused, at most once a second (a flood must not flood the log).
+//  Logs a drop at most once a second (a flood must not flood the log).
+static void
+s_log_rated (ratelog_t *log, const char *what, const char *why)
+{
+    log->since++;
+    int64_t now = s_mono_ms ();
+    if (log->logged_at == 0 || now - log->logged_at >= 1000) {
+        vbus_log ('W', WHO, "dropped %s: %s (%llu dropped since last report)", what, why,
+                  (unsigned long long) log->since);
+        log->logged_at = now;
+        log->since = 0;
+    }
+}
+
+//  Counts and logs a message that does not parse.
 static void
 s_malformed (broker_t *self, const char *why)
 {
     self->malformed++;
-    self->malformed_since_log++;
-    int64_t now = s_mono_ms ();
-    if ((uint64_t) now - self->malformed_logged_at >= 1000) {
-        vbus_log ('W', WHO, "dropped malformed message: %s (%llu dropped since last report)", why,
-                  (unsigned long long) self->malformed_since_log);
-        self->malformed_logged_at = (uint64_t) now;
-        self->malformed_since_log = 0;
+    s_log_rated (&self->malformed_log, "malformed message", why);
+}
+
+//  Counts and logs a well-formed reply that answers nothing in flight at its worker: a bug
+//  in the worker (a duplicate, a mixed-up id) or a peer that guesses tokens.
+static void
+s_refused_reply (broker_t *self, const char *why)
+{
+    self->drops++;
+    s_log_rated (&self->refused_log, "reply", why);
+}
+
+//  Four random bytes. They come from the kernel's generator (getrandom), so a token does not
+//  tell the next one, and in batches: one system call per 64 tokens, none per message.
+//  getrandom fills up to 256 bytes whole and uninterrupted once its pool is ready, which
+//  s_setup's first fill waited for; were it still to fail, the old bytes serve again and
+//  tokens stay correct (index and generation), only less secret.
+static uint32_t
+s_random32 (broker_t *self)
+{
+    if (self->random_at + 4 > sizeof self->random) {
+        if (getrandom (self->random, sizeof self->random, 0) != (ssize_t) sizeof self->random)
+            vbus_log ('E', WHO, "getrandom failed: %s; reusing random bytes", strerror (errno));
+        self->random_at = 0;
     }
+    uint32_t r;
+    memcpy (&r, self->random + self->random_at, sizeof r);
+    self->random_at += sizeof r;
+    return r;
 }
 
 //  ---------------------------------------------------------------- services and workers
@@ -206,7 +265,6 @@ s_slot_free (broker_t *self, slot_t *slot)
     zmq_msg_close (&slot->request);
     vheap_remove (&self->deadlines, s_slot_index (self, slot));
     slot->state = SLOT_FREE;
-    slot->gen++;
     slot->next = self->free_head;
     self->free_head = s_slot_index (self, slot);
 }
@@ -331,6 +389,20 @@ s_slot_fail (broker_t *self, slot_t *slot, int status, const char *message)
 
 //  ---------------------------------------------------------------- dispatch
 
+//  Gives the slot a new token for its next delivery: the next generation and fresh random
+//  bits. Each delivery gets its own, so a reply to an earlier one (before the slot was freed
+//  and taken again, or before an idempotent request moved to another worker) never matches.
+static void
+s_slot_token_new (broker_t *self, slot_t *slot)
+{
+    uint32_t word[2];
+    memcpy (word, slot->token, sizeof word);
+    uint32_t gen = (word[0] >> VBUS_TOKEN_INDEX_BITS) + 1;  //  wraps within its 10 bits
+    word[0] = s_slot_index (self, slot) | gen << VBUS_TOKEN_INDEX_BITS;
+    word[1] = s_random32 (self);
+    memcpy (slot->token, word, sizeof word);
+}
+
 //  Gives a slot's request to worker w: [worker][cmd token][request]. Returns 0, or -1 when w
 //  is unreachable (the slot is untouched and the caller removes w).
 static int
@@ -338,10 +410,10 @@ s_send_worker (broker_t *self, worker_t *w, slot_t *slot)
 {
     uint8_t head[VBUS_CMD_SIZE + VBUS_TOKEN_SIZE];
     vbus__cmd (head, VBUS_REQUEST);
-    uint32_t token[2] = { s_slot_index (self, slot), slot->gen };
-    memcpy (head + VBUS_CMD_SIZE, token, sizeof token);
     if (zmq_send (self->router, w->id, w->id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         return -1;
+    s_slot_token_new (self, slot);
+    memcpy (head + VBUS_CMD_SIZE, slot->token, VBUS_TOKEN_SIZE);
     zmq_send (self->router, head, sizeof head, ZMQ_SNDMORE);
     if (slot->idempotent) {
         //  Keep the request: it may have to go to another worker.
@@ -531,14 +603,16 @@ s_on_ready (broker_t *self, zmq_msg_t *frames)
 static void
 s_on_reply (broker_t *self, worker_t *w, zmq_msg_t *frames)
 {
-    uint32_t token[2];
-    memcpy (token, (const char *) zmq_msg_data (&frames[1]) + VBUS_CMD_SIZE, sizeof token);
+    const uint8_t *token = (const uint8_t *) zmq_msg_data (&frames[1]) + VBUS_CMD_SIZE;
+    uint32_t index;
+    memcpy (&index, token, sizeof index);
+    index &= TOKEN_INDEX_MASK;
     uint64_t id;
     int status;
     const char *msg;
     uint32_t msg_len;
     size_t used;
-    if (token[0] >= self->max_slots
+    if (index >= self->max_slots
         || vbus__reply_decode ((const char *) zmq_msg_data (&frames[2]) + VBUS_CMD_SIZE,
                                zmq_msg_size (&frames[2]) - VBUS_CMD_SIZE, &id, &status, &msg,
                                &msg_len, &used)
@@ -546,10 +620,17 @@ s_on_reply (broker_t *self, worker_t *w, zmq_msg_t *frames)
         s_malformed (self, "REPLY header");
         return;
     }
-    slot_t *slot = &self->slots[token[0]];
-    if (slot->state != SLOT_INFLIGHT || slot->gen != token[1] || slot->worker != w) {
-        self->drops++;  //  the request was already failed over; nobody waits for this
+    slot_t *slot = &self->slots[index];
+    //  One comparison of the whole token (generation and random part together): as two,
+    //  each would hide the other's loss from every test.
+    if (slot->state != SLOT_INFLIGHT || slot->worker != w
+        || memcmp (token, slot->token, VBUS_TOKEN_SIZE) != 0) {
+        s_refused_reply (self, "its token is of no request in flight at its worker");
         return;
+    }
+    if (id != slot->id) {
+        s_refused_reply (self, "its id is not its request's");
+        return;  //  the slot still waits: for the right reply, or its deadline
     }
     service_t *s = w->service;
     s_list_remove (self, &w->inflight_head, NULL, slot);
@@ -1012,6 +1093,11 @@ s_setup (broker_t *self)
     self->slots = calloc (self->max_slots, sizeof *self->slots);
     if (!self->slots || vheap_reserve (&self->deadlines, self->max_slots))
         return -1;
+    //  The first fill may wait for the kernel's pool at boot; later ones never do.
+    if (getrandom (self->random, sizeof self->random, 0) != (ssize_t) sizeof self->random) {
+        vbus_log ('E', WHO, "getrandom failed: %s", strerror (errno));
+        return -1;
+    }
     for (uint32_t i = self->max_slots; i-- > 0;) {
         self->slots[i].next = self->free_head;
         self->free_head = i;
@@ -1135,7 +1221,7 @@ main (int argc, char **argv)
             self.max_queue = (size_t) v;
             break;
         case 'r':
-            if (vbus_arg_long ("vitrine-broker", "--max-requests", optarg, 16, 4000000, &v))
+            if (vbus_arg_long ("vitrine-broker", "--max-requests", optarg, 16, MAX_SLOTS, &v))
                 return 2;
             self.max_slots = (uint32_t) v;
             break;

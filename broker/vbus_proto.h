@@ -21,6 +21,10 @@ enum {
 #define VBUS_CMD_SIZE        4
 #define VBUS_TOKEN_SIZE      8
 #define VBUS_FLAG_IDEMPOTENT 0x1u
+//  A token as the broker makes it (a worker only echoes it back): two uint32 in the broker's
+//  byte order, [slot index | generation << VBUS_TOKEN_INDEX_BITS] [32 random bits]. Both the
+//  generation and the random part are new for each delivery of the slot to a worker.
+#define VBUS_TOKEN_INDEX_BITS 22
 
 //  Fills the 4 command bytes.
 void vbus__cmd (uint8_t out[4], int command);

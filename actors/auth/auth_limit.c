@@ -2,6 +2,7 @@
 //  its last `failures` failures in a ring: the window is exact (sliding), not a fixed bucket.
 #include "auth_limit.h"
 #include "verr.h"
+#include "vhash.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,15 +23,6 @@ struct auth_limit_s {
     size_t nbuckets;  //  a power of two
     size_t count;
 };
-
-static uint64_t
-s_hash (const char *s)
-{
-    uint64_t h = 14695981039346656037ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char) *s) * 1099511628211ull;
-    return h;
-}
 
 auth_limit_t *
 auth_limit_new (const auth_limit_config_t *config)
@@ -76,7 +68,7 @@ auth_limit_destroy (auth_limit_t **self_p)
 static s_entry_t **
 s_slot (auth_limit_t *self, const char *key)
 {
-    s_entry_t **p = &self->buckets[s_hash (key) & (self->nbuckets - 1)];
+    s_entry_t **p = &self->buckets[vhash_fnv1a (key, strlen (key)) & (self->nbuckets - 1)];
     while (*p && strcmp ((*p)->key, key) != 0)
         p = &(*p)->next;
     return p;
@@ -139,7 +131,7 @@ s_grow (auth_limit_t *self)
     for (size_t i = 0; i < self->nbuckets; i++)
         for (s_entry_t *e = self->buckets[i], *next; e; e = next) {
             next = e->next;
-            s_entry_t **head = &buckets[s_hash (e->key) & (n - 1)];
+            s_entry_t **head = &buckets[vhash_fnv1a (e->key, strlen (e->key)) & (n - 1)];
             e->next = *head;
             *head = e;
         }

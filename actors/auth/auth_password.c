@@ -1,6 +1,7 @@
 //  auth_password.c — email shape, password policy, the common-password list and Argon2id hashing.
 #include "auth_password.h"
 #include "verr.h"
+#include "vhash.h"
 #include <ctype.h>
 #include <errno.h>
 #include <sodium.h>
@@ -95,15 +96,6 @@ struct auth_common_s {
     size_t count;
 };
 
-static uint64_t
-s_fnv (const char *s)
-{
-    uint64_t h = 14695981039346656037ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char) *s) * 1099511628211ull;
-    return h;
-}
-
 static void
 s_lower (char *s)
 {
@@ -114,7 +106,7 @@ s_lower (char *s)
 static bool
 s_find (const auth_common_t *self, const char *lower, size_t *slot)
 {
-    size_t i = (size_t) s_fnv (lower) & (self->nslots - 1);
+    size_t i = (size_t) vhash_fnv1a (lower, strlen (lower)) & (self->nslots - 1);
     while (self->slots[i]) {
         if (strcmp (self->slots[i], lower) == 0) {
             *slot = i;

@@ -418,7 +418,7 @@ edge_openapi_write (FILE *out)
     s_line (&d, 10, "properties:");
     s_line (&d, 12, "code:");
     s_line (&d, 14, "type: string");
-    s_desc (&d, 14, "bad_request, unauthorized, not_found, rate_limited, ...");
+    s_desc (&d, 14, "bad_request, unauthorized, not_found, busy, ... (docs/edge.md)");
     s_line (&d, 12, "message:");
     s_line (&d, 14, "type: string");
     s_desc (&d, 14, "for people; names the field or limit");

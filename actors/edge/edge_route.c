@@ -484,30 +484,34 @@ edge_status_http (int bus_status)
     }
 }
 
+//  The error code of a response: where a bus status means the same thing its name comes from
+//  verr.h (one list, one spelling: a 429 is "busy" whether the edge's limiter or an actor said
+//  it); HTTP's own refusals, which no actor can give, have names of their own here.
+#define S_VERR_(ve) verr_name (ve)
 // clang-format off
 #define EDGE_HTTP_MAP(X)                                                     \
     X (100, "Continue", "continue")                                          \
-    X (200, "OK", "ok")                                                      \
+    X (200, "OK", S_VERR_ (VE_OK))                                           \
     X (201, "Created", "created")                                            \
     X (204, "No Content", "no_content")                                      \
     X (302, "Found", "found")                                                \
     X (304, "Not Modified", "not_modified")                                  \
-    X (400, "Bad Request", "bad_request")                                    \
-    X (401, "Unauthorized", "unauthorized")                                  \
-    X (403, "Forbidden", "forbidden")                                        \
-    X (404, "Not Found", "not_found")                                        \
+    X (400, "Bad Request", S_VERR_ (VE_BAD_REQUEST))                         \
+    X (401, "Unauthorized", S_VERR_ (VE_UNAUTHORIZED))                       \
+    X (403, "Forbidden", S_VERR_ (VE_FORBIDDEN))                             \
+    X (404, "Not Found", S_VERR_ (VE_NOT_FOUND))                             \
     X (405, "Method Not Allowed", "method_not_allowed")                      \
     X (408, "Request Timeout", "request_timeout")                            \
-    X (409, "Conflict", "conflict")                                          \
+    X (409, "Conflict", S_VERR_ (VE_CONFLICT))                               \
     X (413, "Content Too Large", "payload_too_large")                        \
     X (415, "Unsupported Media Type", "unsupported_media_type")              \
     X (417, "Expectation Failed", "expectation_failed")                      \
-    X (429, "Too Many Requests", "rate_limited")                             \
+    X (429, "Too Many Requests", S_VERR_ (VE_BUSY))                          \
     X (431, "Request Header Fields Too Large", "header_too_large")           \
-    X (500, "Internal Server Error", "internal")                             \
+    X (500, "Internal Server Error", S_VERR_ (VE_INTERNAL))                  \
     X (501, "Not Implemented", "not_implemented")                            \
-    X (503, "Service Unavailable", "unavailable")                            \
-    X (504, "Gateway Timeout", "timeout")                                    \
+    X (503, "Service Unavailable", S_VERR_ (VE_UNAVAILABLE))                 \
+    X (504, "Gateway Timeout", S_VERR_ (VE_TIMEOUT))                         \
     X (505, "HTTP Version Not Supported", "version_not_supported")
 // clang-format on
 

@@ -1179,7 +1179,7 @@ test_rate_limits_and_shared_port (void **state)
         int status = s_http ("GET", "/api/v1/categories", NULL, NULL, &r);
         if (status == 429) {
             limited++;
-            s_expect_error (&r, 429, "rate_limited");
+            s_expect_error (&r, 429, "busy");
             assert_true (atoi (s_hdr (&r, "retry-after")) >= 1);
         }
         else

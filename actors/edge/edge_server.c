@@ -3,6 +3,7 @@
 //  uv_try_write of the header and body, static files, /healthz, the bus client polled in the
 //  loop, and a clean stop on SIGTERM (stop accepting, finish what is in flight, exit 0).
 #include "edge_server.h"
+#include "edge_shapes.h"
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -909,6 +910,14 @@ edge_server_run (const edge_config_t *cfg)
     int rc = 1;
     if (cfg->www[0] && !(s->www = edge_static_new (cfg->www)))
         vbus_log ('W', WHO, "www: '%s' is not a readable directory; serving no files", cfg->www);
+    if (s->www) {
+        //  The grid and the lists the pages must agree on, made from their one definition.
+        vbuf_t js;
+        vbuf_init (&js, NULL, 0);
+        if (edge_shapes_js (&js) || edge_static_put (s->www, "shapes.js", js.data, js.len))
+            vbus_log ('W', WHO, "cannot make /shapes.js: the pages' viewer and sorts fail");
+        vbuf_free (&js);
+    }
     if (cfg->rate_api)
         s->limit_api = edge_limit_new ((double) cfg->rate_api, 2.0 * (double) cfg->rate_api, 0);
     if (cfg->rate_auth)

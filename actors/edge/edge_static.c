@@ -2,6 +2,7 @@
 #include "edge_static.h"
 #include "edge_route.h"
 #include "verr.h"
+#include "vhash.h"
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #define MAX_FILE    (32 << 20)  //  bigger files are not served from memory (404)
 #define MAX_ENTRIES 512         //  files kept; when full, the table starts again
+#define MAX_MADE    8           //  files made in memory (edge_static_put)
 
 typedef struct {
     char *rel;  //  path under the root, as resolved ("css/site.css")
@@ -30,6 +32,8 @@ struct edge_static_s {
     size_t root_len;
     s_entry_t entries[MAX_ENTRIES];
     size_t count;
+    s_entry_t made[MAX_MADE];  //  edge_static_put's: never on disk, never dropped
+    size_t nmade;
 };
 
 edge_static_t *
@@ -64,6 +68,8 @@ edge_static_destroy (edge_static_t **self_p)
     edge_static_t *self = *self_p;
     for (size_t i = 0; i < self->count; i++)
         s_entry_free (&self->entries[i]);
+    for (size_t i = 0; i < self->nmade; i++)
+        s_entry_free (&self->made[i]);
     free (self);
     *self_p = NULL;
 }
@@ -141,6 +147,8 @@ s_gzip (const char *data, size_t len, size_t *out_len)
     return out;
 }
 
+static void s_fill (s_entry_t *e, char *data, size_t got, uint64_t version);
+
 //  Loads (or reloads) the file at real path into e. Returns 0 or -VE_NOT_FOUND.
 static int
 s_load (s_entry_t *e, const char *real, const struct stat *st)
@@ -162,14 +170,23 @@ s_load (s_entry_t *e, const char *real, const struct stat *st)
         return -VE_NOT_FOUND;
     }
     data[got] = 0;
-    free (e->data);
-    free (e->gz);
-    e->data = data;
-    e->gz = NULL;
     e->dev = st->st_dev;
     e->ino = st->st_ino;
     e->size = st->st_size;
     e->mtime_ns = (int64_t) st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+    s_fill (e, data, got, (uint64_t) e->mtime_ns);
+    return 0;
+}
+
+//  Makes e serve data (which it takes): type, caching, the gzip copy, and tags from the size
+//  and version (a file's mtime, a made file's hash).
+static void
+s_fill (s_entry_t *e, char *data, size_t got, uint64_t version)
+{
+    free (e->data);
+    free (e->gz);
+    e->data = data;
+    e->gz = NULL;
     edge_file_t *f = &e->file;
     f->data = data;
     f->len = got;
@@ -182,9 +199,26 @@ s_load (s_entry_t *e, const char *real, const struct stat *st)
     if (!f->gz)
         f->gz_len = 0;
     snprintf (f->etag, sizeof f->etag, "\"%llx-%llx\"", (unsigned long long) got,
-              (unsigned long long) e->mtime_ns);
+              (unsigned long long) version);
     snprintf (f->etag_gz, sizeof f->etag_gz, "\"%llx-%llx-gz\"", (unsigned long long) got,
-              (unsigned long long) e->mtime_ns);
+              (unsigned long long) version);
+}
+
+int
+edge_static_put (edge_static_t *self, const char *rel, const char *data, size_t len)
+{
+    if (self->nmade == MAX_MADE)
+        return -VE_NOMEM;
+    s_entry_t *e = &self->made[self->nmade];
+    char *copy = malloc (len + 1);
+    if (!copy || !(e->rel = strdup (rel))) {
+        free (copy);
+        return -VE_NOMEM;
+    }
+    memcpy (copy, data, len);
+    copy[len] = 0;
+    s_fill (e, copy, len, vhash_fnv1a (data, len));
+    self->nmade++;
     return 0;
 }
 
@@ -192,6 +226,11 @@ s_load (s_entry_t *e, const char *real, const struct stat *st)
 static int
 s_lookup (edge_static_t *self, const char *rel, const edge_file_t **file)
 {
+    for (size_t i = 0; i < self->nmade; i++)
+        if (strcmp (self->made[i].rel, rel) == 0) {
+            *file = &self->made[i].file;
+            return 0;
+        }
     char path[PATH_MAX], real[PATH_MAX];
     if (snprintf (path, sizeof path, "%s/%s", self->root, rel) >= (int) sizeof path)
         return -VE_NOT_FOUND;

@@ -35,6 +35,11 @@ void edge_static_destroy (edge_static_t **self_p);
 //  bytes: attempts to leave the root are refused before the file system is asked).
 int edge_static_get (edge_static_t *self, const char *path, size_t len, const edge_file_t **file);
 
+//  Serves data (copied) at rel ("shapes.js": a path under the root, no leading '/') as if it
+//  were a file there, ahead of the disk: for files the edge makes itself. Returns 0 or
+//  -VE_NOMEM (also when 8 are made already).
+int edge_static_put (edge_static_t *self, const char *rel, const char *data, size_t len);
+
 //  The Content-Type for a file name by its extension ("text/html; charset=utf-8"); an
 //  unknown extension is application/octet-stream. Static string.
 const char *edge_static_type (const char *name);

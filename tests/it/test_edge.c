@@ -10,6 +10,7 @@
 #include "auth_token.h"
 #include "vgen_catalog.h"
 #include "vit.h"
+#include "vview.h"
 #include "vmsg.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -943,6 +944,23 @@ test_static_files (void **state)
     assert_int_equal (s_http ("GET", "/style.css", NULL, NULL, &r), 200);
     assert_null (s_hdr (&r, "content-encoding"));
     assert_true (strstr (r.body, ".product-grid") == r.body);
+    s_resp_free (&r);
+    //  /shapes.js: the view grid and the sorts the pages use, made from vview.h and venum.h.
+    assert_int_equal (s_http ("GET", "/shapes.js", NULL, NULL, &r), 200);
+    assert_string_equal (s_hdr (&r, "content-type"), "text/javascript; charset=utf-8");
+    char want[128];
+    snprintf (want, sizeof want, "yawStep: %d,", VVIEW_YAW_STEP);
+    assert_non_null (strstr (r.body, want));
+    snprintf (want, sizeof want, "zoomMax: %d,", VVIEW_ZOOM_LEVELS);
+    assert_non_null (strstr (r.body, want));
+    assert_non_null (strstr (r.body, "pitches: Object.freeze([-15, 0, 15, 30, 45, 60, 75])"));
+    assert_non_null (
+        strstr (r.body, "SORTS = Object.freeze(['relevance', 'price_asc', 'price_desc', 'newest', "
+                        "'popular'])"));
+    snprintf (etag, sizeof etag, "%s", s_hdr (&r, "etag"));
+    s_resp_free (&r);
+    snprintf (inm, sizeof inm, "If-None-Match: %s\r\n", etag);
+    assert_int_equal (s_http ("GET", "/shapes.js", inm, NULL, &r), 304);
     s_resp_free (&r);
     assert_int_equal (s_http ("GET", "/missing.html", NULL, NULL, &r), 404);
     assert_non_null (strstr (r.body, "No such page"));

@@ -1,6 +1,7 @@
 // app.js — what every storefront page shares: the API helper, money, product cards, frame
 // URLs, and the session shown in the header. Importing it also fills the header, so each
 // page's own module only adds what is particular to it.
+import { VIEW } from './shapes.js';
 
 export class ApiError extends Error {
   constructor(status, code, message, requestId) {
@@ -57,9 +58,9 @@ export function categoryLabel(path) {
   return last.charAt(0).toUpperCase() + last.slice(1);
 }
 
-// The renderer draws only a grid of views (docs in the edge): yaw in steps of 5, these
-// pitches, zoom 1..4 and a few square sizes. URLs built on the grid are cached for good.
-export const PITCHES = [-15, 0, 15, 30, 45, 60, 75];
+// The renderer draws only a grid of views; the edge serves it as /shapes.js, made from the
+// same definition the renderer snaps to. URLs built on the grid are cached for good.
+export const PITCHES = VIEW.pitches;
 
 export function frameUrl(id, { yaw = 30, pitch = 15, zoom = 1, size = 512, v } = {}) {
   const q = new URLSearchParams({ yaw, pitch, zoom, w: size, h: size });

@@ -2,6 +2,7 @@
 // change is written to it (replaced while typing, pushed on a click), so a results page can be
 // shared, reloaded and walked back with the browser's buttons.
 import { api, categoryLabel, h, money, productCard } from './app.js';
+import { SORTS } from './shapes.js';
 
 const PAGE_SIZE = 24;
 const MAX_OFFSET = 10000;  // the catalog pages at most this deep (offset + limit)
@@ -17,6 +18,13 @@ const facetsEl = document.getElementById('facets');
 const chipsEl = document.getElementById('active-filters');
 const resultsEl = document.getElementById('results');
 const pagerEl = document.getElementById('pager');
+
+// How each sort reads to a shopper; which sorts exist, and their order, is the catalog's.
+const SORT_LABELS = {
+  relevance: 'Best match', popular: 'Most popular', price_asc: 'Price: low to high',
+  price_desc: 'Price: high to low', newest: 'Newest',
+};
+sortSelect.replaceChildren(...SORTS.map((s) => h('option', { value: s }, SORT_LABELS[s] ?? s)));
 
 function readState() {
   const p = new URLSearchParams(location.search);

@@ -4,10 +4,11 @@
 // to orbit, wheel, pinch or +/− to zoom, slow auto-rotation until the visitor touches it.
 // Frames near the current view are fetched ahead so that dragging shows ready pictures.
 import { PITCHES } from './app.js';
+import { VIEW } from './shapes.js';
 
-const YAW_STEP = 5;
-const ZOOM_MIN = 1;
-const ZOOM_MAX = 4;
+const YAW_STEP = VIEW.yawStep;
+const ZOOM_MIN = VIEW.zoomMin;
+const ZOOM_MAX = VIEW.zoomMax;
 const RING = 12;        // frames fetched ahead on each side of the current yaw (±60°)
 const LOADS = 4;        // frame requests at once: enough to stay ahead, few enough not to queue the renderer
 const KEEP = 200;       // loaded frames held (so the browser keeps them decoded), about 2 rings

@@ -1,0 +1,47 @@
+//  edge_shapes.c — /shapes.js from the platform's own definitions (see edge_shapes.h).
+#include "edge_shapes.h"
+#include "venum.h"
+#include "verr.h"
+#include "vview.h"
+#include <stdarg.h>
+#include <stdio.h>
+
+static void
+s_printf (vbuf_t *out, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start (ap, fmt);
+    int n = vsnprintf (line, sizeof line, fmt, ap);
+    va_end (ap);
+    if (n > 0)
+        vbuf_append (out, line, (size_t) n < sizeof line ? (size_t) n : sizeof line - 1);
+}
+
+static void
+s_list (vbuf_t *out, const char *name, const char *const *values)
+{
+    s_printf (out, "export const %s = Object.freeze([", name);
+    for (const char *const *v = values; *v; v++)
+        s_printf (out, "%s'%s'", v == values ? "" : ", ", *v);
+    s_printf (out, "]);\n");
+}
+
+int
+edge_shapes_js (vbuf_t *out)
+{
+    s_printf (out, "// shapes.js — made by the edge from schemas/vview.h and schemas/venum.h.\n"
+                   "// Import these; never copy the numbers into a page.\n");
+    s_printf (out, "export const VIEW = Object.freeze({\n");
+    s_printf (out, "  yawStep: %d,\n", VVIEW_YAW_STEP);
+    s_printf (out, "  pitches: Object.freeze([");
+    for (int p = VVIEW_PITCH_MIN; p <= VVIEW_PITCH_MAX; p += VVIEW_PITCH_STEP)
+        s_printf (out, "%s%d", p == VVIEW_PITCH_MIN ? "" : ", ", p);
+    s_printf (out, "]),\n");
+    s_printf (out, "  pitchRing: %d,\n", VVIEW_PITCH_RING);
+    s_printf (out, "  zoomMin: 1,\n  zoomMax: %d,\n", VVIEW_ZOOM_LEVELS);
+    s_printf (out, "  sizeDefault: %d,\n", VVIEW_SIZE_DEFAULT);
+    s_printf (out, "});\n");
+    s_list (out, "SORTS", venum_sort);
+    return out->failed ? -VE_NOMEM : 0;
+}

@@ -114,6 +114,7 @@ struct vactor_s {
     size_t nheld, capheld;
     uint64_t syncs, synced_commits;
     bool in_call;             //  a handler or a transaction is running (they do not nest)
+    bool holding;             //  a call is in progress: vactor_reply holds (see s_call)
     bool check_replies;       //  validate every reply against its schema (debug, tests)
     varena_t *txn_arena;      //  vactor_txn's memory
     vbus_client_t *async;     //  vactor_send's client (made on first use)
@@ -525,7 +526,7 @@ s_hold_reply (vactor_t *self, const vbus_defer_t *d, int status, const char *mes
 static void
 s_flush (vactor_t *self)
 {
-    if (!self->dirty)
+    if (!self->dirty && !self->nheld)
         return;
     bool ok = true;
     for (size_t i = 0; i < self->nowned; i++)
@@ -766,6 +767,9 @@ s_call (vactor_t *self, s_binding_t *b, const vbus_request_t *req, vbus_out_t *o
     uint64_t seq_before = part->next_seq;
     self->npending = 0;
     self->in_call = true;
+    //  Until the worker has counted this call as deferred, an answer to it (from after_commit,
+    //  say) must wait: the worker would otherwise count the answer before the deferral.
+    self->holding = true;
     int status = b->method->fn (&call);
     self->in_call = false;
     bool deferred = status == VBUS_DEFERRED;
@@ -782,16 +786,32 @@ s_call (vactor_t *self, s_binding_t *b, const vbus_request_t *req, vbus_out_t *o
         status = vbus_out_error (out, VE_INTERNAL, "the store could not write");
         deferred = false;
     }
+    if (status != VE_OK && !deferred && call.keep_on_error && self->npending)
+        vbus_log ('E', self->service, "%s: a failed call kept its writes but emitted events",
+                  req->method);
+    else if (status != VE_OK && !deferred && call.keep_on_error
+             && s_commit (self, part, b->method->sync) == 0) {
+        //  A refusal to remember: its writes stand, the error is the reply (behind the sync).
+        self->holding = false;
+        vbus_defer_t d;
+        vbus_defer (req, &d);
+        if (self->dirty && s_hold_reply (self, &d, status, out->message, NULL, 0) == 0)
+            return VBUS_DEFERRED;
+        s_flush (self);
+        return status;
+    }
     if (status != VE_OK && !deferred) {
         //  Nothing of a failed call happened: no state, no events.
         vstore_batch_clear (self->batch);
         part->next_seq = seq_before;
         self->npending = 0;
+        self->holding = false;
         return status;
     }
     if (call.after_commit)
         call.after_commit (&call, call.after_arg);
     s_publish_pending (self);
+    self->holding = false;
     if (deferred)
         return VBUS_DEFERRED;
     if (self->check_replies && vmsg_validate (m->reply, out->body.data, out->body.len, err,
@@ -824,7 +844,20 @@ int
 vactor_reply (vactor_t *self, const vbus_defer_t *d, int status, const char *message,
               const void *body, size_t body_len)
 {
-    if (self->dirty && s_hold_reply (self, d, status, message, body, body_len) == 0)
+    char err[256];
+    const vmsg_method_t *m = self->check_replies && status == VE_OK
+                                 ? vmsg_method_find (self->def->service, d->method)
+                                 : NULL;
+    if (m && vmsg_validate (m->reply, body, body_len, err, sizeof err) != 0) {
+        //  As loud as for a direct reply (s_call): a deferred one is checked the same way.
+        vbus_log ('E', self->service, "%s.%s: reply breaks %s: %s", self->service, d->method,
+                  m->reply->name, err);
+        status = VE_INTERNAL;
+        message = "reply breaks its schema";
+        body = NULL;
+        body_len = 0;
+    }
+    if ((self->dirty || self->holding) && s_hold_reply (self, d, status, message, body, body_len) == 0)
         return 0;
     s_flush (self);
     return vbus_worker_reply (self->worker, d, status, message, body, body_len);
@@ -932,6 +965,12 @@ s_on_wake (void *arg)
     if (self->def->on_wake)
         self->def->on_wake (self);
     s_flush (self);
+}
+
+void
+vactor_keep_on_error (vactor_call_t *call)
+{
+    call->keep_on_error = true;
 }
 
 void

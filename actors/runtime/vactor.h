@@ -45,8 +45,15 @@ typedef struct vactor_call_s {
     //  updating an in-memory index. Not called when the call fails.
     void (*after_commit) (struct vactor_call_s *call, void *arg);
     void *after_arg;
-    bool deferred;  //  set by vactor_defer
+    bool deferred;       //  set by vactor_defer
+    bool keep_on_error;  //  set by vactor_keep_on_error
 } vactor_call_t;
+
+//  Commits the call's writes even though the handler returns an error: for a refusal that is
+//  itself a result to remember (an idempotency record of a conflict, replayed later). The
+//  reply still carries the error; durability is as for an ok of the same method. A call that
+//  emitted events cannot keep its writes (logged; nothing is kept).
+void vactor_keep_on_error (vactor_call_t *call);
 
 //  Runs fn (call, arg) after the call's batch committed, before the reply leaves: in-memory
 //  state derived from the store changes only once the store has.

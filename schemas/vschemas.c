@@ -17,8 +17,10 @@ _Static_assert(VMSG_ROLE_SERVICE == VBUS_ROLE_SERVICE, "role bits differ from vb
     X (runtime)                                                                                    \
     X (auth)                                                                                       \
     X (catalog)                                                                                    \
+    X (cart)                                                                                       \
     X (inventory)                                                                                  \
-    X (render)
+    X (render)                                                                                     \
+    X (payments)
 
 #define VMSG_DOMAIN_DECL_(name) extern const vmsg_domain_t vmsg_domain_##name;
 #define VMSG_DOMAIN_REF_(name)  &vmsg_domain_##name,

@@ -14,12 +14,8 @@
 //  A priced line's status, decided at read time (cart.get and every reply that carries the
 //  cart), in this order of precedence: the catalog did not give a purchasable product in the
 //  cart's currency (unavailable), the product is archived, inventory says none are available
-//  (out_of_stock) or fewer than the line's quantity (short), else ok. Defined once here: the
-//  actor writes these strings by index (actors/cart/cart.h keeps the same order) and the docs
-//  list them from the field below. Not static so the actor can use it; the lead's enum member
-//  of vmsg_field_t can point here.
-const char *const cart_line_status[] = { "ok",    "archived",    "out_of_stock",
-                                         "short", "unavailable", NULL };
+//  (out_of_stock) or fewer than the line's quantity (short), else ok. The list is
+//  VENUM_CART_LINE in venum.h: the actor's enum, the codec's check and the docs come from it.
 
 static const vmsg_field_t s_cart_id_fields[] = {
     { "cart_id", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (3, CART_ID),
@@ -78,9 +74,9 @@ static const vmsg_field_t s_line_fields[] = {
       .doc = "the catalog's price now, minor units; absent when status is unavailable" },
     { "line_total", VMSG_INT, VMSG_RANGE (0, 1e14),
       .doc = "unit_price × qty, minor units; absent when status is unavailable" },
-    { "status", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (2, 12),
-      .doc = "ok, archived, out_of_stock, short (fewer than qty available) or unavailable (the "
-             "catalog has no purchasable product in the cart's currency, or did not answer)" },
+    { "status", VMSG_STR, VMSG_REQUIRED, VMSG_ENUM (venum_cart_line),
+      .doc = "short: fewer than qty available; unavailable: the catalog has no purchasable "
+             "product in the cart's currency, or did not answer" },
     { "available", VMSG_INT, VMSG_RANGE (-1e12, 1e12),
       .doc = "units available, when status is short or out_of_stock" },
     { "scene_hash", VMSG_STR, VMSG_LEN (16, 16),

@@ -25,13 +25,8 @@
 //              kept as a tombstone so a late reserve with that id reserves nothing
 //    expired   given back by the expiry sweep (its ttl passed before commit or release)
 //    restored  a sold reservation's units went back on hand (order cancelled before shipping)
-//  The one list: the schemas check replies against it (VMSG_ENUM), the actor names states from
-//  it (its enum follows this order, checked at start), the docs describe it.
-const char *const inventory_states[] = { "reserved", "short",    "sold", "released",
-                                         "expired",  "restored", NULL };
-
-//  Why a reservation's units went back (inventory.released): a call, or the expiry sweep.
-const char *const inventory_release_reasons[] = { "released", "expired", NULL };
+//  The one list is VENUM_STOCK_STATE in venum.h (and VENUM_RELEASE_REASON for why units went
+//  back: a call, or the expiry sweep): the codec, the docs and the actor's enum come from it.
 
 //  ---------------------------------------------------------------- shared shapes
 static const vmsg_field_t s_line_fields[] = {
@@ -56,8 +51,8 @@ static const vmsg_schema_t s_short = { "inventory.short", s_short_fields,
 static const vmsg_field_t s_reservation_fields[] = {
     { "reservation_id", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, INV_RESERVATION_BYTES),
       .doc = "the caller's id for it" },
-    { "state", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (4, 8), VMSG_ENUM (inventory_states),
-      .doc = "reserved, short, sold, released, expired or restored (inventory_states)" },
+    { "state", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (4, 8), VMSG_ENUM (venum_stock_state),
+      .doc = "reserved, short, sold, released, expired or restored (venum_stock_state)" },
     { "expires_at", VMSG_INT,
       .doc = "when an uncommitted reservation is released, Unix ms; absent for short and for "
              "a tombstone" },
@@ -208,7 +203,7 @@ static const vmsg_schema_t s_reserved = { "inventory.reserved", s_reserved_field
 static const vmsg_field_t s_released_fields[] = {
     S_RESERVATION_ID,
     S_EVENT_LINES,
-    { "reason", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (7, 8), VMSG_ENUM (inventory_release_reasons),
+    { "reason", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (7, 8), VMSG_ENUM (venum_release_reason),
       .doc = "released (inventory.release) or expired (the sweep)" },
     S_AT,
     { 0 }

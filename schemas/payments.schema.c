@@ -18,18 +18,14 @@
 //    requires_capture  authorised: the amount is held on the card until captured or canceled
 //    succeeded         captured (refunds keep it succeeded; see refunded)
 //    canceled          voided before capture, or the capture failed (last_error capture_failed)
-//  The one list: the codec checks replies against it (VMSG_ENUM), the docs print it, and the
-//  actor's enum indexes it in this order.
-const char *const payments_states[] = { "requires_payment", "requires_capture", "succeeded",
-                                        "canceled", NULL };
+//  The lists themselves are in venum.h (VENUM_PAYMENT_STATE, VENUM_PAYMENT_ERROR,
+//  VENUM_LEDGER_ACCOUNT, VENUM_LEDGER_MOVE): the codec, the docs and the actor's enums use them.
 
 //  last_error.code: why an intent did not go where it was asked to.
 //    card_declined       the issuer said no (generic)
 //    insufficient_funds  the issuer said no: not enough money
 //    capture_failed      authorised, but the capture failed (the hold is released)
 //    processing_error    the provider failed to process the card
-const char *const payments_error_codes[] = { "card_declined", "insufficient_funds",
-                                             "capture_failed", "processing_error", NULL };
 
 //  The ledger's accounts per order (balance = debits - credits) and its kinds of movement;
 //  each movement debits one account and credits another by the same amount:
@@ -38,8 +34,6 @@ const char *const payments_error_codes[] = { "card_declined", "insufficient_fund
 //    release    debit customer,   credit authorized  a hold is given back (cancel, the
 //                                                    uncaptured rest, a failed capture)
 //    refund     debit customer,   credit captured    taken money goes back
-const char *const payments_accounts[] = { "customer", "authorized", "captured", NULL };
-const char *const payments_entry_kinds[] = { "authorize", "capture", "release", "refund", NULL };
 
 //  ---------------------------------------------------------------- shared shapes
 #define S_ORDER_ID                                                                                 \
@@ -84,8 +78,8 @@ static const vmsg_schema_t s_card = { "payments.card", s_card_fields,
                                       .doc = "A card as the shopper typed it." };
 
 static const vmsg_field_t s_error_fields[] = {
-    { "code", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, 32), VMSG_ENUM (payments_error_codes),
-      .doc = "why: see payments_error_codes" },
+    { "code", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, 32), VMSG_ENUM (venum_payment_error),
+      .doc = "why: see venum_payment_error" },
     { "message", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, PAYMENTS_TEXT_BYTES),
       .doc = "a sentence a shopper can read" },
     { 0 }
@@ -98,7 +92,7 @@ static const vmsg_field_t s_intent_fields[] = {
       .doc = "unique, made by the actor; holds nothing secret" },
     S_ORDER_ID_OUT,
     { "user_id", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, VBUS_MAX_USER), .doc = "who pays" },
-    { "status", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, 32), VMSG_ENUM (payments_states),
+    { "status", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, 32), VMSG_ENUM (venum_payment_state),
       .doc = "where the intent is in its life cycle" },
     { "amount", VMSG_INT, VMSG_REQUIRED, VMSG_RANGE (1, PAYMENTS_MAX_AMOUNT),
       .doc = "the amount asked for, minor units" },
@@ -200,11 +194,11 @@ static const vmsg_field_t s_entry_fields[] = {
     { "seq", VMSG_UINT, VMSG_REQUIRED, .doc = "1, 2, ... per order, in commit order" },
     { "payment_id", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, PAYMENTS_ID_BYTES),
       .doc = "the intent that moved the money" },
-    { "kind", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, 16), VMSG_ENUM (payments_entry_kinds),
+    { "kind", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, 16), VMSG_ENUM (venum_ledger_move),
       .doc = "the movement" },
-    { "debit", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, 16), VMSG_ENUM (payments_accounts),
+    { "debit", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, 16), VMSG_ENUM (venum_ledger_account),
       .doc = "the account debited" },
-    { "credit", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, 16), VMSG_ENUM (payments_accounts),
+    { "credit", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, 16), VMSG_ENUM (venum_ledger_account),
       .doc = "the account credited" },
     { "amount", VMSG_INT, VMSG_REQUIRED, VMSG_RANGE (1, PAYMENTS_MAX_AMOUNT),
       .doc = "minor units, debited and credited alike" },
@@ -215,7 +209,7 @@ static const vmsg_field_t s_entry_fields[] = {
 static const vmsg_schema_t s_entry = { "payments.entry", s_entry_fields,
                                        .doc = "One movement: a debit and a credit." };
 static const vmsg_field_t s_balance_fields[] = {
-    { "account", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, 16), VMSG_ENUM (payments_accounts),
+    { "account", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, 16), VMSG_ENUM (venum_ledger_account),
       .doc = "the account" },
     S_CURRENCY ("ISO 4217 code"),
     { "debits", VMSG_INT, VMSG_REQUIRED, VMSG_MIN (0), .doc = "sum of its debits" },
@@ -249,7 +243,7 @@ static const vmsg_field_t s_event_fields[] = {
     { "amount", VMSG_INT, VMSG_REQUIRED, VMSG_RANGE (0, PAYMENTS_MAX_AMOUNT),
       .doc = "minor units moved: authorised, captured, released, refunded, or asked for (failed)" },
     S_CURRENCY ("ISO 4217 code"),
-    { "code", VMSG_STR, VMSG_LEN (1, 32), VMSG_ENUM (payments_error_codes),
+    { "code", VMSG_STR, VMSG_LEN (1, 32), VMSG_ENUM (venum_payment_error),
       .doc = "payments.failed: the last_error code" },
     { 0 }
 };

@@ -18,9 +18,65 @@
     X (ACTIVE, "active")                                                                           \
     X (ARCHIVED, "archived")
 
-//  The string tables (schemas/vschemas.c), NULL-terminated, in list order.
+//  A cart line's status at read time (cart.get).
+#define VENUM_CART_LINE(X)                                                                         \
+    X (OK, "ok")                                                                                   \
+    X (ARCHIVED, "archived")                                                                       \
+    X (OUT_OF_STOCK, "out_of_stock")                                                               \
+    X (SHORT, "short")                                                                             \
+    X (UNAVAILABLE, "unavailable")
+
+//  A stock reservation's state (docs/inventory.md): reserved → sold → restored, or released /
+//  expired; short is a reserve that held nothing.
+#define VENUM_STOCK_STATE(X)                                                                       \
+    X (RESERVED, "reserved")                                                                       \
+    X (SHORT, "short")                                                                             \
+    X (SOLD, "sold")                                                                               \
+    X (RELEASED, "released")                                                                       \
+    X (EXPIRED, "expired")                                                                         \
+    X (RESTORED, "restored")
+
+//  Why a reservation's units went back: a call, or the expiry sweep.
+#define VENUM_RELEASE_REASON(X)                                                                    \
+    X (RELEASED, "released")                                                                       \
+    X (EXPIRED, "expired")
+
+//  A payment intent's state, in life-cycle order (Stripe's names; docs/payments.md).
+#define VENUM_PAYMENT_STATE(X)                                                                     \
+    X (REQUIRES_PAYMENT, "requires_payment")                                                       \
+    X (REQUIRES_CAPTURE, "requires_capture")                                                       \
+    X (SUCCEEDED, "succeeded")                                                                     \
+    X (CANCELED, "canceled")
+
+//  Why an intent did not go where it was asked to (last_error.code).
+#define VENUM_PAYMENT_ERROR(X)                                                                     \
+    X (CARD_DECLINED, "card_declined")                                                             \
+    X (INSUFFICIENT_FUNDS, "insufficient_funds")                                                   \
+    X (CAPTURE_FAILED, "capture_failed")                                                           \
+    X (PROCESSING_ERROR, "processing_error")
+
+//  The payments ledger's accounts per order, and its kinds of movement.
+#define VENUM_LEDGER_ACCOUNT(X)                                                                    \
+    X (CUSTOMER, "customer")                                                                       \
+    X (AUTHORIZED, "authorized")                                                                   \
+    X (CAPTURED, "captured")
+#define VENUM_LEDGER_MOVE(X)                                                                       \
+    X (AUTHORIZE, "authorize")                                                                     \
+    X (CAPTURE, "capture")                                                                         \
+    X (RELEASE, "release")                                                                         \
+    X (REFUND, "refund")
+
+//  The string tables (schemas/vschemas.c), NULL-terminated, in list order. Code that switches
+//  on a value makes its C enum from the same list: #define X_(n, t) MINE_##n, ... VENUM_x (X_).
 extern const char *const venum_sort[];
 extern const char *const venum_product_status[];
+extern const char *const venum_cart_line[];
+extern const char *const venum_stock_state[];
+extern const char *const venum_release_reason[];
+extern const char *const venum_payment_state[];
+extern const char *const venum_payment_error[];
+extern const char *const venum_ledger_account[];
+extern const char *const venum_ledger_move[];
 
 //  The position of s in a NULL-terminated table, or -1 (also for s NULL).
 int venum_index (const char *const *table, const char *s);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "verr.h"
+#include "venum.h"
 #include "vmp.h"
 
 //  Roles a method may require (the same bits as VBUS_ROLE_* in broker/vbus.h).

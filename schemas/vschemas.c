@@ -31,6 +31,13 @@ static const vmsg_domain_t *const s_domains[] = { VMSG_DOMAINS (VMSG_DOMAIN_REF_
 #define VENUM_TEXT_(name, text) text,
 const char *const venum_sort[] = { VENUM_SORT (VENUM_TEXT_) NULL };
 const char *const venum_product_status[] = { VENUM_PRODUCT_STATUS (VENUM_TEXT_) NULL };
+const char *const venum_cart_line[] = { VENUM_CART_LINE (VENUM_TEXT_) NULL };
+const char *const venum_stock_state[] = { VENUM_STOCK_STATE (VENUM_TEXT_) NULL };
+const char *const venum_release_reason[] = { VENUM_RELEASE_REASON (VENUM_TEXT_) NULL };
+const char *const venum_payment_state[] = { VENUM_PAYMENT_STATE (VENUM_TEXT_) NULL };
+const char *const venum_payment_error[] = { VENUM_PAYMENT_ERROR (VENUM_TEXT_) NULL };
+const char *const venum_ledger_account[] = { VENUM_LEDGER_ACCOUNT (VENUM_TEXT_) NULL };
+const char *const venum_ledger_move[] = { VENUM_LEDGER_MOVE (VENUM_TEXT_) NULL };
 #undef VENUM_TEXT_
 
 int

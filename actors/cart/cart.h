@@ -7,15 +7,12 @@
 #include "vactor.h"
 
 //  A line's status at read time. The names are defined once, in schemas/cart.schema.c
-//  (cart_line_status), in this order.
+//  (venum_cart_line), in this order.
 typedef enum {
-    CART_OK,
-    CART_ARCHIVED,
-    CART_OUT_OF_STOCK,
-    CART_SHORT,
-    CART_UNAVAILABLE
+#define CART_STATUS_(name, text) CART_##name,
+    VENUM_CART_LINE (CART_STATUS_)
+#undef CART_STATUS_
 } cart_status_t;
-extern const char *const cart_line_status[];
 
 //  A stored line. price is what the catalog asked when the line was added or last raised: kept
 //  for the record, never used for totals (get prices every line again).

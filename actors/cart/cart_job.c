@@ -502,7 +502,7 @@ s_pack (msgpack_packer *pk, const cart_t *cart, const s_price_t *prices, const c
             vmp_pack_kint (pk, "unit_price", unit);
             vmp_pack_kint (pk, "line_total", unit * line->qty);
         }
-        vmp_pack_kstr (pk, "status", cart_line_status[status]);
+        vmp_pack_kstr (pk, "status", venum_cart_line[status]);
         if (stock)
             vmp_pack_kint (pk, "available", price->available < 0 ? 0 : price->available);
         if (scene)

@@ -18,16 +18,12 @@
 
 #define WHO "inventory"
 
-//  The state names are defined once, in schemas/inventory.schema.c; this enum follows their
-//  order (checked at open).
-extern const char *const inventory_states[];
+//  The state names are defined once, VENUM_STOCK_STATE in schemas/venum.h; this enum is made
+//  from the same list.
 typedef enum {
-    INVENTORY_RESERVED,
-    INVENTORY_SHORT,
-    INVENTORY_SOLD,
-    INVENTORY_RELEASED,
-    INVENTORY_EXPIRED,
-    INVENTORY_RESTORED,
+#define INVENTORY_STATE_(name, text) INVENTORY_##name,
+    VENUM_STOCK_STATE (INVENTORY_STATE_)
+#undef INVENTORY_STATE_
     INVENTORY_NSTATES
 } inventory_state_t;
 
@@ -283,7 +279,7 @@ s_reservation_get (vactor_call_t *call, const char *id, s_reservation_t *r)
     if (rc)
         return rc;
     const vmsg_value_t *lines = vmsg_get (v, "lines");
-    int state = venum_index (inventory_states, vmsg_str (v, "state"));
+    int state = venum_index (venum_stock_state, vmsg_str (v, "state"));
     *r = (s_reservation_t) { .id = id,
                              .state = (inventory_state_t) state,
                              .expires_at = vmsg_int (v, "expires_at", 0),
@@ -316,7 +312,7 @@ s_reservation_put (vactor_call_t *call, const s_reservation_t *r)
     msgpack_packer pk;
     vmp_packer_init (&pk, &buf);
     msgpack_pack_map (&pk, r->tombstone ? 5 : 4);
-    vmp_pack_kstr (&pk, "state", inventory_states[r->state]);
+    vmp_pack_kstr (&pk, "state", venum_stock_state[r->state]);
     vmp_pack_kint (&pk, "expires_at", r->expires_at);
     vmp_pack_kint (&pk, "created_at", r->created_at);
     vmp_pack_cstr (&pk, "lines");
@@ -368,7 +364,7 @@ s_pack_reservation (msgpack_packer *pk, const s_reservation_t *r, inventory_stat
     bool timed = !r->tombstone && state_shown != INVENTORY_SHORT;
     msgpack_pack_map (pk, timed ? 5 : 4);
     vmp_pack_kstr (pk, "reservation_id", r->id);
-    vmp_pack_kstr (pk, "state", inventory_states[state_shown]);
+    vmp_pack_kstr (pk, "state", venum_stock_state[state_shown]);
     if (timed)
         vmp_pack_kint (pk, "expires_at", r->expires_at);
     vmp_pack_cstr (pk, "lines");
@@ -463,7 +459,7 @@ s_give_back (s_working_t *ws, s_reservation_t *r, inventory_state_t state)
     s_expiry_delete (ws->call, r);
     r->state = state;
     rc = s_reservation_put (ws->call, r);
-    return rc ? rc : s_emit_reservation (ws, "inventory.released", r, inventory_states[state]);
+    return rc ? rc : s_emit_reservation (ws, "inventory.released", r, venum_stock_state[state]);
 }
 
 //  ---------------------------------------------------------------- reservations
@@ -722,7 +718,7 @@ inventory_restore (vactor_call_t *call)
     }
     else if (r.state != INVENTORY_RESTORED)
         return vbus_out_error (call->out, VE_CONFLICT, "reservation '%s' is %s, not sold", r.id,
-                               inventory_states[r.state]);
+                               venum_stock_state[r.state]);
     s_pack_reservation (&call->out->pk, &r, r.state, NULL, NULL, 0);
     return VE_OK;
 }
@@ -1010,14 +1006,6 @@ inventory_on_wake (vactor_t *actor)
 static int
 inventory_open (vactor_t *actor)
 {
-    //  The enum above indexes the schema's list of state names: they must agree.
-    int n = 0;
-    while (inventory_states[n])
-        n++;
-    if (n != INVENTORY_NSTATES || strcmp (inventory_states[INVENTORY_EXPIRED], "expired") != 0) {
-        vbus_log ('E', WHO, "inventory_states in schemas/ does not match the actor's states");
-        return -VE_INTERNAL;
-    }
     //  The stock limit is the schema's (stated once, in schemas/inventory.schema.c).
     const vmsg_method_t *get = vmsg_method_find ("inventory", "get");
     const vmsg_field_t *on_hand = NULL;

@@ -23,15 +23,14 @@
 
 #define WHO "payments"
 
-//  The one list of each, in schemas/payments.schema.c; the enums below index them in order.
-extern const char *const payments_states[];
-extern const char *const payments_error_codes[];
-extern const char *const payments_accounts[];
-extern const char *const payments_entry_kinds[];
+//  The one list of each is in schemas/venum.h; the enums below are made from the same lists.
 
-enum { ST_REQUIRES_PAYMENT, ST_REQUIRES_CAPTURE, ST_SUCCEEDED, ST_CANCELED, ST_COUNT };
-enum { AC_CUSTOMER, AC_AUTHORIZED, AC_CAPTURED, AC_COUNT };
-enum { MV_AUTHORIZE, MV_CAPTURE, MV_RELEASE, MV_REFUND, MV_COUNT };
+#define S_ST_(name, text) ST_##name,
+#define S_AC_(name, text) AC_##name,
+#define S_MV_(name, text) MV_##name,
+enum { VENUM_PAYMENT_STATE (S_ST_) ST_COUNT };
+enum { VENUM_LEDGER_ACCOUNT (S_AC_) AC_COUNT };
+enum { VENUM_LEDGER_MOVE (S_MV_) MV_COUNT };
 
 //  Each movement is a debit of one account and a credit of another by the same amount, so the
 //  ledger balances by construction; payments.ledger checks it anyway from the stored entries.
@@ -109,7 +108,7 @@ s_pack_intent (msgpack_packer *pk, const s_intent_t *it, bool stored)
     vmp_pack_kstr (pk, "payment_id", it->payment_id);
     vmp_pack_kstr (pk, "order_id", it->order_id);
     vmp_pack_kstr (pk, "user_id", it->user_id);
-    vmp_pack_kstr (pk, "status", payments_states[it->status]);
+    vmp_pack_kstr (pk, "status", venum_payment_state[it->status]);
     vmp_pack_kint (pk, "amount", it->amount);
     vmp_pack_kstr (pk, "currency", it->currency);
     vmp_pack_kint (pk, "authorized", it->authorized);
@@ -153,7 +152,7 @@ s_intent_from (const vmsg_value_t *v, s_intent_t *it)
     *it = (s_intent_t) { .payment_id = vmsg_str (v, "payment_id"),
                          .order_id = vmsg_str (v, "order_id"),
                          .user_id = vmsg_str (v, "user_id"),
-                         .status = venum_index (payments_states, vmsg_str (v, "status")),
+                         .status = venum_index (venum_payment_state, vmsg_str (v, "status")),
                          .amount = vmsg_int (v, "amount", 0),
                          .currency = vmsg_str (v, "currency"),
                          .authorized = vmsg_int (v, "authorized", 0),
@@ -312,9 +311,9 @@ s_ledger_add (vactor_call_t *call, s_ctx_t *ctx, int move, const s_intent_t *it,
     vmp_packer_init (&pk, &buf);
     msgpack_pack_map (&pk, 7);
     vmp_pack_kstr (&pk, "payment_id", it->payment_id);
-    vmp_pack_kstr (&pk, "kind", payments_entry_kinds[move]);
-    vmp_pack_kstr (&pk, "debit", payments_accounts[s_moves[move].debit]);
-    vmp_pack_kstr (&pk, "credit", payments_accounts[s_moves[move].credit]);
+    vmp_pack_kstr (&pk, "kind", venum_ledger_move[move]);
+    vmp_pack_kstr (&pk, "debit", venum_ledger_account[s_moves[move].debit]);
+    vmp_pack_kstr (&pk, "credit", venum_ledger_account[s_moves[move].credit]);
     vmp_pack_kint (&pk, "amount", amount);
     vmp_pack_kstr (&pk, "currency", it->currency);
     vmp_pack_kint (&pk, "at", ctx->now);
@@ -370,8 +369,8 @@ s_provider_down (vactor_call_t *call, int rc)
 static const char *
 s_error_code (const char *code)
 {
-    int i = venum_index (payments_error_codes, code);
-    return payments_error_codes[i < 0 ? 0 : i];
+    int i = venum_index (venum_payment_error, code);
+    return venum_payment_error[i < 0 ? 0 : i];
 }
 
 //  ---------------------------------------------------------------- idempotency
@@ -621,7 +620,7 @@ s_authorize_op (vactor_call_t *call, s_ctx_t *ctx)
                       : s_emit (call, "payments.failed", &it, amount, it.error_code);
     if (status == VE_OK)
         vbus_log ('D', WHO, "%s %s: %s (%s ...%s)", ctx->order_id, payment_id,
-                  payments_states[it.status], it.card_brand, it.card_last4);
+                  venum_payment_state[it.status], it.card_brand, it.card_last4);
     return status ? status : s_finish (call, &it, ctx);
 }
 
@@ -743,7 +742,7 @@ s_refund_op (vactor_call_t *call, s_ctx_t *ctx)
     if (it.status != ST_SUCCEEDED)
         return vbus_out_error (call->out, VE_CONFLICT,
                                "payment %s is %s: only a captured payment can be refunded",
-                               it.payment_id, payments_states[it.status]);
+                               it.payment_id, venum_payment_state[it.status]);
     int64_t amount = vmsg_int (call->body, "amount", 0);
     int64_t left = it.captured - it.refunded;
     if (amount > left)
@@ -852,8 +851,8 @@ payments_ledger (vactor_call_t *call)
         int debit = -1, credit = -1;
         int64_t amount = 0;
         if (klen == plen + 8 && vmsg_decode (NULL, val, vlen, call->arena, &e, NULL, 0) == 0) {
-            debit = venum_index (payments_accounts, vmsg_str (e, "debit"));
-            credit = venum_index (payments_accounts, vmsg_str (e, "credit"));
+            debit = venum_index (venum_ledger_account, vmsg_str (e, "debit"));
+            credit = venum_index (venum_ledger_account, vmsg_str (e, "credit"));
             amount = vmsg_int (e, "amount", 0);
         }
         if (debit < 0 || credit < 0 || amount <= 0 || !vmsg_str (e, "currency")) {
@@ -904,7 +903,7 @@ payments_ledger (vactor_call_t *call)
     msgpack_pack_array (pk, *currency ? AC_COUNT : 0);
     for (int a = 0; *currency && a < AC_COUNT; a++) {
         msgpack_pack_map (pk, 5);
-        vmp_pack_kstr (pk, "account", payments_accounts[a]);
+        vmp_pack_kstr (pk, "account", venum_ledger_account[a]);
         vmp_pack_kstr (pk, "currency", currency);
         vmp_pack_kint (pk, "debits", debits[a]);
         vmp_pack_kint (pk, "credits", credits[a]);
@@ -921,24 +920,9 @@ payments_ledger (vactor_call_t *call)
 }
 
 //  ---------------------------------------------------------------- the actor
-static size_t
-s_count (const char *const *names)
-{
-    size_t n = 0;
-    while (names[n])
-        n++;
-    return n;
-}
-
 static int
 payments_open (vactor_t *actor)
 {
-    //  The enums above index the schema's lists: their lengths must agree.
-    if (s_count (payments_states) != ST_COUNT || s_count (payments_accounts) != AC_COUNT
-        || s_count (payments_entry_kinds) != MV_COUNT) {
-        vbus_log ('E', WHO, "schemas/payments.schema.c and payments.c disagree on the lists");
-        return -VE_INTERNAL;
-    }
     const char *name = vactor_config (actor, "provider");
     if (name && strcmp (name, "sim") != 0) {
         vbus_log ('E', WHO, "provider: unknown provider '%s' (known: sim)", name);

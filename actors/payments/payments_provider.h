@@ -14,7 +14,7 @@
 #define PAYMENTS_REF_BYTES 64
 
 //  What the provider said. A decline is a result (ok false, with a code from
-//  payments_error_codes in schemas/payments.schema.c), not a failure of the call.
+//  venum_payment_error in schemas/payments.schema.c), not a failure of the call.
 typedef struct {
     bool ok;
     char code[32];                 //  when not ok

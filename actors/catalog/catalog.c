@@ -18,8 +18,9 @@
 #define CF_PRODUCTS 1  //  id → product (msgpack, the catalog.product schema)
 #define CF_BY_CAT   2  //  category "\0" id → "" (active products, for listing)
 #define CF_SCENES   3  //  id → the product's scene document (canonical msgpack)
+#define CF_SUMMARY  4  //  id → the fields of a search hit, packed as map entries (no header)
 
-static const char *const s_cfs[] = { "products", "by_category", "scenes", NULL };
+static const char *const s_cfs[] = { "products", "by_category", "scenes", "summaries", NULL };
 
 //  A product as the actor handles it: pointers into an arena or a decoded tree.
 typedef struct {
@@ -140,7 +141,9 @@ s_load (vstore_t *store, varena_t *arena, const char *id, product_t *p)
         return -VE_IO;
     if (!raw)
         return -VE_NOT_FOUND;
-    const vmsg_method_t *m = vmsg_method_find ("catalog", "get");
+    static const vmsg_method_t *m;  //  constant tables: found once
+    if (!m)
+        m = vmsg_method_find ("catalog", "get");
     const vmsg_value_t *v;
     char err[200];
     int rc = vmsg_decode (m->reply, raw, len, arena, &v, err, sizeof err);
@@ -234,12 +237,40 @@ s_category_order (const void *a, const void *b)
 
 //  ---------------------------------------------------------------- applying a change
 
-//  What a change does to the store (into batch): the record, and the listing key.
+//  The fields of a search hit but its score, as map entries: stored beside the record so a hit
+//  is one small read appended as it is, not a decode of the whole product (description and
+//  all) and a repack, twenty times a search.
+static void
+s_summary_pack (msgpack_packer *pk, const product_t *p)
+{
+    vmp_pack_kstr (pk, "id", p->id);
+    vmp_pack_kstr (pk, "title", p->title);
+    vmp_pack_kstr (pk, "brand", p->brand);
+    vmp_pack_kstr (pk, "category", p->category);
+    vmp_pack_kint (pk, "price", p->price);
+    vmp_pack_kstr (pk, "currency", p->currency);
+    vmp_pack_cstr (pk, "in_stock");
+    p->in_stock ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
+    vmp_pack_kstr (pk, "scene", p->scene);
+    if (p->scene_hash)
+        vmp_pack_kstr (pk, "scene_hash", p->scene_hash);
+}
+
+//  What a change does to the store (into batch): the record, its hit summary, and the listing
+//  key.
 static void
 s_stage (vstore_t *store, vstore_batch_t *batch, const product_t *old, const product_t *p,
          const void *record, size_t len)
 {
     vstore_batch_put (batch, store, CF_PRODUCTS, p->id, strlen (p->id), record, len);
+    char storage[1024];
+    vbuf_t summary;
+    vbuf_init (&summary, storage, sizeof storage);
+    msgpack_packer spk;
+    vmp_packer_init (&spk, &summary);
+    s_summary_pack (&spk, p);
+    vstore_batch_put (batch, store, CF_SUMMARY, p->id, strlen (p->id), summary.data, summary.len);
+    vbuf_free (&summary);
     char key[512];
     if (old && s_is_active (old)) {
         int n = snprintf (key, sizeof key, "%s%c%s", old->category, 0, old->id);
@@ -670,21 +701,22 @@ catalog_search (vactor_call_t *call)
     vmp_pack_cstr (pk, "hits");
     msgpack_pack_array (pk, r.nhits);
     for (uint32_t i = 0; i < r.nhits; i++) {
-        product_t p;
-        if (s_load (call->store, call->arena, r.hits[i].id, &p) != 0)
-            return vbus_out_error (call->out, VE_INTERNAL, "cannot read '%s'", r.hits[i].id);
+        const char *id = r.hits[i].id;
         size_t hit = vmp_map_begin (pk);
-        vmp_pack_kstr (pk, "id", p.id);
-        vmp_pack_kstr (pk, "title", p.title);
-        vmp_pack_kstr (pk, "brand", p.brand);
-        vmp_pack_kstr (pk, "category", p.category);
-        vmp_pack_kint (pk, "price", p.price);
-        vmp_pack_kstr (pk, "currency", p.currency);
-        vmp_pack_cstr (pk, "in_stock");
-        p.in_stock ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
-        vmp_pack_kstr (pk, "scene", p.scene);
-        if (p.scene_hash)
-            vmp_pack_kstr (pk, "scene_hash", p.scene_hash);
+        char *summary = NULL;
+        size_t slen = 0;
+        if (vstore_get (call->store, CF_SUMMARY, id, strlen (id), &summary, &slen) != 0)
+            return vbus_out_error (call->out, VE_INTERNAL, "cannot read '%s'", id);
+        if (summary)
+            vbuf_append (&call->out->body, summary, slen);
+        else {
+            //  A store written before summaries existed: the whole record, once per hit.
+            product_t p;
+            if (s_load (call->store, call->arena, id, &p) != 0)
+                return vbus_out_error (call->out, VE_INTERNAL, "cannot read '%s'", id);
+            s_summary_pack (pk, &p);
+        }
+        free (summary);
         vmp_pack_cstr (pk, "score");
         msgpack_pack_double (pk, r.hits[i].score);
         vmp_map_end (pk, hit);

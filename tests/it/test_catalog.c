@@ -332,6 +332,21 @@ s_set_stock (fixture_t *f, vbus_pub_t *pub, uint64_t *seq, const char *service, 
     assert_true (seen);
 }
 
+//  True when a search (json, on the writer) has a hit for id with this price and stock flag.
+static bool
+s_hit_shows (fixture_t *f, const char *json, const char *id, int64_t price, bool in_stock)
+{
+    const vmsg_value_t *v;
+    assert_int_equal (s_call (f, "catalog", "search", json, NULL, &v), VE_OK);
+    const vmsg_value_t *hits = vmsg_get (v, "hits");
+    for (uint32_t i = 0; i < vmsg_count (hits); i++) {
+        const vmsg_value_t *h = vmsg_at (hits, i);
+        if (strcmp (vmsg_str (h, "id"), id) == 0)
+            return vmsg_int (h, "price", -1) == price && vmsg_bool (h, "in_stock", !in_stock) == in_stock;
+    }
+    return false;
+}
+
 static void
 test_inventory_stream_sets_in_stock (void **state)
 {
@@ -357,7 +372,11 @@ test_inventory_stream_sets_in_stock (void **state)
     snprintf (update, sizeof update, "{\"id\":\"%s\",\"price\":1234}", p.id);
     assert_int_equal (s_call (f, "catalog", "update", update, &s_admin, &v), VE_OK);
     assert_false (vmsg_bool (v, "in_stock", true));
+    //  Hits carry what the product is now: the new price, out of stock.
+    snprintf (json, sizeof json, "{\"q\":\"%s\",\"limit\":100}", p.title);
+    assert_true (s_hit_shows (f, json, p.id, 1234, false));
     s_set_stock (f, pub, &seq, "catalog", p.id, true);
+    assert_true (s_hit_shows (f, json, p.id, 1234, true));
     vbus_pub_destroy (&pub);
 }
 

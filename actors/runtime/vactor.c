@@ -73,6 +73,19 @@ typedef struct {
     void *arg;
 } s_async_t;
 
+//  A call to another actor waiting for the group commit's fsync: it must not leave before the
+//  state that made it is durable (a saga's next step after its stored progress).
+typedef struct {
+    char service[VBUS_MAX_SERVICE + 1], method[VBUS_MAX_METHOD + 1];
+    char key[VBUS_MAX_KEY + 1], trace[VBUS_MAX_TRACE + 1], user[VBUS_MAX_USER + 1];
+    vbus_opts_t opts;  //  its pointers are re-aimed at the copies above when it is sent
+    vbus_caller_t caller;
+    bool has_key, has_trace;
+    void *body;
+    size_t len;
+    s_async_t *async;
+} s_send_t;
+
 struct vactor_s {
     const vactor_def_t *def;
     const char *service;  //  the name it registers under (setting "service", else the def's)
@@ -112,6 +125,8 @@ struct vactor_s {
     bool dirty;
     s_held_t *held;
     size_t nheld, capheld;
+    s_send_t *sends;  //  vactor_send calls held behind the same fsync
+    size_t nsends, capsends;
     uint64_t syncs, synced_commits;
     bool in_call;             //  a handler or a transaction is running (they do not nest)
     bool holding;             //  a call is in progress: vactor_reply holds (see s_call)
@@ -523,10 +538,12 @@ s_hold_reply (vactor_t *self, const vbus_defer_t *d, int status, const char *mes
 //  durable; then the events and replies that waited for it go out, in the order they came.
 //  Runs on the actor's thread after each batch of requests (the worker's watch), so under load
 //  many calls share one fsync, and alone a call waits for just its own.
+static void s_send_now (vactor_t *self, s_send_t *send);
+
 static void
 s_flush (vactor_t *self)
 {
-    if (!self->dirty && !self->nheld)
+    if (!self->dirty && !self->nheld && !self->nsends)
         return;
     bool ok = true;
     for (size_t i = 0; i < self->nowned; i++)
@@ -536,6 +553,15 @@ s_flush (vactor_t *self)
             self->syncs++;
         }
     self->dirty = false;
+    //  What runs from here (a failed send's callback) may hold new replies and sends: they
+    //  go into fresh lists, for the next flush.
+    s_send_t *sends = self->sends;
+    size_t nsends = self->nsends;
+    self->sends = NULL;
+    self->nsends = self->capsends = 0;
+    for (size_t i = 0; i < nsends; i++)
+        s_send_now (self, &sends[i]);
+    free (sends);
     for (size_t i = 0; i < self->nheld; i++) {
         s_held_t *h = &self->held[i];
         if (h->part && ok)
@@ -808,9 +834,10 @@ s_call (vactor_t *self, s_binding_t *b, const vbus_request_t *req, vbus_out_t *o
         self->holding = false;
         return status;
     }
+    //  Events first: after_commit may run a transaction, which starts a list of its own.
+    s_publish_pending (self);
     if (call.after_commit)
         call.after_commit (&call, call.after_arg);
-    s_publish_pending (self);
     self->holding = false;
     if (deferred)
         return VBUS_DEFERRED;
@@ -901,9 +928,9 @@ vactor_txn (vactor_t *self, uint32_t partition, bool sync, vactor_txn_fn *fn, vo
                       out.message[0] ? out.message : verr_str (status));
     }
     else {
+        s_publish_pending (self);
         if (call.after_commit)
             call.after_commit (&call, call.after_arg);
-        s_publish_pending (self);
     }
     vbuf_free (&out.body);
     return status == VE_OK ? 0 : -status;
@@ -931,10 +958,69 @@ vactor_send (vactor_t *self, const char *service, const char *method, const void
     if (!a)
         return -VE_NOMEM;
     *a = (s_async_t) { self, fn, arg };
-    int rc = vbus_client_send (self->async, service, method, body, len, &o, s_async_reply, a, NULL);
-    if (rc)
+    if (!self->dirty) {
+        int rc = vbus_client_send (self->async, service, method, body, len, &o, s_async_reply, a,
+                                   NULL);
+        if (rc)
+            free (a);
+        return rc;
+    }
+    //  Behind a synced write not yet on disk: the call waits for the flush, as replies do.
+    //  Arguments are checked now, so the caller still hears of a bad one at once.
+    if (strlen (service) > VBUS_MAX_SERVICE || strlen (method) > VBUS_MAX_METHOD
+        || (o.key && strlen (o.key) > VBUS_MAX_KEY)
+        || (o.trace_id && strlen (o.trace_id) > VBUS_MAX_TRACE)
+        || (o.caller->user_id && strlen (o.caller->user_id) > VBUS_MAX_USER) || len > VBUS_MAX_BODY) {
         free (a);
-    return rc;
+        return -VE_INVAL;
+    }
+    if (self->nsends == self->capsends) {
+        size_t cap = self->capsends ? self->capsends * 2 : 16;
+        s_send_t *sends = realloc (self->sends, cap * sizeof *sends);
+        if (!sends) {
+            free (a);
+            return -VE_NOMEM;
+        }
+        self->sends = sends;
+        self->capsends = cap;
+    }
+    s_send_t *s = &self->sends[self->nsends];
+    memset (s, 0, sizeof *s);
+    snprintf (s->service, sizeof s->service, "%s", service);
+    snprintf (s->method, sizeof s->method, "%s", method);
+    s->has_key = o.key != NULL;
+    snprintf (s->key, sizeof s->key, "%s", o.key ? o.key : "");
+    s->has_trace = o.trace_id != NULL;
+    snprintf (s->trace, sizeof s->trace, "%s", o.trace_id ? o.trace_id : "");
+    snprintf (s->user, sizeof s->user, "%s", o.caller->user_id ? o.caller->user_id : "");
+    s->caller = *o.caller;
+    s->opts = o;
+    s->body = s_memdup (body, len);
+    s->len = len;
+    s->async = a;
+    if (!s->body) {
+        free (a);
+        return -VE_NOMEM;
+    }
+    self->nsends++;
+    return 0;
+}
+
+//  Sends a held call; when the bus refuses it, its callback hears so (exactly once, as ever).
+static void
+s_send_now (vactor_t *self, s_send_t *s)
+{
+    s->caller.user_id = s->user;
+    s->opts.caller = &s->caller;
+    s->opts.key = s->has_key ? s->key : NULL;
+    s->opts.trace_id = s->has_trace ? s->trace : NULL;
+    int rc = vbus_client_send (self->async, s->service, s->method, s->body, s->len, &s->opts,
+                               s_async_reply, s->async, NULL);
+    if (rc) {
+        vbus_reply_t failed = { .status = VE_UNAVAILABLE, .message = verr_str (rc) };
+        s_async_reply (&failed, s->async);
+    }
+    free (s->body);
 }
 
 void
@@ -994,6 +1080,11 @@ s_handle (const vbus_request_t *req, vbus_out_t *out, void *arg)
 }
 
 //  ---------------------------------------------------------------- consumer
+//  Events arrive on a subscription (PUB/SUB: fast, but a slow or restarted subscriber loses
+//  messages) and carry their stream's gapless sequence number. The consumer keeps, per stream,
+//  the last number it applied, in the same store as the state the events build; it turns
+//  "at most once" delivery into "exactly once" effects by asking the producer's replay for
+//  whatever it missed (s_catch_up) and ignoring whatever it already had (s_apply).
 
 static s_offset_t *
 s_offset (vactor_t *self, const char *stream, bool create)
@@ -1010,6 +1101,15 @@ s_offset (vactor_t *self, const char *stream, bool create)
 }
 
 //  Applies one event exactly once: derived state and the stream's offset in one commit.
+//
+//  Why it is shaped like this: the handler's writes and the new offset go into one batch and
+//  one RocksDB write, so a crash leaves either both or neither; the event comes again (replay
+//  or redelivery) and the seq test drops it or applies it, never twice. The commit is not
+//  fsync'ed: an event lost with a machine crash loses its offset with it, and is replayed.
+//  An event that does not decode against its topic's schema is logged and skipped, but its
+//  offset is still committed: a poison event must not stop the stream for good. A handler
+//  error commits nothing (the batch is cleared), so the offset stays behind the event: the
+//  next event then shows a gap, and the replay brings this one again.
 static int
 s_apply (vactor_t *self, const char *stream, uint64_t seq, const char *topic, int64_t time_ms,
          const void *body, size_t len)
@@ -1054,6 +1154,15 @@ s_apply (vactor_t *self, const char *stream, uint64_t seq, const char *topic, in
 }
 
 //  Asks a stream's producer for its events from o->applied + 1 up to until (0 = all it has).
+//
+//  Why it is shaped like this: it is a blocking call on the actor's own thread: events must
+//  be applied in order, and nothing else (requests, live events) runs until the gap is
+//  filled. The call names the producer's partition (to_partition) rather than a key:
+//  the stream "service/N" is the log of partition N, and only its owner holds it. It asks in
+//  pages of REPLAY_PAGE events, so that one reply stays bounded however far behind it is, and
+//  stops at until, so that the live event that revealed the gap is applied by its caller.
+//  When the first event of a page is later than the one asked for, the producer no longer
+//  keeps the missing ones (retention): that is logged and the stream goes on from there.
 static int
 s_catch_up (vactor_t *self, const char *stream, uint64_t until)
 {
@@ -1127,6 +1236,16 @@ s_catch_up (vactor_t *self, const char *stream, uint64_t until)
     }
 }
 
+//  One live event from the subscription.
+//
+//  Why it is shaped like this: a gap is noticed only when a later event arrives (the number
+//  jumps); it is filled first, so that events are applied in order. A stream with nothing
+//  applied yet (applied 0) is joined where it is: the streams named in "follow", and those
+//  with a stored offset, are the ones caught up from where they stand when the runtime opens
+//  (s_catch_up with until 0), before it serves. The results are not checked here: a failed apply keeps its
+//  offset (the next event shows the gap again, see s_apply); a failed replay (the producer is
+//  unreachable) is logged by s_catch_up, and the live event is then applied anyway, so the
+//  offset moves past the events that were not fetched.
 static void
 s_consume (vactor_t *self, const vbus_event_t *ev)
 {
@@ -1265,6 +1384,11 @@ s_destroy (vactor_t *self)
         free (self->held[i].body);
     }
     free (self->held);
+    for (size_t i = 0; i < self->nsends; i++) {
+        free (self->sends[i].body);
+        free (self->sends[i].async);
+    }
+    free (self->sends);
     vstore_batch_destroy (&self->batch);
     free (self->pending);
     free (self->bindings);

@@ -1,4 +1,8 @@
-//  catalog_search_internal.h — what the files of the search index share (not a public API).
+//  catalog_search_internal.h — what the files of the search index share (not a public API):
+//  the index's layout (struct catalog_search_s and the types it holds) and the helpers of its
+//  three parts. catalog_search.c keeps products (put, remove, compaction); catalog_search_dict.c
+//  the dictionaries (interned strings, the terms' byte order, the deletion index for typos);
+//  catalog_search_query.c runs queries; catalog_search_text.c is the tokeniser they all use.
 #ifndef CATALOG_SEARCH_INTERNAL_H
 #define CATALOG_SEARCH_INTERNAL_H
 
@@ -38,5 +42,243 @@ catalog_search__hash (const void *data, size_t len)
     h ^= h >> 33;
     return h;
 }
+
+//  ---------------------------------------------------------------- shared shapes
+#define NONE UINT32_MAX  //  no term, product, brand or category (ids and ordinals are uint32_t)
+
+//  The searched fields, in the order of the length bytes and the packed term frequencies.
+enum { F_TITLE, F_BRAND, F_ATTR, F_DESC, F_COUNT };
+
+//  Fixed price buckets (minor units): the lower bounds; the last one is open. A product's
+//  bucket is computed when it is put, and the facet's ranges come from the same table.
+extern const int64_t catalog_search__price_lo[CATALOG_PRICE_BUCKETS];
+
+//  ---------------------------------------------------------------- growable arrays
+//  (catalog_search_dict.c)
+//  Grows *p (elements of size) to hold at least need elements; *cap is updated.
+//  Returns 0 or -VE_NOMEM (then *p and *cap are unchanged).
+int catalog_search__grow (void **p, uint32_t *cap, uint32_t need, size_t size);
+
+typedef struct {
+    uint32_t *v;
+    uint32_t len, cap;
+} catalog_search__vec_t;
+
+//  Appends x. Returns 0 or -VE_NOMEM.
+int catalog_search__vec_push (catalog_search__vec_t *vec, uint32_t x);
+
+//  ---------------------------------------------------------------- interned strings
+//  (catalog_search_dict.c) Strings stored back to back, each with a dense id, found by an
+//  open-addressing table.
+
+typedef struct {
+    char *chars;
+    uint64_t nchars, cchars;
+    uint64_t *off;    //  id → offset of its NUL-terminated string
+    uint32_t *hash;   //  id → low 32 bits of its hash
+    uint32_t *slots;  //  id + 1; 0 = empty
+    uint32_t n, cap, mask;
+} catalog_search__dict_t;
+
+static inline const char *
+catalog_search__dict_str (const catalog_search__dict_t *d, uint32_t id)
+{
+    return d->chars + d->off[id];
+}
+
+static inline uint32_t
+catalog_search__dict_len (const catalog_search__dict_t *d, uint32_t id)
+{
+    return (uint32_t) (d->off[id + 1] - d->off[id] - 1);
+}
+
+//  The id of s (len bytes), or NONE.
+uint32_t catalog_search__dict_find (const catalog_search__dict_t *d, const char *s, size_t len);
+//  Interns s; sets *id (and *created when it is new, unless created is NULL).
+//  Returns 0 or -VE_NOMEM.
+int catalog_search__dict_intern (catalog_search__dict_t *d, const char *s, size_t len, uint32_t *id,
+                                 bool *created);
+//  Frees what d holds and zeroes it (it may be used again).
+void catalog_search__dict_free (catalog_search__dict_t *d);
+//  Bytes of heap d holds.
+size_t catalog_search__dict_memory (const catalog_search__dict_t *d);
+
+//  ---------------------------------------------------------------- the index
+typedef struct {
+    uint32_t *docs;  //  ordinals, ascending (tombstones included until compaction)
+    uint16_t *tfs;   //  packed per-field term frequencies, parallel to docs
+    uint32_t *lens;  //  the product's field lengths, parallel to docs: scoring a posting
+                     //  then reads only the postings, never the product's row
+    uint64_t *facs;  //  the product's facet word (see fac_make), parallel to docs: counting facets
+                     //  of a one-term match reads only the postings too
+    uint32_t len, cap;
+    uint32_t df;     //  live products containing the term
+    uint32_t stamp;  //  the put that last saw it (to aggregate a product's tokens)
+    uint32_t local;  //  its slot in that put's scratch
+    uint32_t qmark;  //  the query word that last took it as an alternative
+} catalog_search__term_t;
+
+//  A multimap from the hash of a term with one byte deleted to the term: typo candidates.
+typedef struct {
+    uint32_t h;
+    uint32_t term;
+} catalog_search__del_t;
+
+typedef struct {
+    uint32_t depth;              //  0 = top level
+    uint32_t parent;             //  NONE at the top
+    catalog_search__vec_t docs;  //  ordinals in this category or below
+} catalog_search__node_t;
+
+//  One alternative of a query word: a term and how it matched.
+typedef struct {
+    uint32_t term;
+    float weight;  //  1 for exact, less for prefix and typo
+    float bonus;   //  EXACT_BONUS or 0
+    float mul;     //  weight * idf * (k1 + 1), set when the query runs
+    uint32_t pos;  //  cursor in the term's postings while probing
+} catalog_search__alt_t;
+
+//  What a query reads for every match, in one 32-byte row per ordinal so that filtering,
+//  scoring and facet counting cost one cache miss rather than one per column.
+typedef struct {
+    int64_t price;
+    int64_t created;
+    float popularity;
+    uint32_t brand;                   //  brand id or NONE
+    uint16_t cat[CATALOG_MAX_DEPTH];  //  category node per level or NONE16
+} catalog_search__row_t;
+
+#define NONE16    0xFFFFu
+#define MAX_NODES 0xFFFFu  //  category nodes (paths and their prefixes) an index can hold
+
+//  The facet word of a product: what counting the unfiltered facets needs, in 8 bytes (brand
+//  id, top-level category node, price bucket). It never changes for an ordinal, so it is
+//  copied into every posting of the product and kept in a column.
+static inline uint64_t
+catalog_search__fac_make (uint32_t brand, uint16_t cat0, unsigned bucket)
+{
+    return (uint64_t) brand | (uint64_t) cat0 << 32 | (uint64_t) bucket << 48;
+}
+#define FAC_BRAND(x)  ((uint32_t) (x))
+#define FAC_CAT0(x)   ((uint16_t) ((x) >> 32))
+#define FAC_BUCKET(x) ((unsigned) ((x) >> 48) & 7)
+
+typedef struct {
+    int64_t key;  //  larger is better (doubles are mapped to ordered integers)
+    uint32_t doc;
+    float score;
+} catalog_search__top_t;
+
+struct catalog_search_s {
+    //  Terms: dictionary, postings, sorted order for prefixes, deletion index for typos.
+    catalog_search__dict_t terms;
+    catalog_search__term_t *term;  //  parallel to terms' ids
+    uint32_t term_cap;
+    uint32_t *sorted;  //  term ids in byte order
+    uint32_t nsorted, sorted_cap;
+    catalog_search__vec_t pending;  //  new term ids not yet in sorted
+    catalog_search__del_t *dels;
+    uint32_t ndels, del_mask;
+
+    //  Products: ids, and one column per attribute, indexed by ordinal.
+    catalog_search__dict_t keys;    //  product ids
+    catalog_search__vec_t key_ord;  //  key id → ordinal, NONE when gone
+    uint32_t ndocs;                 //  ordinals handed out
+    uint32_t doc_cap;               //  of every per-ordinal column
+    uint32_t nalive;
+    catalog_search__row_t *row;
+    uint64_t *fac;  //  facet word per ordinal (catalog_search__fac_make)
+    uint32_t *doc_key;
+    uint32_t *lens;     //  a byte per field: tokens in it (capped at 255)
+    uint64_t *alive;    //  bitset: active and not replaced/removed
+    uint64_t *stock;    //  bitset: in stock
+    uint64_t *fwd_off;  //  ordinal → start of its term list in fwd (ndocs + 1 entries)
+    uint32_t *fwd;      //  term ids of each product, back to back
+    uint64_t nfwd, fwd_cap;
+    uint64_t len_sum[F_COUNT];  //  over live products, for average field lengths
+
+    //  Facet dictionaries.
+    catalog_search__dict_t brands;
+    catalog_search__vec_t *brand_docs;  //  per brand: ordinals
+    uint32_t brand_cap;
+    catalog_search__dict_t cats;
+    catalog_search__node_t *node;
+    uint32_t node_cap;
+
+    //  Scratch of a put.
+    struct {
+        uint32_t term;
+        uint16_t tf;
+    } * local;
+    uint32_t local_cap;
+    uint32_t put_gen;
+
+    //  Scratch of a query (and its results, borrowed by the caller).
+    float *acc;            //  per ordinal: best score of the current word
+    uint64_t *mark;        //  per ordinal: the current word matched
+    uint32_t scratch_cap;  //  ordinals acc and mark cover
+    uint32_t *cand;
+    float *cscore;
+    uint64_t *cfac;  //  parallel to cand: the candidate's facet word
+    int64_t *ckey;   //  parallel to cand when stash: the sort key read from the row
+    uint16_t *csub;  //  parallel to cand when stash: the category node below the filter's
+    bool stash;      //  the pass that filters on the row also fills ckey and csub
+    uint32_t cand_cap;
+    catalog_search__alt_t *alts;
+    uint32_t nalts, alts_cap;
+    uint32_t qgen;
+    uint32_t *count_node, *count_brand;
+    uint32_t count_node_cap, count_brand_cap;
+    catalog_search__top_t *top;
+    catalog_hit_t hits[CATALOG_MAX_LIMIT];
+    catalog_facet_t *facets;  //  categories, then subcategories, then brands
+    uint32_t facets_cap;
+    char qtext[CATALOG_MAX_QUERY + CATALOG_MAX_WORDS * 2 + 8];
+    const char *qwords[CATALOG_MAX_WORDS];
+    float norm[F_COUNT][256];
+};
+
+static inline bool
+catalog_search__bit (const uint64_t *set, uint32_t i)
+{
+    return (set[i >> 6] >> (i & 63)) & 1;
+}
+
+static inline void
+catalog_search__bit_set (uint64_t *set, uint32_t i, bool on)
+{
+    if (on)
+        set[i >> 6] |= 1ull << (i & 63);
+    else
+        set[i >> 6] &= ~(1ull << (i & 63));
+}
+
+//  ---------------------------------------------------------------- the term dictionary
+//  (catalog_search_dict.c)
+
+//  A term is typo-tolerant when a query word of 5+ bytes without digits can reach it; only
+//  terms of 5+ bytes need their deletions indexed (shorter ones are found as deletions of the
+//  query word itself).
+static inline bool
+catalog_search__typo_term (const char *s, size_t len)
+{
+    if (len < 5)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] >= '0' && s[i] <= '9')
+            return false;
+    return true;
+}
+
+//  Interns a token as a term; a new term also goes to the deletion index and the pending list.
+//  Returns 0 or -VE_NOMEM.
+int catalog_search__term_intern (catalog_search_t *self, const char *tok, size_t len, uint32_t *id);
+
+//  First position in self->sorted whose term is >= s (sorted must be up to date).
+uint32_t catalog_search__sorted_lower (const catalog_search_t *self, const char *s);
+
+//  Brings self->sorted up to date with the pending new terms. Returns 0 or -VE_NOMEM.
+int catalog_search__sort_pending (catalog_search_t *self);
 
 #endif

@@ -3,17 +3,13 @@
 //    are routed by service (and partition key) to workers with credit, queued (bounded) when
 //    none has any, and answered by the broker itself when they cannot be delivered;
 //  - an XSUB/XPUB relay for event streams;
-//  - the service "broker" (ping, services, workers, stats).
+//  - the service "broker" (ping, services, workers, stats), answered in vbroker_service.c.
 //  The broker reads only the small request header, never the body, and moves zmq_msg_t frames
 //  without copying; request state lives in a preallocated slot pool.
 //  A reply is forwarded only when it is the one the slot waits for: its token is that of the
 //  slot's current delivery, it comes from the worker that delivery went to, and it carries the
 //  request's id. Anything else is dropped, counted and logged (rate-limited).
-#include "vbus_proto.h"
-#include "vheap.h"
-#include "vhist.h"
-#include "vroute.h"
-#include <czmq.h>
+#include "vbroker_internal.h"
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -22,22 +18,18 @@
 #include <string.h>
 #include <sys/random.h>
 
-#define WHO    "broker"
-#define NONE   UINT32_MAX
-#define MAX_ID 255
-#define BATCH  256
+#define NONE  UINT32_MAX
+#define BATCH 256
 
 //  Slots a broker may hold (--max-requests): the slot index must fit its bits of the token.
 #define MAX_SLOTS 4000000
 _Static_assert(MAX_SLOTS <= 1u << VBUS_TOKEN_INDEX_BITS, "slot index does not fit the token");
 #define TOKEN_INDEX_MASK ((1u << VBUS_TOKEN_INDEX_BITS) - 1)
 
-typedef struct service_s service_t;
-typedef struct worker_s worker_t;
-
 enum { SLOT_FREE, SLOT_QUEUED, SLOT_INFLIGHT };
 
-typedef struct {
+//  A request the broker holds, queued or in flight: one entry of the pool s_setup allocates.
+struct slot_s {
     //  The token of the slot's latest delivery to a worker (layout in vbus_proto.h). 8 bytes
     //  hold the index (22 bits, for up to MAX_SLOTS), so the generation gets the 10 left of
     //  the first word: a late reply to this slot is refused for certain during the next 1,023
@@ -57,85 +49,16 @@ typedef struct {
     service_t *service;
     worker_t *worker;
     uint32_t prev, next;  //  in the service queue or the worker's in-flight list
-} slot_t;
-
-struct service_s {
-    char name[VBUS_MAX_SERVICE + 1];
-    size_t name_len;
-    uint32_t partitions;
-    worker_t **workers;
-    size_t nworkers, capworkers;
-    uint32_t queue_head, queue_tail;
-    size_t queued;
-    size_t in_flight;
-    uint64_t requests, replies, errors, timeouts, busy, unavailable;
-    vhist_t latency;
 };
-
-struct worker_s {
-    vroute_worker_t route;
-    uint8_t id[MAX_ID];
-    size_t id_len;
-    service_t *service;
-    char name[129];
-    int heartbeat_ms;
-    int64_t last_seen;  //  monotonic ms
-    int64_t next_heartbeat;
-    uint32_t inflight_head;
-    uint64_t handled, sent;
-    uint8_t bits[VBUS_MAX_PARTITIONS / 8];
-    worker_t *hash_next;
-};
-
-#define WORKER_BUCKETS 1024
-
-//  A warning logged at most once a second, with how many happened since the last line.
-typedef struct {
-    int64_t logged_at;  //  monotonic ms of the last line (0 = none yet)
-    uint64_t since;     //  events since then
-} ratelog_t;
-
-typedef struct {
-    //  config
-    const char *bind, *pub_bind, *sub_bind;
-    size_t max_queue;
-    uint32_t max_slots;
-    int64_t max_msg;
-    //  sockets
-    zsock_t *router_sock, *xsub_sock, *xpub_sock;
-    void *router, *xsub, *xpub;
-    //  state
-    slot_t *slots;
-    uint32_t free_head;
-    vheap_t deadlines;
-    service_t **services;
-    size_t nservices, capservices;
-    worker_t *worker_hash[WORKER_BUCKETS];
-    int64_t started_ms;
-    int64_t next_tick;
-    //  counters
-    uint64_t requests, replies, errors, drops, malformed;
-    uint64_t events_in, events_out, events_dropped;
-    ratelog_t malformed_log, refused_log;
-    //  Random bytes for tokens, refilled from the kernel's generator when used up.
-    uint8_t random[256];
-    size_t random_at;
-} broker_t;
 
 //  ---------------------------------------------------------------- helpers
-
-static int64_t
-s_mono_ms (void)
-{
-    return vbus_mono_us () / 1000;
-}
 
 //  Logs a drop at most once a second (a flood must not flood the log).
 static void
 s_log_rated (ratelog_t *log, const char *what, const char *why)
 {
     log->since++;
-    int64_t now = s_mono_ms ();
+    int64_t now = vbroker__mono_ms ();
     if (log->logged_at == 0 || now - log->logged_at >= 1000) {
         vbus_log ('W', WHO, "dropped %s: %s (%llu dropped since last report)", what, why,
                   (unsigned long long) log->since);
@@ -455,6 +378,20 @@ s_try_dispatch (broker_t *self, slot_t *slot)
 
 //  Dispatches queued requests of s, oldest first, while any worker has credit. A keyed
 //  request whose partition's owners are all busy keeps its place; later ones may pass it.
+//
+//  Why it is shaped like this. It runs whenever credit may have appeared: a reply came back
+//  (s_on_reply, when anything is queued), a worker joined (s_on_ready), or a request was
+//  queued behind others (s_on_request: a new request goes straight to a worker only when the
+//  queue is empty, so it never overtakes older ones). So it must be cheap when there is
+//  nothing to do, and the queue may hold up to --queue requests:
+//  - the loop's own test asks whether any worker has credit at all (partition -1); once none
+//    has, the walk stops, instead of visiting every queued request to find each one blocked;
+//  - a request is offered only when a worker that owns its partition has credit, so a keyed
+//    request stuck on a busy partition does not hold up the unkeyed or other-keyed requests
+//    behind it (no head-of-line blocking), while each partition still goes oldest first;
+//  - next is read before the slot moves: dispatching unlinks it, and a failed dispatch
+//    (every worker it tried was unreachable and is gone) puts it back at the front, where
+//    s_worker_remove also puts the idempotent requests it retries: the oldest go first.
 static void
 s_drain_queue (broker_t *self, service_t *s)
 {
@@ -588,7 +525,7 @@ s_on_ready (broker_t *self, zmq_msg_t *frames)
     w->route = (vroute_worker_t) { .credit = ready.credit, .all = all, .bits = w->bits };
     snprintf (w->name, sizeof w->name, "%.*s", (int) ready.name_len, ready.name);
     w->heartbeat_ms = (int) ready.heartbeat_ms;
-    w->last_seen = s_mono_ms ();
+    w->last_seen = vbroker__mono_ms ();
     w->next_heartbeat = w->last_seen + w->heartbeat_ms;
     w->inflight_head = NONE;
     uint32_t h = s_id_hash (id, id_len);
@@ -653,8 +590,24 @@ s_on_reply (broker_t *self, worker_t *w, zmq_msg_t *frames)
 
 //  ---------------------------------------------------------------- the broker service
 
-static void s_broker_service (broker_t *self, zmq_msg_t *client, const vbus__header_t *h,
-                              const void *body, size_t body_len);
+//  Answers a request to the service "broker" (vbroker__service says what), counted and sent
+//  as every other answer the broker makes itself.
+static void
+s_broker_service (broker_t *self, zmq_msg_t *client, const vbus__header_t *h, const void *body,
+                  size_t body_len)
+{
+    char storage[8192];
+    vbuf_t buf;
+    vbuf_init (&buf, storage, sizeof storage);
+    const char *error = "";
+    int status = vbroker__service (self, h, body, body_len, &buf, &error);
+    char header[VBUS_MAX_HEADER];
+    int hlen = vbus__reply_encode (h->id, status, error, strlen (error), header, sizeof header);
+    s_count_status (self, NULL, status);
+    s_send_client (self, client, NULL, header, (size_t) hlen, status == VE_OK ? buf.data : NULL,
+                   status == VE_OK ? buf.len : 0);
+    vbuf_free (&buf);
+}
 
 //  A client's REQUEST: [id][cmd header body].
 static void
@@ -734,7 +687,7 @@ s_on_router (broker_t *self, zmq_msg_t *frames, int count)
     size_t arg_len = zmq_msg_size (&frames[1]) - (command > 0 ? VBUS_CMD_SIZE : 0);
     worker_t *w = s_worker_find (self, zmq_msg_data (&frames[0]), zmq_msg_size (&frames[0]));
     if (w)
-        w->last_seen = s_mono_ms ();
+        w->last_seen = vbroker__mono_ms ();
     if (command > 0 && command != VBUS_REQUEST && command != VBUS_READY && command != VBUS_REPLY
         && arg_len != 0) {
         s_malformed (self, "command frame with an argument it does not take");
@@ -823,7 +776,7 @@ s_expire (broker_t *self)
 static void
 s_tick (broker_t *self)
 {
-    int64_t now = s_mono_ms ();
+    int64_t now = vbroker__mono_ms ();
     for (size_t i = 0; i < self->nservices; i++) {
         service_t *s = self->services[i];
         for (size_t j = 0; j < s->nworkers;) {
@@ -886,172 +839,6 @@ s_relay_subscriptions (broker_t *self)
     }
 }
 
-//  ---------------------------------------------------------------- the broker service
-
-static int
-s_pack_service_stats (msgpack_packer *pk, service_t *s)
-{
-    msgpack_pack_map (pk, 14);
-    vmp_pack_kstr (pk, "name", s->name);
-    vmp_pack_kuint (pk, "requests", s->requests);
-    vmp_pack_kuint (pk, "replies", s->replies);
-    vmp_pack_kuint (pk, "errors", s->errors);
-    vmp_pack_kuint (pk, "timeouts", s->timeouts);
-    vmp_pack_kuint (pk, "busy", s->busy);
-    vmp_pack_kuint (pk, "unavailable", s->unavailable);
-    vmp_pack_kuint (pk, "queued", s->queued);
-    vmp_pack_kuint (pk, "in_flight", s->in_flight);
-    vmp_pack_kuint (pk, "p50_us", vhist_pct (&s->latency, 0.50));
-    vmp_pack_kuint (pk, "p90_us", vhist_pct (&s->latency, 0.90));
-    vmp_pack_kuint (pk, "p99_us", vhist_pct (&s->latency, 0.99));
-    vmp_pack_kuint (pk, "max_us", s->latency.max);
-    vmp_pack_kuint (pk, "workers", s->nworkers);
-    return 0;
-}
-
-static void
-s_pack_worker (msgpack_packer *pk, worker_t *w)
-{
-    msgpack_pack_map (pk, 8);
-    vmp_pack_kstr (pk, "service", w->service->name);
-    vmp_pack_kstr (pk, "name", w->name);
-    vmp_pack_cstr (pk, "partitions");
-    uint32_t owned = 0;
-    for (uint32_t p = 0; !w->route.all && p < w->service->partitions; p++)
-        owned += vroute_owns (&w->route, p);
-    msgpack_pack_array (pk, owned);
-    for (uint32_t p = 0; !w->route.all && p < w->service->partitions; p++)
-        if (vroute_owns (&w->route, p))
-            msgpack_pack_uint32 (pk, p);
-    vmp_pack_kuint (pk, "credit", w->route.credit);
-    vmp_pack_kuint (pk, "in_flight", w->route.in_flight);
-    vmp_pack_kuint (pk, "handled", w->handled);
-    vmp_pack_kuint (pk, "idle_ms", (uint64_t) (s_mono_ms () - w->last_seen));
-    vmp_pack_cstr (pk, "draining");
-    w->route.draining ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
-}
-
-//  Reads the optional "service" field of broker.workers; *len 0 when absent.
-static int
-s_read_service_filter (const void *body, size_t body_len, const char **name, uint32_t *len)
-{
-    *len = 0;
-    if (body_len == 0)
-        return 0;
-    vmp_reader_t r;
-    vmp_reader_init (&r, body, body_len);
-    uint32_t n;
-    if (vmp_check (body, body_len, 8) != 0 || vmp_read_map (&r, &n) != 0)
-        return -VE_BAD_REQUEST;
-    for (uint32_t i = 0; i < n; i++) {
-        const char *k;
-        uint32_t klen;
-        if (vmp_read_str (&r, &k, &klen) != 0)
-            return -VE_BAD_REQUEST;
-        if (klen == 7 && memcmp (k, "service", 7) == 0) {
-            if (vmp_read_str (&r, name, len) != 0 || *len > VBUS_MAX_SERVICE)
-                return -VE_BAD_REQUEST;
-        }
-        else if (vmp_skip (&r, 8) != 0)
-            return -VE_BAD_REQUEST;
-    }
-    return 0;
-}
-
-static void
-s_broker_service (broker_t *self, zmq_msg_t *client, const vbus__header_t *h, const void *body,
-                  size_t body_len)
-{
-    char storage[8192];
-    vbuf_t buf;
-    vbuf_init (&buf, storage, sizeof storage);
-    msgpack_packer pk;
-    vmp_packer_init (&pk, &buf);
-    int status = VE_OK;
-    const char *error = "";
-    bool is_ping = h->method_len == 4 && memcmp (h->method, "ping", 4) == 0;
-    if (!is_ping && !(h->roles & (VBUS_ROLE_SERVICE | VBUS_ROLE_ADMIN))) {
-        status = VE_FORBIDDEN;
-        error = "broker.* needs the service or admin role";
-    }
-    else if (is_ping) {
-        msgpack_pack_map (&pk, 2);
-        vmp_pack_kint (&pk, "time_ms", vbus_now_ms ());
-        vmp_pack_kuint (&pk, "version", VBUS_VERSION);
-    }
-    else if (h->method_len == 8 && memcmp (h->method, "services", 8) == 0) {
-        msgpack_pack_map (&pk, 1);
-        vmp_pack_cstr (&pk, "services");
-        msgpack_pack_array (&pk, self->nservices);
-        for (size_t i = 0; i < self->nservices; i++) {
-            service_t *s = self->services[i];
-            msgpack_pack_map (&pk, 5);
-            vmp_pack_kstr (&pk, "name", s->name);
-            vmp_pack_kuint (&pk, "partitions", s->partitions);
-            vmp_pack_kuint (&pk, "workers", s->nworkers);
-            vmp_pack_kuint (&pk, "queued", s->queued);
-            vmp_pack_kuint (&pk, "in_flight", s->in_flight);
-        }
-    }
-    else if (h->method_len == 7 && memcmp (h->method, "workers", 7) == 0) {
-        const char *filter;
-        uint32_t filter_len;
-        if (s_read_service_filter (body, body_len, &filter, &filter_len)) {
-            status = VE_BAD_REQUEST;
-            error = "service: a string of at most 32 bytes";
-        }
-        else {
-            size_t total = 0;
-            for (size_t i = 0; i < self->nservices; i++) {
-                service_t *s = self->services[i];
-                if (!filter_len
-                    || (s->name_len == filter_len && !memcmp (s->name, filter, filter_len)))
-                    total += s->nworkers;
-            }
-            msgpack_pack_map (&pk, 1);
-            vmp_pack_cstr (&pk, "workers");
-            msgpack_pack_array (&pk, total);
-            for (size_t i = 0; i < self->nservices; i++) {
-                service_t *s = self->services[i];
-                if (!filter_len
-                    || (s->name_len == filter_len && !memcmp (s->name, filter, filter_len)))
-                    for (size_t j = 0; j < s->nworkers; j++)
-                        s_pack_worker (&pk, s->workers[j]);
-            }
-        }
-    }
-    else if (h->method_len == 5 && memcmp (h->method, "stats", 5) == 0) {
-        msgpack_pack_map (&pk, 10);
-        vmp_pack_kuint (&pk, "uptime_ms", (uint64_t) (s_mono_ms () - self->started_ms));
-        vmp_pack_kuint (&pk, "requests", self->requests);
-        vmp_pack_kuint (&pk, "replies", self->replies);
-        vmp_pack_kuint (&pk, "errors", self->errors);
-        vmp_pack_kuint (&pk, "drops", self->drops);
-        vmp_pack_kuint (&pk, "malformed", self->malformed);
-        vmp_pack_kuint (&pk, "events_in", self->events_in);
-        vmp_pack_kuint (&pk, "events_out", self->events_out);
-        vmp_pack_kuint (&pk, "events_dropped", self->events_dropped);
-        vmp_pack_cstr (&pk, "services");
-        msgpack_pack_array (&pk, self->nservices);
-        for (size_t i = 0; i < self->nservices; i++)
-            s_pack_service_stats (&pk, self->services[i]);
-    }
-    else {
-        status = VE_NOT_FOUND;
-        error = "no such method in service 'broker' (ping, services, workers, stats)";
-    }
-    if (buf.failed) {
-        status = VE_INTERNAL;
-        error = "reply too large";
-    }
-    char header[VBUS_MAX_HEADER];
-    int hlen = vbus__reply_encode (h->id, status, error, strlen (error), header, sizeof header);
-    s_count_status (self, NULL, status);
-    s_send_client (self, client, NULL, header, (size_t) hlen, status == VE_OK ? buf.data : NULL,
-                   status == VE_OK ? buf.len : 0);
-    vbuf_free (&buf);
-}
-
 //  ---------------------------------------------------------------- main loop
 
 //  Creates a socket with the broker's options and binds it. Options must come before the
@@ -1102,7 +889,7 @@ s_setup (broker_t *self)
         self->slots[i].next = self->free_head;
         self->free_head = i;
     }
-    self->started_ms = s_mono_ms ();
+    self->started_ms = vbroker__mono_ms ();
     return 0;
 }
 
@@ -1142,9 +929,9 @@ s_run (broker_t *self)
                                 { self->xsub, 0, ZMQ_POLLIN, 0 },
                                 { self->xpub, 0, ZMQ_POLLIN, 0 } };
     zmq_msg_t frames[VBUS_MAX_FRAMES + 1];
-    self->next_tick = s_mono_ms ();
+    self->next_tick = vbroker__mono_ms ();
     while (!zsys_interrupted) {
-        int64_t timeout = self->next_tick - s_mono_ms ();
+        int64_t timeout = self->next_tick - vbroker__mono_ms ();
         uint32_t slot;
         int64_t deadline;
         if (vheap_top (&self->deadlines, &slot, &deadline)) {
@@ -1173,9 +960,9 @@ s_run (broker_t *self)
         if (items[2].revents & ZMQ_POLLIN)
             s_relay_subscriptions (self);
         s_expire (self);
-        if (s_mono_ms () >= self->next_tick) {
+        if (vbroker__mono_ms () >= self->next_tick) {
             s_tick (self);
-            self->next_tick = s_mono_ms () + 20;
+            self->next_tick = vbroker__mono_ms () + 20;
         }
     }
 }

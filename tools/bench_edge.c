@@ -11,6 +11,7 @@
 #include "vbus.h"
 #include "vgen_catalog.h"
 #include "vit.h"
+#include "vit_http.h"
 #include "vmsg.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -106,20 +107,7 @@ s_standin (const char *endpoint)
     return rc;
 }
 
-//  ---------------------------------------------------------------- a blocking HTTP GET
-
-static int
-s_connect (int port)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
-    inet_pton (AF_INET, "127.0.0.1", &sa.sin_addr);
-    if (connect (fd, (struct sockaddr *) &sa, sizeof sa) != 0) {
-        close (fd);
-        return -1;
-    }
-    return fd;
-}
+//  ---------------------------------------------------------------- servers and a blocking GET
 
 //  Starts prog with args, one of which is the buffer listen, on free loopback ports until one
 //  accepts connections. Returns the port (and *pid), or 0 when none did.
@@ -131,7 +119,7 @@ s_serve (const char *prog, const char *const *args, char *listen, const char *lo
         snprintf (listen, 64, "127.0.0.1:%d", port);
         *pid = vit_spawn_log (prog, args, log);
         for (int i = 0; i < 100 && !s_exited (*pid); i++) {
-            int fd = s_connect (port);
+            int fd = vit_http_connect (port);
             if (fd >= 0) {
                 close (fd);
                 return port;
@@ -148,31 +136,10 @@ s_serve (const char *prog, const char *const *args, char *listen, const char *lo
 static int
 s_get (int port, const char *path, char *out, size_t size)
 {
-    int fd = s_connect (port);
-    if (fd < 0)
-        return -1;
-    char req[1024];
-    int n = snprintf (req, sizeof req,
-                      "GET %s HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n", path);
-    if (write (fd, req, (size_t) n) != n) {
-        close (fd);
-        return -1;
-    }
-    static char buf[1 << 20];
-    size_t len = 0;
-    struct pollfd p = { fd, POLLIN, 0 };
-    while (len < sizeof buf - 1 && poll (&p, 1, 30000) > 0) {
-        ssize_t got = read (fd, buf + len, sizeof buf - 1 - len);
-        if (got <= 0)
-            break;
-        len += (size_t) got;
-    }
-    close (fd);
-    buf[len] = 0;
-    int status = 0;
-    sscanf (buf, "HTTP/1.1 %d", &status);
-    const char *body = strstr (buf, "\r\n\r\n");
-    snprintf (out, size, "%s", body ? body + 4 : "");
+    vit_http_resp_t r;
+    int status = vit_http_request (port, "GET", path, "Connection: close\r\n", NULL, &r, 30000);
+    snprintf (out, size, "%s", status > 0 ? r.body : "");
+    vit_http_resp_free (&r);
     return status;
 }
 

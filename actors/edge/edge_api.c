@@ -1,8 +1,10 @@
 //  edge_api.c — a routed request becomes one asynchronous bus call, and its reply a response.
 //  The request body is built from the row's schema (edge_route_request) and the reply turned
 //  into JSON with the reply schema; rows with flags get their extras here: session cookies,
-//  frames (canonical URLs, ETags, caching), the product page, and /readyz.
+//  frames (canonical URLs, ETags, caching), the product page, and /readyz. It writes through
+//  edge_resp.c and calls nothing of edge_server.c: the connection code owns the bus callback.
 #include "edge_page.h"
+#include "edge_resp.h"
 #include "edge_server.h"
 #include "vview.h"
 #include <ctype.h>
@@ -14,20 +16,34 @@
 
 #define WHO "edge"
 
-//  The schema entry of each row, looked up once.
-static const vmsg_method_t *
-s_method (const edge_route_t *route)
+int
+edge_api_open (edge_server_t *s)
 {
-    static const vmsg_method_t *cache[64];
-    static bool looked[64];
-    size_t i = (size_t) (route - edge_routes);
-    if (i >= 64)
-        return edge_route_method (route);
-    if (!looked[i]) {
-        cache[i] = edge_route_method (route);
-        looked[i] = true;
-    }
-    return cache[i];
+    size_t n = 0;
+    while (edge_routes[n].method)
+        n++;
+    s->methods = calloc (n ? n : 1, sizeof *s->methods);
+    if (!s->methods)
+        return -VE_NOMEM;
+    //  NULL for a row the edge answers itself, and for a misconfigured one: its requests are
+    //  refused with a 500 that names it (edge_api_handle).
+    for (size_t i = 0; i < n; i++)
+        s->methods[i] = edge_route_method (&edge_routes[i]);
+    return 0;
+}
+
+void
+edge_api_close (edge_server_t *s)
+{
+    free (s->methods);
+    s->methods = NULL;
+}
+
+//  The schema entry of the request's row, resolved when the server started.
+static const vmsg_method_t *
+s_method (const edge_conn_t *c)
+{
+    return c->server->methods[c->req.route - edge_routes];
 }
 
 static void
@@ -74,7 +90,7 @@ static void
 s_reply_json (edge_conn_t *c, const vbus_reply_t *reply)
 {
     const edge_route_t *route = c->req.route;
-    const vmsg_method_t *m = s_method (route);
+    const vmsg_method_t *m = s_method (c);
     vbuf_t *json = &c->server->json;
     char err[256];
     vbuf_reset (json);
@@ -102,7 +118,7 @@ s_max_age (int64_t expires_ms)
 static void
 s_reply_session (edge_conn_t *c, const vbus_reply_t *reply)
 {
-    const vmsg_method_t *m = s_method (c->req.route);
+    const vmsg_method_t *m = s_method (c);
     const vmsg_value_t *v;
     char err[256];
     if (vmsg_decode (m->reply, reply->body, reply->body_len, c->arena, &v, err, sizeof err)) {
@@ -151,7 +167,7 @@ s_reply_session (edge_conn_t *c, const vbus_reply_t *reply)
 static void
 s_reply_frame (edge_conn_t *c, const vbus_reply_t *reply)
 {
-    const vmsg_method_t *m = s_method (c->req.route);
+    const vmsg_method_t *m = s_method (c);
     const vmsg_value_t *v;
     char err[256];
     if (vmsg_decode (m->reply, reply->body, reply->body_len, c->arena, &v, err, sizeof err)) {
@@ -185,7 +201,7 @@ static void
 s_reply_page (edge_conn_t *c, const vbus_reply_t *reply)
 {
     edge_server_t *s = c->server;
-    const vmsg_method_t *m = s_method (c->req.route);
+    const vmsg_method_t *m = s_method (c);
     const vmsg_value_t *v;
     char err[256];
     const edge_file_t *tpl = NULL;
@@ -222,10 +238,10 @@ s_reply_ready (edge_conn_t *c, const vbus_reply_t *reply)
     char body[2048];
     size_t n = 0;
     const vmsg_value_t *v = NULL;
-    bool broker = reply->status == VE_OK
-                  && vmsg_decode (s_method (c->req.route)->reply, reply->body, reply->body_len,
-                                  c->arena, &v, NULL, 0)
-                         == 0;
+    bool broker =
+        reply->status == VE_OK
+        && vmsg_decode (s_method (c)->reply, reply->body, reply->body_len, c->arena, &v, NULL, 0)
+               == 0;
     bool ready = broker;
     n += (size_t) snprintf (body + n, sizeof body - n, "{\"broker\":%s,\"services\":{",
                             broker ? "true" : "false");
@@ -248,12 +264,9 @@ s_reply_ready (edge_conn_t *c, const vbus_reply_t *reply)
     edge_resp_send (c, "application/json", body, n);
 }
 
-static void
-s_on_reply (const vbus_reply_t *reply, void *arg)
+void
+edge_api_reply (edge_conn_t *c, const vbus_reply_t *reply)
 {
-    edge_conn_t *c = arg;
-    if (!edge_conn_bus_done (c))
-        return;  //  the client left while we waited
     unsigned flags = c->req.route->flags;
     if (flags & EDGE_ROUTE_READY)
         s_reply_ready (c, reply);
@@ -277,22 +290,21 @@ s_on_reply (const vbus_reply_t *reply, void *arg)
     }
     else
         s_reply_json (c, reply);
-    edge_conn_resume (c);
 }
 
 //  ---------------------------------------------------------------- requests
 
 static void
 s_send (edge_conn_t *c, const char *service, const char *method, const vbuf_t *body,
-        const char *key, const vbus_caller_t *caller, int timeout_ms)
+        const char *key, const vbus_caller_t *caller, int timeout_ms, vbus_reply_fn *on_reply)
 {
     edge_server_t *s = c->server;
     vbus_opts_t opts = { .key = key,
                          .timeout_ms = timeout_ms ? timeout_ms : (int) s->cfg->bus_timeout_ms,
                          .trace_id = c->req.rid,
                          .caller = caller };
-    int rc = vbus_client_send (s->bus, service, method, body->data, body->len, &opts, s_on_reply, c,
-                               NULL);
+    int rc =
+        vbus_client_send (s->bus, service, method, body->data, body->len, &opts, on_reply, c, NULL);
     if (rc) {
         vbus_log ('W', WHO, "cannot send %s.%s: %s (rid=%s)", service, method, verr_str (rc),
                   c->req.rid);
@@ -302,17 +314,16 @@ s_send (edge_conn_t *c, const char *service, const char *method, const vbuf_t *b
         return;
     }
     c->bus_pending = true;
-    edge_bus_touch (s);
 }
 
 static void
-s_ready (edge_conn_t *c)
+s_ready (edge_conn_t *c, vbus_reply_fn *on_reply)
 {
     static const vbus_caller_t edge = { "edge", VBUS_ROLE_SERVICE };
     vbuf_t empty;
     vbuf_init (&empty, NULL, 0);
     long t = c->server->cfg->bus_timeout_ms;
-    s_send (c, "broker", "services", &empty, NULL, &edge, t < 2000 ? (int) t : 2000);
+    s_send (c, "broker", "services", &empty, NULL, &edge, t < 2000 ? (int) t : 2000, on_reply);
 }
 
 static bool
@@ -359,7 +370,7 @@ s_hash_text_ok (const char *s, size_t len)
 //  The frame route: a non-canonical view answers 302 to its canonical URL (one cache entry
 //  per view everywhere: browser, CDN, the render cache); a canonical one goes to render.frame.
 static void
-s_frame (edge_conn_t *c, const vmsg_method_t *m)
+s_frame (edge_conn_t *c, const vmsg_method_t *m, vbus_reply_fn *on_reply)
 {
     edge_req_t *r = &c->req;
     static const struct {
@@ -448,8 +459,14 @@ s_frame (edge_conn_t *c, const vmsg_method_t *m)
         s_error (c, rc == -VE_NOMEM ? 500 : 400, NULL, err);
         return;
     }
-    const char *key = edge_route_field (body.data, body.len, "id", c->arena);
-    s_send (c, c->req.route->service, c->req.route->bus_method, &body, key, NULL, 0);
+    //  The partition key is the product id: the path parameter, decoded as edge_route_request
+    //  decoded it into the body's "id" (which it accepted, so it decodes), rather than read
+    //  back out of the body just packed.
+    const edge_param_t *id = &r->params[0];
+    char *key = varena_alloc (c->arena, id->len + 1);
+    if (key && edge_url_decode (id->value, id->len, false, key) < 0)
+        key = NULL;
+    s_send (c, c->req.route->service, c->req.route->bus_method, &body, key, NULL, 0, on_reply);
     vbuf_free (&body);
 }
 
@@ -480,14 +497,14 @@ s_key (edge_conn_t *c, const vbuf_t *body)
 }
 
 void
-edge_api_handle (edge_conn_t *c)
+edge_api_handle (edge_conn_t *c, vbus_reply_fn *on_reply)
 {
     edge_server_t *s = c->server;
     edge_req_t *r = &c->req;
     const edge_route_t *route = r->route;
-    const vmsg_method_t *m = s_method (route);
+    const vmsg_method_t *m = s_method (c);
     if (route->flags & EDGE_ROUTE_READY) {
-        s_ready (c);
+        s_ready (c, on_reply);
         return;
     }
     if (!m) {
@@ -516,7 +533,7 @@ edge_api_handle (edge_conn_t *c)
         return;
     }
     if (route->flags & EDGE_ROUTE_FRAME) {
-        s_frame (c, m);
+        s_frame (c, m, on_reply);
         return;
     }
     edge_extra_t extras[2];
@@ -548,6 +565,6 @@ edge_api_handle (edge_conn_t *c)
     }
     vbus_caller_t caller = { r->claims.user_id, r->claims.roles };
     s_send (c, route->service, route->bus_method, &body, s_key (c, &body),
-            r->identified ? &caller : NULL, 0);
+            r->identified ? &caller : NULL, 0, on_reply);
     vbuf_free (&body);
 }

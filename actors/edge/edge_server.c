@@ -1,12 +1,12 @@
 //  edge_server.c — the loop of vitrine-edge: the listener (SO_REUSEPORT, so several edges can
-//  share a port), connections with their limits and timeouts, responses written with one
-//  uv_try_write of the header and body, static files, /healthz, the bus client polled in the
-//  loop, and a clean stop on SIGTERM (stop accepting, finish what is in flight, exit 0).
+//  share a port), connections with their limits and timeouts, static files, /healthz, the bus
+//  client polled in the loop, and a clean stop on SIGTERM (stop accepting, finish what is in
+//  flight, exit 0). Responses are written by edge_resp.c, bus routes answered by edge_api.c.
 #include "edge_server.h"
+#include "edge_resp.h"
 #include "edge_shapes.h"
 #include <netinet/in.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,240 +23,7 @@ static void s_conn_close (edge_conn_t *c);
 static void s_conn_continue (edge_conn_t *c);
 static void s_maybe_finish (edge_server_t *s, bool force);
 static void s_on_bus_timer (uv_timer_t *handle);
-
-//  ---------------------------------------------------------------- responses
-
-static void
-s_put (edge_conn_t *c, const char *text, size_t len)
-{
-    //  Headers are ours and short; the margin keeps room for the final lines.
-    if (c->head_len + len > EDGE_HEAD_MAX - 96)
-        return;
-    memcpy (c->head + c->head_len, text, len);
-    c->head_len += len;
-}
-
-#define S_PUTS(c, literal) s_put ((c), (literal), sizeof (literal) - 1)
-
-static void
-s_put_uint (edge_conn_t *c, uint64_t v)
-{
-    char digits[24];
-    int n = 0;
-    do {
-        digits[sizeof digits - 1 - n++] = (char) ('0' + v % 10);
-        v /= 10;
-    } while (v);
-    s_put (c, digits + sizeof digits - n, (size_t) n);
-}
-
-void
-edge_resp_begin (edge_conn_t *c, int status)
-{
-    edge_server_t *s = c->server;
-    c->head_len = 0;
-    c->req.status = status;
-    if (status == 200)
-        S_PUTS (c, "HTTP/1.1 200 OK\r\n");
-    else {
-        S_PUTS (c, "HTTP/1.1 ");
-        s_put_uint (c, (uint64_t) status);
-        S_PUTS (c, " ");
-        const char *reason = edge_status_reason (status);
-        s_put (c, reason, strlen (reason));
-        S_PUTS (c, "\r\n");
-    }
-    s_put (c, s->date, strlen (s->date));
-    S_PUTS (c, "X-Request-Id: ");
-    s_put (c, c->req.rid, strlen (c->req.rid));
-    S_PUTS (c, "\r\nX-Content-Type-Options: nosniff\r\n");
-}
-
-void
-edge_resp_header (edge_conn_t *c, const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-    va_start (ap, fmt);
-    int n = vsnprintf (line, sizeof line - 2, fmt, ap);
-    va_end (ap);
-    if (n < 0 || n >= (int) sizeof line - 2)
-        return;
-    line[n++] = '\r';
-    line[n++] = '\n';
-    s_put (c, line, (size_t) n);
-}
-
-static void
-s_access_log (edge_conn_t *c)
-{
-    edge_req_t *r = &c->req;
-    int64_t us = vbus_mono_us () - r->start_us;
-    bool query = r->query_len && r->route && !(r->route->flags & EDGE_ROUTE_NO_QUERY_LOG);
-    vbus_log ('I', WHO, "%s %.*s%s%.*s %d %zu B %lld us rid=%s", edge_parse_method_name (&c->parse),
-              (int) (r->path_len > 512 ? 512 : r->path_len), r->path ? r->path : "-",
-              query ? "?" : "", query ? (int) (r->query_len > 512 ? 512 : r->query_len) : 0,
-              query ? r->query : "", r->status, r->bytes, (long long) us, r->rid);
-}
-
-static void
-s_on_write (uv_write_t *req, int status)
-{
-    edge_conn_t *c = req->data;
-    free (c->write_copy);
-    c->write_copy = NULL;
-    if (status < 0 || c->closing) {
-        s_conn_close (c);
-        return;
-    }
-    c->state = EDGE_CONN_DONE;
-    s_conn_continue (c);
-}
-
-//  Writes head + body: at once when the socket takes it all (the usual case), else the rest is
-//  copied and handed to uv_write. Leaves the state DONE or WRITING (or closes on errors).
-static void
-s_write (edge_conn_t *c, const void *body, size_t len)
-{
-    uv_buf_t bufs[2] = { uv_buf_init (c->head, (unsigned) c->head_len),
-                         uv_buf_init ((char *) body, (unsigned) len) };
-    size_t total = c->head_len + len;
-    int n = c->closing ? UV_EPIPE : uv_try_write ((uv_stream_t *) &c->tcp, bufs, len ? 2 : 1);
-    if (n >= 0 && (size_t) n == total) {
-        c->state = EDGE_CONN_DONE;
-        return;
-    }
-    if (n < 0 && n != UV_EAGAIN) {
-        c->state = EDGE_CONN_DONE;
-        c->close_after = true;
-        s_conn_close (c);
-        return;
-    }
-    size_t done = n > 0 ? (size_t) n : 0, left = total - done;
-    c->write_copy = malloc (left);
-    if (!c->write_copy) {
-        s_conn_close (c);
-        return;
-    }
-    size_t at = 0;
-    if (done < c->head_len) {
-        memcpy (c->write_copy, c->head + done, c->head_len - done);
-        at = c->head_len - done;
-        done = 0;
-    }
-    else
-        done -= c->head_len;
-    memcpy (c->write_copy + at, (const char *) body + done, len - done);
-    uv_buf_t rest = uv_buf_init (c->write_copy, (unsigned) left);
-    c->write_req.data = c;
-    c->state = EDGE_CONN_WRITING;
-    c->write_since = uv_now (c->server->loop);
-    if (uv_write (&c->write_req, (uv_stream_t *) &c->tcp, &rest, 1, s_on_write) != 0) {
-        free (c->write_copy);
-        c->write_copy = NULL;
-        c->state = EDGE_CONN_DONE;
-        s_conn_close (c);
-    }
-}
-
-void
-edge_resp_send (edge_conn_t *c, const char *type, const void *body, size_t len)
-{
-    int status = c->req.status;
-    bool no_body = status == 204 || status == 304 || status < 200;
-    if (type && !no_body) {
-        S_PUTS (c, "Content-Type: ");
-        s_put (c, type, strlen (type));
-        S_PUTS (c, "\r\n");
-    }
-    if (!no_body) {
-        S_PUTS (c, "Content-Length: ");
-        s_put_uint (c, len);
-        S_PUTS (c, "\r\n");
-    }
-    if (c->server->stopping)
-        c->close_after = true;
-    if (c->close_after)
-        S_PUTS (c, "Connection: close\r\n");
-    else if (edge_parse_minor (&c->parse) == 0)
-        S_PUTS (c, "Connection: keep-alive\r\n");
-    S_PUTS (c, "\r\n");
-    if (no_body || c->req.head_only)
-        len = 0;
-    c->req.bytes = len;
-    c->server->requests++;
-    s_write (c, body, len);
-    s_access_log (c);
-}
-
-//  Appends s as the inside of a JSON string.
-static size_t
-s_json_escape (char *out, size_t size, const char *s)
-{
-    size_t n = 0;
-    for (; s && *s && n + 8 < size; s++) {
-        unsigned char ch = (unsigned char) *s;
-        if (ch == '"' || ch == '\\') {
-            out[n++] = '\\';
-            out[n++] = (char) ch;
-        }
-        else if (ch < 0x20)
-            n += (size_t) snprintf (out + n, size - n, "\\u%04x", ch);
-        else
-            out[n++] = (char) ch;
-    }
-    out[n] = 0;
-    return n;
-}
-
-static void
-s_html_error (edge_conn_t *c, int status, const char *message)
-{
-    const edge_file_t *f = NULL;
-    edge_server_t *s = c->server;
-    if (c->head_len == 0 || c->req.status != status)
-        edge_resp_begin (c, status);
-    S_PUTS (c, "Cache-Control: no-cache\r\n");
-    if (status == 404 && s->www && edge_static_get (s->www, "/404.html", 9, &f) == 0) {
-        edge_resp_send (c, f->type, f->data, f->len);
-        return;
-    }
-    vbuf_t page;
-    char storage[1024];
-    vbuf_init (&page, storage, sizeof storage);
-    char head[256];
-    int n = snprintf (head, sizeof head,
-                      "<!doctype html><meta charset=utf-8><title>%d %s</title><h1>%d %s</h1><p>",
-                      status, edge_status_reason (status), status, edge_status_reason (status));
-    vbuf_append (&page, head, (size_t) n);
-    vbuf_append (&page, "", 0);
-    //  The message is ours or an actor's; escaped all the same.
-    for (const char *m = message ? message : ""; *m; m++) {
-        const char *e = *m == '<' ? "&lt;" : *m == '>' ? "&gt;" : *m == '&' ? "&amp;" : NULL;
-        vbuf_append (&page, e ? e : m, e ? strlen (e) : 1);
-    }
-    vbuf_append (&page, "</p>\n", 5);
-    edge_resp_send (c, "text/html; charset=utf-8", page.data, page.len);
-    vbuf_free (&page);
-}
-
-void
-edge_resp_error (edge_conn_t *c, int status, const char *code, const char *message)
-{
-    if (c->req.html) {
-        s_html_error (c, status, message);
-        return;
-    }
-    char body[1536], esc[1024];
-    s_json_escape (esc, sizeof esc, message ? message : edge_status_reason (status));
-    int n = snprintf (body, sizeof body,
-                      "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"request_id\":\"%s\"}}",
-                      code ? code : edge_status_code (status), esc, c->req.rid);
-    if (c->head_len == 0 || c->req.status != status)
-        edge_resp_begin (c, status);
-    S_PUTS (c, "Cache-Control: no-store\r\n");
-    edge_resp_send (c, "application/json", body, (size_t) n);
-}
+static void s_on_bus_reply (const vbus_reply_t *reply, void *arg);
 
 //  ---------------------------------------------------------------- static files and health
 
@@ -289,7 +56,7 @@ s_static (edge_conn_t *c)
     int method = edge_parse_method (&c->parse);
     if (method != HTTP_GET && method != HTTP_HEAD) {
         edge_resp_begin (c, 405);
-        S_PUTS (c, "Allow: GET, HEAD\r\n");
+        EDGE_RESP_PUTS (c, "Allow: GET, HEAD\r\n");
         edge_resp_error (c, 405, NULL, "static files are read with GET or HEAD");
         return;
     }
@@ -314,9 +81,9 @@ s_static (edge_conn_t *c)
     edge_resp_header (c, "ETag: %s", tag);
     edge_resp_header (c, "Cache-Control: %s", f->cache_control);
     if (f->gz)
-        S_PUTS (c, "Vary: Accept-Encoding\r\n");
+        EDGE_RESP_PUTS (c, "Vary: Accept-Encoding\r\n");
     if (gz && !fresh)
-        S_PUTS (c, "Content-Encoding: gzip\r\n");
+        EDGE_RESP_PUTS (c, "Content-Encoding: gzip\r\n");
     if (fresh)
         edge_resp_send (c, NULL, NULL, 0);
     else
@@ -328,7 +95,7 @@ s_health (edge_conn_t *c)
 {
     static const char body[] = "{\"status\":\"ok\"}";
     edge_resp_begin (c, 200);
-    S_PUTS (c, "Cache-Control: no-store\r\n");
+    EDGE_RESP_PUTS (c, "Cache-Control: no-store\r\n");
     edge_resp_send (c, "application/json", body, sizeof body - 1);
 }
 
@@ -351,6 +118,18 @@ s_rate_ok (edge_conn_t *c)
     return false;
 }
 
+//  One parsed request: its id, its row of the route table, then who answers it.
+//
+//  Why the order is this: the request id comes first, so that every answer, refusals
+//  included, carries one (a client's own X-Request-Id when it is well-formed, to follow a
+//  request across services). The route table is matched on the raw path (edge_route_match:
+//  a linear walk over a dozen patterns, cheaper than any index at this size, and percent
+//  escapes are decoded per parameter later, so "%2F" in an id never splits a segment). A miss
+//  is told apart three ways: another method matches (405 with Allow, as HTTP requires), the
+//  path is under /api/ (a JSON 404: API clients never get a page), or it is a static file.
+//  /healthz is answered before the rate limit (a probe is never throttled), and /readyz skips
+//  it too; everything else takes a token from the per-address limiter, and rows marked
+//  STRICT (sign-in) one from the stricter limiter, before any bus call is made.
 static void
 s_handle (edge_conn_t *c)
 {
@@ -394,7 +173,9 @@ s_handle (edge_conn_t *c)
     }
     if (!(flags & EDGE_ROUTE_READY) && !s_rate_ok (c))
         return;
-    edge_api_handle (c);
+    edge_api_handle (c, s_on_bus_reply);
+    if (c->bus_pending)
+        s->bus_dirty = true;  //  the bus client has sent: the loop dispatches before it sleeps
 }
 
 //  ---------------------------------------------------------------- connections
@@ -469,22 +250,35 @@ s_conn_close (edge_conn_t *c)
     uv_close ((uv_handle_t *) &c->tcp, s_on_close);
 }
 
-void
-edge_conn_resume (edge_conn_t *c)
+//  The response writer's hook (s->write_done): a write handed to uv_write ended, or a write
+//  failed. The connection carries on with its next request, or closes.
+static void
+s_write_done (edge_conn_t *c, int status)
 {
-    if (c->state == EDGE_CONN_DONE)
-        s_conn_continue (c);
+    if (status < 0 || c->closing) {
+        s_conn_close (c);
+        return;
+    }
+    c->state = EDGE_CONN_DONE;
+    s_conn_continue (c);
 }
 
-bool
-edge_conn_bus_done (edge_conn_t *c)
+//  The callback of every bus call the API layer sends: the call is over. A connection closed
+//  meanwhile is freed now (its close callback waited for this one) and not touched again;
+//  otherwise the API layer answers and the connection carries on.
+static void
+s_on_bus_reply (const vbus_reply_t *reply, void *arg)
 {
+    edge_conn_t *c = arg;
     c->bus_pending = false;
-    if (!c->closing)
-        return true;
-    if (c->tcp_closed)
-        s_conn_free (c);
-    return false;
+    if (c->closing) {
+        if (c->tcp_closed)
+            s_conn_free (c);
+        return;  //  the client left while we waited
+    }
+    edge_api_reply (c, reply);
+    if (c->state == EDGE_CONN_DONE)
+        s_conn_continue (c);
 }
 
 //  Keeps bytes that arrived past the current request (or while it is answered).
@@ -785,12 +579,6 @@ s_bus_kick (edge_server_t *s)
         uv_timer_stop (&s->bus_timer);
 }
 
-void
-edge_bus_touch (edge_server_t *s)
-{
-    s->bus_dirty = true;
-}
-
 static void
 s_on_bus_poll (uv_poll_t *handle, int status, int events)
 {
@@ -906,8 +694,11 @@ edge_server_run (const edge_config_t *cfg)
     static char log_buffer[1 << 20];
     setvbuf (stderr, log_buffer, _IOFBF, sizeof log_buffer);
     vbuf_init (&s->json, NULL, 0);
+    s->write_done = s_write_done;
     s_date_refresh (s);
     int rc = 1;
+    if (edge_api_open (s) != 0)
+        goto done;
     if (cfg->www[0] && !(s->www = edge_static_new (cfg->www)))
         vbus_log ('W', WHO, "www: '%s' is not a readable directory; serving no files", cfg->www);
     if (s->www) {
@@ -963,6 +754,7 @@ done:
         free (c);
     }
     edge_static_destroy (&s->www);
+    edge_api_close (s);
     vbuf_free (&s->json);
     edge_limit_destroy (&s->limit_api);
     edge_limit_destroy (&s->limit_auth);

@@ -1,8 +1,11 @@
 //  edge_server.h — inside vitrine-edge: one libuv loop holds the listening socket, every client
 //  connection, and the bus client (its fd in a uv_poll, its next deadline in a uv_timer).
-//  edge_server.c owns connections (reading, parsing, limits, timeouts, writing, static files,
-//  health); edge_api.c turns a routed request into a bus call and the reply into a response.
-//  Everything runs on the loop's thread.
+//  edge_server.c owns connections (reading, parsing, limits, timeouts, static files, health)
+//  and the loop; edge_resp.c writes responses; edge_api.c turns a routed request into a bus
+//  call and the reply into a response. The dependencies go one way: edge_server.c calls the
+//  other two, edge_api.c calls edge_resp.c, and neither calls back into edge_server.c (the
+//  server hands them its hooks: write_done, and the bus callback). Everything runs on the
+//  loop's thread.
 #ifndef EDGE_SERVER_H
 #define EDGE_SERVER_H
 
@@ -102,6 +105,10 @@ struct edge_server_s {
     int64_t date_sec;
     uint64_t requests;
     vbuf_t json;  //  reply bodies as JSON, reused (a response is written before the next)
+    const vmsg_method_t **methods;  //  per row of edge_routes: its schema entry (edge_api_open)
+    //  Called by the response writer when a write it handed to uv_write ends (status 0) or a
+    //  write fails (status < 0): the connection carries on or closes (edge_server.c).
+    void (*write_done) (edge_conn_t *c, int status);
     char read_buf[64 << 10];
     int exit_code;
 };
@@ -109,28 +116,20 @@ struct edge_server_s {
 //  Runs the edge until SIGTERM; returns the process exit status (0 clean, 1 start failure).
 int edge_server_run (const edge_config_t *cfg);
 
-//  ---------------------------------------------------------------- responses (edge_server.c)
-//  Starts a response: status line and the headers every response carries.
-void edge_resp_begin (edge_conn_t *c, int status);
-//  Adds a header line ("Name: value" without CRLF), printf-style.
-void edge_resp_header (edge_conn_t *c, const char *fmt, ...)
-    __attribute__ ((format (printf, 2, 3)));
-//  Ends the headers (Content-Type when type is not NULL, Content-Length), sends them and body
-//  (borrowed: copied if it cannot go out at once; left out for HEAD), and logs the request.
-void edge_resp_send (edge_conn_t *c, const char *type, const void *body, size_t len);
-//  A JSON error {"error": {"code", "message", "request_id"}} (HTML for page routes).
-void edge_resp_error (edge_conn_t *c, int status, const char *code, const char *message);
-//  After a bus callback answered: carry on with the connection (next request, or close).
-void edge_conn_resume (edge_conn_t *c);
-//  Marks that the bus client has sent something: the loop dispatches before it sleeps.
-void edge_bus_touch (edge_server_t *s);
-//  Called first by every bus callback: the call is over. Returns false when the connection
-//  was closed meanwhile (it is freed now: the callback must not touch it).
-bool edge_conn_bus_done (edge_conn_t *c);
-
 //  ---------------------------------------------------------------- API (edge_api.c)
+//  Resolves every route's schema entry once (s->methods, one per row of edge_routes), so that
+//  no request looks one up. Call before the loop runs. Returns 0 or -VE_NOMEM.
+int edge_api_open (edge_server_t *s);
+//  Frees what edge_api_open made; does nothing when it made nothing.
+void edge_api_close (edge_server_t *s);
+
 //  Answers a request routed to a bus service (c->req.route has a service). Responds at once
-//  (errors) or sends a bus call whose callback responds.
-void edge_api_handle (edge_conn_t *c);
+//  (errors), or sends a bus call with on_reply as its callback and sets c->bus_pending. The
+//  caller owns on_reply: it checks that the connection is still there, calls edge_api_reply,
+//  then carries on with the connection.
+void edge_api_handle (edge_conn_t *c, vbus_reply_fn *on_reply);
+
+//  Answers c's request from the reply to the bus call edge_api_handle sent.
+void edge_api_reply (edge_conn_t *c, const vbus_reply_t *reply);
 
 #endif

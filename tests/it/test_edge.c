@@ -10,14 +10,12 @@
 #include "auth_token.h"
 #include "vgen_catalog.h"
 #include "vit.h"
+#include "vit_http.h"
 #include "vview.h"
 #include "vmsg.h"
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -133,187 +131,30 @@ s_file (const char *dir, const char *name, const char *text)
     }
 }
 
-static int
-s_connect (int port)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
-    inet_pton (AF_INET, "127.0.0.1", &sa.sin_addr);
-    if (connect (fd, (struct sockaddr *) &sa, sizeof sa) != 0) {
-        close (fd);
-        return -1;
-    }
-    int one = 1;
-    setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
-}
-
 //  ---------------------------------------------------------------- HTTP over a raw socket
+//  The client is tests/it/vit_http.c; these fail the test when the edge does not answer.
 
-typedef struct {
-    int fd;
-    char *buf;  //  bytes read and not yet taken
-    size_t len, cap;
-} conn_t;
-
-typedef struct {
-    int status;
-    char head[16384];  //  the header block, NUL-terminated
-    char *body;        //  NUL-terminated (malloc); body_len bytes
-    size_t body_len;
-} resp_t;
-
-static void
-s_resp_free (resp_t *r)
-{
-    free (r->body);
-    r->body = NULL;
-}
-
-static conn_t *
+static vit_http_t *
 s_conn (int port)
 {
-    conn_t *c = calloc (1, sizeof *c);
-    c->fd = s_connect (port);
-    if (c->fd < 0)
+    vit_http_t *c = vit_http_new (port);
+    if (!c)
         fail_msg ("cannot connect to the edge on port %d", port);
     return c;
 }
 
-static void
-s_conn_free (conn_t *c)
-{
-    if (c->fd >= 0)
-        close (c->fd);
-    free (c->buf);
-    free (c);
-}
-
-static void
-s_send (conn_t *c, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len) {
-        ssize_t n = send (c->fd, p, len, MSG_NOSIGNAL);
-        if (n <= 0)
-            return;  //  the server may close early (refusals): reading tells
-        p += n;
-        len -= (size_t) n;
-    }
-}
-
-static void
-s_sends (conn_t *c, const char *text)
-{
-    s_send (c, text, strlen (text));
-}
-
-//  Reads more bytes within timeout_ms; returns bytes read, 0 on close, -1 on timeout/error.
-static ssize_t
-s_fill (conn_t *c, int timeout_ms)
-{
-    struct pollfd p = { c->fd, POLLIN, 0 };
-    if (poll (&p, 1, timeout_ms) <= 0)
-        return -1;
-    if (c->len + 65536 > c->cap) {
-        c->cap = c->len + 65536 * 2;
-        c->buf = realloc (c->buf, c->cap);
-    }
-    ssize_t n = recv (c->fd, c->buf + c->len, c->cap - c->len, 0);
-    if (n > 0)
-        c->len += (size_t) n;
-    return n < 0 ? (errno == ECONNRESET ? 0 : -1) : n;
-}
-
-static const char *
-s_hdr (const resp_t *r, const char *name)
-{
-    static char value[4][8192];
-    static int turn;
-    size_t nlen = strlen (name);
-    for (const char *line = strstr (r->head, "\r\n"); line && line[2];
-         line = strstr (line + 2, "\r\n")) {
-        const char *p = line + 2;
-        if (strncasecmp (p, name, nlen) == 0 && p[nlen] == ':') {
-            const char *v = p + nlen + 1;
-            while (*v == ' ')
-                v++;
-            const char *end = strstr (v, "\r\n");
-            char *out = value[turn++ % 4];
-            snprintf (out, sizeof value[0], "%.*s", (int) (end - v), v);
-            return out;
-        }
-    }
-    return NULL;
-}
-
-//  Reads one response. Returns 0, or -1 when the connection closed or nothing came in time.
-static int
-s_read (conn_t *c, resp_t *r, bool head_request)
-{
-    memset (r, 0, sizeof *r);
-    char *end;
-    while (!(c->len && (end = memmem (c->buf, c->len, "\r\n\r\n", 4))))
-        if (s_fill (c, WAIT_MS) <= 0)
-            return -1;
-    size_t hlen = (size_t) (end - c->buf) + 4;
-    snprintf (r->head, sizeof r->head, "%.*s",
-              (int) (hlen < sizeof r->head ? hlen : sizeof r->head - 1), c->buf);
-    if (sscanf (r->head, "HTTP/1.1 %d", &r->status) != 1)
-        return -1;
-    const char *cl = s_hdr (r, "content-length");
-    size_t blen =
-        cl && !head_request && r->status != 304 && r->status != 204 ? strtoul (cl, NULL, 10) : 0;
-    while (c->len < hlen + blen)
-        if (s_fill (c, WAIT_MS) <= 0)
-            return -1;
-    r->body = malloc (blen + 1);
-    memcpy (r->body, c->buf + hlen, blen);
-    r->body[blen] = 0;
-    r->body_len = blen;
-    memmove (c->buf, c->buf + hlen + blen, c->len - hlen - blen);
-    c->len -= hlen + blen;
-    return 0;
-}
-
-//  True when the server closes the connection (without sending more) within timeout_ms.
-static bool
-s_closed (conn_t *c, int timeout_ms)
-{
-    for (int waited = 0; waited < timeout_ms; waited += 100) {
-        ssize_t n = s_fill (c, 100);
-        if (n == 0)
-            return true;
-        if (n > 0)
-            return false;
-    }
-    return false;
-}
-
 //  One request on a fresh connection. extra: more header lines, each ending in \r\n.
 static int
-s_http (const char *method, const char *path, const char *extra, const char *body, resp_t *r)
+s_http (const char *method, const char *path, const char *extra, const char *body,
+        vit_http_resp_t *r)
 {
-    conn_t *c = s_conn (s_f.port);
-    char head[8192];
-    snprintf (head, sizeof head, "%s %s HTTP/1.1\r\nHost: test\r\n%s%s\r\n", method, path,
-              extra ? extra : "", body ? "" : "");
-    if (body) {
-        size_t n = strlen (head) - 2;
-        snprintf (head + n, sizeof head - n, "Content-Length: %zu\r\n\r\n", strlen (body));
-    }
-    s_sends (c, head);
-    if (body)
-        s_sends (c, body);
-    int rc = s_read (c, r, strcmp (method, "HEAD") == 0);
-    s_conn_free (c);
-    if (rc)
+    if (vit_http_request (s_f.port, method, path, extra, body, r, WAIT_MS) < 0)
         fail_msg ("%s %s: no response", method, path);
     return r->status;
 }
 
 static json_t *
-s_json (const resp_t *r)
+s_json (const vit_http_resp_t *r)
 {
     json_error_t jerr;
     json_t *j = json_loadb (r->body, r->body_len, 0, &jerr);
@@ -325,7 +166,7 @@ s_json (const resp_t *r)
 //  The error body's code, checked for shape: {"error": {"code", "message", "request_id"}}
 //  with the request id of the response.
 static void
-s_expect_error (const resp_t *r, int status, const char *code)
+s_expect_error (const vit_http_resp_t *r, int status, const char *code)
 {
     if (r->status != status)
         fail_msg ("expected %d, got %d: %s", status, r->status, r->body);
@@ -335,7 +176,7 @@ s_expect_error (const resp_t *r, int status, const char *code)
     assert_string_equal (json_string_value (json_object_get (e, "code")), code);
     assert_non_null (json_string_value (json_object_get (e, "message")));
     assert_string_equal (json_string_value (json_object_get (e, "request_id")),
-                         s_hdr (r, "x-request-id"));
+                         vit_http_header (r, "x-request-id"));
     json_decref (j);
 }
 
@@ -489,16 +330,16 @@ s_group_setup (void **state)
         return -1;
     }
     //  The replica answers once it has caught up with the seeded catalog.
-    resp_t r = { 0 };
+    vit_http_resp_t r = { 0 };
     char path[4096];
     snprintf (path, sizeof path, "/api/v1/products/%s", f->product.id);
     for (int waited = 0; waited < WAIT_MS; waited += 100) {
         if (s_http ("GET", path, NULL, NULL, &r) == 200)
             break;
-        s_resp_free (&r);
+        vit_http_resp_free (&r);
         usleep (100000);
     }
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     *state = f;
     return 0;
 }
@@ -528,26 +369,27 @@ static void
 test_health_ready_and_request_ids (void **state)
 {
     (void) state;
-    resp_t r;
+    vit_http_resp_t r;
     assert_int_equal (s_http ("GET", "/healthz", NULL, NULL, &r), 200);
     assert_string_equal (r.body, "{\"status\":\"ok\"}");
-    assert_non_null (s_hdr (&r, "x-request-id"));
-    s_resp_free (&r);
+    assert_non_null (vit_http_header (&r, "x-request-id"));
+    vit_http_resp_free (&r);
     assert_int_equal (s_http ("GET", "/readyz", "X-Request-Id: probe-42.a_b\r\n", NULL, &r), 200);
-    assert_string_equal (s_hdr (&r, "x-request-id"), "probe-42.a_b");  //  the client's kept
+    assert_string_equal (vit_http_header (&r, "x-request-id"),
+                         "probe-42.a_b");  //  the client's kept
     json_t *j = s_json (&r);
     assert_true (json_is_true (json_object_get (j, "ready")));
     assert_true (json_integer_value (json_object_get (json_object_get (j, "services"), "render"))
                  >= 1);
     json_decref (j);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     //  An unusable request id is replaced.
     assert_int_equal (s_http ("GET", "/healthz", "X-Request-Id: bad id!\r\n", NULL, &r), 200);
-    assert_string_not_equal (s_hdr (&r, "x-request-id"), "bad id!");
-    s_resp_free (&r);
+    assert_string_not_equal (vit_http_header (&r, "x-request-id"), "bad id!");
+    vit_http_resp_free (&r);
     assert_int_equal (s_http ("POST", "/healthz", NULL, "{}", &r), 405);
-    assert_string_equal (s_hdr (&r, "allow"), "GET, HEAD");
-    s_resp_free (&r);
+    assert_string_equal (vit_http_header (&r, "allow"), "GET, HEAD");
+    vit_http_resp_free (&r);
 }
 
 //  Percent-encodes text for a query string.
@@ -568,37 +410,38 @@ static void
 test_catalog_routes (void **state)
 {
     fixture_t *f = *state;
-    resp_t r, h;
+    vit_http_resp_t r, h;
     char path[4096];
     //  A product by id, HEAD alike without the body.
     snprintf (path, sizeof path, "/api/v1/products/%s", f->product.id);
     assert_int_equal (s_http ("GET", path, NULL, NULL, &r), 200);
-    assert_string_equal (s_hdr (&r, "content-type"), "application/json");
+    assert_string_equal (vit_http_header (&r, "content-type"), "application/json");
     json_t *j = s_json (&r);
     assert_string_equal (json_string_value (json_object_get (j, "title")), f->product.title);
     assert_int_equal (json_integer_value (json_object_get (j, "price")), f->product.price_minor);
     json_decref (j);
     assert_int_equal (s_http ("HEAD", path, NULL, NULL, &h), 200);
-    assert_string_equal (s_hdr (&h, "content-length"), s_hdr (&r, "content-length"));
+    assert_string_equal (vit_http_header (&h, "content-length"),
+                         vit_http_header (&r, "content-length"));
     assert_int_equal (h.body_len, 0);
-    s_resp_free (&r);
-    s_resp_free (&h);
+    vit_http_resp_free (&r);
+    vit_http_resp_free (&h);
     assert_int_equal (s_http ("GET", "/api/v1/products/p99999999999", NULL, NULL, &r), 404);
     s_expect_error (&r, 404, "not_found");
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     assert_int_equal (s_http ("DELETE", path, NULL, NULL, &r), 405);
-    assert_string_equal (s_hdr (&r, "allow"), "GET, HEAD");
+    assert_string_equal (vit_http_header (&r, "allow"), "GET, HEAD");
     s_expect_error (&r, 405, "method_not_allowed");
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     assert_int_equal (s_http ("GET", "/api/v1/nothing", NULL, NULL, &r), 404);
     s_expect_error (&r, 404, "not_found");
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     //  Categories, and a category paged with its cursor.
     assert_int_equal (s_http ("GET", "/api/v1/categories", NULL, NULL, &r), 200);
     j = s_json (&r);
     assert_true (json_array_size (json_object_get (j, "categories")) > 3);
     json_decref (j);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     char top[64];
     snprintf (top, sizeof top, "%.*s", (int) strcspn (f->product.category, "/"),
               f->product.category);
@@ -616,7 +459,7 @@ test_catalog_routes (void **state)
     s_encode (cursor, enc, sizeof enc);
     snprintf (path, sizeof path, "/api/v1/products?category=%s&limit=2&cursor=%s", top, enc);
     json_decref (j);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     assert_int_equal (s_http ("GET", path, NULL, NULL, &r), 200);
     j = s_json (&r);
     products = json_object_get (j, "products");
@@ -624,7 +467,7 @@ test_catalog_routes (void **state)
     assert_string_not_equal (
         json_string_value (json_object_get (json_array_get (products, 0), "id")), first);
     json_decref (j);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     //  Search with filters, sort and paging; facets come along.
     char word[64];
     snprintf (word, sizeof word, "%.*s", (int) strcspn (strrchr (f->product.title, ' ') + 1, " "),
@@ -640,18 +483,18 @@ test_catalog_routes (void **state)
                      <= json_integer_value (json_object_get (json_array_get (hits, i), "price")));
     assert_non_null (json_object_get (json_object_get (j, "facets"), "brands"));
     json_decref (j);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     //  Bad parameters: the edge's conversion, and the actor's own check.
     assert_int_equal (s_http ("GET", "/api/v1/search?q=x&limit=abc", NULL, NULL, &r), 400);
     s_expect_error (&r, 400, "bad_request");
     assert_non_null (strstr (r.body, "limit"));
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     assert_int_equal (s_http ("GET", "/api/v1/search?q=%FF", NULL, NULL, &r), 400);
     s_expect_error (&r, 400, "bad_request");
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     assert_int_equal (s_http ("GET", "/api/v1/search?sort=cheapest", NULL, NULL, &r), 400);
     s_expect_error (&r, 400, "bad_request");
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
 }
 
 typedef struct {
@@ -662,7 +505,7 @@ typedef struct {
 
 //  The value of a Set-Cookie for name in the response (the whole header line in *line).
 static const char *
-s_set_cookie (const resp_t *r, const char *name, char *value, size_t size, char *line,
+s_set_cookie (const vit_http_resp_t *r, const char *name, char *value, size_t size, char *line,
               size_t line_size)
 {
     char want[64];
@@ -678,7 +521,8 @@ s_set_cookie (const resp_t *r, const char *name, char *value, size_t size, char 
 }
 
 static int
-s_login (const char *email, const char *password, bool cookie_mode, session_t *s, resp_t *r)
+s_login (const char *email, const char *password, bool cookie_mode, session_t *s,
+         vit_http_resp_t *r)
 {
     char body[256];
     snprintf (body, sizeof body, "{\"email\":\"%s\",\"password\":\"%s\"}", email, password);
@@ -705,7 +549,7 @@ static void
 test_auth_routes (void **state)
 {
     fixture_t *f = *state;
-    resp_t r;
+    vit_http_resp_t r;
     const char *json = "Content-Type: application/json\r\n";
     //  Register: 201; the same address again: 409; policy and format refusals: 400, 415.
     assert_int_equal (s_http ("POST", "/api/v1/auth/register", json,
@@ -716,27 +560,27 @@ test_auth_routes (void **state)
     json_t *j = s_json (&r);
     assert_string_equal (json_string_value (json_object_get (j, "email")), "ann@example.com");
     json_decref (j);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     assert_int_equal (s_http ("POST", "/api/v1/auth/register", json,
                               "{\"email\":\"ann@example.com\",\"password\":\"" GOOD_PASS
                               "\",\"name\":\"Ann\"}",
                               &r),
                       409);
     s_expect_error (&r, 409, "conflict");
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     assert_int_equal (
         s_http ("POST", "/api/v1/auth/register", json,
                 "{\"email\":\"bob@example.com\",\"password\":\"short\",\"name\":\"B\"}", &r),
         400);
     assert_non_null (strstr (r.body, "password"));
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     assert_int_equal (s_http ("POST", "/api/v1/auth/register", "Content-Type: text/plain\r\n",
                               "{\"email\":\"bob@example.com\"}", &r),
                       415);
     s_expect_error (&r, 415, "unsupported_media_type");
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     assert_int_equal (s_http ("POST", "/api/v1/auth/register", NULL, "{}", &r), 415);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     static const char *bad[] = { "{\"email\":",
                                  "[1,2]",
                                  "{\"email\":\"\xff\xfe\"}",
@@ -748,23 +592,23 @@ test_auth_routes (void **state)
                                   "Content-Type: application/json; charset=utf-8\r\n", bad[i], &r),
                           400);
         s_expect_error (&r, 400, "bad_request");
-        s_resp_free (&r);
+        vit_http_resp_free (&r);
     }
     assert_int_equal (s_http ("GET", "/api/v1/auth/register", NULL, NULL, &r), 405);
-    assert_string_equal (s_hdr (&r, "allow"), "POST");
-    s_resp_free (&r);
+    assert_string_equal (vit_http_header (&r, "allow"), "POST");
+    vit_http_resp_free (&r);
     //  Login: wrong password 401; right one: tokens in the body and in cookies.
     assert_int_equal (s_login ("ann@example.com", "wrong-password-1", false, NULL, &r), 401);
     s_expect_error (&r, 401, "unauthorized");
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     session_t s;
     assert_int_equal (s_login ("ANN@example.com", GOOD_PASS, false, &s, &r), 200);
     j = s_json (&r);
     assert_string_equal (json_string_value (json_object_get (j, "access_token")), s.access);
     assert_string_equal (json_string_value (json_object_get (j, "refresh_token")), s.refresh);
-    assert_string_equal (s_hdr (&r, "cache-control"), "no-store");
+    assert_string_equal (vit_http_header (&r, "cache-control"), "no-store");
     json_decref (j);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     //  me: by Bearer, by cookie; without, or with a bad or expired token: 401.
     char bearer[512];
     snprintf (bearer, sizeof bearer, "Authorization: Bearer %s\r\n", s.access);
@@ -773,18 +617,18 @@ test_auth_routes (void **state)
     assert_string_equal (json_string_value (json_object_get (j, "email")), "ann@example.com");
     assert_int_equal (json_integer_value (json_object_get (j, "roles")), 1);
     json_decref (j);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     assert_int_equal (s_http ("GET", "/api/v1/auth/me", s.cookies, NULL, &r), 200);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     assert_int_equal (s_http ("GET", "/api/v1/auth/me", NULL, NULL, &r), 401);
     s_expect_error (&r, 401, "unauthorized");
-    assert_string_equal (s_hdr (&r, "www-authenticate"), "Bearer");
-    s_resp_free (&r);
+    assert_string_equal (vit_http_header (&r, "www-authenticate"), "Bearer");
+    vit_http_resp_free (&r);
     char tampered[600];
     snprintf (tampered, sizeof tampered, "%s", bearer);
     tampered[30] = tampered[30] == 'A' ? 'B' : 'A';
     assert_int_equal (s_http ("GET", "/api/v1/auth/me", tampered, NULL, &r), 401);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     auth_token_claims_t claims = { .roles = VBUS_ROLE_CUSTOMER };
     snprintf (claims.user_id, sizeof claims.user_id, "u-expired");
     claims.issued_ms = vbus_now_ms () - 120000;
@@ -794,7 +638,7 @@ test_auth_routes (void **state)
     snprintf (bearer, sizeof bearer, "Authorization: Bearer %s\r\n", expired);
     assert_int_equal (s_http ("GET", "/api/v1/auth/me", bearer, NULL, &r), 401);
     assert_non_null (strstr (r.body, "expired"));
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     //  A browser session: X-Session: cookie keeps the tokens out of the body.
     session_t b;
     assert_int_equal (s_login ("ann@example.com", GOOD_PASS, true, &b, &r), 200);
@@ -805,7 +649,7 @@ test_auth_routes (void **state)
                          "ann@example.com");
     assert_true (json_integer_value (json_object_get (j, "expires_at")) > vbus_now_ms ());
     json_decref (j);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     //  Refresh by cookie: new cookies; the old refresh token again: refused (reuse).
     char only_refresh[256];
     snprintf (only_refresh, sizeof only_refresh, "Cookie: vt_refresh=%s\r\n", b.refresh);
@@ -813,9 +657,9 @@ test_auth_routes (void **state)
     char value[256], line[1024];
     assert_non_null (s_set_cookie (&r, "vt_refresh", value, sizeof value, line, sizeof line));
     assert_string_not_equal (value, b.refresh);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     assert_int_equal (s_http ("POST", "/api/v1/auth/refresh", only_refresh, NULL, &r), 401);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     //  Logout by body: 204, both cookies cleared.
     char body[128];
     snprintf (body, sizeof body, "{\"refresh_token\":\"%s\"}", s.refresh);
@@ -823,26 +667,26 @@ test_auth_routes (void **state)
     assert_non_null (strstr (r.head, "Set-Cookie: vt_access=; Path=/; HttpOnly; Secure; "
                                      "SameSite=Strict; Max-Age=0"));
     assert_non_null (strstr (r.head, "Set-Cookie: vt_refresh=; Path=/api/v1/auth"));
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     assert_int_equal (s_http ("POST", "/api/v1/auth/refresh", json, body, &r), 401);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     //  The admin from auth's settings signs in through the edge too.
     session_t a;
     assert_int_equal (s_login (ADMIN_EMAIL, ADMIN_PASS, false, &a, &r), 200);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     assert_int_equal (s_http ("GET", "/api/v1/auth/me", a.cookies, NULL, &r), 200);
     j = s_json (&r);
     assert_int_equal (json_integer_value (json_object_get (j, "roles")),
                       VBUS_ROLE_ADMIN | VBUS_ROLE_CUSTOMER);
     json_decref (j);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
 }
 
 static void
 test_frames (void **state)
 {
     fixture_t *f = *state;
-    resp_t r;
+    vit_http_resp_t r;
     char path[4096], want[4096];
     //  Not canonical (or incomplete): 302 to the canonical URL, v kept.
     snprintf (path, sizeof path,
@@ -850,55 +694,56 @@ test_frames (void **state)
     assert_int_equal (s_http ("GET", path, NULL, NULL, &r), 302);
     snprintf (want, sizeof want,
               "/api/v1/products/%s/frame?yaw=35&pitch=15&zoom=1&w=512&h=512&v=abc", f->product.id);
-    assert_string_equal (s_hdr (&r, "location"), want);
-    s_resp_free (&r);
+    assert_string_equal (vit_http_header (&r, "location"), want);
+    vit_http_resp_free (&r);
     snprintf (path, sizeof path, "/api/v1/products/%s/frame", f->product.id);
     assert_int_equal (s_http ("GET", path, NULL, NULL, &r), 302);
     snprintf (want, sizeof want, "/api/v1/products/%s/frame?yaw=0&pitch=15&zoom=1&w=512&h=512",
               f->product.id);
-    assert_string_equal (s_hdr (&r, "location"), want);
-    s_resp_free (&r);
+    assert_string_equal (vit_http_header (&r, "location"), want);
+    vit_http_resp_free (&r);
     snprintf (path, sizeof path, "/api/v1/products/%s/frame?yaw=left", f->product.id);
     assert_int_equal (s_http ("GET", path, NULL, NULL, &r), 400);
     s_expect_error (&r, 400, "bad_request");
     assert_non_null (strstr (r.body, "yaw"));
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     //  Canonical: the JPEG, its ETag, a short cache without v ...
     snprintf (path, sizeof path, "/api/v1/products/%s/frame?yaw=35&pitch=15&zoom=1&w=512&h=512",
               f->product.id);
     assert_int_equal (s_http ("GET", path, NULL, NULL, &r), 200);
-    assert_string_equal (s_hdr (&r, "content-type"), "image/jpeg");
+    assert_string_equal (vit_http_header (&r, "content-type"), "image/jpeg");
     assert_int_equal (r.body_len, sizeof JPEG - 1);
     assert_memory_equal (r.body, JPEG, r.body_len);
-    assert_string_equal (s_hdr (&r, "etag"), ETAG_35_15);
-    assert_string_equal (s_hdr (&r, "cache-control"), "public, max-age=60");
-    s_resp_free (&r);
+    assert_string_equal (vit_http_header (&r, "etag"), ETAG_35_15);
+    assert_string_equal (vit_http_header (&r, "cache-control"), "public, max-age=60");
+    vit_http_resp_free (&r);
     //  ... and for good when v is the scene's hash.
     snprintf (path, sizeof path,
               "/api/v1/products/%s/frame?yaw=35&pitch=15&zoom=1&w=512&h=512&v=" SCENE_HASH,
               f->product.id);
     assert_int_equal (s_http ("GET", path, NULL, NULL, &r), 200);
-    assert_string_equal (s_hdr (&r, "cache-control"), "public, max-age=31536000, immutable");
-    s_resp_free (&r);
+    assert_string_equal (vit_http_header (&r, "cache-control"),
+                         "public, max-age=31536000, immutable");
+    vit_http_resp_free (&r);
     //  If-None-Match with the current tag: 304, no body.
     assert_int_equal (s_http ("GET", path, "If-None-Match: " ETAG_35_15 "\r\n", NULL, &r),
                       304);
     assert_int_equal (r.body_len, 0);
-    assert_string_equal (s_hdr (&r, "etag"), ETAG_35_15);
-    s_resp_free (&r);
+    assert_string_equal (vit_http_header (&r, "etag"), ETAG_35_15);
+    vit_http_resp_free (&r);
     assert_int_equal (s_http ("GET", path, "If-None-Match: \"other\"\r\n", NULL, &r), 200);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
 }
 
 static void
 test_product_page (void **state)
 {
     fixture_t *f = *state;
-    resp_t r;
+    vit_http_resp_t r;
     char path[4096];
     snprintf (path, sizeof path, "/products/%s", f->product.id);
     assert_int_equal (s_http ("GET", path, NULL, NULL, &r), 200);
-    assert_string_equal (s_hdr (&r, "content-type"), "text/html; charset=utf-8");
+    assert_string_equal (vit_http_header (&r, "content-type"), "text/html; charset=utf-8");
     char title[256];
     snprintf (title, sizeof title, "<h1>%s</h1>", f->product.title);
     assert_non_null (strstr (r.body, title));
@@ -909,45 +754,45 @@ test_product_page (void **state)
     assert_non_null (strstr (r.body, frame));
     assert_non_null (strstr (r.body, "<script id=product type=\"application/json\">{\"id\":"));
     assert_null (strstr (r.body, "{{"));
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     assert_int_equal (s_http ("GET", "/products/p99999999999", NULL, NULL, &r), 404);
     assert_non_null (strstr (r.body, "No such page"));  //  the storefront's 404 page
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
 }
 
 static void
 test_static_files (void **state)
 {
     (void) state;
-    resp_t r;
+    vit_http_resp_t r;
     assert_int_equal (s_http ("GET", "/", NULL, NULL, &r), 200);
     assert_non_null (strstr (r.body, "<h1>Home</h1>"));
-    assert_string_equal (s_hdr (&r, "cache-control"), "no-cache");
+    assert_string_equal (vit_http_header (&r, "cache-control"), "no-cache");
     char etag[128], inm[160];
-    snprintf (etag, sizeof etag, "%s", s_hdr (&r, "etag"));
-    s_resp_free (&r);
+    snprintf (etag, sizeof etag, "%s", vit_http_header (&r, "etag"));
+    vit_http_resp_free (&r);
     snprintf (inm, sizeof inm, "If-None-Match: %s\r\n", etag);
     assert_int_equal (s_http ("GET", "/index.html", inm, NULL, &r), 304);
     assert_int_equal (r.body_len, 0);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     assert_int_equal (s_http ("GET", "/search", NULL, NULL, &r), 200);  //  search.html
     assert_non_null (strstr (r.body, "<title>Search"));
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     //  Text compressed for clients that take gzip.
     assert_int_equal (s_http ("GET", "/style.css", "Accept-Encoding: br, gzip\r\n", NULL, &r), 200);
-    assert_string_equal (s_hdr (&r, "content-encoding"), "gzip");
-    assert_string_equal (s_hdr (&r, "vary"), "Accept-Encoding");
-    assert_string_equal (s_hdr (&r, "content-type"), "text/css; charset=utf-8");
+    assert_string_equal (vit_http_header (&r, "content-encoding"), "gzip");
+    assert_string_equal (vit_http_header (&r, "vary"), "Accept-Encoding");
+    assert_string_equal (vit_http_header (&r, "content-type"), "text/css; charset=utf-8");
     assert_true (r.body_len > 10 && (unsigned char) r.body[0] == 0x1f
                  && (unsigned char) r.body[1] == 0x8b);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     assert_int_equal (s_http ("GET", "/style.css", NULL, NULL, &r), 200);
-    assert_null (s_hdr (&r, "content-encoding"));
+    assert_null (vit_http_header (&r, "content-encoding"));
     assert_true (strstr (r.body, ".product-grid") == r.body);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     //  /shapes.js: the view grid and the sorts the pages use, made from vview.h and venum.h.
     assert_int_equal (s_http ("GET", "/shapes.js", NULL, NULL, &r), 200);
-    assert_string_equal (s_hdr (&r, "content-type"), "text/javascript; charset=utf-8");
+    assert_string_equal (vit_http_header (&r, "content-type"), "text/javascript; charset=utf-8");
     char want[128];
     snprintf (want, sizeof want, "yawStep: %d,", VVIEW_YAW_STEP);
     assert_non_null (strstr (r.body, want));
@@ -957,16 +802,16 @@ test_static_files (void **state)
     assert_non_null (
         strstr (r.body, "SORTS = Object.freeze(['relevance', 'price_asc', 'price_desc', 'newest', "
                         "'popular'])"));
-    snprintf (etag, sizeof etag, "%s", s_hdr (&r, "etag"));
-    s_resp_free (&r);
+    snprintf (etag, sizeof etag, "%s", vit_http_header (&r, "etag"));
+    vit_http_resp_free (&r);
     snprintf (inm, sizeof inm, "If-None-Match: %s\r\n", etag);
     assert_int_equal (s_http ("GET", "/shapes.js", inm, NULL, &r), 304);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     assert_int_equal (s_http ("GET", "/missing.html", NULL, NULL, &r), 404);
     assert_non_null (strstr (r.body, "No such page"));
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     assert_int_equal (s_http ("POST", "/index.html", NULL, "x", &r), 405);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
 }
 
 static void
@@ -981,12 +826,12 @@ test_traversal_refused (void **state)
                                    "/%c0%ae%c0%ae/etc/passwd",
                                    NULL };
     for (int i = 0; paths[i]; i++) {
-        resp_t r;
+        vit_http_resp_t r;
         int status = s_http ("GET", paths[i], NULL, NULL, &r);
         if (status != 400)
             fail_msg ("GET %s: %d", paths[i], status);
         assert_null (strstr (r.body, "root:"));
-        s_resp_free (&r);
+        vit_http_resp_free (&r);
     }
 }
 
@@ -994,10 +839,10 @@ test_traversal_refused (void **state)
 static void
 s_expect_refused (const char *raw, int status)
 {
-    conn_t *c = s_conn (s_f.port);
-    s_sends (c, raw);
-    resp_t r;
-    if (s_read (c, &r, false) != 0)
+    vit_http_t *c = s_conn (s_f.port);
+    vit_http_sends (c, raw);
+    vit_http_resp_t r;
+    if (vit_http_read (c, &r, false, WAIT_MS) != 0)
         fail_msg ("no response to:\n%s", raw);
     if (r.status != status)
         fail_msg ("expected %d, got %d for:\n%s", status, r.status, raw);
@@ -1005,10 +850,10 @@ s_expect_refused (const char *raw, int status)
                     r.status == 400   ? "bad_request"
                     : r.status == 413 ? "payload_too_large"
                                       : "header_too_large");
-    assert_string_equal (s_hdr (&r, "connection"), "close");
-    s_resp_free (&r);
-    assert_true (s_closed (c, WAIT_MS));
-    s_conn_free (c);
+    assert_string_equal (vit_http_header (&r, "connection"), "close");
+    vit_http_resp_free (&r);
+    assert_true (vit_http_closed (c, WAIT_MS));
+    vit_http_destroy (&c);
 }
 
 static void
@@ -1059,22 +904,23 @@ test_oversize_refused (void **state)
                       413);
     free (big);
     //  ... or when a chunked one grows past it.
-    conn_t *c = s_conn (s_f.port);
-    s_sends (c, "POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-                "Transfer-Encoding: chunked\r\n\r\n");
+    vit_http_t *c = s_conn (s_f.port);
+    vit_http_sends (
+        c, "POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+           "Transfer-Encoding: chunked\r\n\r\n");
     char *chunk = malloc (70000);
     n = sprintf (chunk, "10000\r\n");
     memset (chunk + n, ' ', 0x10000);
     strcpy (chunk + n + 0x10000, "\r\n");
-    resp_t r;
+    vit_http_resp_t r;
     for (int i = 0; i < 17; i++)
-        s_send (c, chunk, (size_t) n + 0x10000 + 2);
+        vit_http_send (c, chunk, (size_t) n + 0x10000 + 2);
     free (chunk);
-    assert_int_equal (s_read (c, &r, false), 0);
+    assert_int_equal (vit_http_read (c, &r, false, WAIT_MS), 0);
     s_expect_error (&r, 413, "payload_too_large");
-    s_resp_free (&r);
-    assert_true (s_closed (c, WAIT_MS));
-    s_conn_free (c);
+    vit_http_resp_free (&r);
+    assert_true (vit_http_closed (c, WAIT_MS));
+    vit_http_destroy (&c);
 }
 
 static void
@@ -1082,100 +928,101 @@ test_slow_and_idle_clients_closed (void **state)
 {
     (void) state;
     //  Three at once: one trickling its headers, one its body, one saying nothing.
-    conn_t *head = s_conn (s_f.port), *body = s_conn (s_f.port), *idle = s_conn (s_f.port);
-    s_sends (head, "GET /healthz HTTP/1.1\r\nHost: t\r\n");
-    s_sends (body, "POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: "
-                   "application/json\r\nContent-Length: 100000\r\n\r\n{");
+    vit_http_t *head = s_conn (s_f.port), *body = s_conn (s_f.port), *idle = s_conn (s_f.port);
+    vit_http_sends (head, "GET /healthz HTTP/1.1\r\nHost: t\r\n");
+    vit_http_sends (body, "POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: "
+                          "application/json\r\nContent-Length: 100000\r\n\r\n{");
     bool head_closed = false, body_closed = false, idle_closed = false;
-    resp_t r;
+    vit_http_resp_t r;
     int head_status = 0, body_status = 0;
     //  A byte every 500 ms each, for at most 20 s (the limits are ~10 s).
     for (int i = 0; i < 40 && !(head_closed && body_closed); i++) {
         if (!head_closed)
-            s_sends (head, "X");
+            vit_http_sends (head, "X");
         if (!body_closed)
-            s_sends (body, " ");
+            vit_http_sends (body, " ");
         usleep (500000);
         struct pollfd p[3] = { { head->fd, POLLIN, 0 },
                                { body->fd, POLLIN, 0 },
                                { idle->fd, POLLIN, 0 } };
         poll (p, 3, 0);
         if (!head_closed && p[0].revents) {
-            if (!head_status && s_read (head, &r, false) == 0) {
+            if (!head_status && vit_http_read (head, &r, false, WAIT_MS) == 0) {
                 head_status = r.status;
-                s_resp_free (&r);
+                vit_http_resp_free (&r);
             }
-            head_closed = s_closed (head, 1000);
+            head_closed = vit_http_closed (head, 1000);
         }
         if (!body_closed && p[1].revents) {
-            if (!body_status && s_read (body, &r, false) == 0) {
+            if (!body_status && vit_http_read (body, &r, false, WAIT_MS) == 0) {
                 body_status = r.status;
-                s_resp_free (&r);
+                vit_http_resp_free (&r);
             }
-            body_closed = s_closed (body, 1000);
+            body_closed = vit_http_closed (body, 1000);
         }
         if (!idle_closed && p[2].revents)
-            idle_closed = s_closed (idle, 1000);
+            idle_closed = vit_http_closed (idle, 1000);
     }
     assert_true (head_closed);
     assert_int_equal (head_status, 408);
     assert_true (body_closed);
     assert_int_equal (body_status, 408);
-    assert_true (idle_closed || s_closed (idle, WAIT_MS));  //  idle_timeout_ms 2000 here
-    s_conn_free (head);
-    s_conn_free (body);
-    s_conn_free (idle);
+    assert_true (idle_closed || vit_http_closed (idle, WAIT_MS));  //  idle_timeout_ms 2000 here
+    vit_http_destroy (&head);
+    vit_http_destroy (&body);
+    vit_http_destroy (&idle);
 }
 
 static void
 test_keep_alive_and_pipelining (void **state)
 {
     fixture_t *f = *state;
-    conn_t *c = s_conn (f->port);
+    vit_http_t *c = s_conn (f->port);
     char two[512];
     snprintf (two, sizeof two,
               "GET /api/v1/products/%s HTTP/1.1\r\nHost: t\r\nX-Request-Id: first\r\n\r\n"
               "GET /healthz HTTP/1.1\r\nHost: t\r\nX-Request-Id: second\r\n\r\n",
               f->product.id);
-    s_sends (c, two);
-    resp_t r;
-    assert_int_equal (s_read (c, &r, false), 0);
+    vit_http_sends (c, two);
+    vit_http_resp_t r;
+    assert_int_equal (vit_http_read (c, &r, false, WAIT_MS), 0);
     assert_int_equal (r.status, 200);
-    assert_string_equal (s_hdr (&r, "x-request-id"), "first");  //  answers in order
+    assert_string_equal (vit_http_header (&r, "x-request-id"), "first");  //  answers in order
     assert_non_null (strstr (r.body, f->product.id));
-    s_resp_free (&r);
-    assert_int_equal (s_read (c, &r, false), 0);
-    assert_string_equal (s_hdr (&r, "x-request-id"), "second");
+    vit_http_resp_free (&r);
+    assert_int_equal (vit_http_read (c, &r, false, WAIT_MS), 0);
+    assert_string_equal (vit_http_header (&r, "x-request-id"), "second");
     assert_string_equal (r.body, "{\"status\":\"ok\"}");
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     //  The connection stays open for more; a POST body then a GET in one write.
-    s_sends (
+    vit_http_sends (
         c,
         "POST /api/v1/auth/logout HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
         "Content-Length: 2\r\n\r\n{}GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
-    assert_int_equal (s_read (c, &r, false), 0);
+    assert_int_equal (vit_http_read (c, &r, false, WAIT_MS), 0);
     s_expect_error (&r, 400, "bad_request");  //  refresh_token missing
-    s_resp_free (&r);
-    assert_int_equal (s_read (c, &r, false), 0);
+    vit_http_resp_free (&r);
+    assert_int_equal (vit_http_read (c, &r, false, WAIT_MS), 0);
     assert_int_equal (r.status, 200);
-    assert_string_equal (s_hdr (&r, "connection"), "close");
-    s_resp_free (&r);
-    assert_true (s_closed (c, WAIT_MS));
-    s_conn_free (c);
+    assert_string_equal (vit_http_header (&r, "connection"), "close");
+    vit_http_resp_free (&r);
+    assert_true (vit_http_closed (c, WAIT_MS));
+    vit_http_destroy (&c);
     //  Expect: 100-continue gets its interim response before the body is sent.
     c = s_conn (f->port);
-    s_sends (c, "POST /api/v1/auth/logout HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-                "Expect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+    vit_http_sends (
+        c, "POST /api/v1/auth/logout HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+           "Expect: 100-continue\r\nContent-Length: 2\r\n\r\n");
     while (!(c->len && memmem (c->buf, c->len, "\r\n\r\n", 4)))
-        assert_true (s_fill (c, WAIT_MS) > 0);
+        assert_true (vit_http_fill (c, WAIT_MS) > 0);
     assert_true (strncmp (c->buf, "HTTP/1.1 100 Continue\r\n\r\n", 25) == 0);
     memmove (c->buf, c->buf + 25, c->len - 25);
     c->len -= 25;
-    s_sends (c, "{}");
-    assert_int_equal (s_read (c, &r, false), 0);
+    vit_http_sends (c, "{}");
+    assert_int_equal (vit_http_read (c, &r, false, WAIT_MS), 0);
     assert_int_equal (r.status, 400);
-    s_resp_free (&r);
-    s_conn_free (c);
+    vit_http_resp_free (&r);
+    vit_http_destroy (&c);
 }
 
 static void
@@ -1191,24 +1038,24 @@ test_rate_limits_and_shared_port (void **state)
     assert_true (edge > 0);
     int main_port = f->port;
     f->port = port;
-    resp_t r;
+    vit_http_resp_t r;
     int ok = 0, limited = 0;
     for (int i = 0; i < 14; i++) {
         int status = s_http ("GET", "/api/v1/categories", NULL, NULL, &r);
         if (status == 429) {
             limited++;
             s_expect_error (&r, 429, "busy");
-            assert_true (atoi (s_hdr (&r, "retry-after")) >= 1);
+            assert_true (atoi (vit_http_header (&r, "retry-after")) >= 1);
         }
         else
             ok += status == 200;
-        s_resp_free (&r);
+        vit_http_resp_free (&r);
     }
     assert_true (ok >= 10 && ok <= 11);  //  the burst (and a token refilled meanwhile)
     assert_true (limited >= 3);
     //  Health and readiness are never limited; this edge requires a service nobody serves.
     assert_int_equal (s_http ("GET", "/healthz", NULL, NULL, &r), 200);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     assert_int_equal (s_http ("GET", "/readyz", NULL, NULL, &r), 503);
     json_t *j = s_json (&r);
     assert_true (json_is_false (json_object_get (j, "ready")));
@@ -1217,14 +1064,14 @@ test_rate_limits_and_shared_port (void **state)
         json_integer_value (json_object_get (json_object_get (j, "services"), "no-such-service")),
         0);
     json_decref (j);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     //  Sign-ins have their own, stricter bucket; both buckets apply to them.
     f->port = port;
     int login_limited = 0;
     for (int i = 0; i < 3; i++) {
         if (s_login ("nobody@example.com", "whatever-password", false, NULL, &r) == 429)
             login_limited++;
-        s_resp_free (&r);
+        vit_http_resp_free (&r);
     }
     assert_int_equal (login_limited, 3);  //  the API bucket is empty too by now
     f->port = main_port;
@@ -1237,12 +1084,12 @@ test_rate_limits_and_shared_port (void **state)
     char prefixes[2][16] = { "", "" };
     for (int i = 0; i < 40 && !prefixes[1][0]; i++) {
         assert_int_equal (s_http ("GET", "/healthz", NULL, NULL, &r), 200);
-        const char *rid = s_hdr (&r, "x-request-id");
+        const char *rid = vit_http_header (&r, "x-request-id");
         if (!prefixes[0][0])
             snprintf (prefixes[0], sizeof prefixes[0], "%.8s", rid);
         else if (strncmp (rid, prefixes[0], 8) != 0)
             snprintf (prefixes[1], sizeof prefixes[1], "%.8s", rid);
-        s_resp_free (&r);
+        vit_http_resp_free (&r);
     }
     assert_true (prefixes[1][0] != 0);
     assert_int_equal (vit_stop (edge, SIGTERM, 10000), 0);
@@ -1262,30 +1109,30 @@ test_in_flight_requests_and_sigterm (void **state)
               f->product.id);
     //  A client that leaves while its call is out: the late reply finds no connection, and
     //  the edge goes on.
-    conn_t *gone = s_conn (port);
-    s_sends (gone, request);
+    vit_http_t *gone = s_conn (port);
+    vit_http_sends (gone, request);
     usleep (100000);
-    s_conn_free (gone);
-    resp_t r;
+    vit_http_destroy (&gone);
+    vit_http_resp_t r;
     f->port = port;
     int health = s_http ("GET", "/healthz", NULL, NULL, &r);
     f->port = main_port;
     assert_int_equal (health, 200);
-    s_resp_free (&r);
+    vit_http_resp_free (&r);
     //  SIGTERM while a call is out: no new connections, the call's response still comes (and
     //  says the connection closes), then the edge exits 0.
-    conn_t *c = s_conn (port);
-    s_sends (c, request);
+    vit_http_t *c = s_conn (port);
+    vit_http_sends (c, request);
     usleep (300000);
     kill (edge, SIGTERM);
-    assert_int_equal (s_read (c, &r, false), 0);
+    assert_int_equal (vit_http_read (c, &r, false, WAIT_MS), 0);
     assert_int_equal (r.status, 200);
-    assert_string_equal (s_hdr (&r, "connection"), "close");
-    s_resp_free (&r);
-    assert_true (s_closed (c, WAIT_MS));
-    s_conn_free (c);
+    assert_string_equal (vit_http_header (&r, "connection"), "close");
+    vit_http_resp_free (&r);
+    assert_true (vit_http_closed (c, WAIT_MS));
+    vit_http_destroy (&c);
     assert_int_equal (vit_stop (edge, 0, 10000), 0);
-    assert_true (s_connect (port) < 0);
+    assert_true (vit_http_connect (port) < 0);
 }
 
 static void

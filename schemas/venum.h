@@ -66,6 +66,20 @@
     X (RELEASE, "release")                                                                         \
     X (REFUND, "refund")
 
+//  An order's state (docs/commerce.md): the checkout saga's steps, then fulfilment.
+#define VENUM_ORDER_STATE(X)                                                                       \
+    X (PENDING, "pending")                                                                         \
+    X (RESERVING, "reserving")                                                                     \
+    X (AUTHORIZING, "authorizing")                                                                 \
+    X (CONFIRMING, "confirming")                                                                   \
+    X (COMPENSATING, "compensating")                                                               \
+    X (CONFIRMED, "confirmed")                                                                     \
+    X (FAILED, "failed")                                                                           \
+    X (CANCELLING, "cancelling")                                                                   \
+    X (CANCELLED, "cancelled")                                                                     \
+    X (SHIPPED, "shipped")                                                                         \
+    X (DELIVERED, "delivered")
+
 //  The string tables (schemas/vschemas.c), NULL-terminated, in list order. Code that switches
 //  on a value makes its C enum from the same list: #define X_(n, t) MINE_##n, ... VENUM_x (X_).
 extern const char *const venum_sort[];
@@ -77,6 +91,7 @@ extern const char *const venum_payment_state[];
 extern const char *const venum_payment_error[];
 extern const char *const venum_ledger_account[];
 extern const char *const venum_ledger_move[];
+extern const char *const venum_order_state[];
 
 //  The position of s in a NULL-terminated table, or -1 (also for s NULL).
 int venum_index (const char *const *table, const char *s);

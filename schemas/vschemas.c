@@ -20,7 +20,8 @@ _Static_assert(VMSG_ROLE_SERVICE == VBUS_ROLE_SERVICE, "role bits differ from vb
     X (cart)                                                                                       \
     X (inventory)                                                                                  \
     X (render)                                                                                     \
-    X (payments)
+    X (payments)                                                                                   \
+    X (orders)
 
 #define VMSG_DOMAIN_DECL_(name) extern const vmsg_domain_t vmsg_domain_##name;
 #define VMSG_DOMAIN_REF_(name)  &vmsg_domain_##name,
@@ -38,6 +39,7 @@ const char *const venum_payment_state[] = { VENUM_PAYMENT_STATE (VENUM_TEXT_) NU
 const char *const venum_payment_error[] = { VENUM_PAYMENT_ERROR (VENUM_TEXT_) NULL };
 const char *const venum_ledger_account[] = { VENUM_LEDGER_ACCOUNT (VENUM_TEXT_) NULL };
 const char *const venum_ledger_move[] = { VENUM_LEDGER_MOVE (VENUM_TEXT_) NULL };
+const char *const venum_order_state[] = { VENUM_ORDER_STATE (VENUM_TEXT_) NULL };
 #undef VENUM_TEXT_
 
 int

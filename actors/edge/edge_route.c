@@ -51,6 +51,13 @@ const edge_route_t edge_routes[] = {
 //  ---------------------------------------------------------------- matching
 
 //  Matches one pattern against a path; fills params. True on a match.
+//  It walks the pattern and the raw path together, byte by byte, with no allocation and no
+//  copy: a {field} takes everything up to the next '/' (never empty, so "/products//frame"
+//  does not match), and percent escapes are left for the schema conversion to decode per
+//  parameter, so an escaped "/" inside an id cannot split a segment. edge_route_match tries
+//  every row in table order (a dozen rows: a linear walk beats any index), returns the first
+//  whose method matches (HEAD is served by GET rows), and remembers which other methods matched
+//  the path, so that a miss can answer 405 with the Allow header HTTP requires, not 404.
 static bool
 s_match (const char *pattern, const char *path, size_t len, edge_param_t *params, int *nparams)
 {

@@ -87,21 +87,6 @@ int64_t vbus_now_ms (void);
 //  Monotonic microseconds, for latencies and timers (not comparable across processes).
 int64_t vbus_mono_us (void);
 
-//  Parses a whole-number command-line setting in min..max. On error prints
-//  "<program>: <name>: expected a number from min to max, got '<arg>'" to stderr and returns
-//  -VE_CONFIG; else sets *out and returns 0.
-int vbus_arg_long (const char *program, const char *name, const char *arg, long min, long max,
-                   long *out);
-
-//  Reads a settings file of "key = value" lines ('#' starts a comment; blanks around keys and
-//  values and empty lines are ignored) and calls set (arg, key, key_len, value) for each line,
-//  in order, stopping at the first non-zero return. On an unreadable file or a line without
-//  '=' prints "<program>: <path>[:<line>]: ..." to stderr and returns -VE_CONFIG; otherwise
-//  returns 0 or what set returned. Every process with a --config flag reads it here.
-int vbus_config_file (const char *program, const char *path,
-                      int (*set) (void *arg, const char *key, size_t key_len, const char *value),
-                      void *arg);
-
 //  ---------------------------------------------------------------- client
 //  Creates a client connected to the broker's request endpoint. Returns NULL on a bad endpoint
 //  (and logs why). default_timeout_ms 0 = 5000.
@@ -147,6 +132,7 @@ size_t vbus_client_pending (vbus_client_t *self);
 //  ---------------------------------------------------------------- worker
 //  A request as the handler sees it; every pointer is borrowed for the handler's duration.
 typedef struct {
+    /* read-only */
     const char *service;
     const char *method;
     uint64_t id;          //  the caller's request id
@@ -158,8 +144,9 @@ typedef struct {
     bool idempotent;
     const void *body;
     size_t body_len;
-    const uint8_t *reply_to_;  //  internal: where the reply goes (vbus_defer copies it)
-    uint32_t generation_;      //  internal: the worker's connection it came on
+    /* private: the worker's; vbus_defer copies what a later reply needs */
+    const uint8_t *reply_to_;  //  where the reply goes
+    uint32_t generation_;      //  the worker's connection it came on
 } vbus_request_t;
 
 //  Where a handler writes its reply: a msgpack body (pack into pk) and, on errors, a message.
@@ -194,10 +181,12 @@ typedef struct {
 #define VBUS_DEFERRED 1000
 
 typedef struct {
-    uint8_t token[8];  //  the broker's return address of the request
-    uint64_t id;       //  the caller's request id
+    /* private: the broker's return address and the worker's connection; never change them */
+    uint8_t token[8];
     uint32_t generation;
-    char method[VBUS_MAX_METHOD + 1];  //  for log lines
+    /* read-only */
+    uint64_t id;                       //  the caller's request id
+    char method[VBUS_MAX_METHOD + 1];  //  for log lines (and the runtime's reply check)
     int64_t deadline_ms;               //  the caller's deadline (vbus_now_ms clock)
 } vbus_defer_t;
 
@@ -288,12 +277,5 @@ int vbus_sub_expect (vbus_sub_t *self, const char *stream, uint64_t next_seq);
 int vbus_sub_fd (vbus_sub_t *self);
 //  The ZeroMQ socket, for zmq_poll.
 void *vbus_sub_socket (vbus_sub_t *self);
-
-//  ---------------------------------------------------------------- logging
-//  One line per notable event on stderr: "2026-11-25T13:00:00.123Z I broker: message".
-//  level: 'D' 'I' 'W' 'E'. Lines below the level set by vbus_log_level (default 'I') are dropped.
-void vbus_log (char level, const char *who, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
-void vbus_log_level (char level);
 
 #endif

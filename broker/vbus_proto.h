@@ -4,6 +4,7 @@
 #define VBUS_PROTO_H
 
 #include "vbus.h"
+#include "vbus_util.h"
 
 //  Every message starts with a command: 'V' 'B' version command. A request or reply is ONE
 //  frame — command, msgpack header (self-delimiting), body — that the broker passes on as it

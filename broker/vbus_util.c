@@ -1,4 +1,5 @@
 //  vbus_util.c — small pieces every bus user needs: logging, clocks, partitioning, endpoints.
+#include "vbus_util.h"
 #include "vbus_proto.h"
 #include "vhash.h"
 #include <errno.h>

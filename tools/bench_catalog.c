@@ -6,6 +6,7 @@
 //  product gets by id. Last line:
 //  "catalog: search p99 <X> ms, <Q> queries/s, get <G>/s, rss <M> MiB"
 #include "vbus.h"
+#include "vbus_util.h"
 #include "vit.h"
 #include "vgen_catalog.h"
 #include "vmsg.h"

@@ -9,6 +9,7 @@
 //  send time (so queueing counts). Last line:
 //  "edge: product <P> req/s (<r> of ceiling), p99 at 11600 req/s <X> ms"
 #include "vbus.h"
+#include "vbus_util.h"
 #include "vgen_catalog.h"
 #include "vit.h"
 #include "vit_http.h"

@@ -6,6 +6,7 @@
 //  a no-op when the scene is already there.
 //  Usage: vitrine-seed-catalog [--broker EP] [--products N] [--from I] [--window W] [--no-scenes]
 #include "vbus.h"
+#include "vbus_util.h"
 #include "vgen_catalog.h"
 #include "vscene.h"
 #include <czmq.h>

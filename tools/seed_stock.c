@@ -10,6 +10,7 @@
 //  Usage: vitrine-seed-stock [--broker EP] [--window W] [--partitions P] [--wait-s S]
 //                            [--replica SERVICE]   (default catalog-read; "catalog" for none)
 #include "vbus.h"
+#include "vbus_util.h"
 #include "vhash.h"
 #include "vmsg.h"
 #include <czmq.h>

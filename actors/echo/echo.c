@@ -3,6 +3,7 @@
 //  Usage: vitrine-echo [--broker EP] [--partitions P] [--owns 0,3,5] [--credit N]
 //                      [--heartbeat MS] [--name NAME] [--publish]
 #include "vbus.h"
+#include "vbus_util.h"
 #include "vmsg.h"
 #include <czmq.h>
 #include <getopt.h>

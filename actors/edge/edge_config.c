@@ -1,6 +1,7 @@
 //  edge_config.c — settings of vitrine-edge (see edge_config.h).
 #include "edge_config.h"
 #include "vbus.h"
+#include "vbus_util.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

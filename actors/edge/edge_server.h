@@ -16,6 +16,7 @@
 #include "edge_route.h"
 #include "edge_static.h"
 #include "vbus.h"
+#include "vbus_util.h"
 #include "vmsg.h"
 #include <uv.h>
 

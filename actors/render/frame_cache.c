@@ -4,6 +4,7 @@
 #include "vhash.h"
 #include "vstore.h"
 #include "vbus.h"
+#include "vbus_util.h"
 #include <rocksdb/c.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -26,6 +26,7 @@
 #define VACTOR_H
 
 #include "vbus.h"
+#include "vbus_util.h"
 #include "vmsg.h"
 #include "vstore.h"
 

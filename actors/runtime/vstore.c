@@ -1,6 +1,7 @@
 //  vstore.c — RocksDB per partition with column families (see vstore.h).
 #include "vstore.h"
 #include "vbus.h"
+#include "vbus_util.h"
 #include <rocksdb/c.h>
 #include <stdio.h>
 #include <stdlib.h>

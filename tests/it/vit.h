@@ -4,6 +4,7 @@
 #define VIT_H
 
 #include "vbus.h"
+#include "vbus_util.h"
 #include <stdbool.h>
 #include <sys/types.h>
 

@@ -1,5 +1,6 @@
 //  vview.c — snapping requests to the grid of canonical views (vview.h).
 #include "vview.h"
+#include "vmp.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,4 +63,32 @@ vview_query (const vview_t *view, char *out, unsigned size)
     if (view->quality != VVIEW_QUALITY_DEFAULT && n >= 0 && (unsigned) n < size)
         n += snprintf (out + n, size - (unsigned) n, "&quality=%d", view->quality);
     return n;
+}
+
+void
+vview_pack_frame (msgpack_packer *pk, const char *id, const vview_t *v, const char *scene_hash,
+                  const char *etag, bool cached, const void *jpeg, size_t len)
+{
+    size_t map = vmp_map_begin (pk);
+    vmp_pack_kstr (pk, "id", id);
+    vmp_pack_kint (pk, "yaw", v->yaw);
+    vmp_pack_kint (pk, "pitch", v->pitch);
+    vmp_pack_kuint (pk, "zoom", (uint64_t) v->zoom);
+    vmp_pack_kuint (pk, "w", (uint64_t) v->width);
+    vmp_pack_kuint (pk, "h", (uint64_t) v->height);
+    vmp_pack_kuint (pk, "quality", (uint64_t) v->quality);
+    vmp_pack_kstr (pk, "scene_hash", scene_hash);
+    vmp_pack_kstr (pk, "etag", etag);
+    vmp_pack_cstr (pk, "cached");
+    cached ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
+    if (!jpeg) {
+        vmp_pack_cstr (pk, "not_modified");
+        msgpack_pack_true (pk);
+    }
+    else {
+        vmp_pack_cstr (pk, "jpeg");
+        msgpack_pack_bin (pk, len);
+        msgpack_pack_bin_body (pk, jpeg, len);
+    }
+    vmp_map_end (pk, map);
 }

@@ -7,6 +7,7 @@
 #define VVIEW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define VVIEW_YAW_STEP        5    //  degrees
@@ -43,5 +44,13 @@ float vview_zoom_factor (int level);
 //  "&quality=N" only when it is not the default) into out. Returns the length written (it
 //  always fits in 96 bytes).
 int vview_query (const vview_t *view, char *out, unsigned size);
+
+//  Packs a render.frame reply (schemas/render.schema.c) for view: jpeg NULL means
+//  not_modified (no bytes). The one packer of that shape: the render actor and the stand-in
+//  renderers of tests and benchmarks call it. The packer writes into a vbuf_t.
+struct msgpack_packer;
+void vview_pack_frame (struct msgpack_packer *pk, const char *id, const vview_t *view,
+                       const char *scene_hash, const char *etag, bool cached, const void *jpeg,
+                       size_t len);
 
 #endif

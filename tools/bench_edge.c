@@ -14,6 +14,7 @@
 #include "vit.h"
 #include "vit_http.h"
 #include "vmsg.h"
+#include "vview.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -70,24 +71,14 @@ s_standin_frame (const vbus_request_t *req, vbus_out_t *out, void *arg)
         varena_destroy (&arena);
         return VE_BAD_REQUEST;
     }
-    msgpack_packer *pk = &out->pk;
-    msgpack_pack_map (pk, 12);
-    vmp_pack_kstr (pk, "id", vmsg_str (v, "id"));
-    vmp_pack_kint (pk, "yaw", (int64_t) vmsg_float (v, "yaw", 0));
-    vmp_pack_kint (pk, "pitch", (int64_t) vmsg_float (v, "pitch", 15));
-    vmp_pack_kuint (pk, "zoom", (uint64_t) vmsg_float (v, "zoom", 1));
-    vmp_pack_kuint (pk, "w", vmsg_uint (v, "w", 512));
-    vmp_pack_kuint (pk, "h", vmsg_uint (v, "h", 512));
-    vmp_pack_kuint (pk, "quality", vmsg_uint (v, "quality", 85));
-    vmp_pack_kstr (pk, "scene_hash", "0");
-    vmp_pack_kstr (pk, "etag", "\"standin\"");
-    vmp_pack_cstr (pk, "jpeg");
-    msgpack_pack_bin (pk, sizeof JPEG - 1);
-    msgpack_pack_bin_body (pk, JPEG, sizeof JPEG - 1);
-    vmp_pack_cstr (pk, "not_modified");
-    msgpack_pack_false (pk);
-    vmp_pack_cstr (pk, "cached");
-    msgpack_pack_true (pk);
+    vview_t view = { .yaw = (int) vmsg_float (v, "yaw", 0),
+                     .pitch = (int) vmsg_float (v, "pitch", 15),
+                     .zoom = (int) vmsg_float (v, "zoom", 1),
+                     .width = (int) vmsg_uint (v, "w", 512),
+                     .height = (int) vmsg_uint (v, "h", 512),
+                     .quality = (int) vmsg_uint (v, "quality", 85) };
+    vview_pack_frame (&out->pk, vmsg_str (v, "id"), &view, "0", "\"standin\"", true, JPEG,
+                      sizeof JPEG - 1);
     varena_destroy (&arena);
     return VE_OK;
 }

@@ -148,28 +148,8 @@ static void
 s_pack_frame (msgpack_packer *pk, const char *id, const char *scene_hash, const s_slot_t *slot,
               const void *jpeg, size_t len, bool not_modified)
 {
-    const vview_t *v = &slot->view;
-    msgpack_pack_map (pk, 11);
-    vmp_pack_kstr (pk, "id", id);
-    vmp_pack_kint (pk, "yaw", v->yaw);
-    vmp_pack_kint (pk, "pitch", v->pitch);
-    vmp_pack_kuint (pk, "zoom", (uint64_t) v->zoom);
-    vmp_pack_kuint (pk, "w", (uint64_t) v->width);
-    vmp_pack_kuint (pk, "h", (uint64_t) v->height);
-    vmp_pack_kuint (pk, "quality", (uint64_t) v->quality);
-    vmp_pack_kstr (pk, "scene_hash", scene_hash);
-    vmp_pack_kstr (pk, "etag", slot->etag);
-    vmp_pack_cstr (pk, "cached");
-    slot->cached ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
-    if (not_modified) {
-        vmp_pack_cstr (pk, "not_modified");
-        msgpack_pack_true (pk);
-    }
-    else {
-        vmp_pack_cstr (pk, "jpeg");
-        msgpack_pack_bin (pk, len);
-        msgpack_pack_bin_body (pk, jpeg, len);
-    }
+    vview_pack_frame (pk, id, &slot->view, scene_hash, slot->etag, slot->cached,
+                      not_modified ? NULL : (jpeg ? jpeg : ""), len);
 }
 
 static void

@@ -77,26 +77,14 @@ s_render_frame (const vbus_request_t *req, vbus_out_t *out, void *arg)
     snprintf (etag, sizeof etag, "\"%.8s%04d%04d\"", SCENE_HASH, yaw, pitch);
     const char *inm = vmsg_str (v, "if_none_match");
     bool same = inm && strcmp (inm, etag) == 0;
-    msgpack_packer *pk = &out->pk;
-    msgpack_pack_map (pk, same ? 11 : 12);
-    vmp_pack_kstr (pk, "id", vmsg_str (v, "id"));
-    vmp_pack_kint (pk, "yaw", yaw);
-    vmp_pack_kint (pk, "pitch", pitch);
-    vmp_pack_kuint (pk, "zoom", (uint64_t) vmsg_float (v, "zoom", 1));
-    vmp_pack_kuint (pk, "w", vmsg_uint (v, "w", 512));
-    vmp_pack_kuint (pk, "h", vmsg_uint (v, "h", 512));
-    vmp_pack_kuint (pk, "quality", vmsg_uint (v, "quality", 85));
-    vmp_pack_kstr (pk, "scene_hash", SCENE_HASH);
-    vmp_pack_kstr (pk, "etag", etag);
-    if (!same) {
-        vmp_pack_cstr (pk, "jpeg");
-        msgpack_pack_bin (pk, sizeof JPEG - 1);
-        msgpack_pack_bin_body (pk, JPEG, sizeof JPEG - 1);
-    }
-    vmp_pack_cstr (pk, "not_modified");
-    same ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
-    vmp_pack_cstr (pk, "cached");
-    msgpack_pack_true (pk);
+    vview_t view = { .yaw = yaw,
+                     .pitch = pitch,
+                     .zoom = (int) vmsg_float (v, "zoom", 1),
+                     .width = (int) vmsg_uint (v, "w", 512),
+                     .height = (int) vmsg_uint (v, "h", 512),
+                     .quality = (int) vmsg_uint (v, "quality", 85) };
+    vview_pack_frame (&out->pk, vmsg_str (v, "id"), &view, SCENE_HASH, etag, true,
+                      same ? NULL : JPEG, sizeof JPEG - 1);
     varena_destroy (&arena);
     return VE_OK;
 }

@@ -23,6 +23,16 @@ static const vmsg_field_t s_cart_id_fields[] = {
     { 0 }
 };
 static const vmsg_schema_t s_cart_id = { "cart.id", s_cart_id_fields, .doc = "Which cart." };
+static const vmsg_field_t s_get_fields[] = {
+    { "cart_id", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (3, CART_ID),
+      .doc = "u:<user id> or g:<22 url-safe characters>; also the request's partition key" },
+    { "stock", VMSG_BOOL,
+      .doc = "ask inventory about each line (default true); a checkout leaves it false, since "
+             "reserving the stock is the check that counts" },
+    { 0 }
+};
+static const vmsg_schema_t s_get = { "cart.get.request", s_get_fields,
+                                     .doc = "Which cart, and whether to look up stock." };
 
 //  ---------------------------------------------------------------- requests
 static const vmsg_field_t s_add_fields[] = {
@@ -159,7 +169,7 @@ static const vmsg_schema_t s_cleared = { "cart.cleared", s_cleared_fields,
 static const vmsg_method_t s_methods[] = {
     { "cart", "new_guest", &vmsg_empty, &s_cart_id, ANYONE,
       "A fresh guest cart id (unkeyed; nothing is stored until its first add)." },
-    { "cart", "get", &s_cart_id, &s_cart, ANYONE,
+    { "cart", "get", &s_get, &s_cart, ANYONE,
       "The cart priced now from catalog-read and inventory. u: carts: their user, admins and "
       "services only (others: not_found); g: carts: whoever holds the id." },
     { "cart", "add", &s_add, &s_cart, ANYONE,

@@ -100,7 +100,11 @@ s_reply_priced (vactor_call_t *call, const cart_t *cart)
         cart_pack_empty (&call->out->pk, cart);
         return VE_OK;
     }
-    return s_defer (call, CART_JOB_PRICE, cart->id, NULL, 0, NULL);
+    int status = s_defer (call, CART_JOB_PRICE, cart->id, NULL, 0, NULL);
+    cart_job_spec_t *spec = call->after_arg;  //  s_defer's
+    if (status == VBUS_DEFERRED && !vmsg_bool (call->body, "stock", true))
+        spec->no_stock = true;
+    return status;
 }
 
 //  ---------------------------------------------------------------- methods

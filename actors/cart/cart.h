@@ -86,6 +86,7 @@ typedef struct {
     const char *product_id;  //  add
     int64_t qty;             //  add
     const char *guest_id;    //  merge
+    bool no_stock;           //  price: leave inventory out (cart.get with stock false)
 } cart_job_spec_t;
 
 //  Starts a job (copies what spec points to): its calls go out now and the deferred call is

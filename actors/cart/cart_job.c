@@ -249,8 +249,9 @@ s_price_start (cart_job_t *job)
         job->prices[i] = (s_price_t) { .status = VE_UNAVAILABLE };
         s_send (job, "catalog-read", "get", "id", line->product_id, NULL, &s_catalog_reader,
                 job->self->lookup_ms, s_on_line_product, i);
-        s_send (job, "inventory", "get", "sku", line->sku, line->sku, NULL, job->self->stock_ms,
-                s_on_line_stock, i);
+        if (!job->spec.no_stock)
+            s_send (job, "inventory", "get", "sku", line->sku, line->sku, NULL,
+                    job->self->stock_ms, s_on_line_stock, i);
     }
     if (job->pending == 0)
         s_ready (job);

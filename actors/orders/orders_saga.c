@@ -1028,8 +1028,12 @@ s_advance (orders_saga_t *saga)
         msgpack_packer *pk = s_body (&b);
         char cart_id[80];
         snprintf (cart_id, sizeof cart_id, "u:%s", o->user_id);
-        msgpack_pack_map (pk, 1);
+        //  Priced without asking inventory line by line: the reservation is the stock check
+        //  that counts, and its shortage names the line.
+        msgpack_pack_map (pk, 2);
         vmp_pack_kstr (pk, "cart_id", cart_id);
+        vmp_pack_cstr (pk, "stock");
+        msgpack_pack_false (pk);
         s_send (saga, "cart", "get", &b.buf, cart_id, -1, s_on_cart, 0);
         vbuf_free (&b.buf);
         if (saga->outstanding == 0)

@@ -17,7 +17,7 @@
 
 static const char s_usage[] =
     "usage: vtctl [--broker ENDPOINT] COMMAND ...\n"
-    "  call SERVICE.METHOD ['{json}'] [--key K] [--timeout MS] [--admin]\n"
+    "  call SERVICE.METHOD ['{json}'] [--key K] [--timeout MS] [--admin] [--as USER_ID]\n"
     "      send a request; print the reply body as JSON (exit 2 on an error status)\n"
     "  publish TOPIC ['{json}'] [--stream S]\n"
     "      publish one event (stream default vtctl/<pid>)\n"
@@ -37,6 +37,7 @@ typedef struct {
     int timeout_ms;  //  0: not given
     long count;      //  0: not given
     bool admin;
+    const char *as;  //  --as: call as this signed-in customer (the caller in the header)
 } s_opts_t;
 
 static int
@@ -74,7 +75,7 @@ s_parse (int argc, char **argv, s_opts_t *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool valued = !strcmp (a, "--broker") || !strcmp (a, "--key") || !strcmp (a, "--stream")
-                      || !strcmp (a, "--timeout") || !strcmp (a, "--count");
+                      || !strcmp (a, "--timeout") || !strcmp (a, "--count") || !strcmp (a, "--as");
         if (valued && i + 1 >= argc)
             return s_fail ("%s needs a value\n%s", a, s_usage);
         long v;
@@ -100,6 +101,11 @@ s_parse (int argc, char **argv, s_opts_t *o)
         }
         else if (!strcmp (a, "--admin"))
             o->admin = true;
+        else if (!strcmp (a, "--as")) {
+            o->as = argv[++i];
+            if (!o->as || !*o->as || strlen (o->as) > VBUS_MAX_USER)
+                return s_fail ("--as: expected a user id of 1..%d bytes", VBUS_MAX_USER);
+        }
         else if (a[0] == '-' && a[1] == '-')
             return s_fail ("unknown option %s\n%s", a, s_usage);
         else if (!o->command)
@@ -168,7 +174,11 @@ s_call (const s_opts_t *o, const char *service, const char *method, const char *
         vbuf_free (&body);
         return s_fail ("cannot connect to the broker at %s", o->broker);
     }
-    vbus_caller_t caller = { "vtctl", VBUS_ROLE_SERVICE | (o->admin ? VBUS_ROLE_ADMIN : 0) };
+    //  --as speaks for a customer (a tool that tries what a shopper can do): that user, the
+    //  customer role only, so the actors' ownership checks apply to it as to the edge's calls.
+    vbus_caller_t caller = o->as ? (vbus_caller_t) { o->as, VBUS_ROLE_CUSTOMER }
+                                 : (vbus_caller_t) { "vtctl", VBUS_ROLE_SERVICE
+                                                                  | (o->admin ? VBUS_ROLE_ADMIN : 0) };
     vbus_opts_t opts = { .key = o->key, .timeout_ms = o->timeout_ms, .caller = &caller };
     rc = vbus_client_call (client, service, method, body.data, body.len, &opts, reply);
     vbuf_free (&body);

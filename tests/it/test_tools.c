@@ -94,6 +94,11 @@ test_vtctl_call (void **state)
     assert_int_equal (s_vtctl (f, "call", "nosuch.method", "{}", NULL), 2);
     assert_non_null (strstr (f->err, "unknown service"));
     assert_int_equal (s_vtctl (f, "bogus", NULL, NULL, NULL), 1);
+    //  --as: the call carries that customer, with the customer role only.
+    assert_int_equal (s_vtctl (f, "call", "broker.services", "--as", "u-42"), 2);
+    assert_non_null (strstr (f->err, "forbidden"));
+    assert_int_equal (s_vtctl (f, "call", "echo.whoami", "--as", "u-42"), 0);
+    assert_non_null (strstr (f->out, "u-42"));
 }
 
 static void

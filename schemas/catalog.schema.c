@@ -86,6 +86,22 @@ static const vmsg_field_t s_id_fields[] = {
     { "id", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_ID), .doc = "product id" }, { 0 }
 };
 static const vmsg_schema_t s_id = { "catalog.id", s_id_fields, .doc = "Which product." };
+static const vmsg_field_t s_ids_fields[] = {
+    { "ids", VMSG_ARRAY, VMSG_STR, VMSG_REQUIRED, VMSG_COUNT (1, 100), VMSG_LEN (1, CAT_ID),
+      .doc = "product ids (a cart's lines)" },
+    { 0 }
+};
+static const vmsg_schema_t s_ids = { "catalog.get_many.request", s_ids_fields,
+                                     .doc = "Which products." };
+static const vmsg_field_t s_many_fields[] = {
+    { "products", VMSG_ARRAY, VMSG_MSG, VMSG_REQUIRED, VMSG_COUNT (0, 100), .schema = &s_product,
+      .doc = "the ones found, in the order asked" },
+    { "missing", VMSG_ARRAY, VMSG_STR, VMSG_REQUIRED, VMSG_COUNT (0, 100), VMSG_LEN (1, CAT_ID),
+      .doc = "the ones not found (or not shown to this caller)" },
+    { 0 }
+};
+static const vmsg_schema_t s_many = { "catalog.get_many.reply", s_many_fields,
+                                      .doc = "Products, and the ids that are not." };
 
 //  ---------------------------------------------------------------- listing
 static const vmsg_field_t s_list_fields[] = {
@@ -224,6 +240,9 @@ static const vmsg_method_t s_methods[] = {
       "Archives a product: no longer listed or found (admin)." },
     { "catalog", "get", &s_id, &s_product, VMSG_ROLE_PUBLIC,
       "A product; drafts and archived ones only for admins." },
+    { "catalog", "get_many", &s_ids, &s_many, VMSG_ROLE_PUBLIC,
+      "Several products in one call (a cart priced at once); drafts and archived ones only for "
+      "admins, as for get." },
     { "catalog", "list", &s_list, &s_list_reply, VMSG_ROLE_PUBLIC,
       "Active products of a category, with cursor paging." },
     { "catalog", "categories", &vmsg_empty, &s_categories_reply, VMSG_ROLE_PUBLIC,

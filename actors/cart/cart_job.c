@@ -197,15 +197,29 @@ s_on_taken (vactor_t *actor, const vbus_reply_t *reply, void *arg)
 
 //  ---------------------------------------------------------------- pricing replies
 
+//  catalog-read.get_many of every line's product: each line gets its product, not_found when
+//  the catalog listed it missing, or the call's own status when the call failed.
 static void
-s_on_line_product (vactor_t *actor, const vbus_reply_t *reply, void *arg)
+s_on_products (vactor_t *actor, const vbus_reply_t *reply, void *arg)
 {
     (void) actor;
-    s_lookup_t *l = arg;
-    s_price_t *p = &l->job->prices[l->line];
-    p->product = s_decode (l->job, l->job->self->product, reply, "catalog-read.get");
-    p->status = reply->status == VE_OK && !p->product ? VE_INTERNAL : reply->status;
-    s_done (l->job);
+    cart_job_t *job = ((s_lookup_t *) arg)->job;
+    const vmsg_value_t *v = s_decode (job, job->self->products, reply, "catalog-read.get_many");
+    int status = reply->status == VE_OK && !v ? VE_INTERNAL : reply->status;
+    const vmsg_value_t *products = vmsg_get (v, "products");
+    for (uint32_t i = 0; i < job->cart.nlines; i++) {
+        s_price_t *p = &job->prices[i];
+        p->status = status == VE_OK ? VE_NOT_FOUND : status;
+        for (uint32_t j = 0; status == VE_OK && j < vmsg_count (products); j++) {
+            const vmsg_value_t *product = vmsg_at (products, j);
+            if (strcmp (vmsg_str (product, "id"), job->cart.lines[i].product_id) == 0) {
+                p->product = product;
+                p->status = VE_OK;
+                break;
+            }
+        }
+    }
+    s_done (job);
 }
 
 //  Stock is optional information: whatever inventory says other than a number (unavailable,
@@ -244,11 +258,35 @@ s_price_start (cart_job_t *job)
         s_ready (job);
         return;
     }
+    //  Every line's product in one call; stock per line (inventory is partitioned by SKU).
+    s_lookup_t *all = varena_alloc (job->arena, sizeof *all);
+    char storage[4096];
+    vbuf_t body;
+    vbuf_init (&body, storage, sizeof storage);
+    msgpack_packer pk;
+    vmp_packer_init (&pk, &body);
+    msgpack_pack_map (&pk, 1);
+    vmp_pack_cstr (&pk, "ids");
+    msgpack_pack_array (&pk, job->cart.nlines);
+    for (uint32_t i = 0; i < job->cart.nlines; i++) {
+        vmp_pack_cstr (&pk, job->cart.lines[i].product_id);
+        job->prices[i] = (s_price_t) { .status = VE_UNAVAILABLE };
+    }
+    vbus_opts_t opts = { .timeout_ms = s_timeout (job, job->self->lookup_ms),
+                         .caller = &s_catalog_reader };
+    rc = !all || body.failed ? -VE_NOMEM : 0;
+    if (all)
+        *all = (s_lookup_t) { job, 0 };
+    if (rc == 0)
+        rc = vactor_send (job->actor, "catalog-read", "get_many", body.data, body.len, &opts,
+                          s_on_products, all);
+    vbuf_free (&body);
+    if (rc == 0)
+        job->pending++;
+    else
+        vbus_log ('W', "cart", "cannot call catalog-read.get_many: %s", verr_str (-rc));
     for (uint32_t i = 0; i < job->cart.nlines; i++) {
         const cart_line_t *line = &job->cart.lines[i];
-        job->prices[i] = (s_price_t) { .status = VE_UNAVAILABLE };
-        s_send (job, "catalog-read", "get", "id", line->product_id, NULL, &s_catalog_reader,
-                job->self->lookup_ms, s_on_line_product, i);
         if (!job->spec.no_stock)
             s_send (job, "inventory", "get", "sku", line->sku, line->sku, NULL,
                     job->self->stock_ms, s_on_line_stock, i);

@@ -511,6 +511,43 @@ catalog_get (vactor_call_t *call)
     return VE_OK;
 }
 
+//  catalog.get_many: catalog.get for many ids in one round trip (the cart prices every line at
+//  once). Each id is read as get reads it; what get would refuse goes to missing.
+static int
+catalog_get_many (vactor_call_t *call)
+{
+    const vmsg_value_t *ids = vmsg_get (call->body, "ids");
+    uint32_t n = vmsg_count (ids);
+    bool admin = call->req->caller.roles & VBUS_ROLE_ADMIN;
+    msgpack_packer *pk = &call->out->pk;
+    //  Read first, pack after: the array's count leads it.
+    const char **missing = varena_alloc (call->arena, (n + 1) * sizeof *missing);
+    product_t *products = varena_alloc (call->arena, (n + 1) * sizeof *products);
+    if (!missing || !products)
+        return vbus_out_error (call->out, VE_INTERNAL, "out of memory");
+    uint32_t found = 0, nmissing = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *id = vmsg_str (vmsg_at (ids, i), NULL);
+        int rc = s_load (call->store, call->arena, id, &products[found]);
+        if (rc && rc != -VE_NOT_FOUND)
+            return vbus_out_error (call->out, VE_INTERNAL, "cannot read product '%s'", id);
+        if (rc == -VE_NOT_FOUND || (!s_is_active (&products[found]) && !admin))
+            missing[nmissing++] = id;
+        else
+            found++;
+    }
+    msgpack_pack_map (pk, 2);
+    vmp_pack_cstr (pk, "products");
+    msgpack_pack_array (pk, found);
+    for (uint32_t i = 0; i < found; i++)
+        s_product_pack (pk, &products[i]);
+    vmp_pack_cstr (pk, "missing");
+    msgpack_pack_array (pk, nmissing);
+    for (uint32_t i = 0; i < nmissing; i++)
+        vmp_pack_cstr (pk, missing[i]);
+    return VE_OK;
+}
+
 //  catalog.put_scene: the document is decoded and validated by the renderer's own rules, then
 //  stored re-encoded (canonical: the same scene always gives the same bytes and hash).
 static int
@@ -863,6 +900,7 @@ catalog_close (vactor_t *actor)
 static const vactor_method_t s_methods[] = {
     { "create", catalog_create, false },       { "update", catalog_update, false },
     { "archive", catalog_archive, false },     { "get", catalog_get, false },
+    { "get_many", catalog_get_many, false },
     { "list", catalog_list, false },           { "categories", catalog_categories, false },
     { "search", catalog_search, false },       { "put_scene", catalog_put_scene, false },
     { "get_scene", catalog_get_scene, false }, { 0 }

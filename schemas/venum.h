@@ -80,6 +80,27 @@
     X (SHIPPED, "shipped")                                                                         \
     X (DELIVERED, "delivered")
 
+//  analytics.summary's bucket size, analytics.top's metric and sliding window
+//  (docs/analytics.md).
+#define VENUM_ANALYTICS_BUCKET(X)                                                                  \
+    X (MINUTE, "minute")                                                                           \
+    X (HOUR, "hour")                                                                               \
+    X (DAY, "day")
+#define VENUM_ANALYTICS_METRIC(X)                                                                  \
+    X (VIEWS, "views")                                                                             \
+    X (CART_ADDS, "cart_adds")                                                                     \
+    X (UNITS, "units")                                                                             \
+    X (REVENUE, "revenue")
+#define VENUM_ANALYTICS_WINDOW(X)                                                                  \
+    X (M5, "5m")                                                                                   \
+    X (H1, "1h")                                                                                   \
+    X (D1, "1d")
+
+//  Where recommend.for_user's items came from (docs/recommend.md).
+#define VENUM_RECOMMEND_SOURCE(X)                                                                  \
+    X (PERSONAL, "personal")                                                                       \
+    X (TRENDING, "trending")
+
 //  The string tables (schemas/vschemas.c), NULL-terminated, in list order. Code that switches
 //  on a value makes its C enum from the same list: #define X_(n, t) MINE_##n, ... VENUM_x (X_).
 extern const char *const venum_sort[];
@@ -92,6 +113,10 @@ extern const char *const venum_payment_error[];
 extern const char *const venum_ledger_account[];
 extern const char *const venum_ledger_move[];
 extern const char *const venum_order_state[];
+extern const char *const venum_analytics_bucket[];
+extern const char *const venum_analytics_metric[];
+extern const char *const venum_analytics_window[];
+extern const char *const venum_recommend_source[];
 
 //  The position of s in a NULL-terminated table, or -1 (also for s NULL).
 int venum_index (const char *const *table, const char *s);

@@ -21,7 +21,9 @@ _Static_assert(VMSG_ROLE_SERVICE == VBUS_ROLE_SERVICE, "role bits differ from vb
     X (inventory)                                                                                  \
     X (render)                                                                                     \
     X (payments)                                                                                   \
-    X (orders)
+    X (orders)                                                                                     \
+    X (analytics)                                                                                  \
+    X (recommend)
 
 #define VMSG_DOMAIN_DECL_(name) extern const vmsg_domain_t vmsg_domain_##name;
 #define VMSG_DOMAIN_REF_(name)  &vmsg_domain_##name,
@@ -40,6 +42,10 @@ const char *const venum_payment_error[] = { VENUM_PAYMENT_ERROR (VENUM_TEXT_) NU
 const char *const venum_ledger_account[] = { VENUM_LEDGER_ACCOUNT (VENUM_TEXT_) NULL };
 const char *const venum_ledger_move[] = { VENUM_LEDGER_MOVE (VENUM_TEXT_) NULL };
 const char *const venum_order_state[] = { VENUM_ORDER_STATE (VENUM_TEXT_) NULL };
+const char *const venum_analytics_bucket[] = { VENUM_ANALYTICS_BUCKET (VENUM_TEXT_) NULL };
+const char *const venum_analytics_metric[] = { VENUM_ANALYTICS_METRIC (VENUM_TEXT_) NULL };
+const char *const venum_analytics_window[] = { VENUM_ANALYTICS_WINDOW (VENUM_TEXT_) NULL };
+const char *const venum_recommend_source[] = { VENUM_RECOMMEND_SOURCE (VENUM_TEXT_) NULL };
 #undef VENUM_TEXT_
 
 int

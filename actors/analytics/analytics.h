@@ -1,0 +1,69 @@
+//  analytics.h — what the analytics actor's files share (internal): the top-N windows kept in
+//  memory (analytics_window.c) and the export to JSON Lines + zstd files and the import back
+//  (analytics_export.c). analytics.c owns the actor: counters, queries, the live event.
+#ifndef ANALYTICS_H
+#define ANALYTICS_H
+
+#include "vactor.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+#define WHO "analytics"
+
+//  Column families (index 0 is RocksDB's default and unused).
+#define CF_COUNTERS 1  //  dim "\0" kind be64(start) metric → be64 (see analytics.c)
+#define CF_STOCK    2  //  sku → be64 available, be64 threshold, product id
+#define CF_EXPORT   3  //  be64(hour) stream "\0" be64(seq) → one JSON line, not yet in a file
+#define CF_STATE    4  //  "views_lost", "flush_id" → be64; "cat:" product → category
+
+//  ---------------------------------------------------------------- sliding windows (top-N)
+//  Per product and metric, the sum over the last 5, 60 and 1440 minute buckets, kept
+//  incrementally: an event adds to every window that holds its minute; when the clock passes
+//  a minute, that minute's contributions are subtracted from the window it left. A query
+//  reads sums, never events.
+typedef enum { ANA_VIEWS, ANA_CART_ADDS, ANA_UNITS, ANA_REVENUE, ANA_METRICS } analytics_metric_t;
+typedef enum { ANA_W5M, ANA_W1H, ANA_W1D, ANA_WINDOWS } analytics_window_id_t;
+
+typedef struct analytics_windows_s analytics_windows_t;
+
+typedef struct {
+    const char *product_id;
+    int64_t value;
+} analytics_top_t;
+
+//  Creates the windows positioned at now_ms (NULL when out of memory).
+analytics_windows_t *analytics_windows_new (int64_t now_ms);
+void analytics_windows_destroy (analytics_windows_t **self_p);
+//  Adds delta of metric to product at event time at_ms (ignored when older than the day).
+int analytics_windows_add (analytics_windows_t *self, const char *product, analytics_metric_t m,
+                           int64_t at_ms, int64_t delta);
+//  Moves the windows to now_ms: what left a window is subtracted from it.
+void analytics_windows_advance (analytics_windows_t *self, int64_t now_ms);
+//  The top limit (at most 50) products by metric over window, value > 0, highest first, ties
+//  by product id. Fills out (product ids owned by the windows, valid until the next add);
+//  returns how many.
+size_t analytics_windows_top (analytics_windows_t *self, analytics_window_id_t w,
+                              analytics_metric_t m, size_t limit, analytics_top_t *out);
+//  The sum over window of every product's metric (the shop's figure).
+int64_t analytics_windows_total (analytics_windows_t *self, analytics_window_id_t w,
+                                 analytics_metric_t m);
+
+//  ---------------------------------------------------------------- export and import
+//  Writes every exported-but-pending event of a finished hour (all of them when every_ms is
+//  under an hour) to <dir>/<YYYY-MM-DD>/events-<HH>-<flush id>.jsonl.zst: temp file, fsync,
+//  rename, then the day's manifest.json the same way; then removes them from CF_EXPORT in
+//  a transaction. Returns the events written or a negative code (nothing removed).
+int analytics_export_flush (vactor_t *actor, const char *dir, int64_t now_ms, int64_t every_ms);
+
+//  Applies one event (decoded against its topic's schema) to the counters: the function the
+//  stream consumer and the import share. export says whether it goes to CF_EXPORT too.
+int analytics_apply (vactor_t *actor, const char *stream, uint64_t seq, const char *topic,
+                     int64_t time_ms, const void *body, size_t len, const vmsg_value_t *value,
+                     vstore_t *store, vstore_batch_t *batch, bool export);
+
+//  Reads every file listed in the manifests under dir, in time order, and applies each event
+//  not applied yet (by its stream's offset, which it advances in the same batch). Run from
+//  open, before the runtime loads the offsets. Returns the events applied or a negative code.
+int analytics_import (vactor_t *actor, const char *dir);
+
+#endif

@@ -17,7 +17,6 @@
 
 #define MAX_SETTINGS 64
 #define REPLAY_PAGE  500
-#define MAX_STREAMS  256
 
 enum { KIND_METHOD, KIND_REPLAY, KIND_STATS };
 
@@ -115,8 +114,8 @@ struct vactor_s {
     long outbox_keep;
     long outbox_keep_ms;
     int64_t started_ms;
-    s_offset_t offsets[MAX_STREAMS];
-    size_t noffsets;
+    s_offset_t **offsets;  //  one per stream seen; each allocated alone, so a pointer to one
+    size_t noffsets, capoffsets;  //  stays good while more are added
     uint64_t events_applied, gaps_filled;
     int wake_fd;        //  eventfd behind vactor_wake and the worker's watch
     atomic_bool woken;  //  set after each write to wake_fd: read it only then
@@ -1089,14 +1088,30 @@ s_handle (const vbus_request_t *req, vbus_out_t *out, void *arg)
 static s_offset_t *
 s_offset (vactor_t *self, const char *stream, bool create)
 {
+    //  A linear walk: an actor follows a handful of producers' partitions (plus one stream per
+    //  edge process for views), and the walk is cheap next to applying the event.
     for (size_t i = 0; i < self->noffsets; i++)
-        if (strcmp (self->offsets[i].stream, stream) == 0)
-            return &self->offsets[i];
-    if (!create || self->noffsets == MAX_STREAMS || strlen (stream) > 128)
+        if (strcmp (self->offsets[i]->stream, stream) == 0)
+            return self->offsets[i];
+    if (!create)
         return NULL;
-    s_offset_t *o = &self->offsets[self->noffsets++];
+    if (strlen (stream) > 128) {
+        vbus_log ('W', self->service, "stream name longer than 128 bytes: events of it dropped");
+        return NULL;
+    }
+    if (self->noffsets == self->capoffsets) {
+        size_t cap = self->capoffsets ? self->capoffsets * 2 : 16;
+        s_offset_t **offsets = realloc (self->offsets, cap * sizeof *offsets);
+        if (!offsets)
+            return NULL;
+        self->offsets = offsets;
+        self->capoffsets = cap;
+    }
+    s_offset_t *o = calloc (1, sizeof *o);
+    if (!o)
+        return NULL;
     snprintf (o->stream, sizeof o->stream, "%s", stream);
-    o->applied = 0;
+    self->offsets[self->noffsets++] = o;
     return o;
 }
 
@@ -1389,6 +1404,9 @@ s_destroy (vactor_t *self)
         free (self->sends[i].async);
     }
     free (self->sends);
+    for (size_t i = 0; i < self->noffsets; i++)
+        free (self->offsets[i]);
+    free (self->offsets);
     vstore_batch_destroy (&self->batch);
     free (self->pending);
     free (self->bindings);
@@ -1463,9 +1481,9 @@ vactor_main (const vactor_def_t *def, int argc, char **argv)
             p = comma ? comma + 1 : p + len;
         }
         for (size_t i = 0; i < self->noffsets; i++)
-            if (s_catch_up (self, self->offsets[i].stream, 0) == 0)
-                vbus_log ('I', who, "caught up on %s at #%llu", self->offsets[i].stream,
-                          (unsigned long long) self->offsets[i].applied);
+            if (s_catch_up (self, self->offsets[i]->stream, 0) == 0)
+                vbus_log ('I', who, "caught up on %s at #%llu", self->offsets[i]->stream,
+                          (unsigned long long) self->offsets[i]->applied);
     }
     //  The delay lets the publisher's connection settle before the backlog goes out.
     zclock_sleep (100);

@@ -1518,6 +1518,12 @@ vactor_main (const vactor_def_t *def, int argc, char **argv)
     vbus_worker_watch (self->worker, self->wake_fd, s_on_wake, self);
     int64_t next_housekeeping = vbus_mono_us () / 1000 + 1000;
     while (!vbus_worker_stopping (self->worker)) {
+        //  The client's fd is edge-triggered, and a send can swallow the edge of a reply that
+        //  arrived meanwhile: take what is there before sleeping on it, else such a reply
+        //  waits for the poll's timeout (a saga step stalled up to 100 ms at low load).
+        while (self->async && vbus_client_pending (self->async)
+               && vbus_client_dispatch (self->async) > 0)
+            s_flush (self);
         //  The worker's socket, the wake-up fd, the subscriber and the asynchronous calls'
         //  client (when there are ones); the worker refreshes its socket when it reconnects.
         zmq_pollitem_t items[4] = { { vbus_worker_socket (self->worker), 0, ZMQ_POLLIN, 0 },

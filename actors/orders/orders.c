@@ -628,7 +628,8 @@ orders_open (vactor_t *actor)
         || vactor_config_long (actor, "step_timeout_ms", 100, 600000, 5000, &self->step_timeout_ms)
         || vactor_config_long (actor, "reservation_ttl_ms", 10000, 86400000, 900000,
                                &self->reservation_ttl_ms)
-        || vactor_config_long (actor, "step_retries", 0, 100, 3, &self->step_retries))
+        || vactor_config_long (actor, "step_retries", 0, 100, 3, &self->step_retries)
+        || orders_saga_faults (actor, self))
         return -VE_CONFIG;
     self->inventory_partitions = (uint32_t) parts;
     self->arena = varena_new (0);
@@ -663,8 +664,13 @@ static const vactor_method_t s_methods[] = { { "checkout", orders_checkout,
                                              { "deliver", orders_deliver, true },
                                              { "list_by_state", orders_list_by_state, false },
                                              { 0 } };
-static const char *const s_config_keys[] = { "inventory_partitions", "step_timeout_ms",
-                                             "reservation_ttl_ms", "step_retries", NULL };
+static const char *const s_config_keys[] = { "inventory_partitions",
+                                             "step_timeout_ms",
+                                             "reservation_ttl_ms",
+                                             "step_retries",
+                                             "fail_step",
+                                             "fail_after",
+                                             NULL };
 
 static const vactor_def_t s_def = { .service = "orders",
                                     .methods = s_methods,

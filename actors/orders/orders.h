@@ -63,6 +63,11 @@ typedef struct {
     orders_saga_t *unstarted;       //  made by a handler whose commit may have failed
     size_t running;
     bool resumed;  //  unfinished sagas were picked up (first on_wake)
+    //  Fault injection, for tests only (settings fail_step / fail_after, off by default): the
+    //  saga call whose every reply is taken as a failure that is not transient. fail_step: the
+    //  call is not made (as if refused); fail_after: it is made, and its ok is lost.
+    const char *fault_service, *fault_method;  //  NULL: off
+    bool fault_after;
 } orders_t;
 
 //  ---------------------------------------------------------------- orders.c: the store
@@ -100,5 +105,8 @@ int orders_saga_wait (orders_saga_t *saga, const vbus_defer_t *waiter);
 void orders_saga_tick (vactor_t *actor);
 //  close: drops every saga (their state is in the store; a restart resumes them).
 void orders_saga_close (vactor_t *actor);
+//  open: reads the test-only settings fail_step and fail_after (a step: cart, reserve,
+//  authorize, commit, capture) into self. Returns 0, or -VE_CONFIG naming the setting.
+int orders_saga_faults (vactor_t *actor, orders_t *self);
 
 #endif

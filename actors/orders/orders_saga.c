@@ -15,7 +15,12 @@
 //    are done (capped backoff): every order ends in a final state.
 //  - The card lives only in this memory, until the authorisation is settled; a saga resumed
 //    without it that had not yet sent authorize fails ("you were not charged").
+//
+//  Tests may turn on a fault (settings fail_step, fail_after; docs/commerce.md): every reply
+//  of one forward step then reaches its callback as a failure that is not transient, so the
+//  compensations run. It lives in s_send and the two s_on_fault_* below, nowhere else.
 #include "orders.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,11 +56,16 @@ struct orders_saga_s {
     int pay;                         //  compensating: PAY_*
     bool retry;                      //  a call of the step asks to be tried again
     char fail[301];                  //  a call of the step failed for good: why
+    //  fail_step: the calls not made, answered as refused from on_wake (tests only).
+    struct s_ctx_s *refused[ORDERS_MAX_PARTS];
+    uint32_t nrefused;
 };
 
-typedef struct {
+//  One call in flight: whose, which of the step's calls, and its callback.
+typedef struct s_ctx_s {
     orders_saga_t *saga;
     uint32_t index;
+    vactor_reply_fn *fn;
 } s_ctx_t;
 
 static void s_advance (orders_saga_t *saga);
@@ -100,6 +110,8 @@ orders_saga_destroy (orders_saga_t **self_p)
         return;
     orders_saga_t *saga = *self_p;
     s_wipe_card (saga);
+    for (uint32_t i = 0; i < saga->nrefused; i++)
+        free (saga->refused[i]);
     free (saga);
     *self_p = NULL;
 }
@@ -274,12 +286,42 @@ s_forward (const orders_saga_t *saga)
            || s == ORDERS_CONFIRMING;
 }
 
+//  fail_after: the call was made and did its work; its ok is taken as a failure.
+static void
+s_on_fault_after (vactor_t *actor, const vbus_reply_t *reply, void *arg)
+{
+    s_ctx_t *ctx = arg;
+    vbus_reply_t lost = { .id = reply->id,
+                          .status = VE_INTERNAL,
+                          .message = "fault injected (fail_after): the reply was lost" };
+    ctx->fn (actor, reply->status == VE_OK ? &lost : reply, arg);
+}
+
+//  fail_step: answers the calls s_send did not make, as refused. From on_wake, never inside
+//  s_send, so a step's loop of calls is not cut short by its own reply.
+static void
+s_on_fault_refused (orders_saga_t *saga)
+{
+    vbus_reply_t refused = { .status = VE_INTERNAL,
+                             .message = "fault injected (fail_step): the call was refused" };
+    s_ctx_t *ctx[ORDERS_MAX_PARTS];
+    uint32_t n = saga->nrefused;
+    memcpy (ctx, saga->refused, n * sizeof *ctx);
+    saga->nrefused = 0;
+    //  The saga moves (and may end) only with the last of its step's replies.
+    for (uint32_t i = 0; i < n; i++)
+        ctx[i]->fn (saga->actor, &refused, ctx[i]);
+}
+
 //  Sends one call of the current step; partition < 0 routes by key. A call that cannot even
 //  be sent counts as one to retry.
 static void
 s_send (orders_saga_t *saga, const char *service, const char *method, const vbuf_t *body,
         const char *key, int partition, vactor_reply_fn *fn, uint32_t index)
 {
+    const orders_t *self = saga->self;
+    bool fault = self->fault_method && strcmp (service, self->fault_service) == 0
+                 && strcmp (method, self->fault_method) == 0;
     s_ctx_t *ctx = malloc (sizeof *ctx);
     vbus_opts_t opts = { .key = partition < 0 ? key : NULL,
                          .timeout_ms = (int) saga->self->step_timeout_ms,
@@ -288,8 +330,14 @@ s_send (orders_saga_t *saga, const char *service, const char *method, const vbuf
                          .partition = partition >= 0 ? (uint32_t) partition : 0 };
     int rc = ctx && !body->failed ? 0 : -VE_NOMEM;
     if (rc == 0) {
-        *ctx = (s_ctx_t) { saga, index };
-        rc = vactor_send (saga->actor, service, method, body->data, body->len, &opts, fn, ctx);
+        *ctx = (s_ctx_t) { saga, index, fn };
+        if (fault && !self->fault_after && saga->nrefused < ORDERS_MAX_PARTS) {
+            saga->refused[saga->nrefused++] = ctx;
+            vactor_wake (saga->actor);
+        }
+        else
+            rc = vactor_send (saga->actor, service, method, body->data, body->len, &opts,
+                              fault ? s_on_fault_after : fn, ctx);
     }
     if (rc) {
         free (ctx);
@@ -1111,9 +1159,53 @@ orders_saga_tick (vactor_t *actor)
     orders_saga_t *next;
     for (orders_saga_t *saga = self->sagas; saga; saga = next) {
         next = saga->next;
-        if (saga->wake_at && now >= saga->wake_at) {
+        if (saga->nrefused)
+            s_on_fault_refused (saga);
+        else if (saga->wake_at && now >= saga->wake_at) {
             saga->wake_at = 0;
             s_advance (saga);
         }
     }
+}
+
+//  ---------------------------------------------------------------- fault injection (tests)
+
+//  A forward step by the name the settings use, and the call it makes.
+static const struct {
+    const char *step, *service, *method;
+} s_steps[] = { { "cart", "cart", "get" },
+                { "reserve", "inventory", "reserve" },
+                { "authorize", "payments", "authorize" },
+                { "commit", "inventory", "commit" },
+                { "capture", "payments", "capture" },
+                { NULL, NULL, NULL } };
+
+int
+orders_saga_faults (vactor_t *actor, orders_t *self)
+{
+    const char *step = vactor_config (actor, "fail_step");
+    const char *after = vactor_config (actor, "fail_after");
+    if (!step && !after)
+        return 0;
+    if (step && after) {
+        fprintf (stderr, "vitrine-orders: fail_step, fail_after: set one of them, not both\n");
+        return -VE_CONFIG;
+    }
+    const char *name = step ? step : after;
+    for (size_t i = 0; s_steps[i].step; i++)
+        if (strcmp (name, s_steps[i].step) == 0) {
+            self->fault_service = s_steps[i].service;
+            self->fault_method = s_steps[i].method;
+            self->fault_after = after != NULL;
+            vbus_log ('W', "orders",
+                      "FAULT INJECTION (tests only): %s=%s: every %s.%s %s taken as a failure",
+                      step ? "fail_step" : "fail_after", name, s_steps[i].service,
+                      s_steps[i].method,
+                      after ? "is made, and its ok reply" : "is not made; it is");
+            return 0;
+        }
+    fprintf (stderr,
+             "vitrine-orders: %s: one of cart, reserve, authorize, commit, capture; got '%s'\n",
+             step ? "fail_step" : "fail_after", name);
+    return -VE_CONFIG;
 }

@@ -2,8 +2,7 @@
 //  catalog (writer and read replica), cart, inventory (two processes, four partitions each),
 //  payments and orders, each on real RocksDB in one temporary directory. Stock, orders and the
 //  payments ledger are checked against each other after every scenario.
-#include "vit.h"
-#include "vmsg.h"
+#include "vit_shop.h"
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,22 +13,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CARD_OK        "4242424242424242"
-#define CARD_DECLINE   "4000000000000002"
-#define CARD_FUNDS     "4000000000009995"
-#define CARD_NOCAPTURE "4000000000000341"
+#define CARD_OK        VIT_CARD_OK
+#define CARD_DECLINE   VIT_CARD_DECLINE
+#define CARD_FUNDS     VIT_CARD_FUNDS
+#define CARD_NOCAPTURE VIT_CARD_NOCAPTURE
 
-typedef struct {
-    vit_broker_t broker;
-    vbus_client_t *client;
-    varena_t *arena;
-    char dir[64], data[96], log[128];
-    pid_t catalog, replica, cart, inv_a, inv_b, payments, orders;
-} fixture_t;
-
-static fixture_t *g;
+static vit_shop_t *g;
 static const vbus_caller_t s_admin = { "admin-1", VBUS_ROLE_ADMIN };
 static const vbus_caller_t s_service = { "test", VBUS_ROLE_SERVICE };
+static const char *const s_orders_args[] = { "--set", "step_timeout_ms=5000", NULL };
 
 //  Calls service.method with a JSON body; returns the status and, when ok, the reply decoded
 //  against its schema (a reply that breaks it fails the test). message gets the error text.
@@ -37,24 +29,14 @@ static int
 s_call_opts (const char *service, const char *method, const char *json, const vbus_opts_t *opts,
              const vmsg_value_t **out, char *message, size_t msize)
 {
-    vbuf_t body;
-    vbuf_init (&body, NULL, 0);
-    char err[256] = "";
-    if (vmsg_json_to_msgpack (NULL, json, strlen (json), &body, err, sizeof err))
-        fail_msg ("bad test JSON %s: %s", json, err);
-    vbus_msg_t *reply = NULL;
-    assert_int_equal (
-        vbus_client_call (g->client, service, method, body.data, body.len, opts, &reply), 0);
-    vbuf_free (&body);
-    int status = reply->status;
-    if (message)
-        snprintf (message, msize, "%s", reply->message);
-    if (status == VE_OK && out) {
-        const vmsg_method_t *m = vmsg_method_find (service, method);
-        if (vmsg_decode (m->reply, reply->body, reply->body_len, g->arena, out, err, sizeof err))
-            fail_msg ("%s.%s reply does not match its schema: %s", service, method, err);
+    char why[300];
+    if (!message) {
+        message = why;
+        msize = sizeof why;
     }
-    vbus_msg_destroy (&reply);
+    int status = vit_shop_call (g, service, method, json, opts, out, message, msize);
+    if (status < 0)
+        fail_msg ("%s", message);
     return status;
 }
 
@@ -66,79 +48,18 @@ s_call (const char *service, const char *method, const char *json, const vbus_ca
     return s_call_opts (service, method, json, &opts, out, NULL, 0);
 }
 
-static pid_t
-s_start (const char *program, const char *service, const char *const *extra)
-{
-    const char *args[16] = { "--data", g->data };
-    size_t n = 2;
-    for (size_t i = 0; extra && extra[i] && n < 15; i++)
-        args[n++] = extra[i];
-    args[n] = NULL;
-    pid_t pid = vit_actor_start (&g->broker, program, service, args, 20000);
-    assert_true (pid > 0);
-    return pid;
-}
-
-static void
-s_start_orders (void)
-{
-    const char *extra[] = { "--set", "step_timeout_ms=5000", NULL };
-    g->orders = s_start ("vitrine-orders", "orders", extra);
-}
-
-static void
-s_product (const char *id, const char *sku, const char *title, int64_t price, int64_t stock)
-{
-    char json[512];
-    snprintf (json, sizeof json,
-              "{\"id\":\"%s\",\"sku\":\"%s\",\"title\":\"%s\",\"brand\":\"Testbrand\","
-              "\"category\":\"furniture/tables\",\"price\":%lld,\"status\":\"active\"}",
-              id, sku, title, (long long) price);
-    assert_int_equal (s_call ("catalog", "create", json, &s_admin, NULL, NULL), VE_OK);
-    snprintf (json, sizeof json,
-              "{\"sku\":\"%s\",\"product_id\":\"%s\",\"qty\":%lld,\"reason\":\"goods received\"}",
-              sku, id, (long long) stock);
-    assert_int_equal (s_call ("inventory", "restock", json, &s_admin, sku, NULL), VE_OK);
-    //  The replica the cart reads from has it once it caught up.
-    snprintf (json, sizeof json, "{\"id\":\"%s\"}", id);
-    for (int i = 0; i < 100; i++) {
-        if (s_call ("catalog-read", "get", json, NULL, NULL, NULL) == VE_OK)
-            return;
-        usleep (50000);
-    }
-    fail_msg ("catalog-read never saw %s", id);
-}
-
 static int
 s_group_setup (void **state)
 {
     (void) state;
     g = calloc (1, sizeof *g);
-    if (vit_tmpdir ("vitrine-orders", g->dir, sizeof g->dir) != 0
-        || vit_broker_start (&g->broker, 0, NULL) != 0)
+    if (!g || vit_shop_start (g, "vitrine-orders", s_orders_args) != 0
+        || vit_shop_product (g, "t-oak", "OAK-1", "Oak Side Table", 12900, 20)
+        || vit_shop_product (g, "t-lamp", "LAMP-1", "Brass Desk Lamp", 4500, 500)
+        || vit_shop_product (g, "t-rug", "RUG-1", "Wool Rug", 8000, 2)
+        || vit_shop_product (g, "t-race", "RACE-1", "Limited Print", 1000, 100)
+        || vit_shop_product (g, "t-crash", "CRASH-1", "Crash Chair", 2000, 1000))
         return -1;
-    snprintf (g->data, sizeof g->data, "%s/data", g->dir);
-    g->client = vbus_client_new (g->broker.endpoint, 30000);
-    g->arena = varena_new (0);
-    g->catalog = s_start ("vitrine-catalog", "catalog", NULL);
-    const char *replica[] = { "--set", "service=catalog-read", "--set", "follow=catalog/0", NULL };
-    g->replica = s_start ("vitrine-catalog", "catalog-read", replica);
-    const char *inv_a[] = { "--partitions", "8", "--owns", "0,1,2,3", "--name", "inv-a", NULL };
-    const char *inv_b[] = { "--partitions", "8", "--owns", "4,5,6,7", "--name", "inv-b", NULL };
-    g->inv_a = s_start ("vitrine-inventory", "inventory", inv_a);
-    const char *b_args[] = { "--broker", g->broker.endpoint, "--data", g->data,  inv_b[0], inv_b[1],
-                             inv_b[2],   inv_b[3],           inv_b[4], inv_b[5], NULL };
-    g->inv_b = vit_spawn ("vitrine-inventory", b_args);
-    if (vit_wait_workers (&g->broker, "inventory", 2, 20000) != 0)
-        return -1;
-    g->cart = s_start ("vitrine-cart", "cart", NULL);
-    g->payments = s_start ("vitrine-payments", "payments", NULL);
-    s_start_orders ();
-    s_product ("t-oak", "OAK-1", "Oak Side Table", 12900, 20);
-    s_product ("t-lamp", "LAMP-1", "Brass Desk Lamp", 4500, 500);
-    s_product ("t-rug", "RUG-1", "Wool Rug", 8000, 2);
-    s_product ("t-race", "RACE-1", "Limited Print", 1000, 100);
-    s_product ("t-crash", "CRASH-1", "Crash Chair", 2000, 1000);
     return 0;
 }
 
@@ -146,20 +67,9 @@ static int
 s_group_teardown (void **state)
 {
     (void) state;
-    bool clean = true;
-    pid_t *pids[] = { &g->orders, &g->payments, &g->cart,   &g->inv_b,
-                      &g->inv_a,  &g->replica,  &g->catalog };
-    for (size_t i = 0; i < sizeof pids / sizeof pids[0]; i++)
-        if (*pids[i] > 0 && vit_stop (*pids[i], SIGTERM, 15000) != 0) {
-            fprintf (stderr, "process %d did not stop cleanly\n", (int) *pids[i]);
-            clean = false;
-        }
-    vbus_client_destroy (&g->client);
-    vit_stop (g->broker.pid, SIGTERM, 5000);
-    varena_destroy (&g->arena);
-    clean &= vit_rmtree (g->dir) == 0;
+    int rc = vit_shop_stop (g);
     free (g);
-    return clean ? 0 : -1;
+    return rc;
 }
 
 //  ---------------------------------------------------------------- helpers
@@ -167,23 +77,13 @@ s_group_teardown (void **state)
 static void
 s_fill_cart (const char *user, const char *product, int qty)
 {
-    char json[256], cart[96];
-    snprintf (cart, sizeof cart, "u:%s", user);
-    snprintf (json, sizeof json, "{\"cart_id\":\"%s\",\"product_id\":\"%s\",\"qty\":%d}", cart,
-              product, qty);
-    vbus_caller_t who = { user, VBUS_ROLE_CUSTOMER };
-    assert_int_equal (s_call ("cart", "add", json, &who, cart, NULL), VE_OK);
+    assert_int_equal (vit_shop_fill_cart (g, user, product, qty), 0);
 }
 
 static void
 s_checkout_json (char *json, size_t size, const char *card, const char *key)
 {
-    snprintf (json, size,
-              "{\"shipping\":{\"name\":\"Ada Lovelace\",\"line1\":\"1 Analytical Way\","
-              "\"city\":\"London\",\"postcode\":\"N1 9GU\",\"country\":\"GB\"},"
-              "\"card\":{\"number\":\"%s\",\"exp_month\":12,\"exp_year\":2031,\"cvc\":\"123\"},"
-              "\"idempotency_key\":\"%s\"}",
-              card, key);
+    vit_shop_checkout_json (json, size, card, key);
 }
 
 //  Checks out user's cart; returns the status and the order in *out.
@@ -426,55 +326,18 @@ test_cancel_refunds_and_restocks_and_shipping (void **state)
     assert_string_equal (vmsg_str (o, "state"), "delivered");
 }
 
-//  Asynchronous checkouts: what each one answered.
-typedef struct {
-    int status;
-    char order_id[96], state[16], reason[300];
-} s_result_t;
-
-static void
-s_on_checkout (const vbus_reply_t *reply, void *arg)
-{
-    s_result_t *r = arg;
-    r->status = reply->status;
-    const vmsg_value_t *o;
-    varena_t *arena = varena_new (0);
-    if (reply->status == VE_OK
-        && vmsg_decode (vmsg_method_find ("orders", "checkout")->reply, reply->body,
-                        reply->body_len, arena, &o, NULL, 0)
-               == 0) {
-        snprintf (r->order_id, sizeof r->order_id, "%s", vmsg_str (o, "order_id"));
-        snprintf (r->state, sizeof r->state, "%s", vmsg_str (o, "state"));
-        snprintf (r->reason, sizeof r->reason, "%s",
-                  vmsg_str (o, "reason") ? vmsg_str (o, "reason") : "");
-    }
-    varena_destroy (&arena);
-}
+typedef vit_shop_checkout_t s_result_t;
 
 static void
 s_send_checkout (const char *user, const char *key, s_result_t *r)
 {
-    char json[1024];
-    s_checkout_json (json, sizeof json, CARD_OK, key);
-    vbuf_t body;
-    vbuf_init (&body, NULL, 0);
-    assert_int_equal (vmsg_json_to_msgpack (NULL, json, strlen (json), &body, NULL, 0), 0);
-    vbus_caller_t who = { user, VBUS_ROLE_CUSTOMER };
-    vbus_opts_t opts = { .caller = &who, .key = user, .timeout_ms = 60000 };
-    r->status = -1;
-    assert_int_equal (vbus_client_send (g->client, "orders", "checkout", body.data, body.len, &opts,
-                                        s_on_checkout, r, NULL),
-                      0);
-    vbuf_free (&body);
+    assert_int_equal (vit_shop_checkout_send (g, user, CARD_OK, key, r), 0);
 }
 
 static int
 s_answered (const s_result_t *r, int n)
 {
-    int k = 0;
-    for (int i = 0; i < n; i++)
-        k += r[i].status != -1;
-    return k;
+    return vit_shop_answered (r, n);
 }
 
 #define RACERS 150
@@ -584,11 +447,15 @@ test_crash_mid_checkout_resumes (void **state)
 {
     (void) state;
     static s_result_t r[CRASHERS];
+    static char names[CRASHERS][32];
+    const char *users[CRASHERS];
     char user[32];
-    int64_t before = vmsg_int (s_stock ("CRASH-1"), "on_hand", 0);
+    vit_shop_sku_t sku = { "CRASH-1", 0 };
+    assert_int_equal (vit_shop_snapshot (g, &sku, 1), 0);
     for (int i = 0; i < CRASHERS; i++) {
-        snprintf (user, sizeof user, "crash-%02d", i);
-        s_fill_cart (user, "t-crash", 1 + i % 3);
+        snprintf (names[i], sizeof names[i], "crash-%02d", i);
+        users[i] = names[i];
+        s_fill_cart (users[i], "t-crash", 1 + i % 3);
     }
     //  Half wait on a frozen payments (authorizing, the card only in memory), half on a frozen
     //  inventory partition (reserving); then orders is killed and the others thawed.
@@ -617,66 +484,14 @@ test_crash_mid_checkout_resumes (void **state)
     print_message ("killed orders with %d of %d checkouts answered\n", answered, CRASHERS);
     assert_true (answered < CRASHERS);
     assert_int_equal (vit_wait_workers (&g->broker, "orders", 0, 10000), 0);
-    s_start_orders ();
-    //  Every order reaches a final state: none left open in any partition.
-    const char *open[] = { "pending", "reserving", "authorizing", "confirming", "compensating" };
-    bool settled = false;
-    deadline = vbus_mono_us () + 60 * 1000000LL;
-    while (!settled && vbus_mono_us () < deadline) {
-        vbus_client_poll (g->client, 200);
-        settled = true;
-        for (uint32_t p = 0; p < 4; p++)
-            for (size_t s = 0; s < 5; s++) {
-                char json[64];
-                snprintf (json, sizeof json, "{\"state\":\"%s\"}", open[s]);
-                vbus_opts_t opts = { .caller = &s_admin, .to_partition = true, .partition = p };
-                const vmsg_value_t *v;
-                varena_reset (g->arena);
-                assert_int_equal (s_call_opts ("orders", "list_by_state", json, &opts, &v, NULL, 0),
-                                  VE_OK);
-                settled &= vmsg_count (vmsg_get (v, "orders")) == 0;
-            }
-    }
-    assert_true (settled);
-    //  Each shopper's order (found through their history), final, and money that agrees.
-    int64_t sold = 0;
-    int confirmed = 0;
-    for (int i = 0; i < CRASHERS; i++) {
-        snprintf (user, sizeof user, "crash-%02d", i);
-        vbus_caller_t who = { user, VBUS_ROLE_CUSTOMER };
-        const vmsg_value_t *v;
-        varena_reset (g->arena);
-        assert_int_equal (s_call ("orders", "list", "{}", &who, user, &v), VE_OK);
-        const vmsg_value_t *orders = vmsg_get (v, "orders");
-        for (uint32_t k = 0; k < vmsg_count (orders); k++) {
-            const vmsg_value_t *o = vmsg_at (orders, k);
-            const char *st = vmsg_str (o, "state");
-            char id[96];
-            snprintf (id, sizeof id, "%s", vmsg_str (o, "order_id"));
-            int64_t total = vmsg_int (o, "total", 0);
-            int64_t qty = vmsg_count (vmsg_get (o, "lines"))
-                              ? vmsg_int (vmsg_at (vmsg_get (o, "lines"), 0), "qty", 0)
-                              : 0;
-            bool balanced;
-            int64_t net = s_charged (id, &balanced);
-            assert_true (balanced);
-            if (strcmp (st, "failed") == 0)
-                print_message ("  %s failed: %s\n", id, vmsg_str (o, "reason"));
-            if (strcmp (st, "confirmed") == 0) {
-                assert_int_equal (net, total);  //  paid, and only once
-                sold += qty;
-                confirmed++;
-            }
-            else {
-                assert_string_equal (st, "failed");
-                assert_int_equal (net, 0);  //  no capture without a confirmed order
-            }
-        }
-    }
-    print_message ("after the crash: %d confirmed, %lld units sold\n", confirmed, (long long) sold);
-    const vmsg_value_t *stock = s_stock ("CRASH-1");
-    assert_int_equal (vmsg_int (stock, "reserved", -1), 0);  //  no leaked reservation
-    assert_int_equal (vmsg_int (stock, "on_hand", 0), before - sold);
+    assert_true (vit_shop_start_orders (g, s_orders_args) > 0);
+    //  Every order final, its money and the stock as the audit expects (vit_shop.h).
+    assert_int_equal (vit_shop_settle (g, 60000), 0);
+    vit_shop_audit_t audit;
+    assert_int_equal (vit_shop_audit (g, users, CRASHERS, &sku, 1, &audit), 0);
+    print_message ("after the crash: %d confirmed, %d failed, %lld units sold\n", audit.confirmed,
+                   audit.failed, (long long) audit.units_sold);
+    assert_int_equal (audit.orders, CRASHERS);
     //  Those answered before the crash kept their answer.
     for (int i = 0; i < CRASHERS; i++)
         if (r[i].status == VE_OK && strcmp (r[i].state, "confirmed") == 0) {

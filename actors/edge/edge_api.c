@@ -6,6 +6,7 @@
 #include "edge_page.h"
 #include "edge_resp.h"
 #include "edge_server.h"
+#include "vmp.h"
 #include "vview.h"
 #include <ctype.h>
 #include <math.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define WHO "edge"
 
@@ -29,6 +31,18 @@ edge_api_open (edge_server_t *s)
     //  refused with a 500 that names it (edge_api_handle).
     for (size_t i = 0; i < n; i++)
         s->methods[i] = edge_route_method (&edge_routes[i]);
+    //  The publish endpoint is the broker's request port + 1 (docs/protocol.md).
+    const char *ep = s->cfg->broker, *colon = strrchr (ep, ':');
+    long port = colon ? strtol (colon + 1, NULL, 10) : 0;
+    if (strncmp (ep, "tcp://", 6) == 0 && port > 0 && port < 65535
+        && vmsg_event_find ("product.viewed")) {
+        char pub[300];
+        snprintf (pub, sizeof pub, "%.*s:%ld", (int) (colon - ep), ep, port + 1);
+        s->pub = vbus_pub_new (pub);
+        snprintf (s->pub_stream, sizeof s->pub_stream, "edge-%d/0", (int) getpid ());
+    }
+    if (!s->pub)
+        vbus_log ('I', WHO, "no analytics events from this edge (broker %s)", ep);
     return 0;
 }
 
@@ -37,6 +51,115 @@ edge_api_close (edge_server_t *s)
 {
     free (s->methods);
     s->methods = NULL;
+    if (s->pub)
+        vbus_log ('I', WHO, "analytics events: %llu sent, %llu dropped",
+                  (unsigned long long) s->events_sent, (unsigned long long) s->events_dropped);
+    vbus_pub_destroy (&s->pub);
+}
+
+static const vmsg_method_t *s_method (const edge_conn_t *c);
+
+int
+edge_api_live_event (edge_server_t *s, const vbus_event_t *ev, vbuf_t *out)
+{
+    const vmsg_event_t *e = vmsg_event_find ("analytics.live");
+    varena_t *arena = varena_new (0);
+    char err[256];
+    if (!e || !arena)
+        return -VE_NOMEM;
+    vbuf_append (out, "data: ", 6);
+    int rc = vmsg_json_write (e->schema, ev->body, ev->body_len, arena, out, err, sizeof err);
+    vbuf_append (out, "\n\n", 2);
+    varena_destroy (&arena);
+    if (rc)
+        vbus_log ('W', WHO, "analytics.live does not match its schema: %s", err);
+    (void) s;
+    return rc ? rc : out->failed ? -VE_NOMEM : 0;
+}
+
+//  ---------------------------------------------------------------- events for analytics
+//  Fire and forget: a full link drops the event (counted); analytics counts the gaps too.
+
+static void
+s_publish (edge_conn_t *c, const char *topic, vbuf_t *body)
+{
+    edge_server_t *s = c->server;
+    if (body->failed || vbus_pub_send (s->pub, topic, s->pub_stream, 0, body->data, body->len))
+        s->events_dropped++;
+    else
+        s->events_sent++;
+}
+
+//  Who looked: the signed-in shopper's id, when the request carried a valid token.
+static void
+s_pack_who (edge_conn_t *c, msgpack_packer *pk)
+{
+    if (c->req.identified)
+        vmp_pack_kstr (pk, "user_id", c->req.claims.user_id);
+}
+
+//  product.viewed {product_id, category?, user_id?} from the product page's catalog reply.
+static void
+s_event_viewed (edge_conn_t *c, const vmsg_value_t *product)
+{
+    if (!c->server->pub || !product)
+        return;
+    const char *id = vmsg_str (product, "id"), *category = vmsg_str (product, "category");
+    if (!id)
+        return;
+    char storage[512];
+    vbuf_t body;
+    vbuf_init (&body, storage, sizeof storage);
+    msgpack_packer pk;
+    vmp_packer_init (&pk, &body);
+    msgpack_pack_map (&pk, 1 + (category != NULL) + c->req.identified);
+    vmp_pack_kstr (&pk, "product_id", id);
+    if (category)
+        vmp_pack_kstr (&pk, "category", category);
+    s_pack_who (c, &pk);
+    s_publish (c, "product.viewed", &body);
+    vbuf_free (&body);
+}
+
+//  search.performed {q, results, category?, user_id?}: the query and filter as asked, the
+//  number of matches from the reply.
+static void
+s_event_searched (edge_conn_t *c, const vbus_reply_t *reply)
+{
+    const vmsg_method_t *m = s_method (c);
+    const vmsg_value_t *v;
+    if (!c->server->pub
+        || vmsg_decode (m->reply, reply->body, reply->body_len, c->arena, &v, NULL, 0))
+        return;
+    const edge_req_t *r = &c->req;
+    char *q = NULL, *category = NULL;
+    size_t len;
+    const char *raw = edge_query_get (r->query, r->query_len, "q", &len);
+    if (raw && (q = varena_alloc (c->arena, len + 1)) && edge_url_decode (raw, len, true, q) < 0)
+        q = NULL;
+    raw = edge_query_get (r->query, r->query_len, "category", &len);
+    if (raw && len && (category = varena_alloc (c->arena, len + 1))
+        && edge_url_decode (raw, len, true, category) < 0)
+        category = NULL;
+    if (q && strlen (q) > 256)
+        q[256] = 0;  //  the event's limit; the search itself took the whole query
+    char storage[512];
+    vbuf_t body;
+    vbuf_init (&body, storage, sizeof storage);
+    msgpack_packer pk;
+    vmp_packer_init (&pk, &body);
+    msgpack_pack_map (&pk, 2 + (category != NULL) + c->req.identified);
+    vmp_pack_kstr (&pk, "q", q ? q : "");
+    vmp_pack_cstr (&pk, "results");
+    msgpack_pack_uint64 (&pk, vmsg_uint (v, "total", 0));
+    if (category)
+        vmp_pack_kstr (&pk, "category", category);
+    s_pack_who (c, &pk);
+    //  Only what validates goes out (a query with invalid UTF-8 was refused before).
+    if (vmsg_validate (vmsg_event_find ("search.performed")->schema, body.data, body.len, NULL, 0)
+        == 0)
+        s_publish (c, "search.performed", &body);
+    vbuf_free (&body);
 }
 
 //  The schema entry of the request's row, resolved when the server started.
@@ -55,15 +178,36 @@ s_clear_cookies (edge_conn_t *c)
                          "=; Path=/api/v1/auth; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
 }
 
-//  An error answer; a logout clears the cookies whatever happened.
+//  The guest cart cookie a cart row's response sets or clears (after cart.new_guest or
+//  cart.merge). Max-Age: a month; the id is the capability, so HttpOnly like the session's.
+static void
+s_cart_cookie (edge_conn_t *c)
+{
+    if (c->req.cart_set)
+        edge_resp_header (c,
+                          "Set-Cookie: " EDGE_COOKIE_CART
+                          "=%s; Path=/api/v1/cart; HttpOnly; Secure; SameSite=Strict; "
+                          "Max-Age=2592000",
+                          c->req.cart_set);
+    else if (c->req.cart_clear)
+        edge_resp_header (c, "Set-Cookie: " EDGE_COOKIE_CART
+                             "=; Path=/api/v1/cart; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
+}
+
+//  An error answer; a logout clears the cookies whatever happened, and a merged guest cart's
+//  cookie goes even when the call after the merge failed.
 static void
 s_error (edge_conn_t *c, int status, const char *code, const char *message)
 {
     const edge_route_t *route = c->req.route;
-    if (route && (route->flags & EDGE_ROUTE_END_SESSION)) {
+    bool end = route && (route->flags & EDGE_ROUTE_END_SESSION);
+    if (end || c->req.cart_clear) {
         if (c->head_len == 0 || c->req.status != status)
             edge_resp_begin (c, status);
-        s_clear_cookies (c);
+        if (end)
+            s_clear_cookies (c);
+        else
+            s_cart_cookie (c);
     }
     edge_resp_error (c, status, code, message);
 }
@@ -102,8 +246,11 @@ s_reply_json (edge_conn_t *c, const vbus_reply_t *reply)
     }
     int status = route->flags & EDGE_ROUTE_CREATED ? 201 : 200;
     edge_resp_begin (c, status);
-    if (route->flags & EDGE_ROUTE_NO_QUERY_LOG)
+    //  Carts and orders are one person's and change under them: never from a cache.
+    if ((route->flags & EDGE_ROUTE_NO_QUERY_LOG) || route->role != VMSG_ROLE_PUBLIC
+        || (route->key && route->key[0] == '@'))
         edge_resp_header (c, "Cache-Control: no-store");
+    s_cart_cookie (c);
     edge_resp_send (c, "application/json", json->data, json->len);
 }
 
@@ -217,6 +364,7 @@ s_reply_page (edge_conn_t *c, const vbus_reply_t *reply)
         s_error (c, 500, NULL, "the catalog answered something unexpected");
         return;
     }
+    s_event_viewed (c, v);
     vbuf_t page;
     vbuf_init (&page, NULL, 0);
     int rc = edge_page_product (tpl->data, tpl->len, v, json->data, json->len, &page);
@@ -264,11 +412,16 @@ s_reply_ready (edge_conn_t *c, const vbus_reply_t *reply)
     edge_resp_send (c, "application/json", body, n);
 }
 
+static void s_call (edge_conn_t *c);
+static void s_step_reply (edge_conn_t *c, const vbus_reply_t *reply);
+
 void
 edge_api_reply (edge_conn_t *c, const vbus_reply_t *reply)
 {
     unsigned flags = c->req.route->flags;
-    if (flags & EDGE_ROUTE_READY)
+    if (c->req.step)
+        s_step_reply (c, reply);
+    else if (flags & EDGE_ROUTE_READY)
         s_reply_ready (c, reply);
     else if (reply->status != VE_OK) {
         if ((flags & EDGE_ROUTE_PAGE) && reply->status == VE_NOT_FOUND)
@@ -288,21 +441,28 @@ edge_api_reply (edge_conn_t *c, const vbus_reply_t *reply)
             s_clear_cookies (c);
         edge_resp_send (c, NULL, NULL, 0);
     }
-    else
+    else {
+        if (strcmp (c->req.route->bus_method, "search") == 0 && !c->req.head_only)
+            s_event_searched (c, reply);
         s_reply_json (c, reply);
+    }
 }
 
 //  ---------------------------------------------------------------- requests
 
+//  partition: explicit partition routing when >= 0 (then key is NULL).
 static void
-s_send (edge_conn_t *c, const char *service, const char *method, const vbuf_t *body,
-        const char *key, const vbus_caller_t *caller, int timeout_ms, vbus_reply_fn *on_reply)
+s_send_to (edge_conn_t *c, const char *service, const char *method, const vbuf_t *body,
+           const char *key, int partition, const vbus_caller_t *caller, int timeout_ms,
+           vbus_reply_fn *on_reply)
 {
     edge_server_t *s = c->server;
     vbus_opts_t opts = { .key = key,
                          .timeout_ms = timeout_ms ? timeout_ms : (int) s->cfg->bus_timeout_ms,
                          .trace_id = c->req.rid,
-                         .caller = caller };
+                         .caller = caller,
+                         .to_partition = partition >= 0,
+                         .partition = partition >= 0 ? (uint32_t) partition : 0 };
     int rc =
         vbus_client_send (s->bus, service, method, body->data, body->len, &opts, on_reply, c, NULL);
     if (rc) {
@@ -314,6 +474,14 @@ s_send (edge_conn_t *c, const char *service, const char *method, const vbuf_t *b
         return;
     }
     c->bus_pending = true;
+    s->bus_dirty = true;  //  also when sent from a reply's callback: dispatch before sleeping
+}
+
+static void
+s_send (edge_conn_t *c, const char *service, const char *method, const vbuf_t *body,
+        const char *key, const vbus_caller_t *caller, int timeout_ms, vbus_reply_fn *on_reply)
+{
+    s_send_to (c, service, method, body, key, -1, caller, timeout_ms, on_reply);
 }
 
 static void
@@ -470,17 +638,28 @@ s_frame (edge_conn_t *c, const vmsg_method_t *m, vbus_reply_fn *on_reply)
     vbuf_free (&body);
 }
 
-//  The partition key of a call: a request field (emails folded), or the caller's id.
+//  The partition key of a call: a request field (emails folded; an order id's owner), the
+//  caller's id, or the caller's cart.
 static const char *
 s_key (edge_conn_t *c, const vbuf_t *body)
 {
     const edge_route_t *route = c->req.route;
-    if (!route->key)
+    if (!route->key || strcmp (route->key, EDGE_KEY_PARTITION) == 0)
         return NULL;
     if (strcmp (route->key, EDGE_KEY_CALLER) == 0)
         return c->req.identified ? c->req.claims.user_id : NULL;
+    if (strcmp (route->key, EDGE_KEY_CART) == 0)
+        return c->req.cart_id;
     const char *value = edge_route_field (body->data, body->len, route->key, c->arena);
-    if (!value || strlen (value) > VBUS_MAX_KEY)
+    if (!value || strlen (value) > VBUS_MAX_KEY + 16)
+        return NULL;
+    if (route->flags & EDGE_ROUTE_KEY_OWNER) {
+        //  "<user id>.<12 characters>": the order lives in its owner's partition.
+        const char *dot = strrchr (value, '.');
+        return dot && dot > value ? varena_strndup (c->arena, value, (size_t) (dot - value))
+                                  : value;
+    }
+    if (strlen (value) > VBUS_MAX_KEY)
         return NULL;
     if (!(route->flags & EDGE_ROUTE_KEY_FOLD))
         return value;
@@ -496,47 +675,51 @@ s_key (edge_conn_t *c, const vbuf_t *body)
     return folded;
 }
 
-void
-edge_api_handle (edge_conn_t *c, vbus_reply_fn *on_reply)
+//  A guest cart id as cart.new_guest makes them: "g:" and 22 url-safe characters. Anything
+//  else in the cookie is not a cart (the cookie is cleared).
+static bool
+s_guest_id_ok (const char *s, size_t len)
 {
-    edge_server_t *s = c->server;
+    if (len != 24 || s[0] != 'g' || s[1] != ':')
+        return false;
+    for (size_t i = 2; i < len; i++)
+        if (!isalnum ((unsigned char) s[i]) && s[i] != '-' && s[i] != '_')
+            return false;
+    return true;
+}
+
+//  The partition of an EDGE_KEY_PARTITION row: ?partition=N (default 0). -1 when malformed.
+static int
+s_partition (const edge_req_t *r)
+{
+    size_t len;
+    const char *raw = edge_query_get (r->query, r->query_len, "partition", &len);
+    if (!raw)
+        return 0;
+    int n = 0;
+    if (len == 0 || len > 4)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (raw[i] < '0' || raw[i] > '9')
+            return -1;
+        n = n * 10 + (raw[i] - '0');
+    }
+    return n < VBUS_MAX_PARTITIONS ? n : -1;
+}
+
+//  The row's own call: the request body from the parameters, the JSON body and the extras the
+//  edge sets, then one bus call. Runs from edge_api_handle, or from the reply of a first call
+//  (cart.new_guest, cart.merge) — the request's path, headers and body are still there.
+static void
+s_call (edge_conn_t *c)
+{
     edge_req_t *r = &c->req;
     const edge_route_t *route = r->route;
     const vmsg_method_t *m = s_method (c);
-    if (route->flags & EDGE_ROUTE_READY) {
-        s_ready (c, on_reply);
-        return;
-    }
-    if (!m) {
-        vbus_log ('E', WHO, "route %s %s names no schema %s.%s", route->method, route->pattern,
-                  route->domain, route->bus_method);
-        s_error (c, 500, NULL, "this route is misconfigured");
-        return;
-    }
-    size_t alen = 0, clen = 0, tlen = 0;
-    const char *authz = edge_parse_header (&c->parse, "authorization", &alen);
+    size_t clen = 0;
     const char *cookie = edge_parse_header (&c->parse, "cookie", &clen);
-    const char *token = edge_ident_token (authz, alen, cookie, clen, &tlen);
-    const char *why;
-    int status = edge_ident_check (&s->cfg->key, token, tlen, vbus_now_ms (), route->role,
-                                   &r->claims, &r->identified, &why);
-    if (status) {
-        edge_resp_begin (c, status);
-        if (status == 401)
-            edge_resp_header (c, "WWW-Authenticate: Bearer");
-        s_error (c, status, NULL, why);
-        return;
-    }
     const vbuf_t *raw = &c->parse.body;
-    if (route->flags & EDGE_ROUTE_BODY && raw->len && !s_json_type (c)) {
-        s_error (c, 415, NULL, "send the body as application/json");
-        return;
-    }
-    if (route->flags & EDGE_ROUTE_FRAME) {
-        s_frame (c, m, on_reply);
-        return;
-    }
-    edge_extra_t extras[2];
+    edge_extra_t extras[4];
     int nextras = 0;
     if (route->flags & EDGE_ROUTE_CLIENT_ADDR)
         extras[nextras++] = (edge_extra_t) { "client_addr", c->addr_text, true };
@@ -547,6 +730,29 @@ edge_api_handle (edge_conn_t *c, vbus_reply_fn *on_reply)
     if (refresh && rlen)
         extras[nextras++] =
             (edge_extra_t) { "refresh_token", varena_strndup (c->arena, refresh, rlen), false };
+    if (r->cart_id)
+        extras[nextras++] = (edge_extra_t) { "cart_id", r->cart_id, true };
+    if (route->flags & EDGE_ROUTE_IDEMPOTENCY) {
+        size_t ilen;
+        const char *idem = edge_parse_header (&c->parse, "idempotency-key", &ilen);
+        bool ok = idem && ilen >= 1 && ilen <= 128;
+        for (size_t i = 0; ok && i < ilen; i++)
+            ok = idem[i] > ' ' && idem[i] < 0x7f;
+        if (!ok) {
+            s_error (c, 400, NULL,
+                     "Idempotency-Key: send a header of 1 to 128 visible characters (the same "
+                     "key again answers the same order)");
+            return;
+        }
+        extras[nextras++] =
+            (edge_extra_t) { "idempotency_key", varena_strndup (c->arena, idem, ilen), true };
+    }
+    int partition = -1;
+    if (route->key && strcmp (route->key, EDGE_KEY_PARTITION) == 0
+        && (partition = s_partition (r)) < 0) {
+        s_error (c, 400, NULL, "partition: expected a partition number from 0");
+        return;
+    }
     char err[256];
     char storage[1024];
     vbuf_t body;
@@ -564,7 +770,173 @@ edge_api_handle (edge_conn_t *c, vbus_reply_fn *on_reply)
         return;
     }
     vbus_caller_t caller = { r->claims.user_id, r->claims.roles };
-    s_send (c, route->service, route->bus_method, &body, s_key (c, &body),
-            r->identified ? &caller : NULL, 0, on_reply);
+    s_send_to (c, route->service, route->bus_method, &body, s_key (c, &body), partition,
+               r->identified ? &caller : NULL, 0, r->on_reply);
     vbuf_free (&body);
+}
+
+//  The reply of a cart row's first call: a new guest cart (its id goes into the cookie), or a
+//  merge (the cookie goes, unless the cart actor could not be asked: then the next call tries
+//  again). Then the row's own call.
+static void
+s_step_reply (edge_conn_t *c, const vbus_reply_t *reply)
+{
+    edge_req_t *r = &c->req;
+    int step = r->step;
+    r->step = 0;
+    if (step == EDGE_STEP_GUEST) {
+        const vmsg_method_t *m = vmsg_method_find ("cart", "new_guest");
+        const vmsg_value_t *v = NULL;
+        if (reply->status != VE_OK) {
+            s_bus_error (c, reply);
+            return;
+        }
+        const char *id =
+            m && vmsg_decode (m->reply, reply->body, reply->body_len, c->arena, &v, NULL, 0) == 0
+                ? vmsg_str (v, "cart_id")
+                : NULL;
+        if (!id || !s_guest_id_ok (id, strlen (id))) {
+            s_error (c, 500, NULL, "the cart service answered something unexpected");
+            return;
+        }
+        r->cart_id = r->cart_set = id;
+    }
+    else if (step == EDGE_STEP_MERGE) {
+        int st = reply->status;
+        r->cart_clear = !(st == VE_UNAVAILABLE || st == VE_TIMEOUT || st == VE_BUSY);
+        if (st != VE_OK)
+            vbus_log ('W', WHO, "cart.merge: %s (rid=%s)",
+                      reply->message && *reply->message ? reply->message : verr_str (st), r->rid);
+    }
+    s_call (c);
+}
+
+//  A cart row: the caller's cart. Signed in: u:<user id>, after merging a guest cart the
+//  cookie still names; a guest: the cookie's cart, or a new one from cart.new_guest.
+static void
+s_cart (edge_conn_t *c)
+{
+    edge_req_t *r = &c->req;
+    size_t clen = 0, glen = 0;
+    const char *cookie = edge_parse_header (&c->parse, "cookie", &clen);
+    const char *guest = cookie ? edge_cookie (cookie, clen, EDGE_COOKIE_CART, &glen) : NULL;
+    if (guest && !s_guest_id_ok (guest, glen)) {
+        guest = NULL;
+        r->cart_clear = true;
+    }
+    static const vbus_caller_t edge = { "edge", VBUS_ROLE_SERVICE };
+    vbuf_t body;
+    char storage[256];
+    vbuf_init (&body, storage, sizeof storage);
+    if (r->identified) {
+        size_t n = strlen (r->claims.user_id);
+        char *id = varena_alloc (c->arena, n + 3);
+        if (!id) {
+            s_error (c, 500, NULL, "out of memory");
+            return;
+        }
+        memcpy (id, "u:", 2);
+        memcpy (id + 2, r->claims.user_id, n + 1);
+        r->cart_id = id;
+        if (!guest) {
+            s_call (c);
+            return;
+        }
+        msgpack_packer pk;
+        vmp_packer_init (&pk, &body);
+        msgpack_pack_map (&pk, 2);
+        vmp_pack_kstr (&pk, "cart_id", id);
+        vmp_pack_cstr (&pk, "guest_cart_id");
+        msgpack_pack_str (&pk, glen);
+        msgpack_pack_str_body (&pk, guest, glen);
+        vbus_caller_t caller = { r->claims.user_id, r->claims.roles };
+        r->step = EDGE_STEP_MERGE;
+        s_send (c, "cart", "merge", &body, id, &caller, 0, r->on_reply);
+    }
+    else if (guest) {
+        r->cart_id = varena_strndup (c->arena, guest, glen);
+        s_call (c);
+    }
+    else {
+        msgpack_packer pk;
+        vmp_packer_init (&pk, &body);
+        msgpack_pack_map (&pk, 0);
+        r->step = EDGE_STEP_GUEST;
+        s_send (c, "cart", "new_guest", &body, NULL, &edge, 0, r->on_reply);
+    }
+    vbuf_free (&body);
+}
+
+void
+edge_api_handle (edge_conn_t *c, vbus_reply_fn *on_reply)
+{
+    edge_server_t *s = c->server;
+    edge_req_t *r = &c->req;
+    const edge_route_t *route = r->route;
+    const vmsg_method_t *m = s_method (c);
+    r->on_reply = on_reply;
+    if (route->flags & EDGE_ROUTE_READY) {
+        s_ready (c, on_reply);
+        return;
+    }
+    if (!m && !(route->flags & EDGE_ROUTE_LIVE)) {
+        vbus_log ('E', WHO, "route %s %s names no schema %s.%s", route->method, route->pattern,
+                  route->domain, route->bus_method);
+        s_error (c, 500, NULL, "this route is misconfigured");
+        return;
+    }
+    size_t alen = 0, clen = 0, tlen = 0;
+    const char *authz = edge_parse_header (&c->parse, "authorization", &alen);
+    const char *cookie = edge_parse_header (&c->parse, "cookie", &clen);
+    const char *token = edge_ident_token (authz, alen, cookie, clen, &tlen);
+    const char *why;
+    int status = edge_ident_check (&s->cfg->key, token, tlen, vbus_now_ms (), route->role,
+                                   &r->claims, &r->identified, &why);
+    if (status == 401 && (route->flags & EDGE_ROUTE_ANON_EMPTY)) {
+        //  "Who is signed in?" — nobody: an answer, not an error.
+        edge_resp_begin (c, 204);
+        edge_resp_header (c, "Cache-Control: no-store");
+        edge_resp_send (c, NULL, NULL, 0);
+        return;
+    }
+    if (status) {
+        edge_resp_begin (c, status);
+        if (status == 401)
+            edge_resp_header (c, "WWW-Authenticate: Bearer");
+        s_error (c, status, NULL, why);
+        return;
+    }
+    if (route->flags & EDGE_ROUTE_LIVE) {
+        //  The dashboard's stream: the last event at once, then each one as it comes.
+        edge_resp_begin (c, 200);
+        if (!s->live_sub) {
+            s_error (c, 503, verr_name (VE_UNAVAILABLE), "this edge cannot follow analytics.live");
+            return;
+        }
+        if (r->head_only) {
+            edge_resp_send (c, "text/event-stream", NULL, 0);
+            return;
+        }
+        EDGE_RESP_PUTS (c, "X-Accel-Buffering: no\r\n");
+        static const char hello[] = "retry: 2000\n\n";
+        vbuf_t *first = &s->json;
+        vbuf_reset (first);
+        vbuf_append (first, hello, sizeof hello - 1);
+        vbuf_append (first, s->live_last.data, s->live_last.len);
+        edge_resp_stream (c, first->data, first->len);
+        return;
+    }
+    const vbuf_t *raw = &c->parse.body;
+    if (route->flags & EDGE_ROUTE_BODY && raw->len && !s_json_type (c)) {
+        s_error (c, 415, NULL, "send the body as application/json");
+        return;
+    }
+    if (route->flags & EDGE_ROUTE_FRAME) {
+        s_frame (c, m, on_reply);
+        return;
+    }
+    if (route->key && strcmp (route->key, EDGE_KEY_CART) == 0)
+        s_cart (c);
+    else
+        s_call (c);
 }

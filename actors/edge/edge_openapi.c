@@ -166,15 +166,20 @@ static void
 s_parameters (s_doc_t *d, const edge_route_t *r, const vmsg_method_t *m)
 {
     char q[1024];
-    bool any = strchr (r->pattern, '{')
-               || (m && !(r->flags & EDGE_ROUTE_BODY) && m->request->fields->name);
+    bool by_partition = r->key && strcmp (r->key, EDGE_KEY_PARTITION) == 0;
+    bool any = strchr (r->pattern, '{') || by_partition || (r->flags & EDGE_ROUTE_IDEMPOTENCY);
+    for (const vmsg_field_t *f = m && !(r->flags & EDGE_ROUTE_BODY) ? m->request->fields : NULL;
+         f && f->name; f++)
+        any |= !edge_route_edge_field (r, f->name);
     if (!any && !(r->flags & EDGE_ROUTE_FRAME))
         return;
     s_line (d, 6, "parameters:");
     for (const vmsg_field_t *f = m ? m->request->fields : NULL; f && f->name; f++) {
         bool path = s_is_path_param (r, f->name);
-        if (!path && ((r->flags & EDGE_ROUTE_BODY) || strcmp (f->name, "if_none_match") == 0))
-            continue;  //  a body field, or filled by the edge from a header
+        if (!path
+            && ((r->flags & EDGE_ROUTE_BODY) || strcmp (f->name, "if_none_match") == 0
+                || edge_route_edge_field (r, f->name)))
+            continue;  //  a body field, or filled by the edge (from a header, a cookie)
         s_line (d, 8, "- name: %s", f->name);
         s_line (d, 10, "in: %s", path ? "path" : "query");
         if (path || f->required)
@@ -199,6 +204,29 @@ s_parameters (s_doc_t *d, const edge_route_t *r, const vmsg_method_t *m)
         s_desc (d, 10, "an ETag from an earlier response (304 when current)");
         s_line (d, 10, "schema:");
         s_line (d, 12, "type: string");
+    }
+    if (by_partition) {
+        s_line (d, 8, "- name: partition");
+        s_line (d, 10, "in: query");
+        s_line (d, 10, "description: %s",
+                s_quote ("the partition to ask (default 0); walk 0, 1, ... until a 400 says the "
+                         "service has no such partition",
+                         q, sizeof q));
+        s_line (d, 10, "schema:");
+        s_line (d, 12, "type: integer");
+        s_line (d, 12, "minimum: 0");
+    }
+    if (r->flags & EDGE_ROUTE_IDEMPOTENCY) {
+        s_line (d, 8, "- name: Idempotency-Key");
+        s_line (d, 10, "in: header");
+        s_line (d, 10, "required: true");
+        s_line (d, 10, "description: %s",
+                s_quote ("1 to 128 visible characters; the same key again answers the same "
+                         "order",
+                         q, sizeof q));
+        s_line (d, 10, "schema:");
+        s_line (d, 12, "type: string");
+        s_line (d, 12, "maxLength: 128");
     }
     if (r->flags & EDGE_ROUTE_SESSION) {
         s_line (d, 8, "- name: X-Session");
@@ -257,6 +285,8 @@ s_operation (s_doc_t *d, const edge_route_t *r)
     s_line (d, 4, "%s:", lower);
     if (r->flags & EDGE_ROUTE_PAGE)
         s_line (d, 6, "operationId: page.product");
+    else if (r->flags & EDGE_ROUTE_LIVE)
+        s_line (d, 6, "operationId: edge.analytics_live");
     else if (!r->service || (r->flags & EDGE_ROUTE_READY))
         s_line (d, 6, "operationId: edge.%s", r->flags & EDGE_ROUTE_READY ? "ready" : "health");
     else
@@ -282,6 +312,10 @@ s_operation (s_doc_t *d, const edge_route_t *r)
                                  : "client_addr is set by the edge (what a client sends is "
                                    "replaced)",
                              q, sizeof q));
+        else if (r->key && strcmp (r->key, EDGE_KEY_CART) == 0)
+            s_desc (d, 8, "cart_id is set by the edge: the caller's cart");
+        else if (r->flags & EDGE_ROUTE_IDEMPOTENCY)
+            s_desc (d, 8, "idempotency_key is set by the edge from the Idempotency-Key header");
         s_line (d, 8, "content:");
         s_line (d, 10, "application/json:");
         s_line (d, 12, "schema:");
@@ -304,6 +338,17 @@ s_operation (s_doc_t *d, const edge_route_t *r)
         s_line (d, 8, "\"304\":");
         s_desc (d, 10, "If-None-Match names the current frame");
     }
+    else if (r->flags & EDGE_ROUTE_LIVE) {
+        s_line (d, 8, "\"200\":");
+        s_desc (d, 10,
+                "text/event-stream: the last analytics.live at once, then each one as it comes "
+                "(data: the event as JSON, schema analytics.live); a client that does not keep "
+                "up is closed and reconnects");
+        s_line (d, 10, "content:");
+        s_line (d, 12, "text/event-stream:");
+        s_line (d, 14, "schema:");
+        s_line (d, 16, "type: string");
+    }
     else if (r->flags & EDGE_ROUTE_PAGE) {
         s_line (d, 8, "\"200\":");
         s_desc (d, 10, "www/product.html filled with the product");
@@ -322,6 +367,16 @@ s_operation (s_doc_t *d, const edge_route_t *r)
             s_line (d, 8, "\"503\":");
             s_desc (d, 10, "the broker does not answer, or a required service has no worker");
         }
+    }
+    else if (r->flags & EDGE_ROUTE_ANON_EMPTY) {
+        s_line (d, 8, "\"200\":");
+        s_desc (d, 10, m->reply->doc);
+        s_line (d, 10, "content:");
+        s_line (d, 12, "application/json:");
+        s_line (d, 14, "schema:");
+        s_line (d, 16, "$ref: '#/components/schemas/%s'", m->reply->name);
+        s_line (d, 8, "\"204\":");
+        s_desc (d, 10, "nobody is signed in (no token, or not a valid one)");
     }
     else if (r->flags & EDGE_ROUTE_NO_CONTENT) {
         s_line (d, 8, "\"204\":");

@@ -237,3 +237,35 @@ edge_resp_error (edge_conn_t *c, int status, const char *code, const char *messa
     EDGE_RESP_PUTS (c, "Cache-Control: no-store\r\n");
     edge_resp_send (c, "application/json", body, (size_t) n);
 }
+
+//  ---------------------------------------------------------------- server-sent events
+
+static bool
+s_write_all (edge_conn_t *c, const char *a, size_t alen, const char *b, size_t blen)
+{
+    uv_buf_t bufs[2] = { uv_buf_init ((char *) a, (unsigned) alen),
+                         uv_buf_init ((char *) b, (unsigned) blen) };
+    int n = c->closing ? UV_EPIPE : uv_try_write ((uv_stream_t *) &c->tcp, bufs, blen ? 2 : 1);
+    return n >= 0 && (size_t) n == alen + blen;
+}
+
+void
+edge_resp_stream (edge_conn_t *c, const char *first, size_t len)
+{
+    EDGE_RESP_PUTS (c, "Content-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+                       "Connection: close\r\n\r\n");
+    c->close_after = true;
+    c->req.bytes = len;
+    c->server->requests++;
+    s_access_log (c);
+    c->state = EDGE_CONN_STREAMING;
+    if (!s_write_all (c, c->head, c->head_len, first, first ? len : 0))
+        c->server->write_done (c, UV_EAGAIN);
+}
+
+void
+edge_resp_event (edge_conn_t *c, const char *data, size_t len)
+{
+    if (c->state == EDGE_CONN_STREAMING && !c->closing && !s_write_all (c, data, len, NULL, 0))
+        c->server->write_done (c, UV_EAGAIN);
+}

@@ -29,6 +29,15 @@ void edge_resp_put (edge_conn_t *c, const char *text, size_t len);
 //  connection closing.
 void edge_resp_send (edge_conn_t *c, const char *type, const void *body, size_t len);
 
+//  Ends the headers of a stream of server-sent events (Content-Type text/event-stream, no
+//  length: the body ends when the connection closes), sends them and first (may be NULL),
+//  logs the request and leaves c->state STREAMING. A socket that does not take it all at
+//  once closes.
+void edge_resp_stream (edge_conn_t *c, const char *first, size_t len);
+//  Sends one event on a STREAMING connection. A client that does not keep up (the socket
+//  does not take it at once) is closed: EventSource reconnects and gets the next one.
+void edge_resp_event (edge_conn_t *c, const char *data, size_t len);
+
 //  A JSON error {"error": {"code", "message", "request_id"}} (HTML for page routes). code NULL
 //  means the HTTP status's own (edge_status_code), message NULL its reason phrase. Headers
 //  added since edge_resp_begin with the same status are kept.

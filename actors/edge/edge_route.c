@@ -9,7 +9,15 @@
 
 #define PUBLIC    VMSG_ROLE_PUBLIC
 #define SIGNED_IN (VMSG_ROLE_CUSTOMER | VMSG_ROLE_ADMIN)
+#define CUSTOMER  VMSG_ROLE_CUSTOMER
+#define ADMIN     VMSG_ROLE_ADMIN
+#define STAFF     (VMSG_ROLE_ADMIN | VMSG_ROLE_SERVICE)  //  what inventory's writers need
+#define READERS   (VMSG_ROLE_CUSTOMER | VMSG_ROLE_ADMIN | VMSG_ROLE_SERVICE)
 #define AUTH_ROW  (EDGE_ROUTE_BODY | EDGE_ROUTE_NO_QUERY_LOG)
+#define BODY      EDGE_ROUTE_BODY
+#define CART      EDGE_KEY_CART
+#define OWNER     EDGE_ROUTE_KEY_OWNER
+#define BY_PART   EDGE_KEY_PARTITION
 
 // clang-format off
 const edge_route_t edge_routes[] = {
@@ -28,6 +36,9 @@ const edge_route_t edge_routes[] = {
       "End the session and clear the cookies" },
     { "GET", "/api/v1/auth/me", "auth", "me", "auth", SIGNED_IN, EDGE_KEY_CALLER,
       EDGE_ROUTE_NO_QUERY_LOG, "The signed-in user" },
+    { "GET", "/api/v1/auth/session", "auth", "me", "auth", SIGNED_IN, EDGE_KEY_CALLER,
+      EDGE_ROUTE_NO_QUERY_LOG | EDGE_ROUTE_ANON_EMPTY,
+      "The signed-in user, or 204 when nobody is (pages ask this: no 401 to log)" },
     { "GET", "/api/v1/categories", "catalog-read", "categories", "catalog", PUBLIC, NULL, 0,
       "The category tree with product counts" },
     { "GET", "/api/v1/products", "catalog-read", "list", "catalog", PUBLIC, NULL, 0,
@@ -40,6 +51,78 @@ const edge_route_t edge_routes[] = {
       EDGE_ROUTE_FRAME, "A JPEG view of the product's 3D scene" },
     { "GET", "/products/{id}", "catalog-read", "get", "catalog", PUBLIC, NULL, EDGE_ROUTE_PAGE,
       "The product page (HTML)" },
+    { "GET", "/api/v1/stock/{sku}", "inventory", "get", "inventory", PUBLIC, "sku", 0,
+      "A SKU's stock (the product page's \"only 3 left\")" },
+
+    //  The cart: the caller's own (signed in: u:<user id>; a guest: the vt_cart cookie's).
+    { "GET", "/api/v1/cart", "cart", "get", "cart", PUBLIC, CART, 0,
+      "The caller's cart, priced now" },
+    { "DELETE", "/api/v1/cart", "cart", "clear", "cart", PUBLIC, CART, 0, "Empty the cart" },
+    { "POST", "/api/v1/cart/items", "cart", "add", "cart", PUBLIC, CART, BODY,
+      "Add units of a product to the cart" },
+    { "PUT", "/api/v1/cart/items/{product_id}", "cart", "set_qty", "cart", PUBLIC, CART, BODY,
+      "Set a line's quantity (0 removes it)" },
+    { "DELETE", "/api/v1/cart/items/{product_id}", "cart", "remove", "cart", PUBLIC, CART, 0,
+      "Remove a line" },
+
+    //  Orders: the signed-in customer's own, keyed by their user id.
+    { "POST", "/api/v1/checkout", "orders", "checkout", "orders", CUSTOMER, EDGE_KEY_CALLER,
+      BODY | EDGE_ROUTE_IDEMPOTENCY,
+      "Buy the cart (Idempotency-Key header: the same key answers the same order)" },
+    { "GET", "/api/v1/orders", "orders", "list", "orders", CUSTOMER, EDGE_KEY_CALLER, 0,
+      "The caller's orders, newest first, paged" },
+    { "GET", "/api/v1/orders/{order_id}", "orders", "get", "orders", READERS, "order_id", OWNER,
+      "One order" },
+    { "POST", "/api/v1/orders/{order_id}/cancel", "orders", "cancel", "orders", READERS,
+      "order_id", BODY | OWNER,
+      "Cancel a confirmed, unshipped order: refunded in full, stock restored (admins: any)" },
+
+    //  Recommendations (recommend answers product ids and scores; pages fetch the products).
+    { "GET", "/api/v1/products/{product_id}/bought-together", "recommend", "bought_together",
+      "recommend", PUBLIC, NULL, 0, "Products often bought with this one" },
+    { "GET", "/api/v1/products/{product_id}/also-viewed", "recommend", "also_viewed", "recommend",
+      PUBLIC, NULL, 0, "Products viewed in the same sessions as this one" },
+    { "GET", "/api/v1/recommendations/trending", "recommend", "trending", "recommend", PUBLIC,
+      NULL, 0, "What is popular now (category optional)" },
+    { "GET", "/api/v1/recommendations/for-me", "recommend", "for_user", "recommend", CUSTOMER,
+      EDGE_KEY_CALLER, 0, "Picks for the signed-in shopper" },
+
+    //  Admin: the edge asks for the method's own role, and the actor checks it again.
+    { "POST", "/api/v1/admin/products", "catalog", "create", "catalog", ADMIN, NULL,
+      BODY | EDGE_ROUTE_CREATED, "Create a product" },
+    { "POST", "/api/v1/admin/products/{id}", "catalog", "update", "catalog", ADMIN, NULL, BODY,
+      "Change a product's fields" },
+    { "POST", "/api/v1/admin/products/{id}/archive", "catalog", "archive", "catalog", ADMIN, NULL,
+      BODY, "Archive a product" },
+    { "GET", "/api/v1/admin/products/{id}/scene", "catalog", "get_scene", "catalog", STAFF, NULL,
+      EDGE_ROUTE_NO_QUERY_LOG, "A product's scene document (msgpack, base64 in JSON)" },
+    { "POST", "/api/v1/admin/products/{id}/scene", "catalog", "put_scene", "catalog", ADMIN, NULL,
+      BODY, "Replace a product's scene document" },
+    { "GET", "/api/v1/admin/stock/low", "inventory", "list_low", "inventory", STAFF, BY_PART, 0,
+      "One inventory partition's SKUs at or below their threshold" },
+    { "POST", "/api/v1/admin/stock/{sku}/restock", "inventory", "restock", "inventory", STAFF,
+      "sku", BODY, "Receive units into stock" },
+    { "POST", "/api/v1/admin/stock/{sku}/adjust", "inventory", "adjust", "inventory", STAFF, "sku",
+      BODY, "Correct on-hand stock" },
+    { "POST", "/api/v1/admin/stock/{sku}/threshold", "inventory", "set_threshold", "inventory",
+      STAFF, "sku", BODY, "Set a SKU's low-stock threshold" },
+    { "GET", "/api/v1/admin/orders", "orders", "list_by_state", "orders", STAFF, BY_PART, 0,
+      "One orders partition's orders in a state, oldest first" },
+    { "POST", "/api/v1/admin/orders/{order_id}/ship", "orders", "ship", "orders", ADMIN,
+      "order_id", BODY | OWNER, "Mark a confirmed order shipped" },
+    { "GET", "/api/v1/admin/analytics/live", NULL, NULL, "analytics", STAFF, NULL,
+      EDGE_ROUTE_LIVE | EDGE_ROUTE_NO_QUERY_LOG,
+      "Server-sent events: each analytics.live event (once a second) as it comes" },
+    { "GET", "/api/v1/admin/analytics/summary", "analytics", "summary", "analytics", STAFF, NULL,
+      0, "Counters per minute, hour or day over a time range" },
+    { "GET", "/api/v1/admin/analytics/funnel", "analytics", "funnel", "analytics", STAFF, NULL, 0,
+      "The conversion funnel over a window" },
+    { "GET", "/api/v1/admin/analytics/top", "analytics", "top", "analytics", STAFF, NULL, 0,
+      "Top products over a sliding window" },
+    { "GET", "/api/v1/admin/analytics/low-stock", "analytics", "low_stock", "analytics", STAFF,
+      NULL, 0, "SKUs sold out or low" },
+    { "POST", "/api/v1/admin/orders/{order_id}/deliver", "orders", "deliver", "orders", ADMIN,
+      "order_id", BODY | OWNER, "Mark a shipped order delivered" },
     { "GET", "/healthz", NULL, NULL, NULL, PUBLIC, NULL, EDGE_ROUTE_HEALTH,
       "The process is up" },
     { "GET", "/readyz", "broker", "services", "broker", PUBLIC, NULL, EDGE_ROUTE_READY,
@@ -55,7 +138,7 @@ const edge_route_t edge_routes[] = {
 //  copy: a {field} takes everything up to the next '/' (never empty, so "/products//frame"
 //  does not match), and percent escapes are left for the schema conversion to decode per
 //  parameter, so an escaped "/" inside an id cannot split a segment. edge_route_match tries
-//  every row in table order (a dozen rows: a linear walk beats any index), returns the first
+//  every row in table order (a few dozen rows: a linear walk beats any index), returns the first
 //  whose method matches (HEAD is served by GET rows), and remembers which other methods matched
 //  the path, so that a miss can answer 405 with the Allow header HTTP requires, not 404.
 static bool
@@ -90,8 +173,9 @@ const edge_route_t *
 edge_route_match (const char *method, const char *path, size_t len, edge_param_t *params,
                   int *nparams, char *allow, size_t allow_size)
 {
+    static const char *const names[] = { "GET", "POST", "PUT", "DELETE" };
     bool head = strcmp (method, "HEAD") == 0;
-    bool get = false, post = false;
+    unsigned seen = 0;
     edge_param_t scratch[EDGE_MAX_PARAMS];
     int n;
     if (allow && allow_size)
@@ -104,12 +188,18 @@ edge_route_match (const char *method, const char *path, size_t len, edge_param_t
             *nparams = n;
             return r;
         }
-        get |= strcmp (r->method, "GET") == 0;
-        post |= strcmp (r->method, "POST") == 0;
+        for (unsigned i = 0; i < 4; i++)
+            seen |= strcmp (r->method, names[i]) == 0 ? 1u << i : 0;
     }
-    if (allow && allow_size && (get || post))
-        snprintf (allow, allow_size, "%s%s%s", get ? "GET, HEAD" : "", get && post ? ", " : "",
-                  post ? "POST" : "");
+    size_t at = 0;
+    for (unsigned i = 0; i < 4 && allow && allow_size; i++)
+        if (seen & 1u << i) {
+            int n = snprintf (allow + at, allow_size - at, "%s%s%s", at ? ", " : "", names[i],
+                              i == 0 ? ", HEAD" : "");
+            if (n < 0 || (size_t) n >= allow_size - at)
+                break;
+            at += (size_t) n;
+        }
     return NULL;
 }
 
@@ -117,6 +207,13 @@ const vmsg_method_t *
 edge_route_method (const edge_route_t *route)
 {
     return route->service ? vmsg_method_find (route->domain, route->bus_method) : NULL;
+}
+
+bool
+edge_route_edge_field (const edge_route_t *route, const char *name)
+{
+    return (route->key && strcmp (route->key, EDGE_KEY_CART) == 0 && strcmp (name, "cart_id") == 0)
+           || ((route->flags & EDGE_ROUTE_IDEMPOTENCY) && strcmp (name, "idempotency_key") == 0);
 }
 
 //  ---------------------------------------------------------------- URL text

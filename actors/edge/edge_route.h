@@ -20,26 +20,42 @@
 #define EDGE_ROUTE_END_SESSION 0x0010u  //  clears the session cookies
 #define EDGE_ROUTE_COOKIE_REFRESH                                                                  \
     0x0020u  //  refresh_token from the vt_refresh cookie if not in the body
-#define EDGE_ROUTE_FRAME        0x0040u  //  a JPEG frame: canonical views, ETag, caching
-#define EDGE_ROUTE_PAGE         0x0080u  //  an HTML page from www/product.html
-#define EDGE_ROUTE_HEALTH       0x0100u  //  /healthz: answered by the edge itself
-#define EDGE_ROUTE_READY        0x0200u  //  /readyz: asks broker.services
-#define EDGE_ROUTE_CREATED      0x0400u  //  201 on success
-#define EDGE_ROUTE_NO_CONTENT   0x0800u  //  204 on success
-#define EDGE_ROUTE_KEY_FOLD     0x1000u  //  the partition key is trimmed and lowercased (emails)
-#define EDGE_ROUTE_NO_QUERY_LOG 0x2000u  //  the access log leaves out the query string
+#define EDGE_ROUTE_FRAME        0x0040u   //  a JPEG frame: canonical views, ETag, caching
+#define EDGE_ROUTE_PAGE         0x0080u   //  an HTML page from www/product.html
+#define EDGE_ROUTE_HEALTH       0x0100u   //  /healthz: answered by the edge itself
+#define EDGE_ROUTE_READY        0x0200u   //  /readyz: asks broker.services
+#define EDGE_ROUTE_CREATED      0x0400u   //  201 on success
+#define EDGE_ROUTE_NO_CONTENT   0x0800u   //  204 on success
+#define EDGE_ROUTE_KEY_FOLD     0x1000u   //  the partition key is trimmed and lowercased (emails)
+#define EDGE_ROUTE_NO_QUERY_LOG 0x2000u   //  the access log leaves out the query string
+#define EDGE_ROUTE_KEY_OWNER    0x4000u   //  the key: the key field's text before its last '.'
+#define EDGE_ROUTE_IDEMPOTENCY  0x8000u   //  idempotency_key from the Idempotency-Key header
+#define EDGE_ROUTE_ANON_EMPTY   0x10000u  //  no valid token: the edge answers 204 itself
+#define EDGE_ROUTE_LIVE         0x20000u  //  server-sent events: analytics.live as it comes
+//  KEY_OWNER: an order id "<user id>.<12>" is keyed by its owner's id. IDEMPOTENCY: the header
+//  is required (400 without it). ANON_EMPTY: a page asks "who is signed in?" without a 401.
 
-#define EDGE_MAX_PARAMS 4        //  {name} segments in one pattern
-#define EDGE_KEY_CALLER "@user"  //  route key: the verified caller's user id
+#define EDGE_MAX_PARAMS 4  //  {name} segments in one pattern
+//  Sources of a row's partition key other than a request field:
+#define EDGE_KEY_CALLER "@user"  //  the verified caller's user id
+//  The caller's cart, also set as the request's cart_id: "u:<user id>" when signed in, else the
+//  guest cart of the vt_cart cookie (made with cart.new_guest when there is none, and merged into
+//  the user's cart by cart.merge on the first cart call after sign-in; the cookie then goes).
+#define EDGE_KEY_CART "@cart"
+//  Explicit partition routing: the query parameter "partition" (default 0) names the partition
+//  (methods that answer one partition's part, such as orders.list_by_state; a caller walks
+//  0, 1, … until the broker answers 400 for a partition past the service's count).
+#define EDGE_KEY_PARTITION "?partition"
+#define EDGE_COOKIE_CART   "vt_cart"
 
 typedef struct {
-    const char *method;      //  "GET" or "POST" (HEAD is served wherever GET is); NULL ends
-    const char *pattern;     //  "/api/v1/products/{id}": literal segments and {field} ones
-    const char *service;     //  bus service, NULL when the edge answers itself
+    const char *method;   //  GET, POST, PUT or DELETE (HEAD is served wherever GET is); NULL ends
+    const char *pattern;  //  "/api/v1/products/{id}": literal segments and {field} ones
+    const char *service;  //  bus service, NULL when the edge answers itself
     const char *bus_method;  //  method of that service
     const char *domain;      //  schema domain of the method (catalog-read serves "catalog")
     uint32_t role;           //  VMSG_ROLE_* the caller needs (PUBLIC: anyone)
-    const char *key;      //  request field keying the call to a partition, EDGE_KEY_CALLER, or NULL
+    const char *key;      //  request field keying the call, EDGE_KEY_CALLER/CART/PARTITION, or NULL
     unsigned flags;       //  EDGE_ROUTE_*
     const char *summary;  //  one line for docs/openapi.yaml
 } edge_route_t;
@@ -57,13 +73,18 @@ typedef struct {
 
 //  Finds the row for method and path (raw, before percent-decoding). Returns it and fills
 //  params (nparams of them); NULL when none matches. When the path matches rows of other
-//  methods only, allow gets their list ("GET, HEAD, POST"; for a 405) — "" otherwise.
+//  methods only, allow gets their list ("GET, HEAD, POST, PUT, DELETE" order; for a 405) — ""
+//  otherwise.
 const edge_route_t *edge_route_match (const char *method, const char *path, size_t len,
                                       edge_param_t *params, int *nparams, char *allow,
                                       size_t allow_size);
 
 //  The method's schema entry of a row with a service (vmsg_method_find (domain, bus_method)).
 const vmsg_method_t *edge_route_method (const edge_route_t *route);
+
+//  True when the edge itself sets the request field name on this row (cart_id from the cart
+//  source, idempotency_key from its header): clients do not send it, the docs leave it out.
+bool edge_route_edge_field (const edge_route_t *route, const char *name);
 
 //  Decodes percent escapes (and '+' as a space when plus) of in[0..len) into out (room for
 //  len + 1 bytes; NUL-terminated). Returns the decoded length, or -1 on a malformed escape.

@@ -24,6 +24,7 @@ static void s_conn_continue (edge_conn_t *c);
 static void s_maybe_finish (edge_server_t *s, bool force);
 static void s_on_bus_timer (uv_timer_t *handle);
 static void s_on_bus_reply (const vbus_reply_t *reply, void *arg);
+static void s_live_drain (edge_server_t *s);
 
 //  ---------------------------------------------------------------- static files and health
 
@@ -362,7 +363,8 @@ s_conn_continue (edge_conn_t *c)
 {
     edge_server_t *s = c->server;
     for (;;) {
-        if (c->closing || c->state == EDGE_CONN_BUSY || c->state == EDGE_CONN_WRITING)
+        if (c->closing || c->state == EDGE_CONN_BUSY || c->state == EDGE_CONN_WRITING
+            || c->state == EDGE_CONN_STREAMING)
             return;
         if (c->state == EDGE_CONN_DONE) {
             if (c->close_after) {
@@ -519,6 +521,7 @@ s_on_sweep (uv_timer_t *timer)
     const edge_config_t *cfg = s->cfg;
     uint64_t now = uv_now (s->loop);
     s_date_refresh (s);
+    s_live_drain (s);
     edge_conn_t *next;
     for (edge_conn_t *c = s->conns; c; c = next) {
         next = c->next;
@@ -604,6 +607,59 @@ s_on_prepare (uv_prepare_t *handle)
     fflush (stderr);
 }
 
+//  ---------------------------------------------------------------- analytics.live
+
+//  Every event waiting on the subscriber, to every stream. The descriptor is edge-triggered
+//  (ZeroMQ's): drain until nothing is left, here and on each sweep.
+static void
+s_live_drain (edge_server_t *s)
+{
+    vbus_event_t ev;
+    while (s->live_sub && vbus_sub_recv (s->live_sub, &ev, 0) == 0) {
+        if (strcmp (ev.topic, "analytics.live") != 0)
+            continue;
+        vbuf_reset (&s->live_last);
+        if (edge_api_live_event (s, &ev, &s->live_last) != 0) {
+            vbuf_reset (&s->live_last);
+            continue;
+        }
+        edge_conn_t *next;
+        for (edge_conn_t *c = s->conns; c; c = next) {
+            next = c->next;  //  a slow client is closed (and unlinked later, on its callback)
+            if (c->state == EDGE_CONN_STREAMING)
+                edge_resp_event (c, s->live_last.data, s->live_last.len);
+        }
+    }
+}
+
+static void
+s_on_live_poll (uv_poll_t *handle, int status, int events)
+{
+    (void) status;
+    (void) events;
+    s_live_drain (handle->data);
+}
+
+//  The subscribe-out endpoint is the broker's request port + 2 (docs/protocol.md).
+static void
+s_live_open (edge_server_t *s)
+{
+    const char *ep = s->cfg->broker, *colon = strrchr (ep, ':');
+    long port = colon ? strtol (colon + 1, NULL, 10) : 0;
+    if (strncmp (ep, "tcp://", 6) != 0 || port <= 0 || port >= 65534
+        || !vmsg_event_find ("analytics.live"))
+        return;
+    char sub[300];
+    snprintf (sub, sizeof sub, "%.*s:%ld", (int) (colon - ep), ep, port + 2);
+    const char *prefixes[] = { "analytics.live", NULL };
+    s->live_sub = vbus_sub_new (sub, prefixes);
+    if (!s->live_sub)
+        return;
+    uv_poll_init (s->loop, &s->live_poll, vbus_sub_fd (s->live_sub));
+    s->live_poll.data = s;
+    uv_poll_start (&s->live_poll, UV_READABLE, s_on_live_poll);
+}
+
 //  ---------------------------------------------------------------- start and stop
 
 //  Ends the loop once no connection is left (force: also those still waiting for a reply).
@@ -617,6 +673,8 @@ s_maybe_finish (edge_server_t *s, bool force)
     uv_close ((uv_handle_t *) &s->bus_poll, NULL);
     uv_close ((uv_handle_t *) &s->bus_timer, NULL);
     uv_close ((uv_handle_t *) &s->bus_prepare, NULL);
+    if (s->live_sub)
+        uv_close ((uv_handle_t *) &s->live_poll, NULL);
     uv_close ((uv_handle_t *) &s->sigterm, NULL);
     uv_close ((uv_handle_t *) &s->sigint, NULL);
 }
@@ -634,8 +692,9 @@ s_on_signal (uv_signal_t *handle, int signum)
     edge_conn_t *next;
     for (edge_conn_t *c = s->conns; c; c = next) {
         next = c->next;
-        //  Idle keep-alive connections go now; the others after their response.
-        if (c->state == EDGE_CONN_READING && !c->parse.started)
+        //  Idle keep-alive connections and event streams go now; the others after their
+        //  response.
+        if ((c->state == EDGE_CONN_READING && !c->parse.started) || c->state == EDGE_CONN_STREAMING)
             s_conn_close (c);
         else
             c->close_after = true;
@@ -694,6 +753,7 @@ edge_server_run (const edge_config_t *cfg)
     static char log_buffer[1 << 20];
     setvbuf (stderr, log_buffer, _IOFBF, sizeof log_buffer);
     vbuf_init (&s->json, NULL, 0);
+    vbuf_init (&s->live_last, NULL, 0);
     s->write_done = s_write_done;
     s_date_refresh (s);
     int rc = 1;
@@ -739,10 +799,13 @@ edge_server_run (const edge_config_t *cfg)
     uv_poll_start (&s->bus_poll, UV_READABLE, s_on_bus_poll);
     uv_prepare_start (&s->bus_prepare, s_on_prepare);
     uv_timer_start (&s->sweep, s_on_sweep, SWEEP_MS, SWEEP_MS);
+    s_live_open (s);
     uv_run (&loop, UV_RUN_DEFAULT);
     rc = 0;
 done:
     vbus_client_destroy (&s->bus);
+    vbus_sub_destroy (&s->live_sub);
+    vbuf_free (&s->live_last);
     //  Connections that still waited for a reply that can no longer come.
     while (s->conns) {
         edge_conn_t *c = s->conns;

@@ -20,17 +20,20 @@
 #include "vmsg.h"
 #include <uv.h>
 
-#define EDGE_HEAD_MAX  4096   //  bytes of a response's status line and headers
-#define EDGE_WINDOW_MS 10000  //  the body-rate window
+#define EDGE_HEAD_MAX   4096   //  bytes of a response's status line and headers
+#define EDGE_STEP_GUEST 1      //  cart.new_guest is out (a guest without a cart cookie)
+#define EDGE_STEP_MERGE 2      //  cart.merge is out (signed in with a guest cart cookie)
+#define EDGE_WINDOW_MS  10000  //  the body-rate window
 
 typedef struct edge_server_s edge_server_t;
 typedef struct edge_conn_s edge_conn_t;
 
 typedef enum {
-    EDGE_CONN_READING,  //  waiting for (the rest of) a request
-    EDGE_CONN_BUSY,     //  a request is being answered (bus call in flight)
-    EDGE_CONN_WRITING,  //  the response is going out (uv_write pending)
-    EDGE_CONN_DONE,     //  the response went out at once; the caller carries on
+    EDGE_CONN_READING,    //  waiting for (the rest of) a request
+    EDGE_CONN_BUSY,       //  a request is being answered (bus call in flight)
+    EDGE_CONN_WRITING,    //  the response is going out (uv_write pending)
+    EDGE_CONN_DONE,       //  the response went out at once; the caller carries on
+    EDGE_CONN_STREAMING,  //  server-sent events: the head is out, events follow until close
 } edge_conn_state_t;
 
 //  The request being answered.
@@ -47,8 +50,15 @@ typedef struct {
     const char *frame_v;  //  a frame URL's v parameter (arena), for the caching decision
     bool identified;      //  claims hold a verified caller
     auth_token_claims_t claims;
-    int status;    //  the HTTP status sent (for the access log)
-    size_t bytes;  //  body bytes sent
+    //  A cart row's calls (EDGE_KEY_CART): the cart, and what the response does to vt_cart. A
+    //  row may take two calls: cart.new_guest or cart.merge first, then its own (step).
+    const char *cart_id;      //  arena
+    const char *cart_set;     //  a new guest cart id to set as vt_cart (arena), or NULL
+    bool cart_clear;          //  vt_cart goes (merged into the user's cart, or not a cart)
+    int step;                 //  0: the row's own call; EDGE_STEP_* while a first call is out
+    vbus_reply_fn *on_reply;  //  the server's bus callback, for a row's second call
+    int status;               //  the HTTP status sent (for the access log)
+    size_t bytes;             //  body bytes sent
 } edge_req_t;
 
 struct edge_conn_s {
@@ -107,6 +117,18 @@ struct edge_server_s {
     uint64_t requests;
     vbuf_t json;  //  reply bodies as JSON, reused (a response is written before the next)
     const vmsg_method_t **methods;  //  per row of edge_routes: its schema entry (edge_api_open)
+    //  Events the edge publishes for analytics (product.viewed, search.performed): fire and
+    //  forget on stream "edge-<pid>/0", numbered by the publisher; NULL when the broker's
+    //  publish endpoint cannot be derived (not tcp://host:port) or the schema is not built in.
+    vbus_pub_t *pub;
+    char pub_stream[32];
+    uint64_t events_sent, events_dropped;
+    //  analytics.live for the dashboard's server-sent events: one subscriber (its fd in a
+    //  uv_poll), every event written to each EDGE_CONN_STREAMING connection; the last one is
+    //  kept for a new stream's first frame.
+    vbus_sub_t *live_sub;
+    uv_poll_t live_poll;
+    vbuf_t live_last;
     //  Called by the response writer when a write it handed to uv_write ends (status 0) or a
     //  write fails (status < 0): the connection carries on or closes (edge_server.c).
     void (*write_done) (edge_conn_t *c, int status);
@@ -132,5 +154,9 @@ void edge_api_handle (edge_conn_t *c, vbus_reply_fn *on_reply);
 
 //  Answers c's request from the reply to the bus call edge_api_handle sent.
 void edge_api_reply (edge_conn_t *c, const vbus_reply_t *reply);
+
+//  An analytics.live event as a server-sent event ("data: <json>\n\n") appended to out.
+//  Returns 0, or a negative code when the body does not match its schema.
+int edge_api_live_event (edge_server_t *s, const vbus_event_t *ev, vbuf_t *out);
 
 #endif

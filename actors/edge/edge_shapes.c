@@ -43,5 +43,8 @@ edge_shapes_js (vbuf_t *out)
     s_printf (out, "  sizeDefault: %d,\n", VVIEW_SIZE_DEFAULT);
     s_printf (out, "});\n");
     s_list (out, "SORTS", venum_sort);
+    s_list (out, "ORDER_STATES", venum_order_state);
+    s_list (out, "PRODUCT_STATUSES", venum_product_status);
+    s_list (out, "CART_LINE_STATUSES", venum_cart_line);
     return out->failed ? -VE_NOMEM : 0;
 }

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// storefront.test.mjs — the storefront's browser end-to-end test (issue 6). It starts the
-// platform itself on free loopback ports (broker, auth, catalog writer and replica, render,
-// edge), seeds the demo catalog, then drives Debian's headless Chromium through a shopper's
-// visit: sign up, sign out, sign in, search with a typo, apply a facet, open the product, drag
-// and zoom the 3D view (mouse and touch), reload and stay signed in. Every step leaves a
-// screenshot in the output folder; every process is stopped with SIGTERM at the end, also when
-// a step fails.
+// storefront.test.mjs — the storefront's browser end-to-end test (issues 6 and 13). It starts
+// the platform itself on free loopback ports (broker, auth, catalog writer and replica, render,
+// cart, inventory, payments, orders, edge), seeds the demo catalog and its stock, then drives
+// Debian's headless Chromium through a shopper's visit: sign up, sign out, sign in, search with
+// a typo, apply a facet, open the product, drag and zoom the 3D view (mouse and touch), reload
+// and stay signed in; and a purchase: add to cart as a guest, sign up at checkout and find the
+// guest cart merged, a declined card, a paid order, its confirmation, the order history, a
+// cancellation, and a sold-out product's disabled button. Every step leaves a screenshot in the
+// output folder; every process is stopped with SIGTERM at the end, also when a step fails.
 //
 //   node storefront.test.mjs --bin BUILD/bin [--out DIR] [--www DIR] [--keep]
 //   (or VITRINE_BIN, VITRINE_E2E_OUT) — exit 0 passed, 1 failed, 2 bad arguments.
@@ -24,6 +26,7 @@ const DEADLINE_MS = Number(process.env.VITRINE_E2E_DEADLINE_MS || 540000);  // u
 const WAIT_MS = 60000;         // a page or service step
 const FRAME_WAIT_MS = 120000;  // a rendered frame: the CPU renderer in a sanitizer build is slow
 const SEED_PRODUCTS = 200;
+const ADMIN = { email: 'admin@vitrine.test', password: `admin ${crypto.randomBytes(8).toString('hex')}` };
 
 // ------------------------------------------------------------------ arguments
 function parseArgs(argv) {
@@ -41,7 +44,8 @@ function parseArgs(argv) {
     else usage(`unknown argument ${k}`);
   }
   if (!a.bin) usage('--bin DIR (the build\'s bin folder) is required');
-  for (const prog of ['vitrine-broker', 'vitrine-auth', 'vitrine-catalog', 'vitrine-render', 'vitrine-edge', 'vitrine-seed-catalog']) {
+  for (const prog of ['vitrine-broker', 'vitrine-auth', 'vitrine-catalog', 'vitrine-render', 'vitrine-edge', 'vitrine-seed-catalog',
+    'vitrine-cart', 'vitrine-inventory', 'vitrine-payments', 'vitrine-orders', 'vitrine-seed-stock']) {
     if (!fs.existsSync(path.join(a.bin, prog))) usage(`${path.join(a.bin, prog)} does not exist (build it first)`);
   }
   if (!fs.existsSync(path.join(a.www, 'product.html'))) usage(`${a.www} holds no storefront (product.html)`);
@@ -186,6 +190,17 @@ async function freePortRun(n) {
   throw new Failure('no free loopback ports found');
 }
 
+// Services the pages use when they run and do without otherwise; one not started here answers
+// 503, which the browser logs: those requests are not counted as the page's errors.
+const optionalServices = new Set(['recommend', 'analytics']);
+const OPTIONAL_PATHS = { recommend: /\/(bought-together|also-viewed)\b|\/api\/v1\/recommendations\//, analytics: /\/api\/v1\/admin\/analytics\// };
+function consoleError(m) {
+  if (m.type() !== 'error') return null;
+  const url = m.location()?.url || '';
+  for (const s of optionalServices) if (OPTIONAL_PATHS[s].test(url) && /503/.test(m.text())) return null;
+  return `${m.text()} (${url})`;
+}
+
 // ------------------------------------------------------------------ HTTP helpers (outside the browser)
 let site;  // http://127.0.0.1:Q
 
@@ -200,12 +215,27 @@ async function startPlatform() {
   const broker = `tcp://127.0.0.1:${brokerPort}`;
   const key = crypto.randomBytes(32).toString('hex');
   startProcess('broker', 'vitrine-broker', ['--bind', broker]);
-  startProcess('auth', 'vitrine-auth', ['--broker', broker, '--data', data, '--set', `token_key=${key}`]);
+  // An admin from auth's settings (its password in a file, as ops/vitrine makes it).
+  fs.writeFileSync(path.join(data, 'admin-password'), `${ADMIN.password}\n`, { mode: 0o600 });
+  startProcess('auth', 'vitrine-auth', ['--broker', broker, '--data', data, '--set', `token_key=${key}`,
+    '--set', `admin_email=${ADMIN.email}`, '--set', `admin_password_file=${path.join(data, 'admin-password')}`]);
   startProcess('catalog', 'vitrine-catalog', ['--broker', broker, '--data', data]);
   startProcess('catalog-read', 'vitrine-catalog', ['--broker', broker, '--data', data, '--set', 'service=catalog-read', '--set', 'follow=catalog/0']);
   // Pre-rendering the orbit ring of 200 new products would keep both cores busy for minutes;
   // this test asks for its frames itself.
   startProcess('render', 'vitrine-render', ['--broker', broker, '--data', data, '--set', 'prerender=0']);
+  // Commerce: one inventory process owns all 8 partitions here.
+  startProcess('inventory', 'vitrine-inventory', ['--broker', broker, '--data', data]);
+  startProcess('cart', 'vitrine-cart', ['--broker', broker, '--data', data]);
+  startProcess('payments', 'vitrine-payments', ['--broker', broker, '--data', data]);
+  startProcess('orders', 'vitrine-orders', ['--broker', broker, '--data', data]);
+  // Recommendations and analytics when this build has them; the pages do without.
+  for (const [name, prog] of [['recommend', 'vitrine-recommend'], ['analytics', 'vitrine-analytics']]) {
+    if (fs.existsSync(path.join(args.bin, prog))) {
+      startProcess(name, prog, ['--broker', broker, '--data', data]);
+      optionalServices.delete(name);
+    }
+  }
   let edgePort;
   do edgePort = await freePortRun(1); while (edgePort >= brokerPort && edgePort < brokerPort + 3);
   site = `http://127.0.0.1:${edgePort}`;
@@ -231,6 +261,10 @@ async function startPlatform() {
     return settled;
   }, WAIT_MS, 500);
   log(`catalog seeded: ${last} active products`);
+  // Stock for every product (~85 % in stock, ~10 % low, ~5 % sold out; docs/inventory.md).
+  const r = await runToEnd('seed-stock', 'vitrine-seed-stock', ['--broker', broker, '--wait-s', '60'], 120000);
+  check(r.code === 0, `vitrine-seed-stock failed (code ${r.code}, signal ${r.signal})\n${tail(r.logPath)}`);
+  log('stock seeded');
 }
 
 // ------------------------------------------------------------------ choosing what to search for
@@ -588,6 +622,251 @@ async function noScript(browser, target) {
   log('product page without JavaScript: title, price, attributes and the first frame; 404 page');
 }
 
+// ------------------------------------------------------------------ a purchase
+// Products to buy: one with plenty of stock (and a scene, so the cart shows its picture), and
+// one that is sold out. Stock comes from inventory, as the product page reads it.
+async function pickStock() {
+  const { hits } = await getJson('/api/v1/search?sort=popular&limit=100');
+  let plenty = null;
+  let soldOut = null;
+  for (const hit of hits) {
+    if (plenty && soldOut) break;
+    const p = await getJson(`/api/v1/products/${encodeURIComponent(hit.id)}`);
+    const res = await fetch(`${site}/api/v1/stock/${encodeURIComponent(p.sku)}`);
+    if (!res.ok) continue;
+    const s = await res.json();
+    if (!plenty && s.available >= 8) plenty = p;
+    if (!soldOut && s.available === 0) soldOut = p;
+  }
+  check(plenty && soldOut, 'the seeded stock has no product with 8+ units or none sold out');
+  return { plenty, soldOut };
+}
+
+async function purchase(browser) {
+  const { plenty, soldOut } = await pickStock();
+  log(`buying ${plenty.id} "${plenty.title}"; sold out: ${soldOut.id}`);
+  const errors = [];
+  const context = await browser.newContext({ baseURL: site, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  page.on('console', (m) => { const e = consoleError(m); if (e) errors.push(`console: ${e} on ${page.url()}`); });
+  page.on('dialog', (d) => d.accept());
+
+  // --- a guest: the product page shows stock and takes 2 units into the cart
+  await page.goto(productUrlOf(plenty), DCL);
+  await page.locator('#stock', { hasText: /In stock|Only \d+ left/ }).waitFor();
+  await checkLabels(page, 'product page (buying)');
+  await page.getByLabel('Quantity').fill('2');
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await page.locator('#buy-status', { hasText: 'Added 2' }).waitFor();
+  await page.locator('#cart-count', { hasText: '2' }).waitFor();
+  check(!(await context.cookies()).some((c) => c.name === 'vt_access'), 'a guest has an access cookie');
+  check((await context.cookies()).some((c) => c.name === 'vt_cart'), 'no guest cart cookie after adding to the cart');
+  await screenshot(page, 'buy-added-to-cart');
+  log('guest added 2 to the cart');
+
+  // --- the cart: change the quantity, the totals follow
+  await page.locator('#cart-link').click();
+  await page.waitForURL('**/cart', DCL);
+  const line = page.locator(`.cart-line[data-product="${plenty.id}"]`);
+  await line.waitFor();
+  await checkLabels(page, 'cart');
+  await page.locator('#cart-subtotal', { hasText: /\d/ }).waitFor();
+  const before = await page.locator('#cart-subtotal').textContent();
+  await line.getByLabel('Quantity').fill('1');
+  await line.getByLabel('Quantity').press('Tab');
+  await page.locator('#cart-count', { hasText: '1' }).waitFor();
+  await until('the subtotal to change', async () => (await page.locator('#cart-subtotal').textContent()) !== before);
+  await screenshot(page, 'buy-cart');
+  log(`cart: quantity 2 -> 1, subtotal ${before} -> ${await page.locator('#cart-subtotal').textContent()}`);
+
+  // --- checkout asks a guest to sign in; signing up returns to checkout with the cart merged
+  await page.getByRole('link', { name: 'Check out' }).click();
+  await page.waitForURL('**/checkout', DCL);
+  await page.locator('#signin-needed:not([hidden])').waitFor();
+  await screenshot(page, 'buy-checkout-sign-in-first');
+  await page.getByRole('link', { name: 'create an account' }).click();
+  await page.waitForURL((u) => u.pathname === '/signup' && u.searchParams.get('next') === '/checkout', DCL);
+  const email = `buyer-${crypto.randomBytes(4).toString('hex')}@example.com`;
+  await page.getByLabel('Name').fill('Bea Buyer');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(`Paid ${crypto.randomBytes(6).toString('hex')} order`);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL('**/checkout', DCL);
+  await page.locator('#checkout-view:not([hidden])').waitFor();
+  await page.locator('#checkout-lines', { hasText: `1 × ${plenty.title}` }).waitFor();
+  await page.locator('#cart-count', { hasText: '1' }).waitFor();
+  check(!(await context.cookies()).some((c) => c.name === 'vt_cart'), 'the guest cart cookie is still there after the merge');
+  await checkLabels(page, 'checkout');
+  log(`signed up as ${email}; the guest cart was merged`);
+
+  // --- a declined card: the page says so, nothing is ordered
+  await page.getByLabel('Street and number').fill('12 Rue de la Paix');
+  await page.getByLabel('Postcode').fill('75002');
+  await page.getByLabel('City').fill('Paris');
+  await page.getByLabel('Country').selectOption('FR');
+  await page.getByLabel('Card number').fill('4000 0000 0000 0002');
+  await page.getByLabel('Expiry (MM/YY)').fill('12/30');
+  await page.getByLabel('Security code').fill('123');
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await page.locator('#form-error', { hasText: /declined/i }).waitFor();
+  check(page.url().endsWith('/checkout'), 'a declined card left the checkout');
+  await screenshot(page, 'buy-declined');
+  log(`declined: ${await page.locator('#form-error').textContent()}`);
+
+  // --- a good card: the confirmation
+  await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await page.waitForURL('**/order?id=*', DCL);
+  await page.locator('#order-placed:not([hidden])', { hasText: 'Thank you' }).waitFor();
+  await page.locator('#order-state[data-state="confirmed"]').waitFor();
+  await page.locator('#order-lines', { hasText: plenty.title }).waitFor();
+  await page.locator('#cart-count').waitFor({ state: 'hidden' });
+  const orderId = new URL(page.url()).searchParams.get('id');
+  await screenshot(page, 'buy-confirmation');
+  log(`order ${orderId} confirmed`);
+
+  // --- the history lists it (the declined attempt too, as failed); cancel it from its page
+  await page.getByRole('link', { name: 'Orders', exact: true }).click();
+  await page.waitForURL('**/orders', DCL);
+  const row = page.locator(`tr[data-order="${orderId}"]`);
+  await row.waitFor();
+  check((await row.textContent()).includes('Confirmed'), 'the order history does not show the order as confirmed');
+  await page.locator('#orders tr', { hasText: 'Failed' }).first().waitFor();
+  await screenshot(page, 'buy-order-history');
+  await row.getByRole('link').click();
+  await page.waitForURL('**/order?id=*', DCL);
+  await page.getByRole('button', { name: 'Cancel this order' }).click();
+  await page.locator('#order-state[data-state="cancelled"]').waitFor();
+  await page.locator('#order-status', { hasText: 'cancelled' }).waitFor();
+  await screenshot(page, 'buy-cancelled');
+  log('order cancelled from its page');
+
+  // --- a sold-out product: said so, and the button cannot be pressed
+  await page.goto(productUrlOf(soldOut), DCL);
+  await page.locator('#stock', { hasText: 'Sold out' }).waitFor();
+  check(await page.locator('#add-to-cart').isDisabled(), 'a sold-out product\'s "Add to cart" is not disabled');
+  await screenshot(page, 'buy-sold-out');
+  log('sold-out product: button disabled');
+
+  // --- signed in, the sign-in page is not offered again
+  await page.goto('/signin', DCL);
+  await page.locator('#signed-in-notice', { hasText: email }).waitFor();
+  check(!(await page.locator('#signin-form').isVisible()), 'the sign-in form is offered to a signed-in user');
+  check(errors.length === 0, `errors in the console:\n${errors.join('\n')}`);
+  await context.close();
+
+  // --- a visitor's pages log nothing: no 401 from asking who is signed in
+  const fresh = await browser.newContext({ baseURL: site });
+  const visitor = await fresh.newPage();
+  const logged = [];
+  visitor.on('console', (m) => { const e = consoleError(m); if (e) logged.push(e); });
+  await visitor.goto('/', DCL);
+  await visitor.locator('#featured .card').first().waitFor();
+  // A product card shows the keyboard's focus ring (the card draws it: its overflow clips the link's).
+  await visitor.locator('#site-q').focus();
+  let ring = null;
+  for (let i = 0; i < 20 && !ring; i++) {
+    await visitor.keyboard.press('Tab');
+    ring = await visitor.evaluate(() => {
+      const card = document.activeElement?.closest('.card');
+      return card ? getComputedStyle(card).outlineStyle : null;
+    });
+  }
+  check(ring === 'solid', `a product card focused from the keyboard shows no focus ring (outline ${ring})`);
+  await screenshot(visitor, 'card-focus-ring');
+  await visitor.goto('/search?category=furniture', DCL);
+  await visitor.locator('#results .card').first().waitFor();
+  check((await visitor.title()).startsWith('Furniture'), `a category page is titled "${await visitor.title()}"`);
+  await sleep(300);
+  check(logged.length === 0, `a visitor's pages log errors:\n${logged.join('\n')}`);
+  await fresh.close();
+  log('a visitor\'s pages log no errors; category pages are titled by the category');
+  return orderId;
+}
+
+// The back office: low stock with a reorder suggestion, restocked from the list; orders by state
+// (the order cancelled above is among the cancelled ones).
+async function admin(browser, orderId) {
+  const context = await browser.newContext({ baseURL: site, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  await page.goto('/signin?next=/admin', DCL);
+  await page.getByLabel('Email').fill(ADMIN.email);
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL('**/admin', DCL);
+  await page.locator('#admin:not([hidden])').waitFor();
+  await checkLabels(page, 'admin');
+  const lowRows = page.locator('#low-stock tr');
+  await lowRows.first().waitFor();
+  const sku = await lowRows.first().getAttribute('data-sku');
+  await lowRows.first().getByRole('button').click();
+  await page.locator('#stock-result', { hasText: sku }).waitFor();
+  log(`admin: ${await lowRows.count()} low SKUs listed; restocked ${sku} from the list`);
+  await page.getByLabel('State').selectOption('cancelled');
+  await page.locator(`#admin-orders tr[data-order="${orderId}"]`).waitFor();
+  await screenshot(page, 'admin');
+  log('admin: the cancelled order is listed under its state');
+
+  // --- products: the scene as JSON; a JSON mistake is shown at its line; an edit re-renders
+  const { hits } = await getJson('/api/v1/search?sort=popular&limit=20');
+  const withScene = hits.find((x) => x.scene_hash);
+  check(withScene, 'no seeded product has a scene document');
+  await page.goto(`/admin-products?id=${encodeURIComponent(withScene.id)}`, DCL);
+  await checkLabels(page, 'admin products');
+  const editor = page.locator('#scene-json');
+  await until('the scene document in the editor', async () => (await editor.inputValue()).length > 20);
+  const doc = await editor.inputValue();
+  const lines = doc.split('\n');
+  await editor.fill([lines[0], '  "oops" 1,', ...lines.slice(1)].join('\n'));
+  await page.locator('#scene-error', { hasText: 'Line 2' }).waitFor();
+  await screenshot(page, 'admin-scene-error');
+  const before = await page.locator('#scene-preview').getAttribute('src');
+  // Another value for the first fraction in the document (a colour channel or a roughness).
+  const changed = doc.replace(/(\d)\.(\d+)/, (m, a, b) => `${a}.${b === '5' ? '25' : '5'}`);
+  check(changed !== doc, 'the scene document has no number to change');
+  await editor.fill(changed);
+  await until('the preview to show the edited scene', async () => {
+    const src = await page.locator('#scene-preview').getAttribute('src');
+    const err = await page.locator('#scene-error').textContent();
+    if (err) throw new Error(err);
+    return src !== before;
+  });
+  await page.waitForFunction(() => { const i = document.getElementById('scene-preview'); return i.complete && i.naturalWidth > 0; }, null, { timeout: FRAME_WAIT_MS });
+  await screenshot(page, 'admin-scene-edited');
+  log(`admin: scene of ${withScene.id} edited as JSON; the preview re-rendered`);
+
+  // --- the live dashboard: analytics.live through the edge's server-sent events, no reload
+  if (optionalServices.has('analytics')) {
+    log('admin: live dashboard skipped (this build has no vitrine-analytics)');
+  } else {
+    await page.goto('/admin-dashboard', DCL);
+    await page.locator('#dashboard:not([hidden])').waitFor();
+    const first = Number(await page.locator('#dashboard').getAttribute('data-at'));
+    await until('a second live update without reloading', async () =>
+      Number(await page.locator('#dashboard').getAttribute('data-at')) > first);
+    await until('the charts drawn', async () => (await page.locator('#chart-orders path.line').count()) === 1
+      && (await page.locator('#chart-funnel rect.bar').count()) === 4
+      && (await page.locator('#chart-orders-minute rect.bar').count()) === 60);
+    // The order confirmed above is in its minute's column.
+    const tallest = await page.locator('#chart-orders-minute rect.bar').evaluateAll((els) => Math.max(...els.map((e) => Number(e.getAttribute('height')))));
+    check(tallest > 0, 'the orders-per-minute chart shows no order (one was confirmed)');
+    await checkLabels(page, 'dashboard');
+    await screenshot(page, 'admin-dashboard');
+    log(`admin: the dashboard updates live (${await page.locator('#dashboard').getAttribute('data-updates')} events so far)`);
+  }
+  check(errors.length === 0, `errors on the admin pages:\n${errors.join('\n')}`);
+  await context.close();
+}
+
+function productUrlOf(p) {
+  return `/products/${encodeURIComponent(p.id)}`;
+}
+
 // ------------------------------------------------------------------ main
 async function main() {
   log(`output in ${out}, data in ${data}`);
@@ -609,6 +888,8 @@ async function main() {
     const target = await scenario(browser);
     await phone(browser, target);
     await noScript(browser, target);
+    const orderId = await purchase(browser);
+    await admin(browser, orderId);
   } catch (e) {
     failure = e;
   }

@@ -48,6 +48,13 @@ test_matching (void **state)
     assert_string_equal (allow, "POST");
     assert_null (s_match ("DELETE", "/api/v1/auth/logout", params, &n, allow));
     assert_string_equal (allow, "POST");
+    //  The cart's item: PUT and DELETE; the cart itself: GET and DELETE.
+    assert_null (s_match ("POST", "/api/v1/cart/items/p1", params, &n, allow));
+    assert_string_equal (allow, "PUT, DELETE");
+    assert_null (s_match ("PUT", "/api/v1/cart", params, &n, allow));
+    assert_string_equal (allow, "GET, HEAD, DELETE");
+    r = s_match ("DELETE", "/api/v1/cart/items/p7", params, &n, allow);
+    assert_true (r && strcmp (r->bus_method, "remove") == 0 && n == 1);
     //  Unknown paths and near misses: nothing, and no Allow.
     const char *misses[] = { "/api/v1/products/",
                              "/api/v1/products/p1/",
@@ -73,7 +80,8 @@ test_table_agrees_with_schemas (void **state)
     (void) state;
     int rows = 0;
     for (const edge_route_t *r = edge_routes; r->method; r++, rows++) {
-        assert_true (strcmp (r->method, "GET") == 0 || strcmp (r->method, "POST") == 0);
+        assert_true (strcmp (r->method, "GET") == 0 || strcmp (r->method, "POST") == 0
+                     || strcmp (r->method, "PUT") == 0 || strcmp (r->method, "DELETE") == 0);
         assert_true (r->pattern[0] == '/');
         assert_non_null (r->summary);
         if (!r->service)
@@ -94,9 +102,22 @@ test_table_agrees_with_schemas (void **state)
             if (!found)
                 fail_msg ("%s: %s is not a field of %s", r->pattern, p, m->request->name);
         }
-        assert_true (!(r->flags & EDGE_ROUTE_BODY) == (strcmp (r->method, "GET") == 0));
+        //  POST and PUT take a JSON body; GET and DELETE do not.
+        bool body = strcmp (r->method, "POST") == 0 || strcmp (r->method, "PUT") == 0;
+        assert_true (!(r->flags & EDGE_ROUTE_BODY) == !body);
+        //  A key is a field of the request, or one of the edge's own sources.
+        if (r->key && r->key[0] != '@' && r->key[0] != '?') {
+            bool found = false;
+            for (const vmsg_field_t *f = m->request->fields; f->name; f++)
+                found |= strcmp (f->name, r->key) == 0;
+            if (!found)
+                fail_msg ("%s %s: key %s is not a field of %s", r->method, r->pattern, r->key,
+                          m->request->name);
+        }
+        if (r->key && strcmp (r->key, EDGE_KEY_CART) == 0)
+            assert_true (edge_route_edge_field (r, "cart_id"));
     }
-    assert_int_equal (rows, 13);
+    assert_true (rows >= 13);
 }
 
 //  Builds a request for domain.method from a query string and body; returns the status.

@@ -1,6 +1,6 @@
 // account.js — sign up, sign in and "my account": one module for the three pages, each
 // finds its own form or section by id.
-import { ApiError, currentUser, h, nextPath, signIn, signOut, api } from './app.js';
+import { ApiError, currentUser, duration, h, nextPath, signIn, signOut, api, waitSeconds } from './app.js';
 
 const errorBox = document.getElementById('form-error');
 
@@ -9,7 +9,18 @@ const errorBox = document.getElementById('form-error');
 function showError(form, e) {
   for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
   let message = e instanceof ApiError ? e.message : 'Something went wrong. Please try again.';
-  if (e instanceof ApiError && e.status === 429) message = `Too many attempts. ${e.message}`;
+  if (e instanceof ApiError && e.status === 429) {
+    // Say how long: auth's own lock ("try again in 300 s") or the edge's Retry-After.
+    const wait = waitSeconds(e);
+    message = wait
+      ? `Too many attempts. Please wait ${duration(wait)} before trying again.`
+      : 'Too many attempts. Please wait a few minutes before trying again.';
+    if (wait) {
+      // The button rests until then (handle() re-enables it only after that time).
+      form.dataset.lockedUntil = String(Date.now() + wait * 1000);
+      setTimeout(() => { form.querySelector('button[type="submit"]').disabled = false; }, wait * 1000);
+    }
+  }
   errorBox.replaceChildren(message.charAt(0).toUpperCase() + message.slice(1));
   if (e instanceof ApiError && e.status === 409 && form.id === 'signup-form') {
     errorBox.append(' ', h('a', { href: '/signin' }, 'Sign in instead'), '.');
@@ -37,7 +48,7 @@ function handle(form, action) {
     } catch (e) {
       showError(form, e);
     } finally {
-      button.disabled = false;
+      button.disabled = Date.now() < Number(form.dataset.lockedUntil || 0);
     }
   });
 }
@@ -49,14 +60,29 @@ function keepNext(linkId, page) {
   if (link && next) link.href = `${page}?next=${encodeURIComponent(next)}`;
 }
 
+// Someone already signed in is not offered the forms again: where they are, and the way out.
+async function alreadySignedIn(form) {
+  const user = await currentUser();
+  if (!user) return;
+  const next = nextPath('/account');
+  form.hidden = true;
+  form.parentElement.querySelector('h1').textContent = 'You are signed in';
+  form.after(h('div', { class: 'notice', id: 'signed-in-notice' },
+    h('p', {}, `You are signed in as ${user.name} (${user.email}).`),
+    h('p', {}, h('a', { class: 'button', href: next }, next === '/account' ? 'Go to your account' : 'Continue'), ' ',
+      h('a', { href: '/account' }, 'Not you? Sign out on your account page'))));
+}
+
 const signinForm = document.getElementById('signin-form');
 if (signinForm) {
+  alreadySignedIn(signinForm);
   keepNext('signup-link', '/signup');
   handle(signinForm, (d) => signIn(d.get('email').trim(), d.get('password')));
 }
 
 const signupForm = document.getElementById('signup-form');
 if (signupForm) {
+  alreadySignedIn(signupForm);
   keepNext('signin-link', '/signin');
   handle(signupForm, async (d) => {
     const email = d.get('email').trim();

@@ -4,19 +4,20 @@
 import { VIEW } from './shapes.js';
 
 export class ApiError extends Error {
-  constructor(status, code, message, requestId) {
+  constructor(status, code, message, requestId, retryAfter) {
     super(message);
     this.status = status;
     this.code = code;
     this.requestId = requestId;
+    this.retryAfter = retryAfter;  // seconds (Retry-After), or undefined
   }
 }
 
 // Calls the edge's JSON API. The session cookies are HttpOnly: the browser sends them and
 // this code never sees them; `session` asks the edge to set or clear them (X-Session: cookie).
 // Resolves with the parsed body (null for 204), rejects with ApiError.
-export async function api(path, { method = 'GET', body, session = false, signal } = {}) {
-  const headers = { Accept: 'application/json' };
+export async function api(path, { method = 'GET', body, session = false, signal, headers: more } = {}) {
+  const headers = { Accept: 'application/json', ...more };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (session) headers['X-Session'] = 'cookie';
   let res;
@@ -34,8 +35,10 @@ export async function api(path, { method = 'GET', body, session = false, signal 
   try { data = await res.json(); } catch { /* an empty or non-JSON body: judged by the status */ }
   if (!res.ok) {
     const e = (data && data.error) || {};
+    const retry = Number(res.headers.get('Retry-After'));
     throw new ApiError(res.status, e.code || `http_${res.status}`,
-      e.message || `The request failed (HTTP ${res.status}).`, e.request_id);
+      e.message || `The request failed (HTTP ${res.status}).`, e.request_id,
+      Number.isFinite(retry) && retry > 0 ? retry : undefined);
   }
   return data;
 }
@@ -89,6 +92,19 @@ export function productUrl(id) {
   return `/products/${encodeURIComponent(id)}`;
 }
 
+// "in 42 s" out of a refusal: the actor's own words first (auth says how long a lock lasts),
+// else the Retry-After header. Returns seconds or undefined.
+export function waitSeconds(e) {
+  const m = /\bin (\d+) s\b/.exec(e?.message || '');
+  return m ? Number(m[1]) : e?.retryAfter;
+}
+
+export function duration(seconds) {
+  if (seconds < 90) return `${seconds} second${seconds === 1 ? '' : 's'}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+}
+
 // One product in a grid: a search hit or a product. The picture repeats the title, so its
 // alt text is empty and a screen reader hears the link once.
 export function productCard(p) {
@@ -103,6 +119,29 @@ export function productCard(p) {
         h('span', { class: 'card-brand' }, p.brand),
         h('span', { class: 'card-price' }, money(p.price, p.currency)),
         p.in_stock === false ? h('span', { class: 'stock-out' }, 'Out of stock') : null)));
+}
+
+// Recommendations name products by id (and a score); the cards need the products. Missing or
+// archived ones are left out. Resolves with the products in the order given.
+export async function productsOf(items, limit = 8) {
+  const got = await Promise.all(items.slice(0, limit).map((it) =>
+    api(`/api/v1/products/${encodeURIComponent(it.product_id)}`).catch(() => null)));
+  return got.filter((p) => p && p.status !== 'archived');
+}
+
+// Fills a section's card list from a recommendation route; the section stays hidden when the
+// route has nothing (or recommend is not running). Returns the products shown.
+export async function recommendInto(sectionId, listId, path, limit = 4) {
+  try {
+    const r = await api(path);
+    const products = await productsOf(r.items || [], limit);
+    if (!products.length) return [];
+    document.getElementById(listId).replaceChildren(...products.map(productCard));
+    document.getElementById(sectionId).hidden = false;
+    return products;
+  } catch {
+    return [];
+  }
 }
 
 // ------------------------------------------------------------------ the session
@@ -133,22 +172,25 @@ async function refreshSession() {
   };
   if (!navigator.locks) return attempt();
   return navigator.locks.request('vt-refresh', async () => {
-    try { await api('/api/v1/auth/me'); return true; } catch { return attempt(); }
+    try { if (await api(SESSION)) return true; } catch { /* refresh below */ }
+    return attempt();
   });
 }
 
+// /session answers the user, or 204 when nobody is signed in: a visitor's page asks once and
+// the console shows no 401.
+const SESSION = '/api/v1/auth/session';
+
 async function loadUser() {
-  try {
-    return await api('/api/v1/auth/me');
-  } catch (e) {
-    if (e.status !== 401 || !wasSignedIn()) return null;
-  }
+  let user = null;
+  try { user = await api(SESSION); } catch { return null; }
+  if (user || !wasSignedIn()) return user;
   // The access token lives 15 minutes; the refresh cookie keeps the visitor signed in.
   if (!(await refreshSession())) {
     markSignedIn(false);
     return null;
   }
-  try { return await api('/api/v1/auth/me'); } catch { return null; }
+  try { return await api(SESSION); } catch { return null; }
 }
 
 let userPromise = null;
@@ -181,13 +223,71 @@ export function nextPath(fallback = '/account') {
   return next && next.startsWith('/') && !next.startsWith('//') ? next : fallback;
 }
 
+// ------------------------------------------------------------------ the cart
+// The edge keeps the cart's id: the signed-in user's own, or a guest cart in an HttpOnly
+// cookie (merged into the user's cart on the first cart call after signing in).
+export const cart = {
+  get: () => api('/api/v1/cart'),
+  add: (productId, qty) => api('/api/v1/cart/items', { method: 'POST', body: { product_id: productId, qty } }),
+  setQty: (productId, qty) => api(`/api/v1/cart/items/${encodeURIComponent(productId)}`, { method: 'PUT', body: { qty } }),
+  remove: (productId) => api(`/api/v1/cart/items/${encodeURIComponent(productId)}`, { method: 'DELETE' }),
+  clear: () => api('/api/v1/cart', { method: 'DELETE' }),
+};
+
+// The header's badge: units in the cart (item_count), hidden when it is empty.
+export function showCartCount(c) {
+  const badge = document.getElementById('cart-count');
+  const link = document.getElementById('cart-link');
+  if (!badge || !c) return;
+  const n = Number(c.item_count) || 0;
+  badge.textContent = String(n);
+  badge.hidden = n === 0;
+  link?.setAttribute('aria-label', n ? `Cart, ${n} item${n === 1 ? '' : 's'}` : 'Cart, empty');
+  link?.setAttribute('data-count', String(n));
+}
+
+// What a cart line's status means to a shopper (statuses: schemas/venum.h, VENUM_CART_LINE).
+export function lineProblem(line) {
+  switch (line.status) {
+    case 'short': return `Only ${line.available} left`;
+    case 'out_of_stock': return 'Sold out';
+    case 'archived': return 'No longer sold';
+    case 'unavailable': return 'Cannot be bought right now';
+    default: return '';
+  }
+}
+
+export const ORDER_STATE_LABEL = {
+  pending: 'Being placed', reserving: 'Being placed', authorizing: 'Being placed', confirming: 'Being placed',
+  compensating: 'Failing', confirmed: 'Confirmed', failed: 'Failed', cancelling: 'Being cancelled',
+  cancelled: 'Cancelled', shipped: 'Shipped', delivered: 'Delivered',
+};
+
+export function dateTime(ms) {
+  return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms));
+}
+
 async function fillHeader() {
   const nav = document.getElementById('account-nav');
   if (!nav) return;
   const user = await currentUser();
   if (!user) return;  // the static links (sign in, sign up) stay
-  nav.replaceChildren(
-    h('a', { href: '/account', 'data-user': user.email }, `My account (${user.name})`));
+  // Roles are bits (docs/auth.md): 2 is admin.
+  const links = [h('a', { href: '/orders' }, 'Orders')];
+  if (user.roles & 2) links.push(h('a', { href: '/admin' }, 'Admin'));
+  links.push(h('a', { href: '/account', 'data-user': user.email }, `My account (${user.name})`));
+  nav.replaceChildren(...links);
 }
+
+// The badge waits for the session: a signed-in visitor's first cart call merges a guest cart.
+export const cartReady = (async () => {
+  await currentUser();
+  if (!document.getElementById('cart-count')) return null;
+  try {
+    const c = await cart.get();
+    showCartCount(c);
+    return c;
+  } catch { return null; }
+})();
 
 fillHeader();

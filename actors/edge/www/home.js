@@ -1,14 +1,24 @@
-// home.js — the home page: the most popular products and the category tree.
-import { api, categoryLabel, h, productCard } from './app.js';
+// home.js — the home page: trending products (recommend's time-decayed popularity), picks for
+// a signed-in shopper, and the departments.
+import { api, categoryLabel, currentUser, h, productCard, productsOf, recommendInto } from './app.js';
 
 async function featured() {
   const list = document.getElementById('featured');
   const status = document.getElementById('featured-status');
   try {
-    // No text: the catalog orders by popularity, which is what "featured" means here.
-    const r = await api('/api/v1/search?sort=popular&limit=8');
-    list.replaceChildren(...r.hits.map(productCard));
-    status.textContent = r.hits.length ? '' : 'No products yet.';
+    // Trending from recommend; while it knows fewer than 8 (a new shop, recommend not
+    // running) the catalog's own popularity order fills the row.
+    let products = [];
+    try {
+      products = await productsOf((await api('/api/v1/recommendations/trending?limit=8')).items || []);
+    } catch { /* the stand-in below */ }
+    if (products.length < 8) {
+      const seen = new Set(products.map((p) => p.id));
+      const popular = (await api('/api/v1/search?sort=popular&limit=8')).hits.filter((p) => !seen.has(p.id));
+      products = products.concat(popular).slice(0, 8);
+    }
+    list.replaceChildren(...products.map(productCard));
+    status.textContent = products.length ? '' : 'No products yet.';
   } catch (e) {
     status.textContent = `Featured products could not be loaded: ${e.message}`;
   }
@@ -35,3 +45,6 @@ async function categories() {
 
 featured();
 categories();
+currentUser().then((user) => {
+  if (user) recommendInto('for-you-section', 'for-you', '/api/v1/recommendations/for-me?limit=8', 8);
+});

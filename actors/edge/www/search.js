@@ -193,7 +193,9 @@ async function run() {
   inflight = mine;
   resultsEl.setAttribute('aria-busy', 'true');
   const s = state;
-  document.title = s.q ? `${s.q} — Search — Vitrine` : 'Search — Vitrine';
+  // A department's page is named after it; a query's after the query.
+  document.title = s.q ? `${s.q} — Search — Vitrine`
+    : s.category ? `${categoryLabel(s.category)} — Vitrine` : 'All products — Vitrine';
   try {
     const r = await api(apiUrl(s), { signal: mine.signal });
     if (inflight === mine) render(s, r);

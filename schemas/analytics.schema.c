@@ -12,7 +12,8 @@
 #define ANA_MAX_SERIES 1440  //  buckets in one summary (a day of minutes)
 #define ANA_MAX_TOP    50
 #define ANA_MAX_LOW    1000
-#define ANA_CURRENCIES 16  //  currencies listed in one figure
+#define ANA_CURRENCIES 16   //  currencies listed in one figure
+#define ANA_CURSOR     340  //  a forecast cursor: a time, two hex floats and a SKU
 
 //  ---------------------------------------------------------------- events the edge publishes
 //  Published by the edge with vbus_pub_send on stream "edge-<instance>/0" (no outbox, no
@@ -129,6 +130,11 @@ static const vmsg_field_t s_series_fields[] = {
       .schema = &s_point, .doc = "the buckets that saw anything, oldest first" },
     { "views_lost", VMSG_UINT, VMSG_REQUIRED,
       .doc = "views and searches the edge published that never arrived (gaps seen), ever" },
+    { "events_malformed", VMSG_UINT, VMSG_REQUIRED,
+      .doc = "events skipped, ever: bodies that did not decode against their topic's schema, "
+             "or that could not be counted (each logged)" },
+    { "events_unknown", VMSG_UINT, VMSG_REQUIRED,
+      .doc = "events skipped, ever, because no schema names their topic (each logged)" },
     { 0 }
 };
 static const vmsg_schema_t s_series = { "analytics.summary.reply", s_series_fields,
@@ -179,6 +185,46 @@ static const vmsg_field_t s_low_fields[] = {
 static const vmsg_schema_t s_low = { "analytics.low_stock.reply", s_low_fields,
                                      .doc = "SKUs at or below their threshold." };
 
+static const vmsg_field_t s_forecast_fields[] = {
+    { "limit", VMSG_INT, VMSG_RANGE (1, ANA_MAX_LOW), .doc = "items (default 50)" },
+    { "cursor", VMSG_STR, VMSG_LEN (0, ANA_CURSOR), .doc = "next_cursor of the page before" },
+    { 0 }
+};
+static const vmsg_schema_t s_forecast = { "analytics.forecast.request", s_forecast_fields,
+                                          .doc = "A page of the SKUs by urgency." };
+
+static const vmsg_field_t s_forecast_item_fields[] = {
+    { "sku", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, VLIM_SKU), .doc = "stock keeping unit" },
+    { "product_id", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, VLIM_PRODUCT_ID), .doc = "product" },
+    { "available", VMSG_INT, VMSG_REQUIRED, .doc = "units available (last seen)" },
+    { "rate_per_day", VMSG_FLOAT, VMSG_REQUIRED,
+      .doc = "units sold a day, exponentially weighted (half-life: rate_half_life_ms)" },
+    { "days_of_cover", VMSG_FLOAT,
+      .doc = "available / rate_per_day; 0 when sold out; absent when nothing sells" },
+    { "sold_out", VMSG_BOOL, VMSG_REQUIRED, .doc = "available is 0" },
+    { "reorder_qty", VMSG_INT, VMSG_REQUIRED,
+      .doc = "units to order now so that stock covers lead time + safety days at this rate; "
+             "0 when the cover is at least the lead time" },
+    { 0 }
+};
+static const vmsg_schema_t s_forecast_item = { "analytics.forecast_item", s_forecast_item_fields,
+                                               .doc = "A SKU's sales rate, cover and reorder." };
+
+static const vmsg_field_t s_forecast_reply_fields[] = {
+    { "at", VMSG_INT, VMSG_REQUIRED,
+      .doc = "the time the rates are decayed to (Unix ms); the later pages keep the first's" },
+    { "lead_time_days", VMSG_FLOAT, VMSG_REQUIRED, .doc = "the setting reorders follow" },
+    { "items", VMSG_ARRAY, VMSG_MSG, VMSG_REQUIRED, VMSG_COUNT (0, ANA_MAX_LOW),
+      .schema = &s_forecast_item,
+      .doc = "least cover first (sold out: 0), then the faster seller, then by sku; SKUs that "
+             "do not sell last" },
+    { "next_cursor", VMSG_STR, VMSG_LEN (1, ANA_CURSOR), .doc = "when there is more" },
+    { 0 }
+};
+static const vmsg_schema_t s_forecast_reply = { "analytics.forecast.reply",
+                                                s_forecast_reply_fields,
+                                                .doc = "SKUs by urgency." };
+
 //  ---------------------------------------------------------------- the live event
 static const vmsg_field_t s_live_fields[] = {
     { "at", VMSG_INT, VMSG_REQUIRED, .doc = "Unix ms (the actor's clock)" },
@@ -212,6 +258,9 @@ static const vmsg_method_t s_methods[] = {
       "Top products by views, cart adds, units or revenue over a sliding window." },
     { "analytics", "low_stock", &vmsg_empty, &s_low, S_STAFF,
       "SKUs sold out or at or below their low-stock threshold." },
+    { "analytics", "forecast", &s_forecast, &s_forecast_reply, S_STAFF,
+      "Inventory forecast: per SKU the sales rate (exponentially weighted), the days of cover "
+      "and a reorder suggestion when the cover falls under the lead time; most urgent first." },
     { 0 }
 };
 

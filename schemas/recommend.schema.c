@@ -7,6 +7,7 @@
 
 #define REC_MAX_ITEMS 20
 #define REC_CATEGORY  200
+#define REC_POP_BATCH 256  //  products in one recommend.popularity event
 
 static const vmsg_field_t s_item_fields[] = {
     { "product_id", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, VLIM_PRODUCT_ID), .doc = "product" },
@@ -74,7 +75,36 @@ static const vmsg_method_t s_methods[] = {
     { 0 }
 };
 
+//  ---------------------------------------------------------------- events
+//  Popularity back to the catalog (its "popular" sort): published on stream recommend/0
+//  through the outbox, batched, a product at most once per popularity_every_ms and only when
+//  its score moved noticeably (docs/recommend.md).
+static const vmsg_field_t s_pop_item_fields[] = {
+    { "product_id", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, VLIM_PRODUCT_ID), .doc = "product" },
+    { "popularity", VMSG_FLOAT, VMSG_REQUIRED,
+      .doc = "the trending score at `at`: views 1, cart adds 3, units bought 5, each halved "
+             "every half_life_ms" },
+    { 0 }
+};
+static const vmsg_schema_t s_pop_item = { "recommend.popularity_item", s_pop_item_fields,
+                                          .doc = "A product's popularity." };
+static const vmsg_field_t s_pop_fields[] = {
+    { "at", VMSG_INT, VMSG_REQUIRED, .doc = "when the scores were taken (Unix ms)" },
+    { "items", VMSG_ARRAY, VMSG_MSG, VMSG_REQUIRED, VMSG_COUNT (1, REC_POP_BATCH),
+      .schema = &s_pop_item, .doc = "the products whose popularity changed" },
+    { 0 }
+};
+static const vmsg_schema_t s_pop = { "recommend.popularity", s_pop_fields,
+                                     .doc = "Products whose popularity changed noticeably." };
+
+static const vmsg_event_t s_events[] = {
+    { "recommend.popularity", &s_pop,
+      "Trending scores that moved, batched; the catalog sets its products' popularity from "
+      "them." },
+    { 0 }
+};
+
 const vmsg_domain_t vmsg_domain_recommend = {
-    "recommend", s_methods, NULL,
+    "recommend", s_methods, s_events,
     "Recommendations from the event streams; one partition. docs/recommend.md."
 };

@@ -20,7 +20,7 @@
 #define MAX_LOW     1000
 #define LIVE_STREAM "analytics-live/0"
 
-static const char *const s_cfs[] = { "counters", "stock", "export", "state", NULL };
+static const char *const s_cfs[] = { "counters", "stock", "export", "state", "forecast", NULL };
 
 //  The counters of a bucket, in the reply's order (analytics.point); revenue is per currency,
 //  stored under "rev:<currency>".
@@ -45,7 +45,9 @@ typedef struct {
     char export_dir[512];
     bool export;
     uint64_t views_lost;
+    uint64_t malformed, unknown;  //  events skipped: undecodable (by the runtime), unknown topic
     uint64_t low_count;
+    analytics_forecast_cfg_t forecast;
     s_delta_t *deltas;  //  the current event's counter updates, merged by key
     size_t ndeltas;
     varena_t *arena;  //  export lines
@@ -302,26 +304,41 @@ s_export_stage (analytics_t *self, vstore_t *store, vstore_batch_t *batch, const
     return 0;
 }
 
-//  Views and searches the edge published that never came: its stream has no replay, so a
-//  jump in the sequence (seen against the runtime's stored offset, which moves only with
-//  this batch) is lost for good. Counted, not refilled.
+//  What the sequence numbers say about the events before this one, against the runtime's
+//  stored offset (which moves only with this batch) and the last one applied here ("seen"):
+//  - an edge stream's jump past the offset: views and searches the edge published that never
+//    came (its stream has no replay), lost for good; counted, not refilled;
+//  - an offset past what was seen here: the runtime skipped those events without calling us
+//    (their bodies did not decode against the topic's schema; it logged each): malformed.
+//  A stream's very first events cannot be told apart from a join midway, and are not counted.
 static void
-s_count_lost (analytics_t *self, vstore_t *store, vstore_batch_t *batch, const char *stream,
-              uint64_t seq)
+s_check_stream (analytics_t *self, vstore_t *store, vstore_batch_t *batch, const char *stream,
+                uint64_t seq)
 {
     int cf = vstore_cf (store, "offsets");
-    char *raw = NULL;
+    char *raw = NULL, key[160];
     size_t len = 0;
-    if (cf < 0 || vstore_get (store, cf, stream, strlen (stream), &raw, &len) != 0)
+    if (cf < 0 || strlen (stream) > 128
+        || vstore_get (store, cf, stream, strlen (stream), &raw, &len) != 0)
         return;
     uint64_t prev = raw && len == 8 ? vstore_from_be64 (raw) : 0;
     free (raw);
-    if (prev && seq > prev + 1) {
+    snprintf (key, sizeof key, "seen:%s", stream);
+    uint64_t seen = (uint64_t) s_state_get (store, key);
+    if (strncmp (stream, "edge", 4) == 0 && prev && seq > prev + 1) {
         self->views_lost += seq - prev - 1;
         s_state_put (store, batch, "views_lost", (int64_t) self->views_lost);
         vbus_log ('W', WHO, "%s: %llu edge events lost before #%llu", stream,
                   (unsigned long long) (seq - prev - 1), (unsigned long long) seq);
     }
+    if (seen && prev > seen && prev < seq) {
+        self->malformed += prev - seen;
+        s_state_put (store, batch, "events_malformed", (int64_t) self->malformed);
+        vbus_log ('W', WHO, "%s: %llu malformed events skipped before #%llu (%llu in all)", stream,
+                  (unsigned long long) (prev - seen), (unsigned long long) seq,
+                  (unsigned long long) self->malformed);
+    }
+    s_state_put (store, batch, key, (int64_t) seq);
 }
 
 static int
@@ -391,8 +408,15 @@ analytics_apply (vactor_t *actor, const char *stream, uint64_t seq, const char *
     int64_t at = s_event_time (v, time_ms);
     self->ndeltas = 0;
     int rc = 0;
-    if (strncmp (stream, "edge", 4) == 0)
-        s_count_lost (self, store, batch, stream, seq);
+    s_check_stream (self, store, batch, stream, seq);
+    if (!vmsg_event_find (topic)) {
+        //  A topic no schema names (a newer producer, a typo): nothing to count it as.
+        self->unknown++;
+        s_state_put (store, batch, "events_unknown", (int64_t) self->unknown);
+        vbus_log ('W', WHO, "%s #%llu from %s: unknown topic, skipped (%llu in all)", topic,
+                  (unsigned long long) seq, stream, (unsigned long long) self->unknown);
+        return 0;
+    }
     if (strcmp (topic, "product.viewed") == 0) {
         const char *product = vmsg_str (v, "product_id");
         const char *category = vmsg_str (v, "category");
@@ -425,6 +449,9 @@ analytics_apply (vactor_t *actor, const char *stream, uint64_t seq, const char *
         rc = s_stock (self, store, batch, v, false);
     else if (strcmp (topic, "inventory.low") == 0)
         rc = s_stock (self, store, batch, v, true);
+    else if (strcmp (topic, "inventory.sold") == 0 || strcmp (topic, "inventory.restored") == 0)
+        rc = analytics_forecast_sold (&self->forecast, store, batch, vmsg_get (v, "lines"), at,
+                                      topic[10] == 's' ? 1 : -1);
     if (rc == 0)
         rc = s_deltas_stage (self, store, batch);
     if (rc == 0 && export && self->export)
@@ -437,12 +464,28 @@ static int
 analytics_on_event (vactor_t *actor, const vbus_event_t *event, const vmsg_value_t *body,
                     vstore_t *store, vstore_batch_t *batch)
 {
+    analytics_t *self = vactor_state (actor);
     int rc = analytics_apply (actor, event->stream, event->seq, event->topic, event->time_ms,
                               event->body, event->body_len, body, store, batch, true);
-    if (rc)
+    if (rc == -VE_IO || rc == -VE_NOMEM) {
+        //  Ours, not the event's: nothing commits, and the event comes again by replay.
         vbus_log ('E', WHO, "%s #%llu from %s: %s", event->topic,
                   (unsigned long long) event->seq, event->stream, verr_str (rc));
-    return rc;
+        return rc;
+    }
+    if (rc) {
+        //  The event's own fault (an order too big to count): skipped and counted, so that one
+        //  bad event never stops the stream. Nothing of it is kept but the counter.
+        vstore_batch_clear (batch);
+        char key[160];
+        snprintf (key, sizeof key, "seen:%s", event->stream);
+        s_state_put (store, batch, key, (int64_t) event->seq);
+        s_state_put (store, batch, "events_malformed", (int64_t) ++self->malformed);
+        vbus_log ('W', WHO, "%s #%llu from %s skipped: %s (%llu malformed in all)", event->topic,
+                  (unsigned long long) event->seq, event->stream, verr_str (rc),
+                  (unsigned long long) self->malformed);
+    }
+    return 0;
 }
 
 //  ---------------------------------------------------------------- reading counters
@@ -601,7 +644,7 @@ analytics_summary (vactor_call_t *call)
         return vbus_out_error (call->out, VE_INTERNAL, "out of memory");
     size_t n = s_collect (call->store, dim, kinds[b < 0 ? 0 : b], from, to, points, MAX_POINTS);
     msgpack_packer *pk = &call->out->pk;
-    msgpack_pack_map (pk, 5);
+    msgpack_pack_map (pk, 7);
     vmp_pack_kstr (pk, "bucket", venum_analytics_bucket[b < 0 ? 0 : b]);
     vmp_pack_kint (pk, "from_ms", from);
     vmp_pack_kint (pk, "to_ms", to);
@@ -616,7 +659,16 @@ analytics_summary (vactor_call_t *call)
         s_pack_money (pk, &points[i], 1.0);
     }
     vmp_pack_kuint (pk, "views_lost", self->views_lost);
+    vmp_pack_kuint (pk, "events_malformed", self->malformed);
+    vmp_pack_kuint (pk, "events_unknown", self->unknown);
     return VE_OK;
+}
+
+static int
+analytics_forecast (vactor_call_t *call)
+{
+    analytics_t *self = vactor_state (call->actor);
+    return analytics_forecast_method (call, &self->forecast);
 }
 
 static int
@@ -839,13 +891,19 @@ analytics_open (vactor_t *actor)
     self->arena = varena_new (0);
     if (!self->deltas || !self->arena)
         return -VE_NOMEM;
-    long export_on;
+    long export_on, half_life, lead, safety;
     if (vactor_config_long (actor, "live_every_ms", 10, 3600000, 1000, &self->live_every_ms)
+        || vactor_config_long (actor, "rate_half_life_ms", 60000, 365 * DAY_MS, 7 * DAY_MS,
+                               &half_life)
+        || vactor_config_long (actor, "lead_time_days", 0, 365, 7, &lead)
+        || vactor_config_long (actor, "safety_days", 0, 365, 3, &safety)
         || vactor_config_long (actor, "export_every_ms", 100, DAY_MS, HOUR_MS,
                                &self->export_every_ms)
         || vactor_config_long (actor, "export", 0, 1, 1, &export_on))
         return -VE_CONFIG;
     self->export = export_on != 0;
+    self->forecast = (analytics_forecast_cfg_t) { (double) half_life, (double) lead,
+                                                  (double) safety };
     const char *dir = vactor_config (actor, "export_dir");
     if (dir)
         snprintf (self->export_dir, sizeof self->export_dir, "%s", dir);
@@ -858,6 +916,8 @@ analytics_open (vactor_t *actor)
         return -VE_CONFIG;
     }
     self->views_lost = (uint64_t) s_state_get (store, "views_lost");
+    self->malformed = (uint64_t) s_state_get (store, "events_malformed");
+    self->unknown = (uint64_t) s_state_get (store, "events_unknown");
     //  A fresh actor rebuilt from exported files: before the runtime loads the offsets, which
     //  the import advances, so that the streams resume after what the files held.
     const char *import = vactor_config (actor, "import");
@@ -912,11 +972,15 @@ static const vactor_method_t s_methods[] = { { "summary", analytics_summary, fal
                                              { "funnel", analytics_funnel, false },
                                              { "top", analytics_top, false },
                                              { "low_stock", analytics_low_stock, false },
+                                             { "forecast", analytics_forecast, false },
                                              { 0 } };
 static const char *const s_consumes[] = { "order.",   "inventory.",       "cart.",
                                           "product.viewed", "search.performed", NULL };
-static const char *const s_config_keys[] = { "live_every_ms", "export_every_ms", "export",
-                                             "export_dir",    "import",          NULL };
+static const char *const s_config_keys[] = { "live_every_ms",     "export_every_ms",
+                                             "export",            "export_dir",
+                                             "import",            "rate_half_life_ms",
+                                             "lead_time_days",    "safety_days",
+                                             NULL };
 
 static const vactor_def_t s_def = { .service = "analytics",
                                     .methods = s_methods,

@@ -14,7 +14,9 @@
 #define CF_COUNTERS 1  //  dim "\0" kind be64(start) metric → be64 (see analytics.c)
 #define CF_STOCK    2  //  sku → be64 available, be64 threshold, product id
 #define CF_EXPORT   3  //  be64(hour) stream "\0" be64(seq) → one JSON line, not yet in a file
-#define CF_STATE    4  //  "views_lost", "flush_id" → be64; "cat:" product → category
+#define CF_STATE    4  //  "views_lost", "flush_id", "events_malformed", "events_unknown" →
+                           //  be64; "cat:" product → category; "seen:" stream → be64 seq
+#define CF_FORECAST 5  //  sku → double decayed units, be64 at, be64 first sale (analytics_forecast.c)
 
 //  ---------------------------------------------------------------- sliding windows (top-N)
 //  Per product and metric, the sum over the last 5, 60 and 1440 minute buckets, kept
@@ -47,6 +49,24 @@ size_t analytics_windows_top (analytics_windows_t *self, analytics_window_id_t w
 //  The sum over window of every product's metric (the shop's figure).
 int64_t analytics_windows_total (analytics_windows_t *self, analytics_window_id_t w,
                                  analytics_metric_t m);
+
+//  ---------------------------------------------------------------- inventory forecast
+//  Per SKU an exponentially weighted sales rate from inventory.sold (and .restored, which
+//  takes a sale back), the days its availability covers, and a reorder suggestion
+//  (analytics_forecast.c; docs/analytics.md "Inventory forecast").
+typedef struct {
+    double half_life_ms;  //  of the sales rate
+    double lead_days;     //  reorder when cover falls under this
+    double safety_days;   //  a reorder covers lead_days + safety_days
+} analytics_forecast_cfg_t;
+
+//  Adds the units of an inventory.sold (sign +1) or inventory.restored (sign -1) event at
+//  at_ms to each SKU's rate, into batch. Returns 0 or -VE_IO.
+int analytics_forecast_sold (const analytics_forecast_cfg_t *cfg, vstore_t *store,
+                             vstore_batch_t *batch, const vmsg_value_t *lines, int64_t at_ms,
+                             int sign);
+//  The analytics.forecast method: SKUs by urgency, a page at a time.
+int analytics_forecast_method (vactor_call_t *call, const analytics_forecast_cfg_t *cfg);
 
 //  ---------------------------------------------------------------- export and import
 //  Writes every exported-but-pending event of a finished hour (all of them when every_ms is

@@ -8,6 +8,7 @@
 #include "vscene.h"
 #include "vactor.h"
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -809,6 +810,34 @@ s_stock_changed (catalog_t *self, const vmsg_value_t *body, vstore_t *store, vst
     return rc == -VE_NOMEM || rc == -VE_IO ? rc : 0;
 }
 
+//  The recommend stream sets products' popularity (the "popular" sort): in the store and the
+//  index, as stock does. One event names each product once; unknown products are skipped.
+static int
+s_popularity (catalog_t *self, const vmsg_value_t *body, vstore_t *store, vstore_batch_t *batch)
+{
+    const vmsg_value_t *items = vmsg_get (body, "items");
+    varena_t *arena = varena_new (0);
+    int rc = arena ? 0 : -VE_NOMEM;
+    for (uint32_t i = 0; i < vmsg_count (items) && rc == 0; i++) {
+        const vmsg_value_t *item = vmsg_at (items, i);
+        double popularity = vmsg_float (item, "popularity", 0);
+        product_t p;
+        rc = s_load (store, arena, vmsg_str (item, "product_id"), &p);
+        if (rc == -VE_NOT_FOUND || !isfinite (popularity)) {
+            rc = 0;
+            continue;
+        }
+        if (rc == 0 && p.popularity != popularity) {
+            p.popularity = popularity;
+            s_stage_product (store, batch, &p, &p);
+            if (s_is_active (&p))
+                catalog_search_set_popularity (self->index, p.id, popularity);
+        }
+    }
+    varena_destroy (&arena);
+    return rc;
+}
+
 static int
 catalog_on_event (vactor_t *actor, const vbus_event_t *event, const vmsg_value_t *body,
                   vstore_t *store, vstore_batch_t *batch)
@@ -816,6 +845,8 @@ catalog_on_event (vactor_t *actor, const vbus_event_t *event, const vmsg_value_t
     catalog_t *self = vactor_state (actor);
     if (strcmp (event->topic, "inventory.stock_changed") == 0)
         return s_stock_changed (self, body, store, batch);
+    if (strcmp (event->topic, "recommend.popularity") == 0)
+        return s_popularity (self, body, store, batch);
     if (strcmp (event->topic, "catalog.product_changed") != 0)
         return 0;
     product_t p;
@@ -825,8 +856,10 @@ catalog_on_event (vactor_t *actor, const vbus_event_t *event, const vmsg_value_t
     bool had_old = s_load (store, arena, p.id, &old) == 0;
     //  The in-stock flag is each process's own, from the inventory stream it follows: a
     //  writer's older copy must not overwrite a newer stock event seen here first.
-    if (had_old)
+    if (had_old) {
         p.in_stock = old.in_stock;
+        p.popularity = old.popularity;  //  the same for popularity, from the recommend stream
+    }
     s_stage_product (store, batch, had_old ? &old : NULL, &p);
     size_t scene_len;
     const void *scene = vmsg_bytes (body, "scene", &scene_len);
@@ -905,7 +938,8 @@ static const vactor_method_t s_methods[] = {
     { "search", catalog_search, false },       { "put_scene", catalog_put_scene, false },
     { "get_scene", catalog_get_scene, false }, { 0 }
 };
-static const char *const s_consumes[] = { "catalog.", "inventory.", NULL };
+static const char *const s_consumes[] = { "catalog.", "inventory.", "recommend.popularity",
+                                          NULL };
 
 static const vactor_def_t s_def = { .service = "catalog",
                                     .methods = s_methods,

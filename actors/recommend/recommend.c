@@ -2,8 +2,11 @@
 //  in confirmed orders, cosine or lift with a minimum support), "also viewed" (co-views within
 //  a session window), trending (exponentially decayed popularity) and picks per shopper, all
 //  kept in RocksDB from order.confirmed, cart.line_added and product.viewed, each event once
-//  (its writes and the runtime's stream offset share one batch). docs/recommend.md.
+//  (its writes and the runtime's stream offset share one batch). Archived and sold-out products
+//  (from catalog.product_changed and inventory.stock_changed) are left out of every answer.
+//  Popularity goes back to the catalog as recommend.popularity events. docs/recommend.md.
 #include "vactor.h"
+#include "vhash.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,18 +19,39 @@
 #define CF_TREND      4  //  p → double score, be64 reference time, category
 #define CF_SESSION    5  //  session → entries (be64 time, product "\0"), oldest first
 #define CF_USER       6  //  user → entries ('v' or 'b', product "\0"), oldest first
+#define CF_HIDDEN     7  //  p → one byte of HIDE_* flags (absent: shown)
+#define CF_POP        8  //  p → double: the popularity last sent to the catalog
 #define MAX_SESSION   20  //  views remembered per session
 #define MAX_USER_VIEW 20  //  recent views remembered per shopper
 #define MAX_USER_BUY  100
 #define MAX_RELATED   64  //  candidates read per product
 #define MAX_PICKS     1024
 #define PRODUCT       65
+#define HIDE_ARCHIVED 1  //  the catalog's status is not active (archived, or a draft)
+#define HIDE_SOLD_OUT 2  //  inventory says it is out of stock
+#define POP_BATCH     256  //  products in one recommend.popularity event
+#define POP_MIN_DELTA 0.5  //  a change smaller than half a view is never sent
 
-static const char *const s_cfs[] = { "co", "counts", "coview", "trend", "sessions", "users", NULL };
+static const char *const s_cfs[] = { "co",    "counts", "coview", "trend", "sessions",
+                                     "users", "hidden", "pop",    NULL };
+
+//  The products not to recommend, in memory (an answer checks every candidate): an open-
+//  addressing table keyed by the id's hash, entries never removed (a shown-again product's
+//  flags go to 0). Mirrors CF_HIDDEN, which rebuilds it at start.
+typedef struct {
+    uint64_t hash;  //  0: empty slot
+    uint8_t flags;
+    char id[PRODUCT];
+} s_hidden_t;
 
 typedef struct {
     long half_life_ms, session_ms, min_support, coview_support;
     bool lift;  //  score by lift instead of cosine
+    s_hidden_t *hidden;
+    size_t nhidden, caphidden;  //  caphidden: a power of two
+    long pop_every_ms, pop_change_pct;
+    int64_t next_pop_ms;  //  the actor's clock
+    uint64_t pop_sent;    //  products sent, for the log
 } recommend_t;
 
 typedef struct {
@@ -71,6 +95,74 @@ static void
 s_count_key (char *out, size_t size, char kind, const char *p)
 {
     snprintf (out, size, "%c:%s", kind, p);
+}
+
+//  ---------------------------------------------------------------- hidden products
+
+static uint64_t
+s_hash (const char *id)
+{
+    uint64_t h = vhash_fnv1a (id, strlen (id));
+    return h ? h : 1;
+}
+
+static s_hidden_t *
+s_hidden_slot (recommend_t *self, const char *id, uint64_t h)
+{
+    size_t mask = self->caphidden - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask)
+        if (self->hidden[i].hash == 0
+            || (self->hidden[i].hash == h && strcmp (self->hidden[i].id, id) == 0))
+            return &self->hidden[i];
+}
+
+static bool
+s_is_hidden (const recommend_t *self, const char *id)
+{
+    if (!self->nhidden)
+        return false;
+    uint64_t h = s_hash (id);
+    s_hidden_t *e = s_hidden_slot ((recommend_t *) self, id, h);
+    return e->hash && e->flags;
+}
+
+//  Sets or clears one flag of a product, in memory and in batch.
+static int
+s_hide (recommend_t *self, vstore_t *store, vstore_batch_t *batch, const char *id, uint8_t flag,
+        bool on)
+{
+    if (strlen (id) >= PRODUCT)
+        return 0;
+    if ((self->nhidden + 1) * 2 > self->caphidden) {
+        size_t cap = self->caphidden ? self->caphidden * 2 : 1024;
+        s_hidden_t *old = self->hidden, *fresh = calloc (cap, sizeof *fresh);
+        if (!fresh)
+            return -VE_NOMEM;
+        size_t oldcap = self->caphidden;
+        self->hidden = fresh;
+        self->caphidden = cap;
+        for (size_t i = 0; i < oldcap; i++)
+            if (old[i].hash)
+                *s_hidden_slot (self, old[i].id, old[i].hash) = old[i];
+        free (old);
+    }
+    uint64_t h = s_hash (id);
+    s_hidden_t *e = s_hidden_slot (self, id, h);
+    uint8_t flags = e->hash ? e->flags : 0;
+    uint8_t now = on ? (uint8_t) (flags | flag) : (uint8_t) (flags & ~flag);
+    if (e->hash && now == flags)
+        return 0;
+    if (!e->hash) {
+        if (!on)
+            return 0;  //  never hidden: nothing to clear
+        e->hash = h;
+        snprintf (e->id, sizeof e->id, "%s", id);
+        self->nhidden++;
+    }
+    e->flags = now;
+    if (store)
+        vstore_batch_put (batch, store, CF_HIDDEN, id, strlen (id), &now, 1);
+    return 0;
 }
 
 //  ---------------------------------------------------------------- trending
@@ -345,6 +437,15 @@ recommend_on_event (vactor_t *actor, const vbus_event_t *ev, const vmsg_value_t 
         s_confirmed (self, store, batch, body, at);
     else if (strcmp (ev->topic, "cart.line_added") == 0)
         s_trend_add (self, store, batch, vmsg_str (body, "product_id"), NULL, at, 3.0);
+    else if (strcmp (ev->topic, "catalog.product_changed") == 0) {
+        const vmsg_value_t *p = vmsg_get (body, "product");
+        const char *status = vmsg_str (p, "status");
+        return s_hide (self, store, batch, vmsg_str (p, "id"), HIDE_ARCHIVED,
+                       !status || strcmp (status, "active") != 0);
+    }
+    else if (strcmp (ev->topic, "inventory.stock_changed") == 0)
+        return s_hide (self, store, batch, vmsg_str (body, "product_id"), HIDE_SOLD_OUT,
+                       !vmsg_bool (body, "in_stock", true));
     return 0;
 }
 
@@ -373,6 +474,8 @@ s_related (recommend_t *self, vstore_t *store, int cf, const char *p, s_item_t *
             continue;
         s_item_t *item = &all[n];
         snprintf (item->id, sizeof item->id, "%.*s", (int) (klen - plen), k + plen);
+        if (s_is_hidden (self, item->id))
+            continue;
         s_count_key (key, sizeof key, kind, item->id);
         double nq = (double) s_get_count (store, CF_COUNT, key, strlen (key));
         if (np <= 0 || nq <= 0)
@@ -406,6 +509,8 @@ s_trending (recommend_t *self, vactor_t *actor, vstore_t *store, const char *con
         snprintf (category, sizeof category, "%.*s", (int) (vlen - 16), val + 16);
         snprintf (id, sizeof id, "%.*s", (int) klen, k);
         bool in = ncat == 0;
+        if (s_is_hidden (self, id))
+            continue;
         for (size_t c = 0; c < ncat && !in; c++)
             in = s_in_category (category, cats[c]);
         for (size_t s = 0; s < nskip && in; s++)
@@ -545,6 +650,117 @@ recommend_for_user (vactor_call_t *call)
     return VE_OK;
 }
 
+//  ---------------------------------------------------------------- popularity to the catalog
+//  Every popularity_every_ms the trending scores, decayed to now, are compared with what was
+//  last sent (CF_POP); the products whose score moved by popularity_change_pct percent and by
+//  at least half a view go out in recommend.popularity events of up to POP_BATCH products,
+//  and CF_POP moves with them in the same transaction. A product is thus sent at most once a
+//  period, and a quiet catalog costs nothing but the scan. Decay moves every score, so a
+//  product nobody looks at is sent again as it fades (about once every 0.15 half-lives while
+//  its score is above 5), which keeps the catalog's order of old favourites right too.
+
+static void
+s_pop_emit (vactor_call_t *call, vbuf_t *buf, size_t *n, int64_t now, int *rc)
+{
+    //  The items were packed after a placeholder header: rewrite it with the real count.
+    if (*n == 0 || *rc)
+        return;
+    vbuf_t head;
+    char storage[64];
+    vbuf_init (&head, storage, sizeof storage);
+    msgpack_packer hp;
+    vmp_packer_init (&hp, &head);
+    msgpack_pack_map (&hp, 2);
+    vmp_pack_kint (&hp, "at", now);
+    vmp_pack_cstr (&hp, "items");
+    msgpack_pack_array (&hp, *n);
+    vbuf_t event;
+    vbuf_init (&event, NULL, 0);
+    vbuf_append (&event, head.data, head.len);
+    vbuf_append (&event, buf->data, buf->len);
+    *rc = event.failed || buf->failed ? -VE_NOMEM
+                                      : vactor_emit (call, "recommend.popularity", event.data,
+                                                     event.len);
+    vbuf_free (&event);
+    vbuf_free (&head);
+    buf->len = 0;
+    *n = 0;
+}
+
+static int
+s_pop_txn (vactor_call_t *call, void *arg)
+{
+    recommend_t *self = arg;
+    int64_t now = vactor_now_ms (call->actor);
+    vstore_iter_t *trend = vstore_iter_new (call->store, CF_TREND, NULL, 0, NULL, 0);
+    vstore_iter_t *sent = vstore_iter_new (call->store, CF_POP, NULL, 0, NULL, 0);
+    const char *k, *val, *sk = NULL, *sval = NULL;
+    size_t klen, vlen, sklen = 0, svlen = 0;
+    bool sent_more = sent && vstore_iter_next (sent, &sk, &sklen, &sval, &svlen);
+    vbuf_t buf;
+    vbuf_init (&buf, NULL, 0);
+    msgpack_packer pk;
+    vmp_packer_init (&pk, &buf);
+    size_t n = 0;
+    int rc = trend && sent ? 0 : -VE_NOMEM;
+    double change = (double) self->pop_change_pct / 100.0;
+    while (rc == 0 && vstore_iter_next (trend, &k, &klen, &val, &vlen)) {
+        if (vlen < 16 || klen >= PRODUCT)
+            continue;
+        //  Both tables are in key order: move the sent side up to this product.
+        int cmp = -1;
+        while (sent_more) {
+            size_t m = klen < sklen ? klen : sklen;
+            cmp = memcmp (sk, k, m);
+            if (cmp == 0)
+                cmp = sklen < klen ? -1 : sklen > klen ? 1 : 0;
+            if (cmp >= 0)
+                break;
+            sent_more = vstore_iter_next (sent, &sk, &sklen, &sval, &svlen);
+        }
+        double last = 0;
+        if (sent_more && cmp == 0 && svlen == 8)
+            memcpy (&last, sval, 8);
+        double score;
+        memcpy (&score, val, 8);
+        score = s_decay (self, score, (int64_t) vstore_from_be64 (val + 8), now);
+        double delta = fabs (score - last);
+        if (delta < POP_MIN_DELTA || delta < change * last)
+            continue;
+        char id[PRODUCT];
+        snprintf (id, sizeof id, "%.*s", (int) klen, k);
+        msgpack_pack_map (&pk, 2);
+        vmp_pack_kstr (&pk, "product_id", id);
+        vmp_pack_cstr (&pk, "popularity");
+        msgpack_pack_double (&pk, score);
+        vstore_batch_put (call->batch, call->store, CF_POP, id, klen, &score, 8);
+        self->pop_sent++;
+        if (++n == POP_BATCH)
+            s_pop_emit (call, &buf, &n, now, &rc);
+    }
+    s_pop_emit (call, &buf, &n, now, &rc);
+    vstore_iter_destroy (&trend);
+    vstore_iter_destroy (&sent);
+    vbuf_free (&buf);
+    if (rc)
+        return vbus_out_error (call->out, VE_INTERNAL, "popularity: %s", verr_str (rc));
+    return VE_OK;
+}
+
+static void
+recommend_on_wake (vactor_t *actor)
+{
+    recommend_t *self = vactor_state (actor);
+    int64_t now = vactor_now_ms (actor);
+    if (!self || self->pop_every_ms == 0 || now < self->next_pop_ms)
+        return;
+    self->next_pop_ms = now + self->pop_every_ms;
+    int rc = vactor_txn (actor, 0, false, s_pop_txn, self);
+    if (rc)
+        vbus_log ('W', WHO, "popularity not sent (%s): tried again in %ld ms", verr_str (rc),
+                  self->pop_every_ms);
+}
+
 //  ---------------------------------------------------------------- life cycle
 
 static int
@@ -559,7 +775,10 @@ recommend_open (vactor_t *actor)
         || vactor_config_long (actor, "session_window_ms", 1000, 86400000L, 30 * 60000L,
                                &self->session_ms)
         || vactor_config_long (actor, "min_support", 1, 1000000, 2, &self->min_support)
-        || vactor_config_long (actor, "coview_min_support", 1, 1000000, 1, &self->coview_support))
+        || vactor_config_long (actor, "coview_min_support", 1, 1000000, 1, &self->coview_support)
+        || vactor_config_long (actor, "popularity_every_ms", 0, 3600000, 5000, &self->pop_every_ms)
+        || vactor_config_long (actor, "popularity_change_pct", 0, 1000, 10,
+                               &self->pop_change_pct))
         return -VE_CONFIG;
     const char *score = vactor_config (actor, "score");
     if (score && strcmp (score, "lift") != 0 && strcmp (score, "cosine") != 0) {
@@ -567,17 +786,40 @@ recommend_open (vactor_t *actor)
         return -VE_CONFIG;
     }
     self->lift = score && strcmp (score, "lift") == 0;
-    if (!vactor_store (actor, 0)) {
+    vstore_t *store = vactor_store (actor, 0);
+    if (!store) {
         vbus_log ('E', WHO, "recommend has one partition: run it with --partitions 1");
         return -VE_CONFIG;
     }
+    //  The hidden products, back in memory.
+    vstore_iter_t *it = vstore_iter_new (store, CF_HIDDEN, NULL, 0, NULL, 0);
+    const char *key, *val;
+    size_t klen, vlen;
+    int rc = 0;
+    while (rc == 0 && it && vstore_iter_next (it, &key, &klen, &val, &vlen)) {
+        char id[PRODUCT];
+        if (klen >= PRODUCT || vlen != 1 || !val[0])
+            continue;
+        snprintf (id, sizeof id, "%.*s", (int) klen, key);
+        for (uint8_t f = HIDE_ARCHIVED; f <= HIDE_SOLD_OUT && rc == 0; f <<= 1)
+            if (val[0] & f)
+                rc = s_hide (self, NULL, NULL, id, f, true);
+    }
+    vstore_iter_destroy (&it);
+    if (rc)
+        return rc;
+    self->next_pop_ms = vactor_now_ms (actor) + self->pop_every_ms;
+    vbus_log ('I', WHO, "open: %zu products hidden (archived or sold out)", self->nhidden);
     return 0;
 }
 
 static void
 recommend_close (vactor_t *actor)
 {
-    free (vactor_state (actor));
+    recommend_t *self = vactor_state (actor);
+    if (self)
+        free (self->hidden);
+    free (self);
     vactor_set_state (actor, NULL);
 }
 
@@ -586,10 +828,13 @@ static const vactor_method_t s_methods[] = { { "bought_together", recommend_boug
                                              { "trending", recommend_trending, false },
                                              { "for_user", recommend_for_user, false },
                                              { 0 } };
-static const char *const s_consumes[] = { "order.confirmed", "cart.line_added", "product.viewed",
-                                          NULL };
-static const char *const s_config_keys[] = { "half_life_ms", "session_window_ms", "min_support",
-                                             "coview_min_support", "score", NULL };
+static const char *const s_consumes[] = { "order.confirmed",         "cart.line_added",
+                                          "product.viewed",          "catalog.product_changed",
+                                          "inventory.stock_changed", NULL };
+static const char *const s_config_keys[] = { "half_life_ms",        "session_window_ms",
+                                             "min_support",         "coview_min_support",
+                                             "score",               "popularity_every_ms",
+                                             "popularity_change_pct", NULL };
 
 static const vactor_def_t s_def = { .service = "recommend",
                                     .methods = s_methods,
@@ -599,7 +844,8 @@ static const vactor_def_t s_def = { .service = "recommend",
                                     .open = recommend_open,
                                     .close = recommend_close,
                                     .consumes = s_consumes,
-                                    .on_event = recommend_on_event };
+                                    .on_event = recommend_on_event,
+                                    .on_wake = recommend_on_wake };
 
 int
 main (int argc, char **argv)

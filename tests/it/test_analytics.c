@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,15 @@
 #include <unistd.h>
 
 #define MIN_MS 60000LL
+#define DAY_MS 86400000LL
+
+//  The actor's clock shift (clock_offset_ms) in the test running: its "now" is the test's too.
+static int64_t s_offset_ms;
+static int64_t
+s_now (void)
+{
+    return vbus_now_ms () + s_offset_ms;
+}
 
 typedef struct {
     vit_broker_t broker;
@@ -448,7 +458,7 @@ static void
 s_check_top (fixture_t *f, const s_ev_t *ev, int n, const char *metric, const char *window,
              int64_t minutes)
 {
-    int64_t now_min = vbus_now_ms () / MIN_MS;
+    int64_t now_min = s_now () / MIN_MS;
     int64_t value[NPROD] = { 0 };
     for (int i = 0; i < n; i++) {
         const s_ev_t *e = &ev[i];
@@ -494,8 +504,15 @@ static void
 test_top_n_per_window_equals_brute_force (void **state)
 {
     fixture_t *f = *state;
-    f->analytics = s_start (f, NULL, NULL);
-    int64_t now = vbus_now_ms ();
+    //  The actor's clock is shifted so that its next minute starts about 12 s from now, rather
+    //  than waiting up to a minute for the real one.
+    int64_t real = vbus_now_ms ();
+    s_offset_ms = ((MIN_MS - 12000 - real % MIN_MS) % MIN_MS + MIN_MS) % MIN_MS;
+    char offset[64];
+    snprintf (offset, sizeof offset, "clock_offset_ms=%lld", (long long) s_offset_ms);
+    const char *extra[] = { "--set", offset, NULL };
+    f->analytics = s_start (f, NULL, extra);
+    int64_t now = s_now ();
     //  Inside 5m; inside 1h only; inside 1d only; outside every window.
     //  200 s and 250 s: one of them lands in the minute that leaves the 5m window next.
     const int64_t ages[] = { 100000, 200000,        250000,
@@ -506,7 +523,6 @@ test_top_n_per_window_equals_brute_force (void **state)
     s_gen (ev, N, now, ages, 7);
     s_send_all (f, ev, N, -1, NULL);
     s_count_t all = s_brute (ev, N, -1);
-    (void) all;
     //  Wait until everything is in (the day total of confirmed).
     for (int i = 0; i < 150; i++) {
         s_count_t got = s_totals (f, NULL);
@@ -522,14 +538,16 @@ test_top_n_per_window_equals_brute_force (void **state)
         //  The windows are rebuilt from the store after a restart.
         if (round == 0) {
             assert_int_equal (vit_stop (f->analytics, SIGTERM, 15000), 0);
-            f->analytics = s_start (f, NULL, NULL);
+            f->analytics = s_start (f, NULL, extra);
         }
     }
-    //  Once the clock passes the next minute, that minute's oldest bucket leaves each window.
-    usleep ((useconds_t) (MIN_MS - vbus_now_ms () % MIN_MS + 1500) * 1000);
+    //  Once the clock passes the next minute, that minute's oldest bucket leaves each window
+    //  (the running actor moves its windows; no restart).
+    usleep ((useconds_t) (MIN_MS - s_now () % MIN_MS + 1500) * 1000);
     s_check_top (f, ev, N, "units", "5m", 5);
     s_check_top (f, ev, N, "revenue", "5m", 5);
     s_check_top (f, ev, N, "units", "1h", 60);
+    s_offset_ms = 0;
 }
 
 static void
@@ -684,6 +702,210 @@ test_export_files_and_rebuild_from_them (void **state)
     assert_true (s_count_eq (&got, &all));
 }
 
+
+//  ---------------------------------------------------------------- inventory forecast
+//  A scripted history on a made-up inventory stream, and the numbers computed here from the
+//  sales themselves (not from the actor's running sum): rate = Σ q 2^(-age/H) ln 2 /
+//  (H (1 - 2^(-max(T, 1 day)/H))), cover = available / rate, reorder = ceil (rate (lead +
+//  safety)) - available when cover < lead. Then a day later (clock_offset_ms), the same.
+
+typedef struct {
+    const char *sku;
+    int64_t available;
+    int nsales;
+    int64_t t[4], q[4];
+} s_fsku_t;
+
+static double
+s_rate (const s_fsku_t *k, int64_t at, double half_life)
+{
+    if (!k->nsales)
+        return 0;
+    double sum = 0;
+    int64_t first = k->t[0];
+    for (int i = 0; i < k->nsales; i++) {
+        sum += (double) k->q[i] * exp2 (-(double) (at - k->t[i]) / half_life);
+        first = k->t[i] < first ? k->t[i] : first;
+    }
+    double span = (double) (at - first) < (double) DAY_MS ? (double) DAY_MS : (double) (at - first);
+    return sum * log (2.0) / (half_life * (1 - exp2 (-span / half_life))) * (double) DAY_MS;
+}
+
+static void
+s_check_forecast (fixture_t *f, const s_fsku_t *skus, const int *order, int n)
+{
+    const double half_life = (double) DAY_MS, lead = 7, safety = 3;
+    char cursor[400] = "";
+    int seen = 0;
+    for (int page = 0; page < 2; page++) {
+        char json[500];
+        if (*cursor)
+            snprintf (json, sizeof json, "{\"limit\":2,\"cursor\":\"%s\"}", cursor);
+        else
+            snprintf (json, sizeof json, "{\"limit\":2}");
+        const vmsg_value_t *v;
+        varena_reset (f->arena);
+        assert_int_equal (s_call (f, "analytics", "forecast", json, &s_admin, NULL, &v), VE_OK);
+        int64_t at = vmsg_int (v, "at", 0);
+        const vmsg_value_t *items = vmsg_get (v, "items");
+        for (uint32_t i = 0; i < vmsg_count (items); i++, seen++) {
+            const vmsg_value_t *it = vmsg_at (items, i);
+            const s_fsku_t *k = &skus[order[seen]];
+            assert_string_equal (vmsg_str (it, "sku"), k->sku);
+            double rate = s_rate (k, at, half_life);
+            double got = vmsg_float (it, "rate_per_day", -1);
+            if (fabs (got - rate) > 1e-9 * (rate > 1 ? rate : 1))
+                fail_msg ("%s: rate %.12f a day, want %.12f", k->sku, got, rate);
+            assert_int_equal (vmsg_int (it, "available", -1), k->available);
+            assert_int_equal (vmsg_bool (it, "sold_out", false), k->available <= 0);
+            double cover = k->available <= 0 ? 0 : rate > 0 ? (double) k->available / rate : -1;
+            if (cover < 0)
+                assert_false (vmsg_has (it, "days_of_cover"));
+            else if (fabs (vmsg_float (it, "days_of_cover", -1) - cover) > 1e-9 * (cover + 1))
+                fail_msg ("%s: cover %f days, want %f", k->sku,
+                          vmsg_float (it, "days_of_cover", -1), cover);
+            int64_t reorder = 0;
+            if (rate > 0 && cover < lead)
+                reorder = (int64_t) ceil (rate * (lead + safety))
+                          - (k->available > 0 ? k->available : 0);
+            assert_int_equal (vmsg_int (it, "reorder_qty", -1), reorder);
+        }
+        const char *next = vmsg_str (v, "next_cursor");
+        if (page == 0) {
+            assert_non_null (next);
+            snprintf (cursor, sizeof cursor, "%s", next);
+        }
+        else
+            assert_null (next);
+    }
+    assert_int_equal (seen, n);
+}
+
+static void
+test_inventory_forecast_equals_hand_computed (void **state)
+{
+    fixture_t *f = *state;
+    const char *extra[] = { "--set", "rate_half_life_ms=86400000", NULL };
+    f->analytics = s_start (f, NULL, extra);
+    int64_t now = vbus_now_ms ();
+    //  A sells 8, 4, then 8 (two lines of one SKU) today; B sold out after 3; C slow; D never.
+    s_fsku_t skus[] = {
+        { "A", 20, 3, { now - 2 * DAY_MS, now - DAY_MS, now }, { 8, 4, 8 } },
+        { "B", 0, 1, { now - DAY_MS }, { 3 } },
+        { "C", 100, 1, { now - DAY_MS }, { 1 } },
+        { "D", 5, 0, { 0 }, { 0 } },
+    };
+    uint64_t seq = 0;
+    char json[600];
+    for (int i = 0; i < 4; i++) {
+        snprintf (json, sizeof json,
+                  "{\"product_id\":\"p-%s\",\"sku\":\"%s\",\"available\":%lld,\"in_stock\":%s}",
+                  skus[i].sku, skus[i].sku, (long long) skus[i].available,
+                  skus[i].available > 0 ? "true" : "false");
+        s_pub (f, "inventory.stock_changed", "tinv/0", ++seq, json);
+    }
+#define LINE(s, q) "{\"sku\":\"" s "\",\"product_id\":\"p-" s "\",\"qty\":" #q "}"
+    const struct {
+        const char *lines;
+        int64_t at;
+    } sold[] = {
+        { LINE ("A", 8), now - 2 * DAY_MS },
+        { LINE ("A", 4) "," LINE ("B", 3) "," LINE ("C", 1), now - DAY_MS },
+        { LINE ("A", 5) "," LINE ("A", 3), now },
+    };
+#undef LINE
+    for (int i = 0; i < 3; i++) {
+        snprintf (json, sizeof json, "{\"reservation_id\":\"r%d\",\"lines\":[%s],\"at\":%lld}", i,
+                  sold[i].lines, (long long) sold[i].at);
+        s_pub (f, "inventory.sold", "tinv/0", ++seq, json);
+    }
+    //  A taken back and sold again: the rate is as if it never happened.
+    snprintf (json, sizeof json,
+              "{\"reservation_id\":\"r9\",\"lines\":[{\"sku\":\"C\",\"product_id\":\"p-C\","
+              "\"qty\":2}],\"at\":%lld}",
+              (long long) (now - DAY_MS / 2));
+    s_pub (f, "inventory.sold", "tinv/0", ++seq, json);
+    s_pub (f, "inventory.restored", "tinv/0", ++seq, json);
+    //  Urgency: B (sold out), A (1.8 days), C (144 days), D (does not sell).
+    const int order[] = { 1, 0, 2, 3 };
+    for (int i = 0; i < 100; i++) {
+        const vmsg_value_t *v;
+        varena_reset (f->arena);
+        assert_int_equal (s_call (f, "analytics", "forecast", "{}", &s_admin, NULL, &v), VE_OK);
+        if (vmsg_count (vmsg_get (v, "items")) == 4 && vmsg_float (vmsg_at (vmsg_get (v, "items"),
+                                                                            1), "rate_per_day", 0)
+                                                           > 5)
+            break;
+        usleep (100000);
+    }
+    s_check_forecast (f, skus, order, 4);
+    //  A day later: the rates decay; nothing else changed.
+    assert_int_equal (vit_stop (f->analytics, SIGTERM, 15000), 0);
+    const char *later[] = { "--set", "rate_half_life_ms=86400000", "--set",
+                            "clock_offset_ms=86400000", NULL };
+    f->analytics = s_start (f, NULL, later);
+    s_check_forecast (f, skus, order, 4);
+}
+
+//  ---------------------------------------------------------------- poison events
+//  Garbage bodies, bodies that break their topic's schema and unknown topics, among good
+//  events on one stream: each is counted and skipped (and logged), and the good ones after
+//  them are counted as usual.
+static void
+test_malformed_and_unknown_events_are_counted_and_skipped (void **state)
+{
+    fixture_t *f = *state;
+    f->analytics = s_start (f, NULL, NULL);
+    char good[400];
+    snprintf (good, sizeof good,
+              "{\"order_id\":\"u.1\",\"user_id\":\"u\",\"lines\":[{\"product_id\":\"p-oak\","
+              "\"sku\":\"S\",\"title\":\"T\",\"qty\":1,\"unit_price\":500,\"line_total\":500}],"
+              "\"subtotal\":500,\"total\":500,\"currency\":\"EUR\",\"at\":%lld}",
+              (long long) vbus_now_ms ());
+    const char garbage[] = "\xc1\xff\x00garbage";
+    vbuf_t wrong;  //  msgpack, but not an order: {"foo": 1}
+    vbuf_init (&wrong, NULL, 0);
+    assert_int_equal (vmsg_json_to_msgpack (NULL, "{\"foo\":1}", 9, &wrong, NULL, 0), 0);
+    s_pub (f, "order.confirmed", "tbad/0", 1, good);
+    assert_int_equal (vbus_pub_send (f->pub, "order.confirmed", "tbad/0", 2, garbage,
+                                     sizeof garbage - 1), 0);
+    assert_int_equal (vbus_pub_send (f->pub, "order.confirmed", "tbad/0", 3, wrong.data, wrong.len),
+                      0);
+    assert_int_equal (vbus_pub_send (f->pub, "order.bogus", "tbad/0", 4, wrong.data, wrong.len), 0);
+    assert_int_equal (vbus_pub_send (f->pub, "inventory.nonsense", "tbad/0", 5, garbage,
+                                     sizeof garbage - 1), 0);
+    s_pub (f, "order.confirmed", "tbad/0", 6, good);
+    s_pub (f, "order.confirmed", "tbad/0", 7, good);
+    vbuf_free (&wrong);
+    s_count_t want = { .confirmed = 3 };
+    for (int i = 0; i < 150; i++) {
+        s_count_t got = s_totals (f, NULL);
+        if (got.confirmed == want.confirmed)
+            break;
+        usleep (100000);
+    }
+    char json[200];
+    int64_t now = vbus_now_ms ();
+    snprintf (json, sizeof json, "{\"bucket\":\"day\",\"from_ms\":%lld,\"to_ms\":%lld}",
+              (long long) (now - 86400000LL), (long long) (now + 86400000LL));
+    const vmsg_value_t *v;
+    varena_reset (f->arena);
+    assert_int_equal (s_call (f, "analytics", "summary", json, &s_admin, NULL, &v), VE_OK);
+    uint64_t confirmed = 0;
+    for (uint32_t i = 0; i < vmsg_count (vmsg_get (v, "series")); i++)
+        confirmed += vmsg_uint (vmsg_at (vmsg_get (v, "series"), i), "confirmed", 0);
+    assert_int_equal (confirmed, 3);
+    assert_int_equal (vmsg_uint (v, "events_malformed", 0), 3);  //  #2, #3, #5
+    assert_int_equal (vmsg_uint (v, "events_unknown", 0), 1);    //  #4
+    //  The counters are kept across a restart.
+    assert_int_equal (vit_stop (f->analytics, SIGTERM, 15000), 0);
+    f->analytics = s_start (f, NULL, NULL);
+    varena_reset (f->arena);
+    assert_int_equal (s_call (f, "analytics", "summary", json, &s_admin, NULL, &v), VE_OK);
+    assert_int_equal (vmsg_uint (v, "events_malformed", 0), 3);
+    assert_int_equal (vmsg_uint (v, "events_unknown", 0), 1);
+}
+
 int
 main (void)
 {
@@ -697,6 +919,10 @@ main (void)
         cmocka_unit_test_setup_teardown (test_top_n_per_window_equals_brute_force, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_live_event_once_a_second, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_inventory_forecast_equals_hand_computed, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_malformed_and_unknown_events_are_counted_and_skipped,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_late_start_catches_up_from_retention, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_export_files_and_rebuild_from_them, s_setup,

@@ -1,7 +1,12 @@
 //  vgen_catalog.h — the deterministic demo catalog: product i is a pure function of i.
 //  Three departments (furniture, gadgets, fashion), 8 leaf categories each in 2–3 level paths,
-//  30 brands each, titles, descriptions and attributes from department vocabularies, prices per
-//  category, Zipf-like popularity. Used by the seeder, the search tests and the benchmarks.
+//  a few kinds of product per leaf ("Bar Stool" and "Dining Chair" in furniture/chairs/dining),
+//  30 brands per department. Every product is composed from its own attributes: the attributes
+//  come from its kind's tables (seaters for sofas, storage for phones, sizes for clothes), the
+//  title is built from them ("Black Leather Office Chair"), the description is a small grammar
+//  of its category that mentions them, and the scene hint names the 3D shape family with the
+//  colour and material the renderer draws ("office_chair:black:leather"). Prices per category,
+//  Zipf-like popularity. Used by the seeder, the search tests and the benchmarks.
 #ifndef VGEN_CATALOG_H
 #define VGEN_CATALOG_H
 
@@ -20,11 +25,14 @@
 typedef struct {
     char id[24];            //  "p00000000042"
     char sku[24];           //  "FUR-CHO-000042"
-    char title[128];        //  "Oakline Ergonomic Mesh Office Chair"
+    char title[128];        //  "Oakline Ergonomic Black Leather Office Chair"
     char brand[32];         //  "Oakline"
-    char description[640];  //  20–60 words
+    char description[640];  //  2–4 sentences, 20–60 words, from the product's attributes
     char category[64];      //  "furniture/chairs/office"
-    char scene[16];         //  3D shape family for the renderer: "chair", "lamp", "phone" …
+    //  The 3D scene hint for vrender_demo_scene: "family:colour:material[:variant]", where the
+    //  variant is a count (seaters, shelves) or a second material (a lamp's shade):
+    //  "office_chair:black:leather", "sofa:green:velvet:3", "table_lamp:brass:metal:linen".
+    char scene[64];
     const char *attr_keys[VGEN_MAX_ATTRS];  //  static strings ("colour", "material" …)
     const char *attr_values[VGEN_MAX_ATTRS];
     size_t nattrs;
@@ -42,7 +50,15 @@ void vgen_product (uint64_t index, vgen_product_t *out);
 //  Points *doc at p's fields (borrowed: valid while p is) for catalog_search_put.
 void vgen_product_doc (const vgen_product_t *p, catalog_doc_t *doc);
 
+//  The value of p's attribute key, or NULL when p has none. Borrowed (static).
+const char *vgen_attr (const vgen_product_t *p, const char *key);
+
 //  The departments' leaf categories ("furniture/chairs/office" …): NULL past the last one.
 const char *vgen_category (size_t i);
+
+//  The text the generator composes products from, piece by piece: every sentence template,
+//  title noun, adjective, attribute value and brand part (static strings, "{colour}" marks a
+//  slot). NULL past the last. For tests that check descriptions use real words only.
+const char *vgen_vocabulary (size_t i);
 
 #endif

@@ -10,6 +10,7 @@
 #include "vview.h"
 #include <ctype.h>
 #include <math.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,12 +91,44 @@ s_publish (edge_conn_t *c, const char *topic, vbuf_t *body)
         s->events_sent++;
 }
 
-//  Who looked: the signed-in shopper's id, when the request carried a valid token.
+//  The anonymous session of the request: the vt_sid cookie when it is well formed, else a new
+//  random one (the product page sets it). Kept in c->req.session.
+static const char *
+s_session (edge_conn_t *c)
+{
+    edge_req_t *r = &c->req;
+    if (r->session[0])
+        return r->session;
+    size_t clen = 0, len = 0;
+    const char *cookie = edge_parse_header (&c->parse, "cookie", &clen);
+    const char *sid = cookie ? edge_cookie (cookie, clen, EDGE_COOKIE_SESSION, &len) : NULL;
+    bool ok = sid && len == EDGE_SESSION_HEX;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = (sid[i] >= '0' && sid[i] <= '9') || (sid[i] >= 'a' && sid[i] <= 'f');
+    if (ok)
+        memcpy (r->session, sid, len);
+    else {
+        static const char hex[] = "0123456789abcdef";
+        uint8_t raw[EDGE_SESSION_HEX / 2];
+        randombytes_buf (raw, sizeof raw);
+        for (size_t i = 0; i < sizeof raw; i++) {
+            r->session[2 * i] = hex[raw[i] >> 4];
+            r->session[2 * i + 1] = hex[raw[i] & 15];
+        }
+    }
+    r->session[EDGE_SESSION_HEX] = 0;
+    return r->session;
+}
+
+//  Who looked: the signed-in shopper's id when the request carried a valid token, else the
+//  anonymous session. One entry either way.
 static void
 s_pack_who (edge_conn_t *c, msgpack_packer *pk)
 {
     if (c->req.identified)
         vmp_pack_kstr (pk, "user_id", c->req.claims.user_id);
+    else
+        vmp_pack_kstr (pk, "session_id", s_session (c));
 }
 
 //  product.viewed {product_id, category?, user_id?} from the product page's catalog reply.
@@ -112,7 +145,7 @@ s_event_viewed (edge_conn_t *c, const vmsg_value_t *product)
     vbuf_init (&body, storage, sizeof storage);
     msgpack_packer pk;
     vmp_packer_init (&pk, &body);
-    msgpack_pack_map (&pk, 1 + (category != NULL) + c->req.identified);
+    msgpack_pack_map (&pk, 2 + (category != NULL));
     vmp_pack_kstr (&pk, "product_id", id);
     if (category)
         vmp_pack_kstr (&pk, "category", category);
@@ -148,7 +181,7 @@ s_event_searched (edge_conn_t *c, const vbus_reply_t *reply)
     vbuf_init (&body, storage, sizeof storage);
     msgpack_packer pk;
     vmp_packer_init (&pk, &body);
-    msgpack_pack_map (&pk, 2 + (category != NULL) + c->req.identified);
+    msgpack_pack_map (&pk, 3 + (category != NULL));
     vmp_pack_kstr (&pk, "q", q ? q : "");
     vmp_pack_cstr (&pk, "results");
     msgpack_pack_uint64 (&pk, vmsg_uint (v, "total", 0));
@@ -375,6 +408,12 @@ s_reply_page (edge_conn_t *c, const vbus_reply_t *reply)
     }
     edge_resp_begin (c, 200);
     edge_resp_header (c, "Cache-Control: no-cache");
+    if (!c->req.identified && c->server->pub) {
+        //  The anonymous session goes on for 30 minutes from the last product page.
+        edge_resp_header (c, "Set-Cookie: " EDGE_COOKIE_SESSION
+                             "=%s; Path=/; Max-Age=1800; HttpOnly; SameSite=Lax",
+                          s_session (c));
+    }
     edge_resp_send (c, "text/html; charset=utf-8", page.data, page.len);
     vbuf_free (&page);
 }

@@ -47,6 +47,10 @@
 //  0, 1, … until the broker answers 400 for a partition past the service's count).
 #define EDGE_KEY_PARTITION "?partition"
 #define EDGE_COOKIE_CART   "vt_cart"
+//  An anonymous browsing session for analytics (views and searches, "also viewed"): 32 random
+//  hex digits, HttpOnly, renewed for 30 minutes by each product page; nothing personal in it.
+#define EDGE_COOKIE_SESSION "vt_sid"
+#define EDGE_SESSION_HEX    32
 
 typedef struct {
     const char *method;   //  GET, POST, PUT or DELETE (HEAD is served wherever GET is); NULL ends

@@ -55,6 +55,7 @@ typedef struct {
     const char *cart_id;      //  arena
     const char *cart_set;     //  a new guest cart id to set as vt_cart (arena), or NULL
     bool cart_clear;          //  vt_cart goes (merged into the user's cart, or not a cart)
+    char session[EDGE_SESSION_HEX + 1];  //  vt_sid for the events ("" until looked up)
     int step;                 //  0: the row's own call; EDGE_STEP_* while a first call is out
     vbus_reply_fn *on_reply;  //  the server's bus callback, for a row's second call
     int status;               //  the HTTP status sent (for the access log)

@@ -1021,15 +1021,27 @@ test_analytics_events (void **state)
     assert_non_null (sub);
     varena_t *arena = varena_new (0);
     bool viewed = false, searched = false;
-    char path[512];
+    char path[512], sid[64] = "", cookie[128] = "";
     for (int round = 0; round < 50 && !(viewed && searched); round++) {
         //  A subscription takes a moment to reach the broker: ask again until events come.
         vit_http_resp_t r;
         snprintf (path, sizeof path, "/products/%s", f->product.id);
-        assert_int_equal (s_http ("GET", path, NULL, NULL, &r), 200);
+        assert_int_equal (s_http ("GET", path, cookie[0] ? cookie : NULL, NULL, &r), 200);
+        //  An anonymous visitor gets a session (nothing personal: 32 random hex digits), the
+        //  same one as long as the cookie comes back.
+        const char *set = vit_http_header (&r, "set-cookie");
+        assert_non_null (set);
+        assert_int_equal (strncmp (set, "vt_sid=", 7), 0);
+        if (!sid[0]) {
+            snprintf (sid, sizeof sid, "%.32s", set + 7);
+            snprintf (cookie, sizeof cookie, "Cookie: vt_sid=%s\r\n", sid);
+        }
+        else
+            assert_int_equal (strncmp (set + 7, sid, 32), 0);
         vit_http_resp_free (&r);
-        assert_int_equal (
-            s_http ("GET", "/api/v1/search?q=chair&category=furniture", NULL, NULL, &r), 200);
+        assert_int_equal (s_http ("GET", "/api/v1/search?q=chair&category=furniture", cookie,
+                                  NULL, &r),
+                          200);
         vit_http_resp_free (&r);
         vbus_event_t ev;
         while (vbus_sub_recv (sub, &ev, 200) == 0) {
@@ -1043,11 +1055,13 @@ test_analytics_events (void **state)
             if (strcmp (ev.topic, "product.viewed") == 0) {
                 assert_string_equal (vmsg_str (v, "product_id"), f->product.id);
                 assert_string_equal (vmsg_str (v, "category"), f->product.category);
+                assert_string_equal (vmsg_str (v, "session_id"), sid);
                 viewed = true;
             }
             else {
                 assert_string_equal (vmsg_str (v, "q"), "chair");
                 assert_string_equal (vmsg_str (v, "category"), "furniture");
+                assert_string_equal (vmsg_str (v, "session_id"), sid);
                 searched = true;
             }
         }

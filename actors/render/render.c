@@ -19,7 +19,7 @@
 
 #define WHO             "render"
 #define NO_SCENE_TTL_MS 5000  //  how long "this product has no scene" is believed
-#define CATALOG_MS      2000  //  a scene fetch blocks the actor's thread at most this long
+#define CATALOG_MS      2000  //  a scene fetch waits at most this long (the actor goes on)
 //  Views per pre-render job: on the CPU a caller who arrives meanwhile waits for at most this
 //  many frames per worker; on a GPU a launch of many views costs about as much as one.
 #define RING_JOB_CPU 3
@@ -87,6 +87,8 @@ typedef struct {
     render_pool_t *pool;
     render_scenes_t *scenes;
     render_map_t *flights;  //  cache key -> s_flight_t
+    render_map_t *fetches;  //  product id -> s_fetch_t: scenes asked of the catalog
+    struct s_fetch_s *fetch_list;
     s_flight_t *flight_list;
     const char *version;  //  vrender_version ()
     const char *catalog;  //  the service scenes come from
@@ -195,35 +197,52 @@ s_finish (render_t *self, s_call_t **call_p)
 
 //  ---------------------------------------------------------------- scenes
 
-//  Loads a product's scene from the catalog into the store (synchronous: a short call).
-//  Returns the entry (tape NULL: the product has no scene), or NULL with a status and message
-//  when the catalog could not say.
-static render_scene_t *
-s_fetch_scene (render_t *self, const char *id, int *status, char *message, size_t size)
+//  A call that waits for its product's scene (render.frame or render.frames): the request as
+//  it came, to be handled again once the scene is in memory.
+typedef struct s_sceneq_s {
+    struct s_sceneq_s *next;
+    vbus_defer_t defer;
+    vactor_handler_fn *fn;
+    char method[VBUS_MAX_METHOD + 1];
+    void *body;
+    size_t len;
+} s_sceneq_t;
+
+//  A scene being fetched from the catalog: asked once, however many calls wait for it.
+typedef struct s_fetch_s {
+    render_t *self;
+    char id[FRAME_ID_MAX + 1];
+    bool ring;  //  queue its orbit ring once loaded (pre-rendering)
+    s_sceneq_t *waiters;
+    struct s_fetch_s *prev, *next;  //  every fetch out, for the stop
+} s_fetch_t;
+
+static void
+s_fetch_unlink (render_t *self, s_fetch_t *f)
 {
-    vbus_client_t *client = vactor_client (self->actor);
-    vbus_caller_t caller = { WHO, VBUS_ROLE_SERVICE };
-    vbus_opts_t opts = { .caller = &caller, .timeout_ms = CATALOG_MS };
-    char storage[128];
-    vbuf_t req;
-    vbuf_init (&req, storage, sizeof storage);
-    msgpack_packer pk;
-    vmp_packer_init (&pk, &req);
-    msgpack_pack_map (&pk, 1);
-    vmp_pack_kstr (&pk, "id", id);
-    vbus_msg_t *reply = NULL;
-    int rc = client ? vbus_client_call (client, self->catalog, "get_scene", req.data, req.len,
-                                        &opts, &reply)
-                    : -VE_NOMEM;
-    vbuf_free (&req);
+    render_map_remove (self->fetches, f->id, strlen (f->id));
+    if (f->prev)
+        f->prev->next = f->next;
+    else
+        self->fetch_list = f->next;
+    if (f->next)
+        f->next->prev = f->prev;
+}
+
+//  Puts the catalog's answer about a product's scene into memory. Returns the entry (tape NULL:
+//  the product has no scene), or NULL with a status and message when the catalog could not say.
+static render_scene_t *
+s_scene_answer (render_t *self, const char *id, const vbus_reply_t *reply, int *status,
+                char *message, size_t size)
+{
     render_scene_t *e = NULL;
     int64_t now = vactor_now_ms (self->actor);
-    if (rc == 0 && reply->status == VE_NOT_FOUND) {
+    if (reply->status == VE_NOT_FOUND) {
         *status = VE_NOT_FOUND;
         snprintf (message, size, "product '%s' has no 3D scene", id);
         e = render_scenes_put (self->scenes, id, "", NULL, now + NO_SCENE_TTL_MS);
     }
-    else if (rc == 0 && reply->status == VE_OK) {
+    else if (reply->status == VE_OK) {
         varena_t *arena = varena_new (0);
         const vmsg_method_t *m = vmsg_method_find ("catalog", "get_scene");
         const vmsg_value_t *v = NULL;
@@ -251,21 +270,152 @@ s_fetch_scene (render_t *self, const char *id, int *status, char *message, size_
     }
     else {
         *status = VE_UNAVAILABLE;
-        snprintf (message, size, "scenes: the catalog did not answer (%s)",
-                  rc ? verr_str (rc) : reply->message);
+        snprintf (message, size, "scenes: the catalog did not answer (%s)", reply->message);
     }
-    vbus_msg_destroy (&reply);
     return e;
 }
 
-//  The product's scene: held, or fetched. NULL with status and message when there is none.
+static void s_ring_request (render_t *self, const char *id);
+static void s_ring_refill (render_t *self);
+
+//  Handles a waiting call again, now that its scene is in memory: the handler runs on a call
+//  rebuilt from the saved request (the same return address), and what it answers at once is
+//  sent with vactor_reply; a miss defers again and is answered when its frame is rendered.
+static void
+s_rerun (render_t *self, s_sceneq_t *q)
+{
+    const vmsg_method_t *m = vmsg_method_find ("render", q->method);
+    varena_t *arena = varena_new (0);
+    const vmsg_value_t *body = NULL;
+    char err[256];
+    if (!m || !arena || vmsg_decode (m->request, q->body, q->len, arena, &body, err, sizeof err)) {
+        vactor_reply (self->actor, &q->defer, VE_INTERNAL, "could not handle it again", NULL, 0);
+        varena_destroy (&arena);
+        return;
+    }
+    vbus_request_t req = { .service = WHO,
+                           .method = q->method,
+                           .body = q->body,
+                           .body_len = q->len,
+                           .id = q->defer.id,
+                           .deadline_ms = q->defer.deadline_ms,
+                           .reply_to_ = q->defer.token,
+                           .generation_ = q->defer.generation };
+    char storage[4096];
+    vbus_out_t out;
+    vbuf_init (&out.body, storage, sizeof storage);
+    out.body.limit = VBUS_MAX_BODY;
+    vmp_packer_init (&out.pk, &out.body);
+    out.message[0] = 0;
+    vactor_call_t call = { .actor = self->actor, .req = &req, .body = body, .arena = arena,
+                           .out = &out };
+    int status = q->fn (&call);
+    if (status != VBUS_DEFERRED)
+        vactor_reply (self->actor, &q->defer, status, status == VE_OK ? NULL : out.message,
+                      status == VE_OK ? out.body.data : NULL, status == VE_OK ? out.body.len : 0);
+    vbuf_free (&out.body);
+    varena_destroy (&arena);
+}
+
+static void
+s_on_scene (vactor_t *actor, const vbus_reply_t *reply, void *arg)
+{
+    (void) actor;
+    s_fetch_t *f = arg;
+    render_t *self = f->self;
+    s_fetch_unlink (self, f);
+    int status = VE_OK;
+    char message[200];
+    render_scene_t *e = s_scene_answer (self, f->id, reply, &status, message, sizeof message);
+    while (f->waiters) {
+        s_sceneq_t *q = f->waiters;
+        f->waiters = q->next;
+        if (e)
+            s_rerun (self, q);  //  the scene is held now (or known to be missing)
+        else
+            vactor_reply (self->actor, &q->defer, status, message, NULL, 0);
+        free (q->body);
+        free (q);
+    }
+    if (e && e->tape && f->ring && self->prerender) {
+        s_ring_request (self, f->id);
+        s_ring_refill (self);
+    }
+    free (f);
+}
+
+//  Asks the catalog for a product's scene without waiting (once per product at a time); ring:
+//  pre-render its orbit ring once it is in. Returns the fetch, or NULL when it could not ask.
+static s_fetch_t *
+s_fetch_scene (render_t *self, const char *id, bool ring)
+{
+    s_fetch_t *f = render_map_get (self->fetches, id, strlen (id));
+    if (f) {
+        f->ring = f->ring || ring;
+        return f;
+    }
+    if (!(f = calloc (1, sizeof *f)))
+        return NULL;
+    f->self = self;
+    f->ring = ring;
+    snprintf (f->id, sizeof f->id, "%s", id);
+    char storage[128];
+    vbuf_t req;
+    vbuf_init (&req, storage, sizeof storage);
+    msgpack_packer pk;
+    vmp_packer_init (&pk, &req);
+    msgpack_pack_map (&pk, 1);
+    vmp_pack_kstr (&pk, "id", id);
+    vbus_opts_t opts = { .timeout_ms = CATALOG_MS };
+    int rc = render_map_put (self->fetches, f->id, strlen (f->id), f);
+    if (rc == 0) {
+        f->next = self->fetch_list;
+        if (f->next)
+            f->next->prev = f;
+        self->fetch_list = f;
+        rc = vactor_send (self->actor, self->catalog, "get_scene", req.data, req.len, &opts,
+                          s_on_scene, f);
+        if (rc)
+            s_fetch_unlink (self, f);
+    }
+    vbuf_free (&req);
+    if (rc) {
+        vbus_log ('W', WHO, "cannot ask %s for the scene of %s: %s", self->catalog, id,
+                  verr_str (rc));
+        free (f);
+        return NULL;
+    }
+    return f;
+}
+
+//  The product's scene when it is in memory. Otherwise NULL: with status VBUS_DEFERRED when
+//  the call waits for it (the catalog is asked; the call is handled again when it answers), or
+//  with a status and message when there is none.
 static render_scene_t *
-s_scene (render_t *self, const char *id, int *status, char *message, size_t size)
+s_scene (render_t *self, vactor_call_t *call, vactor_handler_fn *fn, const char *id,
+         int *status, char *message, size_t size)
 {
     render_scene_t *e = render_scenes_get (self->scenes, id, vactor_now_ms (self->actor));
-    if (!e)
-        e = s_fetch_scene (self, id, status, message, size);
-    if (e && !e->tape) {
+    if (!e) {
+        s_fetch_t *f = s_fetch_scene (self, id, false);
+        s_sceneq_t *q = f ? calloc (1, sizeof *q) : NULL;
+        if (!q || !(q->body = malloc (call->req->body_len ? call->req->body_len : 1))) {
+            free (q);
+            *status = VE_UNAVAILABLE;
+            snprintf (message, size, "scenes: the catalog cannot be asked");
+            return NULL;
+        }
+        memcpy (q->body, call->req->body, call->req->body_len);
+        q->len = call->req->body_len;
+        q->fn = fn;
+        snprintf (q->method, sizeof q->method, "%s", call->req->method);
+        vactor_defer (call, &q->defer);
+        q->next = f->waiters;
+        f->waiters = q;
+        *status = VBUS_DEFERRED;
+        return NULL;
+    }
+    if (!e->tape) {
         *status = VE_NOT_FOUND;
         snprintf (message, size, "product '%s' has no 3D scene", id);
         return NULL;
@@ -494,12 +644,14 @@ s_ring_refill (render_t *self)
             self->ring_tail = NULL;
         self->rings--;
         render_map_remove (self->ring_ids, ring->id, strlen (ring->id));
-        int status;
-        char message[200];
-        //  Its scene as it is now (fetched again if it left the memory meanwhile).
-        render_scene_t *scene = s_scene (self, ring->id, &status, message, sizeof message);
-        if (scene)
+        //  Its scene as it is now; fetched again (and the ring queued then) if it left the
+        //  memory meanwhile.
+        render_scene_t *scene =
+            render_scenes_get (self->scenes, ring->id, vactor_now_ms (self->actor));
+        if (scene && scene->tape)
             s_queue_ring (self, scene);
+        else if (!scene)
+            s_fetch_scene (self, ring->id, true);
         free (ring);
     }
 }
@@ -564,10 +716,9 @@ render_on_event (vactor_t *actor, const vbus_event_t *event, const vmsg_value_t 
             vbus_log ('W', WHO, "scene of %s in the event is unusable: %s", id, err);
     }
     else {
-        int st;
-        e = s_fetch_scene (self, id, &st, err, sizeof err);
-        if (!e)
-            vbus_log ('W', WHO, "scene of %s not loaded: %s", id, err);
+        //  Asked without waiting; its ring is queued when the answer comes (s_on_scene).
+        s_fetch_scene (self, id, active && self->prerender);
+        return 0;
     }
     if (e && e->tape && active && self->prerender) {
         s_ring_request (self, id);
@@ -598,7 +749,9 @@ render_frame (vactor_call_t *call)
                 (long) vmsg_uint (b, "quality", 0), &slot.view);
     int status = VE_OK;
     char message[200];
-    render_scene_t *scene = s_scene (self, id, &status, message, sizeof message);
+    render_scene_t *scene = s_scene (self, call, render_frame, id, &status, message, sizeof message);
+    if (!scene && status == VBUS_DEFERRED)
+        return VBUS_DEFERRED;  //  handled again when the catalog has answered
     if (!scene)
         return vbus_out_error (call->out, status, "%s", message);
     frame_key_t key;
@@ -657,7 +810,10 @@ render_frames (vactor_call_t *call)
     int n = (int) vmsg_count (views);
     int status = VE_OK;
     char message[200];
-    render_scene_t *scene = s_scene (self, id, &status, message, sizeof message);
+    render_scene_t *scene =
+        s_scene (self, call, render_frames, id, &status, message, sizeof message);
+    if (!scene && status == VBUS_DEFERRED)
+        return VBUS_DEFERRED;  //  handled again when the catalog has answered
     if (!scene)
         return vbus_out_error (call->out, status, "%s", message);
     s_call_t *c = s_call_new (id, scene->scene_hash, n, true);
@@ -811,9 +967,10 @@ render_open (vactor_t *actor)
                                 .notify_arg = actor };
     self->scenes = render_scenes_new ((size_t) scene_cache);
     self->flights = render_map_new ();
+    self->fetches = render_map_new ();
     self->ring_ids = render_map_new ();
     self->pool = render_pool_new (&pc);
-    if (!self->scenes || !self->flights || !self->ring_ids || !self->pool) {
+    if (!self->scenes || !self->flights || !self->fetches || !self->ring_ids || !self->pool) {
         vbus_log ('E', WHO, "out of memory starting %ld render workers", threads);
         render_close (actor);
         return -VE_NOMEM;
@@ -855,6 +1012,20 @@ render_close (vactor_t *actor)
     if (unanswered)
         vbus_log ('W', WHO, "%zu calls left unanswered at the stop", unanswered);
     render_map_destroy (&self->flights);
+    //  Scenes still asked for (the catalog did not answer before the stop): their calls were
+    //  answered by the broker's deadline; free what is left.
+    while (self->fetch_list) {
+        s_fetch_t *f = self->fetch_list;
+        s_fetch_unlink (self, f);
+        while (f->waiters) {
+            s_sceneq_t *q = f->waiters;
+            f->waiters = q->next;
+            free (q->body);
+            free (q);
+        }
+        free (f);
+    }
+    render_map_destroy (&self->fetches);
     while (self->ring_head) {
         s_ring_t *ring = self->ring_head;
         self->ring_head = ring->next;

@@ -547,6 +547,41 @@ test_sigterm_answers (void **state)
     assert_string_equal (vmsg_str (v, "etag"), r.etag);
 }
 
+//  A scene is asked of the catalog without blocking the actor: while the catalog is stopped,
+//  a frame of a product whose scene is in memory is answered, and the one that waits for its
+//  scene is answered after it (before: the actor's thread waited up to 2 s for the catalog,
+//  and the held frame came after the other's timeout).
+static void
+test_scene_fetch_does_not_block (void **state)
+{
+    fixture_t *f = *state;
+    char hash[17];
+    s_product (f, "r-held", "lamp", 5, false, hash);
+    s_product (f, "r-asked", "chair", 6, false, hash);
+    const vmsg_value_t *v;
+    const char *held = "{\"id\":\"r-held\",\"w\":256,\"h\":256}";
+    assert_int_equal (s_call (f, "render", "frame", held, NULL, &v, NULL, 0), VE_OK);
+    kill (f->catalog, SIGSTOP);
+    const char *ask = "{\"id\":\"r-asked\",\"w\":256,\"h\":256}";
+    vbuf_t body;
+    vbuf_init (&body, NULL, 0);
+    assert_int_equal (vmsg_json_to_msgpack (NULL, ask, strlen (ask), &body, NULL, 0), 0);
+    s_flight_result_t r = { 0 };
+    vbus_opts_t opts = { .timeout_ms = RENDER_TIMEOUT_MS };
+    assert_int_equal (vbus_client_send (f->client, "render", "frame", body.data, body.len, &opts,
+                                        s_on_reply, &r, NULL),
+                      0);
+    vbuf_free (&body);
+    vbus_client_poll (f->client, 200);  //  the request reaches the actor, which asks the catalog
+    assert_int_equal (s_call (f, "render", "frame", held, NULL, &v, NULL, 0), VE_OK);
+    assert_true (vmsg_bool (v, "cached", false));
+    assert_int_equal (r.replies, 0);  //  the other still waits for its scene
+    kill (f->catalog, SIGCONT);
+    for (int waited = 0; r.replies < 1 && waited < RENDER_TIMEOUT_MS; waited += 100)
+        vbus_client_poll (f->client, 100);
+    assert_int_equal (r.ok, 1);  //  handled again once the scene came: the frame
+}
+
 int
 main (void)
 {
@@ -554,7 +589,7 @@ main (void)
         cmocka_unit_test (test_frame_view_cache_etag), cmocka_unit_test (test_frames_batch),
         cmocka_unit_test (test_single_flight),         cmocka_unit_test (test_scene_change),
         cmocka_unit_test (test_prerender_ring),        cmocka_unit_test (test_bad_input),
-        cmocka_unit_test (test_sigterm_answers),
+        cmocka_unit_test (test_sigterm_answers),       cmocka_unit_test (test_scene_fetch_does_not_block),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

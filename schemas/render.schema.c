@@ -40,12 +40,16 @@ static const vmsg_field_t s_frame_fields[] = {
              "means new URLs" },
     { "etag", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, RENDER_HASH + 2),
       .doc = "the frame's entity tag, quoted: changes whenever the bytes can" },
-    { "jpeg", VMSG_BYTES, VMSG_LEN (0, 8 << 20), .doc = "the frame; absent when not_modified" },
+    { "jpeg", VMSG_BYTES, VMSG_LEN (0, VLIM_FRAME_BYTES),
+      .doc = "the frame; absent when not_modified" },
     { "not_modified", VMSG_BOOL, .doc = "if_none_match named the current frame" },
     { "cached", VMSG_BOOL, .doc = "served from the frame cache (false: rendered for this call)" },
     { 0 }
 };
-static const vmsg_schema_t s_frame = { "render.frame", s_frame_fields,
+//  A frame's message holds its JPEG (VLIM_FRAME_BYTES at most) and a few short fields; a
+//  batch of frames may fill a whole bus message. Without these ceilings the codec's default
+//  (1 MiB) refused big frames that the jpeg field allowed.
+static const vmsg_schema_t s_frame = { "render.frame", s_frame_fields, VLIM_FRAME_BYTES + 4096,
                                        .doc = "A JPEG frame and its canonical view." };
 
 static const vmsg_field_t s_view_fields[] = {
@@ -71,7 +75,7 @@ static const vmsg_field_t s_frames_fields[] = { { "frames", VMSG_ARRAY, VMSG_MSG
                                                   VMSG_COUNT (1, 72), .schema = &s_frame,
                                                   .doc = "one per view asked, in the same order" },
                                                 { 0 } };
-static const vmsg_schema_t s_frames = { "render.frames", s_frames_fields,
+static const vmsg_schema_t s_frames = { "render.frames", s_frames_fields, VBUS_MAX_BODY,
                                         .doc = "Frames in the order asked." };
 
 static const vmsg_field_t s_stats_fields[] = {

@@ -1,6 +1,7 @@
 //  vview.h — the grid of views a product can be seen from. Every frame the platform renders or
 //  caches is a canonical view: yaw in 5° steps, pitch in 15° rows from -15° to 75°, one of four
-//  zoom levels, a size of 256, 512, 768 or 1024 pixels a side and one of four JPEG qualities.
+//  zoom levels, a size of 256, 512, 768, 1024, 1536 or 2048 pixels a side (the larger for
+//  high-density screens) and one of four JPEG qualities.
 //  The render actor and the HTTP edge both snap requests with vview_snap, so a frame URL names
 //  exactly one cache entry (docs/render.md).
 #ifndef VVIEW_H
@@ -25,7 +26,7 @@ typedef struct {
     int yaw;      //  0 .. 355, a multiple of VVIEW_YAW_STEP
     int pitch;    //  -15 .. 75, a multiple of VVIEW_PITCH_STEP
     int zoom;     //  1 .. VVIEW_ZOOM_LEVELS
-    int width;    //  256, 512, 768 or 1024
+    int width;    //  256, 512, 768, 1024, 1536 or 2048
     int height;   //  the same set
     int quality;  //  60, 75, 85 or 95
 } vview_t;

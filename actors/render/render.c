@@ -922,7 +922,7 @@ render_open (vactor_t *actor)
         || vactor_config_long (actor, "block_cache_mb", 0, 1L << 20, 64, &block_mb)
         || vactor_config_long (actor, "prerender", 0, 1, 1, &prerender)
         || vactor_config_long (actor, "scene_cache", 1, 10000000, 10000, &scene_cache)
-        || vactor_config_long (actor, "prerender_size", 256, 1024, VVIEW_SIZE_DEFAULT, &size))
+        || vactor_config_long (actor, "prerender_size", 256, 2048, VVIEW_SIZE_DEFAULT, &size))
         return -VE_CONFIG;
     render_t *self = calloc (1, sizeof *self);
     if (!self)

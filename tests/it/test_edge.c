@@ -87,8 +87,18 @@ s_render_frame (const vbus_request_t *req, vbus_out_t *out, void *arg)
                      .width = (int) vmsg_uint (v, "w", 512),
                      .height = (int) vmsg_uint (v, "h", 512),
                      .quality = (int) vmsg_uint (v, "quality", 85) };
-    vview_pack_frame (&out->pk, vmsg_str (v, "id"), &view, SCENE_HASH, etag, true,
-                      same ? NULL : JPEG, sizeof JPEG - 1);
+    if (view.width == 2048) {
+        //  A big frame (a high-density screen at quality 95): more than the codec's 1 MiB
+        //  default, within the frame limit; the edge must pass it on whole.
+        size_t len = 3u << 20;
+        char *big = calloc (1, len);
+        memcpy (big, JPEG, sizeof JPEG - 1);
+        vview_pack_frame (&out->pk, vmsg_str (v, "id"), &view, SCENE_HASH, etag, true, big, len);
+        free (big);
+    }
+    else
+        vview_pack_frame (&out->pk, vmsg_str (v, "id"), &view, SCENE_HASH, etag, true,
+                          same ? NULL : JPEG, sizeof JPEG - 1);
     varena_destroy (&arena);
     return VE_OK;
 }
@@ -1142,6 +1152,14 @@ test_frames (void **state)
     snprintf (want, sizeof want, "/api/v1/products/%s/frame?yaw=0&pitch=15&zoom=1&w=512&h=512",
               f->product.id);
     assert_string_equal (vit_http_header (&r, "location"), want);
+    vit_http_resp_free (&r);
+    //  A 2048² frame of 3 MiB (over the codec's default message size, within the frame
+    //  limit, vlimits.h): served whole.
+    snprintf (path, sizeof path, "/api/v1/products/%s/frame?yaw=35&pitch=15&zoom=1&w=2048&h=2048",
+              f->product.id);
+    assert_int_equal (s_http ("GET", path, NULL, NULL, &r), 200);
+    assert_int_equal (r.body_len, 3u << 20);
+    assert_memory_equal (r.body, JPEG, sizeof JPEG - 1);
     vit_http_resp_free (&r);
     snprintf (path, sizeof path, "/api/v1/products/%s/frame?yaw=left", f->product.id);
     assert_int_equal (s_http ("GET", path, NULL, NULL, &r), 400);

@@ -156,6 +156,11 @@ typedef struct {
     char message[256];
 } vbus_out_t;
 
+//  Starts an empty reply on caller storage (may be NULL, 0; it grows onto the heap, at most
+//  VBUS_MAX_BODY): what the worker hands a handler, and what code that runs a handler itself
+//  (a runtime transaction, a call handled again) hands it. Free with vbuf_free (&out->body).
+void vbus_out_init (vbus_out_t *out, void *storage, size_t size);
+
 //  Sets the error message (printf-style) and returns status, so a handler can
 //  `return vbus_out_error (out, VE_BAD_REQUEST, "title: longer than %d characters", 200);`
 int vbus_out_error (vbus_out_t *out, int status, const char *fmt, ...)

@@ -144,6 +144,15 @@ vbus_msg_destroy (vbus_msg_t **self_p)
     *self_p = NULL;
 }
 
+void
+vbus_out_init (vbus_out_t *out, void *storage, size_t size)
+{
+    vbuf_init (&out->body, storage, size);
+    out->body.limit = VBUS_MAX_BODY;
+    vmp_packer_init (&out->pk, &out->body);
+    out->message[0] = 0;
+}
+
 int
 vbus_out_error (vbus_out_t *out, int status, const char *fmt, ...)
 {

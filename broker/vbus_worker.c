@@ -296,10 +296,7 @@ s_handle_request (vbus_worker_t *self, zmq_msg_t *frames)
     };
     char storage[4096];
     vbus_out_t out;
-    vbuf_init (&out.body, storage, sizeof storage);
-    out.body.limit = VBUS_MAX_BODY;
-    vmp_packer_init (&out.pk, &out.body);
-    out.message[0] = 0;
+    vbus_out_init (&out, storage, sizeof storage);
 
     const vbus_method_t *m = self->methods;
     while (m->name && strcmp (m->name, method) != 0)

@@ -85,7 +85,9 @@ s_defer (vactor_call_t *call, cart_job_kind_t kind, const char *cart_id, const c
                                 .cart_id = cart_id,
                                 .product_id = product_id,
                                 .qty = qty,
-                                .guest_id = guest_id };
+                                .guest_id = guest_id,
+                                //  cart.get's stock: false (only its request has the field)
+                                .no_stock = !vmsg_bool (call->body, "stock", true) };
     vactor_defer (call, &spec->defer);
     vactor_after_commit (call, s_start, spec);
     return VBUS_DEFERRED;
@@ -100,11 +102,7 @@ s_reply_priced (vactor_call_t *call, const cart_t *cart)
         cart_pack_empty (&call->out->pk, cart);
         return VE_OK;
     }
-    int status = s_defer (call, CART_JOB_PRICE, cart->id, NULL, 0, NULL);
-    cart_job_spec_t *spec = call->after_arg;  //  s_defer's
-    if (status == VBUS_DEFERRED && !vmsg_bool (call->body, "stock", true))
-        spec->no_stock = true;
-    return status;
+    return s_defer (call, CART_JOB_PRICE, cart->id, NULL, 0, NULL);
 }
 
 //  ---------------------------------------------------------------- methods

@@ -113,17 +113,33 @@ s_timeout (const cart_job_t *job, long setting)
     return ms < 10 ? 10 : (int) ms;
 }
 
-//  Sends {field: value} to service.method; counts it out on success. Returns 0 or a negative
-//  code (then fn is never called).
+//  Sends body (packed, or failed) to service.method; counts it out on success. Returns 0 or a
+//  negative code (then fn is never called).
+static int
+s_send_body (cart_job_t *job, const char *service, const char *method, const vbuf_t *body,
+             const char *key, const vbus_caller_t *caller, long timeout, vactor_reply_fn *fn,
+             uint32_t line)
+{
+    s_lookup_t *l = varena_alloc (job->arena, sizeof *l);
+    vbus_opts_t opts = { .key = key, .timeout_ms = s_timeout (job, timeout), .caller = caller };
+    int rc = !l || body->failed ? -VE_NOMEM : 0;
+    if (rc == 0) {
+        *l = (s_lookup_t) { job, line };
+        rc = vactor_send (job->actor, service, method, body->data, body->len, &opts, fn, l);
+    }
+    if (rc == 0)
+        job->pending++;
+    else
+        vbus_log ('W', "cart", "cannot call %s.%s: %s", service, method, verr_str (-rc));
+    return rc;
+}
+
+//  Sends {field: value} to service.method (s_send_body).
 static int
 s_send (cart_job_t *job, const char *service, const char *method, const char *field,
         const char *value, const char *key, const vbus_caller_t *caller, long timeout,
         vactor_reply_fn *fn, uint32_t line)
 {
-    s_lookup_t *l = varena_alloc (job->arena, sizeof *l);
-    if (!l)
-        return -VE_NOMEM;
-    *l = (s_lookup_t) { job, line };
     char storage[512];
     vbuf_t body;
     vbuf_init (&body, storage, sizeof storage);
@@ -131,15 +147,8 @@ s_send (cart_job_t *job, const char *service, const char *method, const char *fi
     vmp_packer_init (&pk, &body);
     msgpack_pack_map (&pk, 1);
     vmp_pack_kstr (&pk, field, value);
-    vbus_opts_t opts = { .key = key, .timeout_ms = s_timeout (job, timeout), .caller = caller };
-    int rc = body.failed
-                 ? -VE_NOMEM
-                 : vactor_send (job->actor, service, method, body.data, body.len, &opts, fn, l);
+    int rc = s_send_body (job, service, method, &body, key, caller, timeout, fn, line);
     vbuf_free (&body);
-    if (rc == 0)
-        job->pending++;
-    else
-        vbus_log ('W', "cart", "cannot call %s.%s: %s", service, method, verr_str (-rc));
     return rc;
 }
 
@@ -259,7 +268,6 @@ s_price_start (cart_job_t *job)
         return;
     }
     //  Every line's product in one call; stock per line (inventory is partitioned by SKU).
-    s_lookup_t *all = varena_alloc (job->arena, sizeof *all);
     char storage[4096];
     vbuf_t body;
     vbuf_init (&body, storage, sizeof storage);
@@ -272,19 +280,9 @@ s_price_start (cart_job_t *job)
         vmp_pack_cstr (&pk, job->cart.lines[i].product_id);
         job->prices[i] = (s_price_t) { .status = VE_UNAVAILABLE };
     }
-    vbus_opts_t opts = { .timeout_ms = s_timeout (job, job->self->lookup_ms),
-                         .caller = &s_catalog_reader };
-    rc = !all || body.failed ? -VE_NOMEM : 0;
-    if (all)
-        *all = (s_lookup_t) { job, 0 };
-    if (rc == 0)
-        rc = vactor_send (job->actor, "catalog-read", "get_many", body.data, body.len, &opts,
-                          s_on_products, all);
+    s_send_body (job, "catalog-read", "get_many", &body, NULL, &s_catalog_reader,
+                 job->self->lookup_ms, s_on_products, 0);
     vbuf_free (&body);
-    if (rc == 0)
-        job->pending++;
-    else
-        vbus_log ('W', "cart", "cannot call catalog-read.get_many: %s", verr_str (-rc));
     for (uint32_t i = 0; i < job->cart.nlines; i++) {
         const cart_line_t *line = &job->cart.lines[i];
         if (!job->spec.no_stock)

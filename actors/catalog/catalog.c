@@ -165,6 +165,13 @@ s_is_active (const product_t *p)
     return p->status && strcmp (p->status, "active") == 0;
 }
 
+//  Whether the caller may see p: drafts and archived products exist only for admins.
+static bool
+s_shown (const vactor_call_t *call, const product_t *p)
+{
+    return s_is_active (p) || (call->req->caller.roles & VBUS_ROLE_ADMIN);
+}
+
 //  Checks what the schema cannot express; returns NULL or what is wrong (naming the field).
 static const char *
 s_invalid (const product_t *p)
@@ -502,9 +509,7 @@ catalog_get (vactor_call_t *call)
     const char *id = vmsg_str (call->body, "id");
     product_t p;
     int rc = s_load (call->store, call->arena, id, &p);
-    //  Drafts and archived products exist only for admins.
-    if (rc == -VE_NOT_FOUND
-        || (rc == 0 && !s_is_active (&p) && !(call->req->caller.roles & VBUS_ROLE_ADMIN)))
+    if (rc == -VE_NOT_FOUND || (rc == 0 && !s_shown (call, &p)))
         return vbus_out_error (call->out, VE_NOT_FOUND, "no product '%s'", id);
     if (rc)
         return vbus_out_error (call->out, VE_INTERNAL, "cannot read product '%s'", id);
@@ -519,7 +524,6 @@ catalog_get_many (vactor_call_t *call)
 {
     const vmsg_value_t *ids = vmsg_get (call->body, "ids");
     uint32_t n = vmsg_count (ids);
-    bool admin = call->req->caller.roles & VBUS_ROLE_ADMIN;
     msgpack_packer *pk = &call->out->pk;
     //  Read first, pack after: the array's count leads it.
     const char **missing = varena_alloc (call->arena, (n + 1) * sizeof *missing);
@@ -532,7 +536,7 @@ catalog_get_many (vactor_call_t *call)
         int rc = s_load (call->store, call->arena, id, &products[found]);
         if (rc && rc != -VE_NOT_FOUND)
             return vbus_out_error (call->out, VE_INTERNAL, "cannot read product '%s'", id);
-        if (rc == -VE_NOT_FOUND || (!s_is_active (&products[found]) && !admin))
+        if (rc == -VE_NOT_FOUND || !s_shown (call, &products[found]))
             missing[nmissing++] = id;
         else
             found++;

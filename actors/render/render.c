@@ -303,10 +303,7 @@ s_rerun (render_t *self, s_sceneq_t *q)
                            .generation_ = q->defer.generation };
     char storage[4096];
     vbus_out_t out;
-    vbuf_init (&out.body, storage, sizeof storage);
-    out.body.limit = VBUS_MAX_BODY;
-    vmp_packer_init (&out.pk, &out.body);
-    out.message[0] = 0;
+    vbus_out_init (&out, storage, sizeof storage);
     vactor_call_t call = { .actor = self->actor, .req = &req, .body = body, .arena = arena,
                            .out = &out };
     int status = q->fn (&call);

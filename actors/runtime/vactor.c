@@ -577,6 +577,27 @@ s_flush (vactor_t *self)
     self->nheld = 0;
 }
 
+//  Undoes what a failed call or transaction staged: nothing of it happened, no state, no
+//  events, no sequence number used.
+static void
+s_discard (vactor_t *self, s_part_t *part, uint64_t seq_before)
+{
+    vstore_batch_clear (self->batch);
+    part->next_seq = seq_before;
+    self->npending = 0;
+}
+
+//  After a call's or a transaction's commit: its events go out (or wait behind the group
+//  commit), then its after_commit runs. Events first: after_commit may run a transaction,
+//  which starts an event list of its own.
+static void
+s_committed (vactor_t *self, vactor_call_t *call)
+{
+    s_publish_pending (self);
+    if (call->after_commit)
+        call->after_commit (call, call->after_arg);
+}
+
 //  Commits the running call's batch to part. A synced one is written without fsync and marks
 //  the store dirty: s_flush syncs it before anything that depends on it leaves the process.
 static int
@@ -826,17 +847,11 @@ s_call (vactor_t *self, s_binding_t *b, const vbus_request_t *req, vbus_out_t *o
         return status;
     }
     if (status != VE_OK && !deferred) {
-        //  Nothing of a failed call happened: no state, no events.
-        vstore_batch_clear (self->batch);
-        part->next_seq = seq_before;
-        self->npending = 0;
+        s_discard (self, part, seq_before);
         self->holding = false;
         return status;
     }
-    //  Events first: after_commit may run a transaction, which starts a list of its own.
-    s_publish_pending (self);
-    if (call.after_commit)
-        call.after_commit (&call, call.after_arg);
+    s_committed (self, &call);
     self->holding = false;
     if (deferred)
         return VBUS_DEFERRED;
@@ -902,9 +917,7 @@ vactor_txn (vactor_t *self, uint32_t partition, bool sync, vactor_txn_fn *fn, vo
     varena_reset (self->txn_arena);
     char storage[256];
     vbus_out_t out;
-    vbuf_init (&out.body, storage, sizeof storage);
-    vmp_packer_init (&out.pk, &out.body);
-    out.message[0] = 0;
+    vbus_out_init (&out, storage, sizeof storage);
     vactor_call_t call = { .actor = self,
                            .arena = self->txn_arena,
                            .store = part->store,
@@ -919,18 +932,13 @@ vactor_txn (vactor_t *self, uint32_t partition, bool sync, vactor_txn_fn *fn, vo
     if (status == VE_OK && s_commit (self, part, sync) != 0)
         status = vbus_out_error (&out, VE_INTERNAL, "the store could not write");
     if (status != VE_OK) {
-        vstore_batch_clear (self->batch);
-        part->next_seq = seq_before;
-        self->npending = 0;
+        s_discard (self, part, seq_before);
         if (status != VE_CONFLICT && status != VE_NOT_FOUND)
             vbus_log ('W', self->service, "transaction on partition %u failed: %s", partition,
                       out.message[0] ? out.message : verr_str (status));
     }
-    else {
-        s_publish_pending (self);
-        if (call.after_commit)
-            call.after_commit (&call, call.after_arg);
-    }
+    else
+        s_committed (self, &call);
     vbuf_free (&out.body);
     return status == VE_OK ? 0 : -status;
 }

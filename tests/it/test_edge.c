@@ -1077,6 +1077,19 @@ test_analytics_events (void **state)
         }
     }
     assert_true (viewed && searched);
+    //  A session cookie that is not 32 hex digits is not taken: a fresh one replaces it.
+    static const char *const bad[] = { "Cookie: vt_sid=abc123\r\n",
+                                       "Cookie: vt_sid=<script>alert(1)</script>zzzzzzz\r\n" };
+    for (size_t b = 0; b < 2; b++) {
+        vit_http_resp_t r;
+        assert_int_equal (s_http ("GET", path, bad[b], NULL, &r), 200);
+        const char *set = vit_http_header (&r, "set-cookie");
+        assert_non_null (set);
+        for (int i = 0; i < 32; i++)
+            assert_non_null (strchr ("0123456789abcdef", set[7 + i]));
+        assert_int_equal (set[7 + 32], ';');
+        vit_http_resp_free (&r);
+    }
     varena_destroy (&arena);
     vbus_sub_destroy (&sub);
 }

@@ -14,6 +14,8 @@
 #define DAY_MS  86400000LL
 
 #define MAX_DELTAS  4096  //  counter updates of one event (an order of 50 lines needs ~1000)
+#define MAX_SUMS    16384  //  counter updates of a batch of events, summed by key
+#define SUM_SLOTS   32768  //  the sums' hash index (a power of two, twice MAX_SUMS)
 #define MAX_KEY     300
 #define MAX_POINTS  1440
 #define MAX_CURR    16
@@ -40,7 +42,7 @@ typedef struct {
 typedef struct {
     analytics_windows_t *windows;  //  NULL while importing (rebuilt from the store after)
     vbus_pub_t *live;
-    long live_every_ms, export_every_ms;
+    long live_every_ms, export_every_ms, export_round_bytes;
     int64_t next_live_us, next_flush_ms;
     char export_dir[512];
     bool export;
@@ -50,6 +52,13 @@ typedef struct {
     analytics_forecast_cfg_t forecast;
     s_delta_t *deltas;  //  the current event's counter updates, merged by key
     size_t ndeltas;
+    //  The updates of the events applied since the consumer's last commit, summed by key
+    //  (the batch holds each counter once, however many events touched it): staged into the
+    //  batch by analytics_stage, before it commits or when full.
+    s_delta_t *sums;
+    uint32_t *sum_slots;  //  0 empty, else index + 1 into sums
+    size_t nsums;
+    bool stage_failed;  //  staging early failed: the batch must not commit
     varena_t *arena;  //  export lines
 } analytics_t;
 
@@ -135,20 +144,65 @@ s_count_all (analytics_t *self, const char *product, const char *category, int64
     return rc;
 }
 
-static int
-s_deltas_stage (analytics_t *self, vstore_t *store, vstore_batch_t *batch)
+//  Writes the summed updates into batch (each counter read, through the batch, and written
+//  once) and empties the sums.
+int
+analytics_stage (vactor_t *actor, vstore_t *store, vstore_batch_t *batch)
 {
-    for (size_t i = 0; i < self->ndeltas; i++) {
-        const s_delta_t *d = &self->deltas[i];
+    analytics_t *self = vactor_state (actor);
+    int rc = self->stage_failed ? -VE_IO : 0;
+    self->stage_failed = false;
+    for (size_t i = 0; i < self->nsums && rc == 0; i++) {
+        const s_delta_t *d = &self->sums[i];
         char *raw = NULL;
         size_t len = 0;
-        if (vstore_get (store, CF_COUNTERS, d->key, d->klen, &raw, &len) != 0)
-            return -VE_IO;
+        if (vstore_get (store, CF_COUNTERS, d->key, d->klen, &raw, &len) != 0) {
+            rc = -VE_IO;
+            break;
+        }
         int64_t value = raw && len == 8 ? (int64_t) vstore_from_be64 (raw) : 0;
         free (raw);
         uint8_t v[8];
         vstore_be64 (v, (uint64_t) (value + d->delta));
         vstore_batch_put (batch, store, CF_COUNTERS, d->key, d->klen, v, 8);
+    }
+    memset (self->sum_slots, 0, SUM_SLOTS * sizeof *self->sum_slots);
+    self->nsums = 0;
+    return rc;
+}
+
+//  Folds the event's updates into the sums. When they would overflow, the sums go into the
+//  batch first: it reads back what it holds, so staging early changes no figure.
+static int
+s_deltas_fold (vactor_t *actor, analytics_t *self, vstore_t *store, vstore_batch_t *batch)
+{
+    if (self->nsums + self->ndeltas > MAX_SUMS) {
+        //  The staged sums of earlier events sit after this event's mark: were this event
+        //  rolled back they would be lost while their offsets commit. So a failure here fails
+        //  the whole batch (the next analytics_stage reports it) and every event comes again.
+        if (analytics_stage (actor, store, batch) != 0) {
+            self->stage_failed = true;
+            return -VE_IO;
+        }
+    }
+    for (size_t i = 0; i < self->ndeltas; i++) {
+        const s_delta_t *d = &self->deltas[i];
+        uint32_t h = 2166136261u;  //  FNV-1a
+        for (size_t k = 0; k < d->klen; k++)
+            h = (h ^ (uint8_t) d->key[k]) * 16777619u;
+        uint32_t slot = h & (SUM_SLOTS - 1);
+        while (self->sum_slots[slot]) {
+            s_delta_t *sum = &self->sums[self->sum_slots[slot] - 1];
+            if (sum->klen == d->klen && memcmp (sum->key, d->key, d->klen) == 0)
+                break;
+            slot = (slot + 1) & (SUM_SLOTS - 1);
+        }
+        if (!self->sum_slots[slot]) {
+            self->sums[self->nsums] = *d;
+            self->sum_slots[slot] = (uint32_t) ++self->nsums;
+        }
+        else
+            self->sums[self->sum_slots[slot] - 1].delta += d->delta;
     }
     self->ndeltas = 0;
     return 0;
@@ -313,16 +367,11 @@ s_export_stage (analytics_t *self, vstore_t *store, vstore_batch_t *batch, const
 //  A stream's very first events cannot be told apart from a join midway, and are not counted.
 static void
 s_check_stream (analytics_t *self, vstore_t *store, vstore_batch_t *batch, const char *stream,
-                uint64_t seq)
+                uint64_t seq, uint64_t prev)
 {
-    int cf = vstore_cf (store, "offsets");
-    char *raw = NULL, key[160];
-    size_t len = 0;
-    if (cf < 0 || strlen (stream) > 128
-        || vstore_get (store, cf, stream, strlen (stream), &raw, &len) != 0)
+    char key[160];
+    if (strlen (stream) > 128)
         return;
-    uint64_t prev = raw && len == 8 ? vstore_from_be64 (raw) : 0;
-    free (raw);
     snprintf (key, sizeof key, "seen:%s", stream);
     uint64_t seen = (uint64_t) s_state_get (store, key);
     if (strncmp (stream, "edge", 4) == 0 && prev && seq > prev + 1) {
@@ -400,15 +449,15 @@ s_order (analytics_t *self, vstore_t *store, const char *topic, const vmsg_value
 }
 
 int
-analytics_apply (vactor_t *actor, const char *stream, uint64_t seq, const char *topic,
-                 int64_t time_ms, const void *body, size_t len, const vmsg_value_t *v,
-                 vstore_t *store, vstore_batch_t *batch, bool export)
+analytics_apply (vactor_t *actor, const char *stream, uint64_t seq, uint64_t prev,
+                 const char *topic, int64_t time_ms, const void *body, size_t len,
+                 const vmsg_value_t *v, vstore_t *store, vstore_batch_t *batch, bool export)
 {
     analytics_t *self = vactor_state (actor);
     int64_t at = s_event_time (v, time_ms);
     self->ndeltas = 0;
     int rc = 0;
-    s_check_stream (self, store, batch, stream, seq);
+    s_check_stream (self, store, batch, stream, seq, prev);
     if (!vmsg_event_find (topic)) {
         //  A topic no schema names (a newer producer, a typo): nothing to count it as.
         self->unknown++;
@@ -452,10 +501,10 @@ analytics_apply (vactor_t *actor, const char *stream, uint64_t seq, const char *
     else if (strcmp (topic, "inventory.sold") == 0 || strcmp (topic, "inventory.restored") == 0)
         rc = analytics_forecast_sold (&self->forecast, store, batch, vmsg_get (v, "lines"), at,
                                       topic[10] == 's' ? 1 : -1);
-    if (rc == 0)
-        rc = s_deltas_stage (self, store, batch);
     if (rc == 0 && export && self->export)
         rc = s_export_stage (self, store, batch, stream, seq, topic, time_ms, at, body, len);
+    if (rc == 0)  //  last: nothing after it can fail and leave the sums counting this event
+        rc = s_deltas_fold (actor, self, store, batch);
     self->ndeltas = 0;
     return rc;
 }
@@ -465,8 +514,10 @@ analytics_on_event (vactor_t *actor, const vbus_event_t *event, const vmsg_value
                     vstore_t *store, vstore_batch_t *batch)
 {
     analytics_t *self = vactor_state (actor);
-    int rc = analytics_apply (actor, event->stream, event->seq, event->topic, event->time_ms,
-                              event->body, event->body_len, body, store, batch, true);
+    int rc = analytics_apply (actor, event->stream, event->seq,
+                              vactor_stream_applied (actor, event->stream), event->topic,
+                              event->time_ms, event->body, event->body_len, body, store, batch,
+                              true);
     if (rc == -VE_IO || rc == -VE_NOMEM) {
         //  Ours, not the event's: nothing commits, and the event comes again by replay.
         vbus_log ('E', WHO, "%s #%llu from %s: %s", event->topic,
@@ -475,8 +526,9 @@ analytics_on_event (vactor_t *actor, const vbus_event_t *event, const vmsg_value
     }
     if (rc) {
         //  The event's own fault (an order too big to count): skipped and counted, so that one
-        //  bad event never stops the stream. Nothing of it is kept but the counter.
-        vstore_batch_clear (batch);
+        //  bad event never stops the stream. Nothing of it is kept but the counter (its
+        //  writes go back to the mark the runtime set before it; other events' stay).
+        vstore_batch_rollback (batch);
         char key[160];
         snprintf (key, sizeof key, "seen:%s", event->stream);
         s_state_put (store, batch, key, (int64_t) event->seq);
@@ -831,7 +883,8 @@ analytics_on_wake (vactor_t *actor)
     }
     int64_t now = vactor_now_ms (actor);
     if (self->export && now >= self->next_flush_ms) {
-        int n = analytics_export_flush (actor, self->export_dir, now, self->export_every_ms);
+        int n = analytics_export_flush (actor, self->export_dir, now, self->export_every_ms,
+                                        (size_t) self->export_round_bytes);
         if (n < 0)
             vbus_log ('E', WHO, "export to %s failed (%s); retried at the next flush",
                       self->export_dir, verr_str (n));
@@ -888,8 +941,10 @@ analytics_open (vactor_t *actor)
         return -VE_NOMEM;
     vactor_set_state (actor, self);
     self->deltas = calloc (MAX_DELTAS, sizeof *self->deltas);
+    self->sums = calloc (MAX_SUMS, sizeof *self->sums);
+    self->sum_slots = calloc (SUM_SLOTS, sizeof *self->sum_slots);
     self->arena = varena_new (0);
-    if (!self->deltas || !self->arena)
+    if (!self->deltas || !self->sums || !self->sum_slots || !self->arena)
         return -VE_NOMEM;
     long export_on, half_life, lead, safety;
     if (vactor_config_long (actor, "live_every_ms", 10, 3600000, 1000, &self->live_every_ms)
@@ -899,6 +954,8 @@ analytics_open (vactor_t *actor)
         || vactor_config_long (actor, "safety_days", 0, 365, 3, &safety)
         || vactor_config_long (actor, "export_every_ms", 100, DAY_MS, HOUR_MS,
                                &self->export_every_ms)
+        || vactor_config_long (actor, "export_round_bytes", 1024, 32 << 20, 32 << 20,
+                               &self->export_round_bytes)
         || vactor_config_long (actor, "export", 0, 1, 1, &export_on))
         return -VE_CONFIG;
     self->export = export_on != 0;
@@ -964,6 +1021,8 @@ analytics_close (vactor_t *actor)
     vbus_pub_destroy (&self->live);
     varena_destroy (&self->arena);
     free (self->deltas);
+    free (self->sums);
+    free (self->sum_slots);
     free (self);
     vactor_set_state (actor, NULL);
 }
@@ -980,7 +1039,7 @@ static const char *const s_config_keys[] = { "live_every_ms",     "export_every_
                                              "export",            "export_dir",
                                              "import",            "rate_half_life_ms",
                                              "lead_time_days",    "safety_days",
-                                             NULL };
+                                             "export_round_bytes", NULL };
 
 static const vactor_def_t s_def = { .service = "analytics",
                                     .methods = s_methods,
@@ -991,6 +1050,7 @@ static const vactor_def_t s_def = { .service = "analytics",
                                     .close = analytics_close,
                                     .consumes = s_consumes,
                                     .on_event = analytics_on_event,
+                                    .before_commit = analytics_stage,
                                     .on_wake = analytics_on_wake };
 
 int

@@ -73,13 +73,22 @@ int analytics_forecast_method (vactor_call_t *call, const analytics_forecast_cfg
 //  under an hour) to <dir>/<YYYY-MM-DD>/events-<HH>-<flush id>.jsonl.zst: temp file, fsync,
 //  rename, then the day's manifest.json the same way; then removes them from CF_EXPORT in
 //  a transaction. Returns the events written or a negative code (nothing removed).
-int analytics_export_flush (vactor_t *actor, const char *dir, int64_t now_ms, int64_t every_ms);
+//  Memory stays bounded: it goes in rounds of about round_bytes of lines, one file each.
+int analytics_export_flush (vactor_t *actor, const char *dir, int64_t now_ms, int64_t every_ms,
+                            size_t round_bytes);
 
 //  Applies one event (decoded against its topic's schema) to the counters: the function the
-//  stream consumer and the import share. export says whether it goes to CF_EXPORT too.
-int analytics_apply (vactor_t *actor, const char *stream, uint64_t seq, const char *topic,
+//  stream consumer and the import share. prev is the stream's last event applied before it
+//  (0: none yet): a gap says how many were lost or skipped. export says whether it goes to
+//  CF_EXPORT too.
+int analytics_apply (vactor_t *actor, const char *stream, uint64_t seq, uint64_t prev,
+                     const char *topic,
                      int64_t time_ms, const void *body, size_t len, const vmsg_value_t *value,
                      vstore_t *store, vstore_batch_t *batch, bool export);
+
+//  Writes into batch the counter updates analytics_apply summed in memory: before the batch
+//  commits (the runtime's before_commit). Returns 0 or -VE_IO.
+int analytics_stage (vactor_t *actor, vstore_t *store, vstore_batch_t *batch);
 
 //  Reads every file listed in the manifests under dir, in time order, and applies each event
 //  not applied yet (by its stream's offset, which it advances in the same batch). Run from

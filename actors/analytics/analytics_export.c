@@ -171,10 +171,15 @@ s_write_hour (const char *dir, int64_t hour_ms, int64_t flush_id, const vbuf_t *
     return rc;
 }
 
-int
-analytics_export_flush (vactor_t *actor, const char *dir, int64_t now_ms, int64_t every_ms)
+//  One flush round: about round_bytes of lines at most (so that memory stays bounded however many
+//  an hour holds), written and forgotten together. *more is set when the round stopped at
+//  that bound. Returns the events exported or a negative code.
+static int
+s_flush_round (vactor_t *actor, const char *dir, int64_t now_ms, int64_t every_ms,
+               size_t round_bytes, bool *more_p)
 {
     vstore_t *store = vactor_store (actor, 0);
+    *more_p = false;
     //  Hourly (the default): only finished hours. A shorter period (tests, a lake that wants
     //  fresher files) writes what it has, the current hour included, as another part.
     int64_t before = every_ms < HOUR_MS ? INT64_MAX : (now_ms / HOUR_MS) * HOUR_MS;
@@ -198,6 +203,10 @@ analytics_export_flush (vactor_t *actor, const char *dir, int64_t now_ms, int64_
         int64_t h = more && klen >= 8 ? (int64_t) vstore_from_be64 (key) : INT64_MAX;
         if (more && h >= before)
             more = false, h = INT64_MAX;
+        if (more && plain.len >= round_bytes) {  //  the rest in the next round, as another part
+            *more_p = true;
+            more = false, h = INT64_MAX;
+        }
         if (h != hour && events) {
             rc = s_write_hour (dir, hour, done.flush_id, &plain, events, first, last);
             total += events;
@@ -227,6 +236,21 @@ analytics_export_flush (vactor_t *actor, const char *dir, int64_t now_ms, int64_
         vbus_log ('I', WHO, "exported %zu events to %s (flush %lld)", total, dir,
                   (long long) done.flush_id);
     return rc ? rc : (int) total;
+}
+
+int
+analytics_export_flush (vactor_t *actor, const char *dir, int64_t now_ms, int64_t every_ms,
+                        size_t round_bytes)
+{
+    int total = 0;
+    bool more = true;
+    while (more) {
+        int n = s_flush_round (actor, dir, now_ms, every_ms, round_bytes, &more);
+        if (n < 0)
+            return n;
+        total += n;
+    }
+    return total;
 }
 
 //  ---------------------------------------------------------------- import
@@ -339,10 +363,12 @@ s_import_line (vactor_t *actor, vstore_t *store, vstore_batch_t *batch, varena_t
     if (rc == 0)
         rc = vmsg_decode (e->schema, mp.data, mp.len, arena, &v, err, sizeof err);
     if (rc == 0)
-        rc = analytics_apply (actor, l->stream, l->seq, topic,
+        rc = analytics_apply (actor, l->stream, l->seq, applied, topic,
                               (int64_t) json_integer_value (json_object_get (l->line, "time_ms")),
                               mp.data, mp.len, v, store, batch, false);
-    else {
+    if (rc == 0)
+        rc = analytics_stage (actor, store, batch);
+    else if (!e || !v) {
         //  As the consumer does with a poison event: skipped, but its offset moves.
         vbus_log ('W', WHO, "import: %s #%llu skipped: %s", l->stream,
                   (unsigned long long) l->seq, *err ? err : "unknown topic");

@@ -85,11 +85,18 @@ typedef struct {
     void (*close) (vactor_t *actor);
     //  Event streams to consume (topic prefixes, NULL-terminated) and the handler applying one
     //  event. It writes its derived state into batch; the runtime adds the stream's offset to
-    //  the same batch and commits, so each event takes effect exactly once. Returns 0, or a
-    //  negative code to stop consuming that stream (logged).
+    //  the same batch and commits, so each event takes effect exactly once. One batch holds
+    //  the events that arrived together (up to 512), and reads of store see what the events
+    //  before in the batch wrote. A negative return drops this event's writes (not the
+    //  others'), and the event comes again by replay; the handler must then leave its memory
+    //  as it was too.
     const char *const *consumes;
     int (*on_event) (vactor_t *actor, const vbus_event_t *event, const vmsg_value_t *body,
                      vstore_t *store, vstore_batch_t *batch);
+    //  Called before a batch of events commits: writes into batch what the handler kept in
+    //  memory across the batch's events (sums to add, say). Non-zero: nothing of the batch
+    //  commits and its events come again. May be NULL.
+    int (*before_commit) (vactor_t *actor, vstore_t *store, vstore_batch_t *batch);
     //  Runs on the actor's thread soon after any thread called vactor_wake (and at least once
     //  a second): where work finished elsewhere is answered with vactor_reply. It keeps running
     //  during the SIGTERM drain until every deferred call is answered. May be NULL.
@@ -144,6 +151,10 @@ void vactor_wake (vactor_t *actor);
 //  The actor's clock, milliseconds since the epoch. Tests shift it with the setting
 //  "clock_offset_ms" or replace it with vactor_set_clock.
 int64_t vactor_now_ms (const vactor_t *actor);
+
+//  The last sequence number of stream the consumer applied (staged in the current batch
+//  included); 0 when none. In on_event: the event before this one.
+uint64_t vactor_stream_applied (vactor_t *actor, const char *stream);
 void vactor_set_clock (vactor_t *actor, int64_t (*now) (void *arg), void *arg);
 
 //  A setting's value (NULL when unset); numbers parsed with a clear error on bad values.

@@ -19,10 +19,14 @@ struct vstore_s {
     const char *names[VSTORE_MAX_CF + 1];
     size_t ncfs;
     char *dir;
+    vstore_batch_t *through;  //  reads see this indexed batch's staged writes (or NULL)
 };
 
+//  A plain batch (wb) or an indexed one (wi: RocksDB's WriteBatchWithIndex, readable before
+//  it commits); exactly one of the two is set.
 struct vstore_batch_s {
     rocksdb_writebatch_t *wb;
+    rocksdb_writebatch_wi_t *wi;
 };
 
 struct vstore_iter_s {
@@ -142,7 +146,11 @@ int
 vstore_get (vstore_t *self, int cf, const void *key, size_t klen, char **val, size_t *vlen)
 {
     char *err = NULL;
-    *val = rocksdb_get_cf (self->db, self->read, self->cfs[cf], key, klen, vlen, &err);
+    if (self->through)
+        *val = rocksdb_writebatch_wi_get_from_batch_and_db_cf (
+            self->through->wi, self->db, self->read, self->cfs[cf], key, klen, vlen, &err);
+    else
+        *val = rocksdb_get_cf (self->db, self->read, self->cfs[cf], key, klen, vlen, &err);
     if (err) {
         vbus_log ('E', "store", "%s: get: %s", self->dir, err);
         free (err);
@@ -155,6 +163,14 @@ vstore_get (vstore_t *self, int cf, const void *key, size_t klen, char **val, si
 bool
 vstore_has (vstore_t *self, int cf, const void *key, size_t klen)
 {
+    if (self->through) {
+        char *val = NULL;
+        size_t vlen;
+        if (vstore_get (self, cf, key, klen, &val, &vlen) != 0 || !val)
+            return false;
+        free (val);
+        return true;
+    }
     char *err = NULL;
     rocksdb_pinnableslice_t *v =
         rocksdb_get_pinned_cf (self->db, self->read, self->cfs[cf], key, klen, &err);
@@ -174,12 +190,24 @@ vstore_batch_new (void)
     return self;
 }
 
+vstore_batch_t *
+vstore_batch_new_indexed (void)
+{
+    vstore_batch_t *self = calloc (1, sizeof *self);
+    if (self)
+        self->wi = rocksdb_writebatch_wi_create (0, 1);  //  reads see a key's latest write
+    return self;
+}
+
 void
 vstore_batch_destroy (vstore_batch_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    rocksdb_writebatch_destroy ((*self_p)->wb);
+    if ((*self_p)->wi)
+        rocksdb_writebatch_wi_destroy ((*self_p)->wi);
+    else
+        rocksdb_writebatch_destroy ((*self_p)->wb);
     free (*self_p);
     *self_p = NULL;
 }
@@ -187,36 +215,80 @@ vstore_batch_destroy (vstore_batch_t **self_p)
 void
 vstore_batch_clear (vstore_batch_t *self)
 {
-    rocksdb_writebatch_clear (self->wb);
+    if (self->wi)
+        rocksdb_writebatch_wi_clear (self->wi);
+    else
+        rocksdb_writebatch_clear (self->wb);
 }
 
 size_t
 vstore_batch_count (vstore_batch_t *self)
 {
-    return (size_t) rocksdb_writebatch_count (self->wb);
+    return (size_t) (self->wi ? rocksdb_writebatch_wi_count (self->wi)
+                              : rocksdb_writebatch_count (self->wb));
 }
 
 void
 vstore_batch_put (vstore_batch_t *self, vstore_t *store, int cf, const void *key, size_t klen,
                   const void *val, size_t vlen)
 {
-    rocksdb_writebatch_put_cf (self->wb, store->cfs[cf], key, klen, val, vlen);
+    if (self->wi)
+        rocksdb_writebatch_wi_put_cf (self->wi, store->cfs[cf], key, klen, val, vlen);
+    else
+        rocksdb_writebatch_put_cf (self->wb, store->cfs[cf], key, klen, val, vlen);
 }
 
 void
 vstore_batch_delete (vstore_batch_t *self, vstore_t *store, int cf, const void *key, size_t klen)
 {
-    rocksdb_writebatch_delete_cf (self->wb, store->cfs[cf], key, klen);
+    if (self->wi)
+        rocksdb_writebatch_wi_delete_cf (self->wi, store->cfs[cf], key, klen);
+    else
+        rocksdb_writebatch_delete_cf (self->wb, store->cfs[cf], key, klen);
+}
+
+void
+vstore_batch_mark (vstore_batch_t *self)
+{
+    if (self->wi)
+        rocksdb_writebatch_wi_set_save_point (self->wi);
+    else
+        rocksdb_writebatch_set_save_point (self->wb);
+}
+
+void
+vstore_batch_rollback (vstore_batch_t *self)
+{
+    char *err = NULL;
+    if (self->wi)
+        rocksdb_writebatch_wi_rollback_to_save_point (self->wi, &err);
+    else
+        rocksdb_writebatch_rollback_to_save_point (self->wb, &err);
+    if (err) {
+        //  No mark (a caller's bug): the whole batch goes, never a part of a write.
+        free (err);
+        vstore_batch_clear (self);
+    }
+}
+
+void
+vstore_read_through (vstore_t *self, vstore_batch_t *batch)
+{
+    self->through = batch && batch->wi ? batch : NULL;
 }
 
 int
 vstore_commit (vstore_t *self, vstore_batch_t *batch, bool sync)
 {
-    if (rocksdb_writebatch_count (batch->wb) == 0)
+    if (vstore_batch_count (batch) == 0)
         return 0;
     char *err = NULL;
-    rocksdb_write (self->db, sync ? self->write_sync : self->write, batch->wb, &err);
-    rocksdb_writebatch_clear (batch->wb);
+    rocksdb_writeoptions_t *wo = sync ? self->write_sync : self->write;
+    if (batch->wi)
+        rocksdb_write_writebatch_wi (self->db, wo, batch->wi, &err);
+    else
+        rocksdb_write (self->db, wo, batch->wb, &err);
+    vstore_batch_clear (batch);
     if (err) {
         vbus_log ('E', "store", "%s: write: %s", self->dir, err);
         free (err);
@@ -249,6 +321,9 @@ vstore_iter_new (vstore_t *self, int cf, const void *prefix, size_t plen, const 
         return NULL;
     it->read = rocksdb_readoptions_create ();
     it->it = rocksdb_create_iterator_cf (self->db, it->read, self->cfs[cf]);
+    if (self->through)  //  the store's keys merged with the batch's staged writes
+        it->it = rocksdb_writebatch_wi_create_iterator_with_base_cf (self->through->wi, it->it,
+                                                                     self->cfs[cf]);
     it->prefix = malloc (plen ? plen : 1);
     if (plen)
         memcpy (it->prefix, prefix, plen);

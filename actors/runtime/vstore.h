@@ -33,6 +33,10 @@ bool vstore_has (vstore_t *self, int cf, const void *key, size_t klen);
 
 //  A batch of writes, applied atomically by vstore_commit.
 vstore_batch_t *vstore_batch_new (void);
+//  An indexed batch: what it stages can be read back before it commits, through a store
+//  given it with vstore_read_through (RocksDB's WriteBatchWithIndex; each write costs an index
+//  insert, so only where a batch spans many operations that read each other's writes).
+vstore_batch_t *vstore_batch_new_indexed (void);
 void vstore_batch_destroy (vstore_batch_t **self_p);
 void vstore_batch_clear (vstore_batch_t *self);
 size_t vstore_batch_count (vstore_batch_t *self);
@@ -40,6 +44,13 @@ void vstore_batch_put (vstore_batch_t *self, vstore_t *store, int cf, const void
                        const void *val, size_t vlen);
 void vstore_batch_delete (vstore_batch_t *self, vstore_t *store, int cf, const void *key,
                           size_t klen);
+//  Marks the batch's current end; vstore_batch_rollback drops what was staged after the
+//  latest mark (and the mark), so one operation of many can fail alone. Clearing drops marks.
+void vstore_batch_mark (vstore_batch_t *self);
+void vstore_batch_rollback (vstore_batch_t *self);
+//  From now on, reads of the store (get, has, iterators) see batch's staged writes over the
+//  committed state, until called with NULL. batch must be indexed (else reads are plain).
+void vstore_read_through (vstore_t *self, vstore_batch_t *batch);
 //  Applies the batch (and clears it). sync: return only after the WAL is fsync'ed (money and
 //  orders); otherwise after it is in the WAL (survives the process being killed).
 //  Returns 0 or -VE_IO.

@@ -669,7 +669,9 @@ static void
 test_export_files_and_rebuild_from_them (void **state)
 {
     fixture_t *f = *state;
-    const char *extra[] = { "--set", "export_every_ms=500", NULL };
+    //  Rounds of 4 KiB: however many events an hour holds, a flush's memory stays bounded.
+    const char *extra[] = { "--set", "export_every_ms=500", "--set", "export_round_bytes=4096",
+                            NULL };
     f->analytics = s_start (f, NULL, extra);
     int64_t now = vbus_now_ms ();
     const int64_t ages[] = { 30000, 2 * 3600000LL };
@@ -686,6 +688,10 @@ test_export_files_and_rebuild_from_them (void **state)
         usleep (100000);
     assert_int_equal (lines, N);
     assert_true (files >= 2);  //  two hours at least
+    //  200 lines of ~250 bytes in rounds of 4 KiB: a dozen files or so, each under 4 KiB of
+    //  lines plus one line.
+    if (files < 8)
+        fail_msg ("%d export files: the rounds did not split the hours", files);
     //  No temp file left, a manifest per day.
     char cmd[400];
     snprintf (cmd, sizeof cmd, "test -z \"$(ls %s/*/*.tmp 2>/dev/null)\" && ls %s/*/manifest.json",

@@ -1,0 +1,176 @@
+//  test_vstore.c — the store's batches: an indexed batch is read back through the store before
+//  it commits (get, has, iterators, deletes included), a rollback drops what came after the
+//  last mark and nothing before it, and a plain batch stays unseen until it commits.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vstore.h"
+
+typedef struct {
+    char dir[64];
+    vstore_t *store;
+} fixture_t;
+
+static const char *const s_cfs[] = { "things" };
+
+static int
+s_setup (void **state)
+{
+    fixture_t *f = calloc (1, sizeof *f);
+    snprintf (f->dir, sizeof f->dir, "/tmp/test_vstore-XXXXXX");
+    assert_non_null (mkdtemp (f->dir));
+    f->store = vstore_open (f->dir, s_cfs, 1, NULL, 0);
+    assert_non_null (f->store);
+    *state = f;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *f = *state;
+    vstore_close (&f->store);
+    char cmd[128];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", f->dir);
+    assert_int_equal (system (cmd), 0);
+    free (f);
+    return 0;
+}
+
+//  The value of key, or NULL (a static copy, good until the next call).
+static const char *
+s_get (vstore_t *store, const char *key)
+{
+    static char copy[64];
+    char *val = NULL;
+    size_t len = 0;
+    assert_int_equal (vstore_get (store, 0, key, strlen (key), &val, &len), 0);
+    if (!val)
+        return NULL;
+    snprintf (copy, sizeof copy, "%.*s", (int) len, val);
+    free (val);
+    return copy;
+}
+
+static void
+s_put (vstore_batch_t *b, vstore_t *store, const char *key, const char *val)
+{
+    vstore_batch_put (b, store, 0, key, strlen (key), val, strlen (val));
+}
+
+//  The keys under prefix, as "k=v,k=v".
+static const char *
+s_scan (vstore_t *store, const char *prefix)
+{
+    static char out[256];
+    out[0] = 0;
+    vstore_iter_t *it = vstore_iter_new (store, 0, prefix, strlen (prefix), NULL, 0);
+    const char *k, *v;
+    size_t kl, vl;
+    while (vstore_iter_next (it, &k, &kl, &v, &vl))
+        snprintf (out + strlen (out), sizeof out - strlen (out), "%s%.*s=%.*s", *out ? "," : "",
+                  (int) kl, k, (int) vl, v);
+    vstore_iter_destroy (&it);
+    return out;
+}
+
+static void
+test_indexed_batch_is_read_through (void **state)
+{
+    fixture_t *f = *state;
+    vstore_batch_t *b = vstore_batch_new ();
+    s_put (b, f->store, "a:1", "old");
+    s_put (b, f->store, "a:3", "three");
+    assert_int_equal (vstore_commit (f->store, b, false), 0);
+    vstore_batch_destroy (&b);
+
+    vstore_batch_t *ib = vstore_batch_new_indexed ();
+    vstore_read_through (f->store, ib);
+    s_put (ib, f->store, "a:1", "new");
+    s_put (ib, f->store, "a:2", "two");
+    vstore_batch_delete (ib, f->store, 0, "a:3", 3);
+    assert_string_equal (s_get (f->store, "a:1"), "new");
+    assert_string_equal (s_get (f->store, "a:2"), "two");
+    assert_null (s_get (f->store, "a:3"));
+    assert_true (vstore_has (f->store, 0, "a:2", 3));
+    assert_false (vstore_has (f->store, 0, "a:3", 3));
+    assert_string_equal (s_scan (f->store, "a:"), "a:1=new,a:2=two");
+    //  Not read through: the committed state only.
+    vstore_read_through (f->store, NULL);
+    assert_string_equal (s_get (f->store, "a:1"), "old");
+    assert_null (s_get (f->store, "a:2"));
+    assert_string_equal (s_scan (f->store, "a:"), "a:1=old,a:3=three");
+    //  Committed: the same as what was read through.
+    assert_int_equal (vstore_batch_count (ib), 3);
+    assert_int_equal (vstore_commit (f->store, ib, false), 0);
+    assert_int_equal (vstore_batch_count (ib), 0);
+    assert_string_equal (s_scan (f->store, "a:"), "a:1=new,a:2=two");
+    vstore_batch_destroy (&ib);
+}
+
+static void
+test_rollback_drops_only_after_the_mark (void **state)
+{
+    fixture_t *f = *state;
+    vstore_batch_t *ib = vstore_batch_new_indexed ();
+    vstore_read_through (f->store, ib);
+    vstore_batch_mark (ib);
+    s_put (ib, f->store, "e:1", "first");
+    vstore_batch_mark (ib);
+    s_put (ib, f->store, "e:1", "second");
+    s_put (ib, f->store, "e:2", "second");
+    assert_string_equal (s_get (f->store, "e:1"), "second");
+    vstore_batch_rollback (ib);
+    assert_string_equal (s_get (f->store, "e:1"), "first");
+    assert_null (s_get (f->store, "e:2"));
+    assert_int_equal (vstore_batch_count (ib), 1);
+    //  Marks stack: the next rollback goes back to the first one.
+    vstore_batch_rollback (ib);
+    assert_null (s_get (f->store, "e:1"));
+    assert_int_equal (vstore_batch_count (ib), 0);
+    vstore_read_through (f->store, NULL);
+    vstore_batch_destroy (&ib);
+
+    //  A plain batch rolls back the same way.
+    vstore_batch_t *b = vstore_batch_new ();
+    s_put (b, f->store, "p:1", "kept");
+    vstore_batch_mark (b);
+    s_put (b, f->store, "p:2", "dropped");
+    vstore_batch_rollback (b);
+    assert_int_equal (vstore_commit (f->store, b, false), 0);
+    assert_string_equal (s_scan (f->store, "p:"), "p:1=kept");
+    vstore_batch_destroy (&b);
+}
+
+static void
+test_plain_batch_is_not_read_through (void **state)
+{
+    fixture_t *f = *state;
+    vstore_batch_t *b = vstore_batch_new ();
+    vstore_read_through (f->store, b);  //  not indexed: reads stay plain
+    s_put (b, f->store, "q:1", "staged");
+    assert_null (s_get (f->store, "q:1"));
+    assert_int_equal (vstore_commit (f->store, b, true), 0);
+    assert_string_equal (s_get (f->store, "q:1"), "staged");
+    vstore_read_through (f->store, NULL);
+    vstore_batch_destroy (&b);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_indexed_batch_is_read_through, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_rollback_drops_only_after_the_mark, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_plain_batch_is_not_read_through, s_setup,
+                                         s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -7,6 +7,7 @@
 //  Popularity goes back to the catalog as recommend.popularity events. docs/recommend.md.
 #include "vactor.h"
 #include "vhash.h"
+#include "recommend_trend.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #define MAX_USER_BUY  100
 #define MAX_RELATED   64  //  candidates read per product
 #define MAX_PICKS     1024
+#define PICK_SEEDS    12  //  history entries (newest first) a shopper's picks start from
 #define PRODUCT       65
 #define HIDE_ARCHIVED 1  //  the catalog's status is not active (archived, or a draft)
 #define HIDE_SOLD_OUT 2  //  inventory says it is out of stock
@@ -52,6 +54,7 @@ typedef struct {
     long pop_every_ms, pop_change_pct;
     int64_t next_pop_ms;  //  the actor's clock
     uint64_t pop_sent;    //  products sent, for the log
+    rec_trend_t *trend;   //  CF_TREND in memory, ordered: what trending answers from
 } recommend_t;
 
 typedef struct {
@@ -220,6 +223,7 @@ s_trend_add (recommend_t *self, vstore_t *store, vstore_batch_t *batch, const ch
     vstore_be64 ((uint8_t *) rec + 8, (uint64_t) t.at);
     memcpy (rec + 16, t.category, clen);
     vstore_batch_put (batch, store, CF_TREND, p, strlen (p), rec, 16 + clen);
+    rec_trend_set (self->trend, p, t.category, t.score, t.at);
 }
 
 //  "furniture" holds furniture and furniture/…, not furniture2.
@@ -492,47 +496,46 @@ s_related (recommend_t *self, vstore_t *store, int cf, const char *p, s_item_t *
     return n;
 }
 
-//  Trending now, in categories (NULL: all; else any of ncat prefixes), leaving out skip.
-static size_t
-s_trending (recommend_t *self, vactor_t *actor, vstore_t *store, const char *const *cats,
-            size_t ncat, const s_entry_t *skip, size_t nskip, s_item_t *out, size_t max)
+//  Trending now, in categories (NULL: all; else any of ncat prefixes), leaving out skip: the
+//  first max of the in-memory order that pass (rec_trend_walk), so an answer costs the walk
+//  down to them, not a scan of every product.
+typedef struct {
+    recommend_t *self;
+    const char *const *cats;
+    size_t ncat;
+    const s_entry_t *skip;
+    size_t nskip;
+    s_item_t *out;
+    size_t n, max;
+} s_trend_walk_t;
+
+static bool
+s_trend_pick (const char *id, const char *category, double score, void *arg)
 {
-    int64_t now = vactor_now_ms (actor);
-    vstore_iter_t *it = vstore_iter_new (store, CF_TREND, NULL, 0, NULL, 0);
-    const char *k, *val;
-    size_t klen, vlen, n = 0;
-    //  A bounded sorted array: the heap of a top-k, with k at most 20.
-    while (it && vstore_iter_next (it, &k, &klen, &val, &vlen)) {
-        if (vlen < 16 || klen >= PRODUCT)
-            continue;
-        char category[201], id[PRODUCT];
-        snprintf (category, sizeof category, "%.*s", (int) (vlen - 16), val + 16);
-        snprintf (id, sizeof id, "%.*s", (int) klen, k);
-        bool in = ncat == 0;
-        if (s_is_hidden (self, id))
-            continue;
-        for (size_t c = 0; c < ncat && !in; c++)
-            in = s_in_category (category, cats[c]);
-        for (size_t s = 0; s < nskip && in; s++)
-            in = !(skip[s].kind == 'b' && strcmp (skip[s].id, id) == 0);
-        if (!in)
-            continue;
-        double score;
-        memcpy (&score, val, 8);
-        s_item_t item;
-        item.score = s_decay (self, score, (int64_t) vstore_from_be64 (val + 8), now);
-        memcpy (item.id, id, sizeof id);
-        if (item.score <= 0 || (n == max && s_item_order (&item, &out[n - 1]) > 0))
-            continue;
-        size_t at = n < max ? n++ : n - 1;
-        while (at > 0 && s_item_order (&item, &out[at - 1]) < 0) {
-            out[at] = out[at - 1];
-            at--;
-        }
-        out[at] = item;
+    s_trend_walk_t *w = arg;
+    if (w->n == w->max)
+        return false;
+    bool in = w->ncat == 0;
+    for (size_t c = 0; c < w->ncat && !in; c++)
+        in = s_in_category (category, w->cats[c]);
+    for (size_t s = 0; s < w->nskip && in; s++)
+        in = !(w->skip[s].kind == 'b' && strcmp (w->skip[s].id, id) == 0);
+    if (in && !s_is_hidden (w->self, id) && strlen (id) < PRODUCT) {
+        s_item_t *item = &w->out[w->n++];
+        snprintf (item->id, sizeof item->id, "%s", id);
+        item->score = score;
     }
-    vstore_iter_destroy (&it);
-    return n;
+    return w->n < w->max;
+}
+
+static size_t
+s_trending (recommend_t *self, vactor_t *actor, const char *const *cats, size_t ncat,
+            const s_entry_t *skip, size_t nskip, s_item_t *out, size_t max)
+{
+    s_trend_walk_t w = { self, cats, ncat, skip, nskip, out, 0, max };
+    if (max)
+        rec_trend_walk (self->trend, vactor_now_ms (actor), s_trend_pick, &w);
+    return w.n;
 }
 
 static void
@@ -580,16 +583,17 @@ recommend_trending (vactor_call_t *call)
     const char *category = vmsg_str (call->body, "category");
     size_t limit = (size_t) vmsg_int (call->body, "limit", 10);
     s_item_t items[20];
-    size_t n = s_trending (self, call->actor, call->store, &category, category ? 1 : 0, NULL, 0,
+    size_t n = s_trending (self, call->actor, &category, category ? 1 : 0, NULL, 0,
                            items, limit);
     msgpack_pack_map (&call->out->pk, 1);
     s_pack_items (&call->out->pk, items, n);
     return VE_OK;
 }
 
-//  Through the item-item tables from what the shopper viewed (newest first) and bought,
-//  scores added up per candidate; a purchase counts twice a view. What they bought is left
-//  out. Nothing found (a cold start): trending in the categories they looked at, else all.
+//  Through the item-item tables from what the shopper viewed and bought lately (the newest
+//  PICK_SEEDS entries: each costs a walk of its related products, and the answer must stay
+//  well under a millisecond), scores added up per candidate; a purchase counts twice a view.
+//  What they ever bought (all the history holds) is left out. Nothing found (a cold start): trending in the categories they looked at, else all.
 static int
 recommend_for_user (vactor_call_t *call)
 {
@@ -604,7 +608,7 @@ recommend_for_user (vactor_call_t *call)
         return vbus_out_error (call->out, VE_INTERNAL, "out of memory");
     size_t nh = s_list_get (call->store, CF_USER, user, hist, MAX_USER_VIEW + MAX_USER_BUY);
     size_t np = 0;
-    for (size_t i = nh; i-- > 0;) {
+    for (size_t i = nh; i-- > 0 && nh - i <= PICK_SEEDS;) {
         s_item_t rel[MAX_RELATED];
         size_t nr = s_related (self, call->store, hist[i].kind == 'b' ? CF_CO : CF_COVIEW,
                                hist[i].id, rel, 20);
@@ -640,9 +644,9 @@ recommend_for_user (vactor_call_t *call)
             if (s_trend_get (call->store, hist[i].id, &t) && *t.category)
                 cats[ncat++] = varena_strdup (call->arena, t.category);
         }
-        np = s_trending (self, call->actor, call->store, cats, ncat, hist, nh, picks, limit);
+        np = s_trending (self, call->actor, cats, ncat, hist, nh, picks, limit);
         if (np == 0 && ncat)
-            np = s_trending (self, call->actor, call->store, NULL, 0, hist, nh, picks, limit);
+            np = s_trending (self, call->actor, NULL, 0, hist, nh, picks, limit);
     }
     msgpack_pack_map (&call->out->pk, 2);
     s_pack_items (&call->out->pk, picks, np);
@@ -808,8 +812,25 @@ recommend_open (vactor_t *actor)
     vstore_iter_destroy (&it);
     if (rc)
         return rc;
+    //  Trending, back in memory.
+    self->trend = rec_trend_new ((double) self->half_life_ms);
+    it = self->trend ? vstore_iter_new (store, CF_TREND, NULL, 0, NULL, 0) : NULL;
+    while (rc == 0 && it && vstore_iter_next (it, &key, &klen, &val, &vlen)) {
+        char id[PRODUCT], category[REC_TREND_CAT];
+        if (klen >= PRODUCT || vlen < 16 || vlen - 16 >= REC_TREND_CAT)
+            continue;
+        snprintf (id, sizeof id, "%.*s", (int) klen, key);
+        snprintf (category, sizeof category, "%.*s", (int) (vlen - 16), val + 16);
+        double score;
+        memcpy (&score, val, 8);
+        rc = rec_trend_set (self->trend, id, category, score, (int64_t) vstore_from_be64 (val + 8));
+    }
+    vstore_iter_destroy (&it);
+    if (!self->trend || rc)
+        return -VE_NOMEM;
     self->next_pop_ms = vactor_now_ms (actor) + self->pop_every_ms;
-    vbus_log ('I', WHO, "open: %zu products hidden (archived or sold out)", self->nhidden);
+    vbus_log ('I', WHO, "open: %zu products hidden (archived or sold out), %zu trending",
+              self->nhidden, rec_trend_count (self->trend));
     return 0;
 }
 
@@ -817,8 +838,10 @@ static void
 recommend_close (vactor_t *actor)
 {
     recommend_t *self = vactor_state (actor);
-    if (self)
+    if (self) {
         free (self->hidden);
+        rec_trend_destroy (&self->trend);
+    }
     free (self);
     vactor_set_state (actor, NULL);
 }

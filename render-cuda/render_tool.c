@@ -13,7 +13,7 @@ s_usage (void)
 {
     fprintf (stderr,
              "usage: vitrine-render-frame [--scene HINT | --file SCENE.json|.msgpack] [--seed N]\n"
-             "         [--yaw DEG] [--pitch DEG] [--zoom Z] [--size PX] [--ss 1|2]\n"
+             "         [--yaw DEG] [--pitch DEG] [--zoom Z] [--size PX] [--aa edges|none|full]\n"
              "         [--quality Q] [--cpu] --out FILE.jpg|FILE.ppm\n"
              "       vitrine-render-frame --list   (the demo scene hints)\n"
              "       vitrine-render-frame --scene HINT --seed N --json   (print the scene)\n");
@@ -92,8 +92,13 @@ main (int argc, char **argv)
             view.zoom = strtof (v, NULL), i++;
         else if (strcmp (a, "--size") == 0)
             opts.width = opts.height = atoi (v), i++;
-        else if (strcmp (a, "--ss") == 0)
-            opts.supersample = atoi (v), i++;
+        else if (strcmp (a, "--aa") == 0) {
+            opts.aa = strcmp (v, "none") == 0   ? VRENDER_AA_NONE
+                      : strcmp (v, "full") == 0 ? VRENDER_AA_FULL
+                      : strcmp (v, "edges") == 0 ? VRENDER_AA_EDGES
+                                                 : (vrender_aa_t) -1;  //  refused by vrender
+            i++;
+        }
         else if (strcmp (a, "--quality") == 0)
             quality = atoi (v), i++;
         else if (strcmp (a, "--out") == 0)

@@ -27,6 +27,8 @@ typedef struct {
     int err;
     s_rgb_t colour;
     float rough, metal;
+    vscene_pattern_t pattern;  //  the material's surface detail, on the main parts
+    float pscale, pstrength;
     const char *material;  //  the material's name, NULL when the hint has none
     const char *variant;
 } s_b_t;
@@ -207,20 +209,46 @@ vrender_demo_colour (const char *name, float rgb[3])
     return -VE_NOT_FOUND;
 }
 
-//  Surfaces by material: how rough and how metallic.
+//  Surfaces by material: how rough and how metallic, and their detail (the pattern, its
+//  feature size in metres and its strength): wood grain, a fabric's weave, leather's grain,
+//  brushed metal.
+#define S_NONE    VSCENE_PATTERN_NONE
+#define S_WOOD    VSCENE_PATTERN_WOOD
+#define S_FABRIC  VSCENE_PATTERN_FABRIC
+#define S_LEATHER VSCENE_PATTERN_LEATHER
+#define S_BRUSHED VSCENE_PATTERN_BRUSHED
 static const struct {
     const char *name;
     float rough, metal;
+    vscene_pattern_t pattern;
+    float scale, strength;
 } s_surfaces[] = {
-    { "wood", 0.6f, 0 },          { "rattan", 0.75f, 0 },  { "leather", 0.45f, 0 },
-    { "suede", 0.95f, 0 },        { "fabric", 0.92f, 0 },  { "velvet", 0.8f, 0 },
-    { "boucle", 0.97f, 0 },       { "linen", 0.92f, 0 },   { "mesh", 0.85f, 0 },
-    { "cotton", 0.92f, 0 },       { "wool", 0.97f, 0 },    { "cashmere", 0.95f, 0 },
-    { "denim", 0.9f, 0 },         { "canvas", 0.9f, 0 },   { "silk", 0.4f, 0 },
-    { "satin", 0.35f, 0 },        { "nylon", 0.6f, 0 },    { "polyester", 0.7f, 0 },
-    { "plastic", 0.35f, 0 },      { "silicone", 0.6f, 0 }, { "acetate", 0.25f, 0 },
-    { "marble", 0.2f, 0 },        { "glass", 0.06f, 0 },   { "metal", 0.3f, 1.0f },
-    { "aluminium", 0.35f, 0.8f }, { "steel", 0.3f, 1.0f },
+    { "wood", 0.6f, 0, S_WOOD, 0.012f, 0.6f },
+    { "rattan", 0.75f, 0, S_FABRIC, 0.006f, 0.8f },
+    { "leather", 0.45f, 0, S_LEATHER, 0.004f, 0.6f },
+    { "suede", 0.95f, 0, S_LEATHER, 0.002f, 0.3f },
+    { "fabric", 0.92f, 0, S_FABRIC, 0.003f, 0.6f },
+    { "velvet", 0.8f, 0, S_FABRIC, 0.0015f, 0.3f },
+    { "boucle", 0.97f, 0, S_LEATHER, 0.003f, 0.8f },
+    { "linen", 0.92f, 0, S_FABRIC, 0.002f, 0.6f },
+    { "mesh", 0.85f, 0, S_FABRIC, 0.004f, 0.9f },
+    { "cotton", 0.92f, 0, S_FABRIC, 0.0015f, 0.5f },
+    { "wool", 0.97f, 0, S_FABRIC, 0.003f, 0.6f },
+    { "cashmere", 0.95f, 0, S_FABRIC, 0.0015f, 0.4f },
+    { "denim", 0.9f, 0, S_FABRIC, 0.002f, 0.7f },
+    { "canvas", 0.9f, 0, S_FABRIC, 0.0025f, 0.6f },
+    { "silk", 0.4f, 0, S_NONE, 0, 0 },
+    { "satin", 0.35f, 0, S_NONE, 0, 0 },
+    { "nylon", 0.6f, 0, S_FABRIC, 0.002f, 0.5f },
+    { "polyester", 0.7f, 0, S_FABRIC, 0.002f, 0.5f },
+    { "plastic", 0.35f, 0, S_NONE, 0, 0 },
+    { "silicone", 0.6f, 0, S_NONE, 0, 0 },
+    { "acetate", 0.25f, 0, S_NONE, 0, 0 },
+    { "marble", 0.2f, 0, S_NONE, 0, 0 },
+    { "glass", 0.06f, 0, S_NONE, 0, 0 },
+    { "metal", 0.3f, 1.0f, S_BRUSHED, 0.002f, 0.5f },
+    { "aluminium", 0.35f, 0.8f, S_BRUSHED, 0.0015f, 0.7f },
+    { "steel", 0.3f, 1.0f, S_BRUSHED, 0.002f, 0.6f },
 };
 
 int
@@ -233,6 +261,19 @@ vrender_demo_surface (const char *material, float *roughness, float *metallic)
             return 0;
         }
     return -VE_NOT_FOUND;
+}
+
+//  The material's pattern (VSCENE_PATTERN_NONE for an unknown one).
+static void
+s_detail (const char *material, vscene_pattern_t *pattern, float *scale, float *strength)
+{
+    *pattern = VSCENE_PATTERN_NONE, *scale = VSCENE_PATTERN_SCALE, *strength = 0;
+    for (size_t i = 0; material && i < sizeof s_surfaces / sizeof s_surfaces[0]; i++)
+        if (strcmp (s_surfaces[i].name, material) == 0 && s_surfaces[i].pattern) {
+            *pattern = s_surfaces[i].pattern;
+            *scale = s_surfaces[i].scale;
+            *strength = s_surfaces[i].strength;
+        }
 }
 
 static const s_rgb_t s_black = { { 0.013f, 0.013f, 0.0144f } };
@@ -248,9 +289,11 @@ static const s_rgb_t s_brass = { { 0.58f, 0.37f, 0.085f } };
 static void
 s_main (s_b_t *b, int i)
 {
-    if (i >= 0)
-        vscene_set_material (b->s, i, b->colour.c[0], b->colour.c[1], b->colour.c[2], b->rough,
-                             b->metal);
+    if (i >= 0
+        && vscene_set_material (b->s, i, b->colour.c[0], b->colour.c[1], b->colour.c[2], b->rough,
+                                b->metal)
+               == 0)
+        vscene_set_pattern (b->s, i, b->pattern, b->pscale, b->pstrength);
 }
 
 static bool
@@ -879,41 +922,74 @@ s_bulb (s_b_t *b, int root)
 }
 
 //  ---------------------------------------------------------------- fashion
+//  Shoes point their toe to +x. The upper is one smooth piece (heel counter, a vamp that
+//  slopes down to a round toe) with the collar opening cut out of it, so it reads as a shoe
+//  from every side, not as a blob: a tongue rises in the opening, laces or a pull tab cross it.
+static int
+s_upper (s_b_t *b, int root, float k)
+{
+    int cut = s_node (b, root, VSCENE_SUBTRACT, 0, 0, 0);
+    s_main (b, cut);
+    int body = s_node (b, cut, VSCENE_SMOOTH_UNION, 0, 0, 0);
+    s_setk (b, body, k);
+    return body;
+}
+
 static void
 s_sneaker (s_b_t *b, int root)
 {
-    int sole = s_rbox (b, root, 0.28f, 0.03f, 0.1f, 0.012f, 0, 0.015f, 0);
+    float high = s_range (b, 0.105f, 0.125f);  //  the collar's height at the heel
+    int sole = s_group (b, root);
     s_mat (b, sole, &s_white, 0.8f, 0);
-    int upper = s_node (b, root, VSCENE_SMOOTH_UNION, 0, 0, 0);
-    s_setk (b, upper, 0.03f);
-    s_main (b, upper);
-    int toe = s_caps (b, upper, 0.04f, 0.1f, 0.06f, 0.04f, 0);
-    s_rot (b, toe, 0, 0, 90);
-    s_rbox (b, upper, 0.13f, s_range (b, 0.07f, 0.09f), 0.09f, 0.035f, -0.06f, 0.07f, 0);
+    s_rbox (b, sole, 0.285f, 0.032f, 0.105f, 0.014f, 0, 0.016f, 0);
+    int upper = s_upper (b, root, 0.03f);
+    int cut = b->err ? -1 : b->s->nodes[upper].parent;
+    s_rbox (b, upper, 0.12f, high - 0.03f, 0.092f, 0.04f, -0.075f, 0.03f + 0.5f * (high - 0.03f),
+            0);
+    s_rbox (b, upper, 0.17f, 0.05f, 0.092f, 0.024f, 0.045f, 0.05f, 0);  //  the toe box
+    int instep = s_rbox (b, upper, 0.12f, 0.05f, 0.084f, 0.024f, -0.02f, 0.08f, 0);
+    s_rot (b, instep, 0, 0, -22);
+    s_sphere (b, cut, 0.042f, -0.085f, high + 0.012f, 0);  //  the collar opening
+    int tongue = s_rbox (b, root, 0.016f, 0.05f, 0.05f, 0.007f, -0.045f, high - 0.005f, 0);
+    s_rot (b, tongue, 0, 0, 28);
+    s_main (b, tongue);
     int laces = s_group (b, root);
     s_mat (b, laces, &s_white, 0.7f, 0);
     for (int i = 0; i < 4; i++) {
-        int l = s_caps (b, laces, 0.004f, 0.05f, 0.005f + 0.022f * (float) i,
-                        0.095f - 0.012f * (float) i, 0);
+        float x = -0.03f + 0.02f * (float) i;
+        int l = s_caps (b, laces, 0.004f, 0.056f, x, 0.108f - 0.4f * (x + 0.02f), 0);
         s_rot (b, l, 90, 0, 0);
+    }
+    //  The side stripes, in the sole's colour: a sneaker's mark.
+    for (int side = -1; side <= 1; side += 2) {
+        int stripe =
+            s_rbox (b, sole, 0.1f, 0.014f, 0.004f, 0.002f, -0.03f, 0.064f, (float) side * 0.0475f);
+        s_rot (b, stripe, 0, 0, 24);
     }
 }
 
 static void
 s_boot (s_b_t *b, int root)
 {
-    float shaft = s_range (b, 0.12f, 0.25f);
+    float shaft = s_range (b, 0.12f, 0.25f), top = 0.04f + shaft + 0.06f;
     int sole = s_group (b, root);
     s_mat (b, sole, &s_dark, 0.8f, 0);
-    s_rbox (b, sole, 0.28f, 0.02f, 0.1f, 0.008f, 0, 0.01f, 0);
-    s_rbox (b, sole, 0.07f, 0.035f, 0.085f, 0.005f, -0.1f, 0.0175f, 0);
-    int upper = s_node (b, root, VSCENE_SMOOTH_UNION, 0, 0, 0);
-    s_setk (b, upper, 0.03f);
-    s_main (b, upper);
-    int toe = s_caps (b, upper, 0.042f, 0.12f, 0.04f, 0.05f, 0);
-    s_rot (b, toe, 0, 0, 90);
-    s_rbox (b, upper, 0.11f, shaft + 0.07f, 0.09f, 0.03f, -0.08f, 0.02f + 0.5f * (shaft + 0.07f),
+    s_rbox (b, sole, 0.285f, 0.022f, 0.104f, 0.009f, 0, 0.011f, 0);
+    s_rbox (b, sole, 0.075f, 0.04f, 0.088f, 0.006f, -0.1f, 0.02f, 0);  //  the heel block
+    int upper = s_upper (b, root, 0.04f);
+    int cut = b->err ? -1 : b->s->nodes[upper].parent;
+    int foot = s_caps (b, upper, 0.042f, 0.16f, 0.035f, 0.062f, 0);
+    s_rot (b, foot, 0, 0, 90);
+    s_rbox (b, upper, 0.115f, top - 0.03f, 0.092f, 0.035f, -0.075f, 0.03f + 0.5f * (top - 0.03f),
             0);
+    int instep = s_rbox (b, upper, 0.1f, 0.06f, 0.086f, 0.03f, -0.01f, 0.095f, 0);
+    s_rot (b, instep, 0, 0, -35);
+    s_rbox (b, cut, 0.09f, 0.1f, 0.07f, 0.03f, -0.075f, top + 0.03f, 0);  //  the opening
+    int welt = s_rbox (b, sole, 0.29f, 0.008f, 0.108f, 0.003f, 0, 0.024f, 0);
+    (void) welt;
+    int tab = s_torus (b, root, 0.018f, 0.004f, -0.133f, top - 0.01f, 0);
+    s_rot (b, tab, 0, 0, 90);
+    s_main (b, tab);
 }
 
 //  A dress form on a stand carries the clothing: a foot, a pole, a neck.
@@ -1170,13 +1246,14 @@ vrender_demo_build (const char *hint, uint64_t seed, vscene_t *out)
             const char *colour =
                 field[1][0] ? field[1] : s_default_colours[vhash_splitmix64 (&h) % 10];
             const char *material = field[2][0] ? field[2] : s_demos[i].material;
-            s_b_t b = { out,      seed * 0x2545f4914f6cdd1dULL + (uint64_t) i,
-                        0,        { { 0 } },
-                        0,        0,
-                        material, field[3][0] ? field[3] : NULL };
+            s_b_t b = { .s = out,
+                        .rng = seed * 0x2545f4914f6cdd1dULL + (uint64_t) i,
+                        .material = material,
+                        .variant = field[3][0] ? field[3] : NULL };
             if (vrender_demo_colour (colour, b.colour.c) != 0
                 || vrender_demo_surface (material, &b.rough, &b.metal) != 0)
                 return -VE_NOT_FOUND;
+            s_detail (material, &b.pattern, &b.pscale, &b.pstrength);
             vscene_init (out);
             snprintf (out->name, sizeof out->name, "%s-%llu", field[0], (unsigned long long) seed);
             int root = s_group (&b, -1);

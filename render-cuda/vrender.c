@@ -17,7 +17,7 @@ vrender_opts_default (vrender_opts_t *opts)
 {
     memset (opts, 0, sizeof *opts);
     opts->width = opts->height = 512;
-    opts->supersample = 1;
+    opts->aa = VRENDER_AA_EDGES;
 }
 
 const char *
@@ -25,14 +25,14 @@ vrender_version (void)
 {
 #define S_STR2(x) #x
 #define S_STR(x)  S_STR2 (x)
-    return "vrender-1/tape-" S_STR (VTAPE_VERSION);
+    return "vrender-2/tape-" S_STR (VTAPE_VERSION);
 }
 
 static int
 s_check (const vtape_t *tape, const vrender_opts_t *o)
 {
     if (!tape || !o || o->width < 8 || o->height < 8 || o->width > VRENDER_MAX_SIZE
-        || o->height > VRENDER_MAX_SIZE || (o->supersample != 1 && o->supersample != 2)
+        || o->height > VRENDER_MAX_SIZE || (int) o->aa < 0 || o->aa > VRENDER_AA_FULL
         || o->threads < 0 || o->tile < 0 || tape->nops < 1 || tape->nops > VTAPE_MAX_OPS
         || tape->nmats < 1 || tape->nmats > VTAPE_MAX_MATERIALS || !(tape->radius > 0))
         return -VE_INVAL;
@@ -46,6 +46,8 @@ typedef struct {
     int tile, tiles_x, ntiles;
     atomic_int next;
     uint8_t *rgb;
+    vr_key_t *keys;  //  EDGES: the first pass's keys (the whole frame)
+    bool edges;      //  the second pass of EDGES
 } s_job_t;
 
 static void *
@@ -62,8 +64,12 @@ s_worker (void *arg)
         int x0 = (i % job->tiles_x) * job->tile, y0 = (i / job->tiles_x) * job->tile;
         int x1 = x0 + job->tile < o->width ? x0 + job->tile : o->width;
         int y1 = y0 + job->tile < o->height ? y0 + job->tile : o->height;
-        vr_block (job->tape, &job->cam, x0, y0, x1, y1, o->width, o->height, o->supersample,
-                  job->rgb);
+        if (job->edges)
+            vr_block_edges (job->tape, &job->cam, x0, y0, x1, y1, o->width, o->height, job->rgb,
+                            job->keys);
+        else
+            vr_block (job->tape, &job->cam, x0, y0, x1, y1, o->width, o->height,
+                      o->aa == VRENDER_AA_FULL ? 2 : 1, job->rgb, job->keys);
     }
     return NULL;
 }
@@ -90,23 +96,34 @@ vrender_cpu (const vtape_t *tape, const vrender_view_t *view, const vrender_opts
     job.tile = opts->tile ? opts->tile : 32;
     job.tiles_x = (opts->width + job.tile - 1) / job.tile;
     job.ntiles = job.tiles_x * ((opts->height + job.tile - 1) / job.tile);
-    atomic_init (&job.next, 0);
     job.rgb = rgb;
+    if (opts->aa == VRENDER_AA_EDGES) {
+        job.keys = malloc ((size_t) opts->width * (size_t) opts->height * sizeof *job.keys);
+        if (!job.keys)
+            return -VE_NOMEM;
+    }
     int nthreads = opts->threads ? opts->threads : s_cores ();
     if (nthreads > S_MAX_THREADS)
         nthreads = S_MAX_THREADS;
     if (nthreads > job.ntiles)
         nthreads = job.ntiles;
-    pthread_t th[S_MAX_THREADS];
-    int started = 0;
-    for (int i = 1; i < nthreads; i++) {
-        if (pthread_create (&th[started], NULL, s_worker, &job) != 0)
-            break;  //  fewer threads: the ones running (and this one) take every tile
-        started++;
+    //  One pass, or two with EDGES: the second needs every key of the first (a tile's edge
+    //  pixels look at their neighbours in the next tile), so the threads meet in between.
+    for (int pass = 0; pass < (job.keys ? 2 : 1); pass++) {
+        atomic_store (&job.next, 0);
+        job.edges = pass == 1;
+        pthread_t th[S_MAX_THREADS];
+        int started = 0;
+        for (int i = 1; i < nthreads; i++) {
+            if (pthread_create (&th[started], NULL, s_worker, &job) != 0)
+                break;  //  fewer threads: the ones running (and this one) take every tile
+            started++;
+        }
+        s_worker (&job);
+        for (int i = 0; i < started; i++)
+            pthread_join (th[i], NULL);
     }
-    s_worker (&job);
-    for (int i = 0; i < started; i++)
-        pthread_join (th[i], NULL);
+    free (job.keys);
     return 0;
 }
 
@@ -149,8 +166,8 @@ vrender_gpu (const vtape_t *tape, const vrender_view_t *views, int n, const vren
 #ifdef VRENDER_HAVE_CUDA
     char err[160] = "";
     pthread_mutex_lock (&s_gpu_lock);
-    rc = vrender__cuda_render (tape, views, n, opts->width, opts->height, opts->supersample, rgb,
-                               err, (int) sizeof err);
+    rc = vrender__cuda_render (tape, views, n, opts->width, opts->height, (int) opts->aa, rgb, err,
+                               (int) sizeof err);
     pthread_mutex_unlock (&s_gpu_lock);
     if (rc)
         fprintf (stderr, "vrender: CUDA render failed: %s\n", err);

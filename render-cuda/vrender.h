@@ -21,15 +21,25 @@ typedef struct {
     float yaw, pitch, zoom;
 } vrender_view_t;
 
+//  Antialiasing. EDGES renders one sample per pixel, finds the pixels that differ from a
+//  neighbour (a silhouette, one part before another, a material edge) and renders only those
+//  again with 2×2 samples: each pixel is then what NONE or FULL gives it, at a fraction of
+//  FULL's cost.
+typedef enum {
+    VRENDER_AA_EDGES,  //  2×2 samples where a pixel straddles an edge (the default)
+    VRENDER_AA_NONE,   //  one sample per pixel
+    VRENDER_AA_FULL,   //  2×2 samples in every pixel
+} vrender_aa_t;
+
 typedef struct {
     int width, height;   //  pixels, 8 .. VRENDER_MAX_SIZE
-    int supersample;     //  1, or 2 for 2×2 samples per pixel
+    vrender_aa_t aa;     //  VRENDER_AA_EDGES by default
     int threads;         //  CPU threads; 0 = one per online core
     int tile;            //  CPU tile edge in pixels; 0 = 32
     bool reverse_tiles;  //  hand out tiles last first (tests: the picture must not change)
 } vrender_opts_t;
 
-//  512 × 512, one sample, all cores, 32-pixel tiles.
+//  512 × 512, 2×2 samples at edges, all cores, 32-pixel tiles.
 void vrender_opts_default (vrender_opts_t *opts);
 
 //  Renders one view on the CPU into rgb (width * height * 3 bytes, rows top first; caller
@@ -60,7 +70,7 @@ const char *vrender_version (void);
 //  Internals shared with vrender_cuda.cu (built only with VRENDER_HAVE_CUDA).
 int vrender__cuda_device_count (void);
 int vrender__cuda_render (const vtape_t *tape, const vrender_view_t *views, int n, int width,
-                          int height, int supersample, uint8_t *rgb, char *err, int errlen);
+                          int height, int aa, uint8_t *rgb, char *err, int errlen);
 
 #ifdef __cplusplus
 }

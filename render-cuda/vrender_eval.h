@@ -18,8 +18,14 @@
 
 #define VR_FOV_DEG      30.0f  //  vertical field of view
 #define VR_MAX_STEPS    128
-#define VR_SHADOW_STEPS 20
-#define VR_FLOOR_Y      0.0f  //  products stand on y = 0
+#define VR_SHADOW_STEPS 32
+#define VR_PENUMBRA     8.0f  //  k of the soft shadow estimate min (k h / t): smaller is softer
+//  Exposure: the studio's lights (key 2.6, fill 0.7, rim 1.2, sky and bounce) add up to about
+//  3.4 times a unit irradiance on a face turned to the key; scaled by this, a lit face of
+//  albedo a comes out of the filmic tone map near a's own display value (a grey of sRGB 140
+//  shows as about 140-160, not as near white), which is what a product photograph shows.
+#define VR_EXPOSURE 0.3f
+#define VR_FLOOR_Y  0.0f  //  products stand on y = 0
 
 typedef struct {
     float x, y, z;
@@ -288,8 +294,8 @@ vr_join (vr_lf *a, vr_lm *ma, int op, float k, vr_lf b, vr_lm mb)
     }
 }
 
-//  The scene's signed distance at the live lanes of p: dist[l], and in mat[l] the material
-//  index of the nearest surface, or -1 when the value is only a bounding sphere's distance (a
+//  The scene's signed distance at the live lanes of p: dist[l], and in mat[l] the index of the
+//  op (the primitive) of the nearest surface (its material: ops[mat[l]].arg), or -1 when the value is only a bounding sphere's distance (a
 //  lower bound of the true distance: good for a step, not for a hit or a penumbra). Dead lanes
 //  get values of no meaning (their points must still be finite). One switch per op: each
 //  primitive case transforms and then pushes, or joins at once when the compiler fused the
@@ -407,7 +413,7 @@ vr_map (const vtape_t *tape, const vr_pts_t *p, unsigned live, float *dist, int 
             break;
         }
         v = v * o->s;
-        vr_lm mv = vr_lmsplat (o->arg);
+        vr_lm mv = vr_lmsplat (i);
         if (o->flags == VTAPE_PUSH) {
             d[sp] = v, m[sp] = mv;
             sp++;
@@ -434,6 +440,7 @@ typedef struct {
     float tan_half;  //  tan of half the vertical field of view
     vr_vec3_t key;   //  direction towards the key light (moves with the camera)
     vr_vec3_t fill;  //  towards the fill light
+    vr_vec3_t rim;   //  towards the rim light (behind the product, above)
 } vr_camera_t;
 
 //  Orbits the tape's framing sphere: yaw (degrees, 0 looks from +Z towards -Z), pitch
@@ -455,10 +462,13 @@ vr_camera (const vtape_t *tape, float yaw, float pitch, float zoom)
     c.fwd = vr_mul (dir, -1.0f);
     c.right = vr_norm (vr_cross (c.fwd, vr_v (0, 1, 0)));
     c.up = vr_cross (c.right, c.fwd);
+    //  The key stands high (63 degrees): its shadow stays short and under the product.
     c.key = vr_norm (
-        vr_add (vr_add (vr_mul (c.right, -0.55f), vr_v (0, 1.0f, 0)), vr_mul (c.fwd, -0.45f)));
+        vr_add (vr_add (vr_mul (c.right, -0.55f), vr_v (0, 1.4f, 0)), vr_mul (c.fwd, -0.45f)));
     c.fill = vr_norm (
         vr_add (vr_add (vr_mul (c.right, 0.8f), vr_v (0, 0.35f, 0)), vr_mul (c.fwd, -0.5f)));
+    c.rim = vr_norm (
+        vr_add (vr_add (vr_mul (c.right, 0.45f), vr_v (0, 0.6f, 0)), vr_mul (c.fwd, 1.0f)));
     return c;
 }
 
@@ -509,16 +519,24 @@ vr_tape_center (const vtape_t *tape)
 }
 
 //  Soft shadows towards direction l from the live lanes' points o[l] (1 lit .. 0 dark) into
-//  sh[l], marching inside the clip interval.
+//  sh[l], marching inside the clip interval. fsh[l] is the same with the occluders' darkness
+//  fading with their distance along the ray (1 at 0.1 R .. 0 from 1.5 R: as under a large soft
+//  light, a shadow is dark at the contact and gone before the frame's edge), for the floor:
+//  1 - max over the samples of darkness (res) x nearness (t), a continuous field, so no seam
+//  where the darkest sample moves from one part to another. The step never falls below
+//  0.01 R + 0.05 t: a ray that grazes a thin part (a pole, a base, a shade) used to spend its
+//  20 steps there and come back "lit" (the light specks and rings in the floor's shadows);
+//  with the longer step it reaches the end of the interval, and a thin part it steps over was
+//  at most 0.025 t away from a sample, which reads as shadow (res <= 0.2).
 VR_FN void
 vr_soft_shadow (const vtape_t *tape, const vr_vec3_t *o, vr_vec3_t l, float R, unsigned live,
-                float *sh)
+                float *sh, float *fsh)
 {
-    float t[VR_LANES], t1[VR_LANES], res[VR_LANES];
+    float t[VR_LANES], t1[VR_LANES], res[VR_LANES], dark[VR_LANES], ph[VR_LANES];
     unsigned act = 0;
     vr_pts_t q;
     for (int k = 0; k < VR_LANES; k++) {
-        t[k] = 0, t1[k] = 0, res[k] = 1.0f, sh[k] = 1.0f;
+        t[k] = 0, t1[k] = 0, res[k] = 1.0f, sh[k] = 1.0f, dark[k] = 0.0f, ph[k] = 1e20f;
         vr_pts_set (&q, k, o[k], l, 0);  //  dead lanes keep a finite point
         if (!VR_LIVE (live, k))
             continue;
@@ -540,13 +558,25 @@ vr_soft_shadow (const vtape_t *tape, const vr_vec3_t *o, vr_vec3_t l, float R, u
         for (int k = 0; k < VR_LANES; k++) {
             if (!VR_LIVE (act, k))
                 continue;
-            if (m[k] >= 0)
-                res[k] = vr_min (res[k], 10.0f * h[k] / t[k]);
+            if (m[k] >= 0) {
+                //  The closest approach between this sample and the last (Quilez's improved
+                //  estimate): smoother than the samples alone, no banding in the penumbra.
+                float y = h[k] * h[k] / (2.0f * ph[k]);
+                float dd = sqrtf (vr_max (h[k] * h[k] - y * y, 0.0f));
+                float r = vr_clamp (VR_PENUMBRA * dd / vr_max (t[k] - y, 1e-6f), 0.0f, 1.0f);
+                r = h[k] < 0 ? 0.0f : r;
+                float f = vr_clamp ((t[k] - 0.1f * R) / (1.4f * R), 0.0f, 1.0f);
+                float d = (1.0f - r * r * (3.0f - 2.0f * r)) * (1.0f - f * f * (3.0f - 2.0f * f));
+                res[k] = vr_min (res[k], r);
+                dark[k] = vr_max (dark[k], d);
+            }
+            ph[k] = m[k] >= 0 && h[k] > 0 ? h[k] : 1e20f;
             if (res[k] < 0.002f) {
                 act &= ~(1u << k);
                 continue;
             }
-            t[k] += vr_clamp (h[k], 0.01f * R, 0.25f * R);
+            float lo = 0.01f * R + 0.02f * t[k];
+            t[k] += vr_max (vr_min (h[k], 0.25f * R), lo);
             if (!(t[k] < t1[k]))
                 act &= ~(1u << k);
         }
@@ -554,6 +584,7 @@ vr_soft_shadow (const vtape_t *tape, const vr_vec3_t *o, vr_vec3_t l, float R, u
     for (int k = 0; k < VR_LANES; k++) {
         float r = vr_clamp (res[k], 0.0f, 1.0f);
         sh[k] = r * r * (3.0f - 2.0f * r);
+        fsh[k] = 1.0f - dark[k];
     }
 }
 
@@ -596,15 +627,167 @@ vr_display (float x)
     return x <= 0.0031308f ? 12.92f * x : 1.055f * powf (x, 1.0f / 2.4f) - 0.055f;
 }
 
-//  A surface point's display colour: normal n (facing the viewer), key-light shadow sh,
-//  occlusion occ.
-VR_FN vr_vec3_t
-vr_shade (const vtape_t *tape, const vr_camera_t *cam, vr_vec3_t n, vr_vec3_t rd, int mat, float sh,
-          float occ)
+//  ---------------------------------------------------------------- surface detail
+//  Value noise from an integer hash of the lattice (integer and IEEE float operations only,
+//  floorf: the CPU and the GPU compute the same bits).
+VR_FN float
+vr_hash3 (int x, int y, int z)
 {
+    unsigned h =
+        (unsigned) x * 0x8da6b343u ^ (unsigned) y * 0xd8163841u ^ (unsigned) z * 0xcb1ab31fu;
+    h ^= h >> 15;
+    h *= 0x2c1b3c6du;
+    h ^= h >> 12;
+    h *= 0x297a2d39u;
+    h ^= h >> 15;
+    return (float) (h >> 8) * (1.0f / 16777216.0f);
+}
+
+VR_FN float
+vr_noise (float x, float y, float z)
+{
+    float fx = floorf (x), fy = floorf (y), fz = floorf (z);
+    int ix = (int) fx, iy = (int) fy, iz = (int) fz;
+    float ux = x - fx, uy = y - fy, uz = z - fz;
+    ux = ux * ux * (3.0f - 2.0f * ux), uy = uy * uy * (3.0f - 2.0f * uy);
+    uz = uz * uz * (3.0f - 2.0f * uz);
+    float a = vr_hash3 (ix, iy, iz), b = vr_hash3 (ix + 1, iy, iz);
+    float c = vr_hash3 (ix, iy + 1, iz), d = vr_hash3 (ix + 1, iy + 1, iz);
+    float e = vr_hash3 (ix, iy, iz + 1), f = vr_hash3 (ix + 1, iy, iz + 1);
+    float g = vr_hash3 (ix, iy + 1, iz + 1), h = vr_hash3 (ix + 1, iy + 1, iz + 1);
+    float ab = a + (b - a) * ux, cd = c + (d - c) * ux, ef = e + (f - e) * ux,
+          gh = g + (h - g) * ux;
+    float lo = ab + (cd - ab) * uy, hi = ef + (gh - ef) * uy;
+    return lo + (hi - lo) * uz;
+}
+
+//  How much of a feature of size `period` a pixel of size fp can show: 1 from 4 pixels up,
+//  0 under 2 (finer detail would only alias into noise; it comes back when zoomed in).
+VR_FN float
+vr_lod (float period, float fp)
+{
+    return vr_clamp (period / (2.0f * fp) - 1.0f, 0.0f, 1.0f);
+}
+
+//  Three octaves of noise, each faded by its level of detail; about 0.5 on average.
+VR_FN float
+vr_fbm (float x, float y, float z, float period, float fp)
+{
+    float sum = 0.0f, amp = 0.5f, fq = 1.0f;
+    for (int o = 0; o < 3; o++) {
+        float w = vr_lod (period / fq, fp);
+        sum += amp * (0.5f + w * (vr_noise (x * fq, y * fq, z * fq) - 0.5f));
+        amp *= 0.5f, fq *= 2.0f;
+    }
+    return sum / 0.875f;
+}
+
+//  The pattern of material m at world point p on the surface of primitive op (normal n, pixel
+//  footprint fp, in metres): *albedo multiplies the base colour (about 1 on average, so the
+//  colour a shopper sees stays the colour attribute's; and a factor keeps the shading affine
+//  in the base colour, which tests/unit/test_vdemo_scenes.c relies on), *rough is added to the
+//  roughness, and the normal may be bent (leather's pores). In the primitive's own frame, so
+//  the grain runs along a leg, a board, a tube, whatever its pose.
+VR_FN void
+vr_pattern (const vtape_material_t *m, const vtape_op_t *o, vr_vec3_t p, vr_vec3_t *n, float fp,
+            float *albedo, float *rough)
+{
+    *albedo = 1.0f, *rough = 0.0f;
+    //  Each pattern has its fine structure (period s) and a coarse variation (period 8 s) that
+    //  still shows when the fine one is below a pixel.
+    float s = m->pattern_scale, k = m->pattern_strength;
+    if (m->pattern == VTAPE_PATTERN_NONE || !(k > 0.0f) || vr_lod (8.0f * s, fp) <= 0.0f)
+        return;
+    float fine = vr_lod (s, fp);
+    //  The point and the normal in the primitive's frame, in metres (rot carries 1 / scale).
+    vr_vec3_t w = vr_sub (p, vr_v (o->t[0], o->t[1], o->t[2]));
+    float q[3], nq[3];
+    for (int a = 0; a < 3; a++) {
+        q[a] = (o->rot[3 * a] * w.x + o->rot[3 * a + 1] * w.y + o->rot[3 * a + 2] * w.z) * o->s;
+        nq[a] = o->rot[3 * a] * n->x + o->rot[3 * a + 1] * n->y + o->rot[3 * a + 2] * n->z;
+    }
+    //  The long axis: y for the round primitives, the longest side of a box.
+    int ax = 1;
+    if (o->op == VTAPE_BOX || o->op == VTAPE_ROUNDED_BOX)
+        ax = o->p[0] >= o->p[1] && o->p[0] >= o->p[2] ? 0 : o->p[1] >= o->p[2] ? 1 : 2;
+    float u = q[ax], v = q[(ax + 1) % 3], x = q[(ax + 2) % 3];
+    if (m->pattern == VTAPE_PATTERN_WOOD) {  //  rings around the long axis, warped; fibres
+        float r = sqrtf (v * v + x * x) / s
+                  + 2.5f * vr_fbm (u / (10.0f * s), v / (2.0f * s), x / (2.0f * s), 2.0f * s, fp);
+        float ring = 2.0f * (r - floorf (r)) - 1.0f;
+        ring = ring * ring;  //  dark late-wood lines (mean 1/3)
+        float fib = vr_fbm (u / (8.0f * s), 3.0f * v / s, 3.0f * x / s, s / 3.0f, fp);
+        float d = 0.6f * (ring - 0.333f) * fine + 0.5f * (fib - 0.5f);
+        *albedo = 1.0f - k * d;
+        *rough = k * 0.1f * d;
+    }
+    else if (m->pattern == VTAPE_PATTERN_FABRIC) {
+        //  A plain weave on the two axes across the normal, blended over the three planes (no
+        //  seam where the normal turns from one axis to another).
+        float weave = 0.0f, wsum = 0.0f;
+        for (int na = 0; na < 3; na++) {
+            float wn = nq[na] * nq[na];
+            wn *= wn;
+            float a = q[(na + 1) % 3] / s, b = q[(na + 2) % 3] / s;
+            float fa = floorf (a), fb = floorf (b);
+            int over = ((int) fa + (int) fb) & 1;
+            float across = over ? b - fb : a - fa;  //  across the thread on top
+            float prof = 2.0f * across - 1.0f;
+            prof = 1.0f - prof * prof;  //  0 at the thread's edges, 1 on its crown (mean 2/3)
+            float yarn = vr_hash3 (over ? (int) fa : 7, over ? 3 : (int) fb, na) - 0.5f;
+            weave += wn * (0.5f * (prof - 0.667f) + 0.25f * yarn);
+            wsum += wn;
+        }
+        float mot = vr_fbm (q[0] / (8.0f * s), q[1] / (8.0f * s), q[2] / (8.0f * s), 8.0f * s, fp);
+        float d = weave / vr_max (wsum, 1e-12f) * fine + 0.3f * (mot - 0.5f);
+        *albedo = 1.0f + k * d;
+        *rough = -k * 0.1f * d;
+    }
+    else if (m->pattern == VTAPE_PATTERN_LEATHER) {  //  creased grain; pores bend the normal
+        float g = vr_fbm (q[0] / s, q[1] / s, q[2] / s, s, fp);
+        float crease = fabsf (2.0f * g - 1.0f);  //  0 in the creases
+        float c = 1.0f - crease * 4.0f;
+        c = c > 0.0f ? c * c : 0.0f;  //  the creases' darkness
+        float mot = vr_fbm (q[0] / (8.0f * s), q[1] / (8.0f * s), q[2] / (8.0f * s), 8.0f * s, fp);
+        *albedo = 1.0f - k * (0.45f * (c - 0.12f) * fine - 0.3f * (mot - 0.5f));
+        *rough = k * 0.15f * c * fine;
+        //  A bump from the noise's gradient (one extra sample per axis).
+        float e = 0.35f;
+        float gx = vr_fbm (q[0] / s + e, q[1] / s, q[2] / s, s, fp) - g;
+        float gy = vr_fbm (q[0] / s, q[1] / s + e, q[2] / s, s, fp) - g;
+        float gz = vr_fbm (q[0] / s, q[1] / s, q[2] / s + e, s, fp) - g;
+        //  The gradient back to world axes (rot is orthogonal up to 1 / scale).
+        vr_vec3_t gw = vr_v (o->rot[0] * gx + o->rot[3] * gy + o->rot[6] * gz,
+                             o->rot[1] * gx + o->rot[4] * gy + o->rot[7] * gz,
+                             o->rot[2] * gx + o->rot[5] * gy + o->rot[8] * gz);
+        gw = vr_sub (gw, vr_mul (*n, vr_dot (gw, *n)));  //  along the surface only
+        *n = vr_norm (vr_sub (*n, vr_mul (gw, 1.2f * k * fine * o->s)));
+    }
+    else {  //  brushed metal: fine streaks along the long axis
+        float st = vr_fbm (u / (40.0f * s), v / s, x / s, s, fp);
+        float mot = vr_fbm (u / (80.0f * s), v / (8.0f * s), x / (8.0f * s), 8.0f * s, fp);
+        float d = (st - 0.5f) * fine + 0.5f * (mot - 0.5f);
+        *albedo = 1.0f + k * 0.5f * d;
+        *rough = k * 0.25f * d;
+    }
+}
+
+//  A surface point's display colour: normal n (facing the viewer), key-light shadow sh,
+//  occlusion occ; p the point, op the primitive hit (-1: the default material), fp a pixel's
+//  size there (metres).
+VR_FN vr_vec3_t
+vr_shade (const vtape_t *tape, const vr_camera_t *cam, vr_vec3_t n, vr_vec3_t rd, vr_vec3_t p,
+          int op, float fp, float sh, float occ)
+{
+    int mat = op >= 0 && op < tape->nops ? tape->ops[op].arg : 0;
     const vtape_material_t *m = &tape->mats[mat < 0 || mat >= tape->nmats ? 0 : mat];
-    vr_vec3_t base = vr_v (m->color[0], m->color[1], m->color[2]);
-    float rough = vr_clamp (m->roughness, 0.04f, 1.0f), metal = m->metallic;
+    float pa = 1.0f, pr = 0.0f;
+    if (op >= 0 && op < tape->nops)
+        vr_pattern (m, &tape->ops[op], p, &n, fp, &pa, &pr);
+    if (vr_dot (n, rd) > 0)  //  a bent normal still faces the viewer
+        n = vr_norm (vr_sub (n, vr_mul (rd, 1.01f * vr_dot (n, rd))));
+    vr_vec3_t base = vr_mul (vr_v (m->color[0], m->color[1], m->color[2]), pa);
+    float rough = vr_clamp (m->roughness + pr, 0.04f, 1.0f), metal = m->metallic;
     vr_vec3_t albedo = vr_mul (base, 1.0f - metal);
     vr_vec3_t f0 = vr_mix (vr_v (0.04f, 0.04f, 0.04f), base, metal);
     vr_vec3_t v = vr_mul (rd, -1.0f);
@@ -612,10 +795,11 @@ vr_shade (const vtape_t *tape, const vr_camera_t *cam, vr_vec3_t n, vr_vec3_t rd
     float fres = powf (1.0f - nv, 5.0f);
     vr_vec3_t F = vr_add (f0, vr_mul (vr_sub (vr_v (1, 1, 1), f0), fres));
     vr_vec3_t col = vr_v (0, 0, 0);
-    //  Key and fill: Lambert + a GGX lobe.
-    for (int li = 0; li < 2; li++) {
-        vr_vec3_t l = li == 0 ? cam->key : cam->fill;
-        float inten = li == 0 ? 2.6f * sh : 0.7f;
+    //  Key, fill and rim: Lambert + a GGX lobe. Only the key casts a shadow; the rim light
+    //  from behind draws the outline of the surfaces that turn away from the viewer.
+    for (int li = 0; li < 3; li++) {
+        vr_vec3_t l = li == 0 ? cam->key : li == 1 ? cam->fill : cam->rim;
+        float inten = li == 0 ? 2.6f * sh : li == 1 ? 0.7f : 1.2f;
         float nl = vr_dot (n, l);
         if (nl <= 0)
             continue;
@@ -635,14 +819,45 @@ vr_shade (const vtape_t *tape, const vr_camera_t *cam, vr_vec3_t n, vr_vec3_t rd
     vr_vec3_t env = vr_mix (vr_v (0.25f, 0.25f, 0.27f), vr_v (1.1f, 1.1f, 1.15f), up);
     float gloss = 1.0f - rough;
     col = vr_add (col, vr_mulv (vr_mul (F, occ * (0.25f + 0.75f * gloss * gloss)), env));
+    col = vr_mul (col, VR_EXPOSURE);
     return vr_v (vr_display (col.x), vr_display (col.y), vr_display (col.z));
 }
 
-//  A packet of camera rays rd[l] (live lanes): display colours (0..1) into col[l]. v[l] is the
-//  ray's image row (0 top .. 1 bottom), pix the angular size of a pixel (the hit tolerance).
+//  What a pixel's one sample saw, for finding edges: the material hit (-1: the floor or the
+//  backdrop) and the distance along the ray.
+typedef struct {
+    float t;
+    int32_t mat;
+} vr_key_t;
+
+//  True when two neighbouring samples lie on two sides of an edge: a silhouette (hit against
+//  miss, or one part in front of another: distances more than 4 % apart) or a material edge.
+//  A surface seen at a grazing angle may count as an edge too: it only costs samples.
+VR_FN int
+vr_edge (vr_key_t a, vr_key_t b)
+{
+    if (a.mat != b.mat)
+        return 1;
+    return a.mat >= 0 && fabsf (a.t - b.t) > 0.04f * vr_min (a.t, b.t);
+}
+
+//  True when pixel (x, y) of a w × h frame of keys differs from one of its four neighbours.
+VR_FN int
+vr_on_edge (const vr_key_t *keys, int x, int y, int w, int h)
+{
+    vr_key_t k = keys[(size_t) y * (size_t) w + (size_t) x];
+    return (x > 0 && vr_edge (k, keys[(size_t) y * (size_t) w + (size_t) x - 1]))
+           || (x + 1 < w && vr_edge (k, keys[(size_t) y * (size_t) w + (size_t) x + 1]))
+           || (y > 0 && vr_edge (k, keys[(size_t) (y - 1) * (size_t) w + (size_t) x]))
+           || (y + 1 < h && vr_edge (k, keys[(size_t) (y + 1) * (size_t) w + (size_t) x]));
+}
+
+//  A packet of camera rays rd[l] (live lanes): display colours (0..1) into col[l], and the
+//  samples' keys into key[l] when key is not NULL. v[l] is the ray's image row (0 top .. 1
+//  bottom), pix the angular size of a pixel (the hit tolerance).
 VR_FN void
 vr_trace (const vtape_t *tape, const vr_camera_t *cam, const vr_vec3_t *rd, const float *v,
-          float pix, unsigned live, vr_vec3_t *col)
+          float pix, unsigned live, vr_vec3_t *col, vr_key_t *key)
 {
     vr_vec3_t ro = cam->eye;
     float R = tape->radius;
@@ -723,8 +938,9 @@ vr_trace (const vtape_t *tape, const vr_camera_t *cam, const vr_vec3_t *rd, cons
     //  colour, darkened by the key light's shadow and contact occlusion (only near the scene:
     //  elsewhere it is exactly the backdrop).
     unsigned floor = 0, shadow = 0, occl = 0;
+    float near[VR_LANES];  //  floor: weight of the contact occlusion (1 at the box, 0 at 0.2 R)
     for (int l = 0; l < VR_LANES; l++) {
-        n[l] = vr_v (0, 1, 0), so[l] = p[l];
+        n[l] = vr_v (0, 1, 0), so[l] = p[l], near[l] = 0;
         if (VR_LIVE (hit, l)) {
             float a = nd[0][l], b = nd[1][l], c = nd[2][l], e = nd[3][l];
             vr_vec3_t nn = vr_norm (vr_v (a - b - c + e, -a - b + c + e, -a + b - c + e));
@@ -742,30 +958,36 @@ vr_trace (const vtape_t *tape, const vr_camera_t *cam, const vr_vec3_t *rd, cons
             shadow |= 1u << l;
             float bx = vr_max (vr_max (tape->box_lo[0] - p[l].x, p[l].x - tape->box_hi[0]), 0.0f);
             float bz = vr_max (vr_max (tape->box_lo[2] - p[l].z, p[l].z - tape->box_hi[2]), 0.0f);
-            if (bx * bx + bz * bz < 0.04f * R * R || tape->unbounded)
+            //  The weight falls to 0 at the edge of the zone, so the zone has no visible rim.
+            near[l] = tape->unbounded ? 1.0f : 1.0f - sqrtf (bx * bx + bz * bz) / (0.2f * R);
+            if (near[l] > 0)
                 occl |= 1u << l;
         }
     }
-    float sh[VR_LANES], occ[VR_LANES];
+    float sh[VR_LANES], occ[VR_LANES], fsh[VR_LANES];
     for (int l = 0; l < VR_LANES; l++)
-        sh[l] = occ[l] = 1.0f;
+        sh[l] = occ[l] = fsh[l] = 1.0f;
     if (shadow)
-        vr_soft_shadow (tape, so, cam->key, R, shadow, sh);
+        vr_soft_shadow (tape, so, cam->key, R, shadow, sh, fsh);
     if (occl)
         vr_ao (tape, p, n, R, occl, hit, occ);
     for (int l = 0; l < VR_LANES; l++) {
         vr_vec3_t bg = vr_background (v[l]);
         if (VR_LIVE (hit, l))
-            col[l] = vr_shade (tape, cam, n[l], rd[l], mat[l], VR_LIVE (shadow, l) ? sh[l] : 0.0f,
-                               occ[l]);
+            col[l] = vr_shade (tape, cam, n[l], rd[l], p[l], mat[l], 2.0f * eps[l],
+                               VR_LIVE (shadow, l) ? sh[l] : 0.0f, occ[l]);
         else if (VR_LIVE (floor, l)) {
-            float dark = 0.45f * (1.0f - sh[l]);
+            float dark = 0.5f * (1.0f - fsh[l]);
             if (VR_LIVE (occl, l))
-                dark += 0.5f * (1.0f - occ[l]);
+                dark += 0.5f * (1.0f - occ[l]) * vr_min (near[l], 1.0f);
             col[l] = vr_mul (bg, 1.0f - vr_clamp (dark, 0.0f, 0.8f));
         }
         else
             col[l] = bg;
+        if (key) {
+            key[l].mat = VR_LIVE (hit, l) ? tape->ops[mat[l]].arg : -1;
+            key[l].t = VR_LIVE (hit, l) ? t[l] : 0.0f;
+        }
     }
 }
 
@@ -797,11 +1019,12 @@ vr_quantize (const float *acc, float norm, unsigned char *out)
 }
 
 //  Pixels px[j], py[j] (j < np <= VR_LANES) of a w × h image, averaged over ss × ss samples
-//  (1 or 2) in display space, as 8-bit RGB into out[j][0..2]. The samples go through vr_trace
-//  VR_LANES at a time, in order, so each pixel's sum is the same however they are packed.
+//  (1 or 2) in display space, as 8-bit RGB into out[j][0..2]; with one sample and keys not
+//  NULL, the pixels' keys into *keys[j]. The samples go through vr_trace VR_LANES at a time, in
+//  order, so each pixel's sum is the same however they are packed.
 VR_FN void
 vr_pixels (const vtape_t *tape, const vr_camera_t *cam, const int *px, const int *py, int np, int w,
-           int h, int ss, unsigned char *const *out)
+           int h, int ss, unsigned char *const *out, vr_key_t *const *keys)
 {
     float pix = 2.0f * cam->tan_half / (float) h;  //  one pixel's angle, near the axis
     float inv = 1.0f / (float) ss;
@@ -823,8 +1046,11 @@ vr_pixels (const vtape_t *tape, const vr_camera_t *cam, const int *px, const int
             if (++sx == ss && (sx = 0, ++sy == ss))
                 sy = 0, j++;
         }
-        vr_trace (tape, cam, rd, fy, 0.5f * pix * inv, live, col);
+        vr_key_t key[VR_LANES];
+        vr_trace (tape, cam, rd, fy, 0.5f * pix * inv, live, col, keys && ss == 1 ? key : NULL);
         for (int l = 0; l < VR_LANES && pj[l] != -1; l++) {
+            if (keys && ss == 1)
+                *keys[-2 - pj[l]] = key[l];  //  one sample: every lane is a pixel's first
             float *a = acc[pj[l] < 0 ? -2 - pj[l] : pj[l]];
             if (pj[l] < 0)
                 a[0] = a[1] = a[2] = 0;
@@ -835,12 +1061,13 @@ vr_pixels (const vtape_t *tape, const vr_camera_t *cam, const int *px, const int
         vr_quantize (acc[k], inv * inv, out[k]);
 }
 
-//  One output pixel (x, y) of a w × h image into out[0..2] (see vr_pixels).
+//  One output pixel (x, y) of a w × h image into out[0..2], and its key into *key when ss is 1
+//  and key is not NULL (see vr_pixels).
 VR_FN void
 vr_pixel (const vtape_t *tape, const vr_camera_t *cam, int x, int y, int w, int h, int ss,
-          unsigned char *out)
+          unsigned char *out, vr_key_t *key)
 {
-    vr_pixels (tape, cam, &x, &y, 1, w, h, ss, &out);
+    vr_pixels (tape, cam, &x, &y, 1, w, h, ss, &out, key ? &key : NULL);
 }
 
 //  ---------------------------------------------------------------- the CPU's blocks
@@ -938,10 +1165,11 @@ vr_backdrop_only (const vtape_t *tape, const vr_camera_t *cam, int x0, int y0, i
 //  The pixels [x0, x1) × [y0, y1) of a w × h image into rgb (the whole image, rows top first),
 //  by blocks of 8 × 8: a block that can only show the backdrop is filled with it; the others go
 //  in packets of neighbouring pixels: 2 × 2 pixels (4 lanes), or one pixel's four samples with
-//  2 × 2 supersampling.
+//  2 × 2 supersampling. With one sample and keys not NULL (a w × h frame of them), each
+//  pixel's key goes there too (for vr_block_edges).
 VR_FN void
 vr_block (const vtape_t *tape, const vr_camera_t *cam, int x0, int y0, int x1, int y1, int w, int h,
-          int ss, unsigned char *rgb)
+          int ss, unsigned char *rgb, vr_key_t *keys)
 {
     int np = ss == 1 ? VR_LANES : VR_LANES >= 4 ? VR_LANES / 4 : 1;
     int bw = np >= 4 ? np / 2 : np, bh = np / bw;
@@ -957,9 +1185,12 @@ vr_block (const vtape_t *tape, const vr_camera_t *cam, int x0, int y0, int x1, i
                             acc[0] += bg.x, acc[1] += bg.y, acc[2] += bg.z;
                         }
                     float inv = 1.0f / (float) ss;
-                    for (int x = bx; x < ex; x++)
-                        vr_quantize (acc, inv * inv,
-                                     rgb + ((size_t) y * (size_t) w + (size_t) x) * 3);
+                    for (int x = bx; x < ex; x++) {
+                        size_t i = (size_t) y * (size_t) w + (size_t) x;
+                        vr_quantize (acc, inv * inv, rgb + i * 3);
+                        if (keys)
+                            keys[i].t = 0, keys[i].mat = -1;
+                    }
                 }
                 continue;
             }
@@ -967,16 +1198,41 @@ vr_block (const vtape_t *tape, const vr_camera_t *cam, int x0, int y0, int x1, i
                 for (int qx = bx; qx < ex; qx += bw) {
                     int px[VR_LANES], py[VR_LANES], n = 0;
                     unsigned char *out[VR_LANES];
+                    vr_key_t *kp[VR_LANES];
                     for (int j = 0; j < np; j++) {
                         int x = qx + j % bw, y = qy + j / bw;
                         if (x >= ex || y >= ey)
                             continue;
-                        px[n] = x, py[n] = y;
-                        out[n++] = rgb + ((size_t) y * (size_t) w + (size_t) x) * 3;
+                        size_t i = (size_t) y * (size_t) w + (size_t) x;
+                        px[n] = x, py[n] = y, kp[n] = keys ? keys + i : NULL;
+                        out[n++] = rgb + i * 3;
                     }
-                    vr_pixels (tape, cam, px, py, n, w, h, ss, out);
+                    vr_pixels (tape, cam, px, py, n, w, h, ss, out, keys ? kp : NULL);
                 }
         }
+}
+
+//  The second pass of edge supersampling: every pixel of [x0, x1) × [y0, y1) that differs
+//  from a neighbour in the keys of the first pass (vr_block with one sample; the whole frame's
+//  keys must be there) is rendered again with 2 × 2 samples, exactly as vr_block with ss 2
+//  would; the other pixels keep their one sample.
+VR_FN void
+vr_block_edges (const vtape_t *tape, const vr_camera_t *cam, int x0, int y0, int x1, int y1, int w,
+                int h, unsigned char *rgb, const vr_key_t *keys)
+{
+    int np = VR_LANES >= 4 ? VR_LANES / 4 : 1;  //  pixels per packet: 4 samples each
+    int px[VR_LANES], py[VR_LANES], n = 0;
+    unsigned char *out[VR_LANES];
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++) {
+            if (!vr_on_edge (keys, x, y, w, h))
+                continue;
+            px[n] = x, py[n] = y, out[n] = rgb + ((size_t) y * (size_t) w + (size_t) x) * 3;
+            if (++n == np)
+                vr_pixels (tape, cam, px, py, n, w, h, 2, out, NULL), n = 0;
+        }
+    if (n)
+        vr_pixels (tape, cam, px, py, n, w, h, 2, out, NULL);
 }
 
 #endif

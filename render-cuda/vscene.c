@@ -37,6 +37,16 @@ vscene_type_name (vscene_type_t type)
     return s_name (type);
 }
 
+#define S_PATTERN_NAME(n, t) t,
+static const char *const s_patterns[] = { VENUM_SURFACE_PATTERN (S_PATTERN_NAME) NULL };
+#undef S_PATTERN_NAME
+
+const char *
+vscene_pattern_name (vscene_pattern_t pattern)
+{
+    return (int) pattern >= 0 && pattern < VSCENE_PATTERN_COUNT ? s_patterns[pattern] : NULL;
+}
+
 bool
 vscene_is_combinator (vscene_type_t type)
 {
@@ -116,7 +126,24 @@ vscene_set_material (vscene_t *self, int node, float r, float g, float b, float 
         return -VE_INVAL;
     vscene_node_t *n = &self->nodes[node];
     n->has_material = true;
-    n->material = (vscene_material_t) { { r, g, b }, roughness, metallic };
+    n->material = (vscene_material_t) { { r, g, b },
+                                        roughness,
+                                        metallic,
+                                        VSCENE_PATTERN_NONE,
+                                        VSCENE_PATTERN_SCALE,
+                                        VSCENE_PATTERN_STRENGTH };
+    return 0;
+}
+
+int
+vscene_set_pattern (vscene_t *self, int node, vscene_pattern_t pattern, float scale, float strength)
+{
+    if (node < 0 || node >= self->count || !self->nodes[node].has_material)
+        return -VE_INVAL;
+    vscene_material_t *m = &self->nodes[node].material;
+    m->pattern = pattern;
+    m->pattern_scale = scale;
+    m->pattern_strength = strength;
     return 0;
 }
 
@@ -172,6 +199,15 @@ s_validate_node (const vscene_t *self, int i, int depth, char *path, size_t plen
         S_CHECK (n->material.color[2], 0, 1, "material.color[2]");
         S_CHECK (n->material.roughness, 0, 1, "material.roughness");
         S_CHECK (n->material.metallic, 0, 1, "material.metallic");
+        if (!vscene_pattern_name (n->material.pattern)) {
+            char p[S_PATH_MAX + 32];
+            snprintf (p, sizeof p, "%s.material.pattern", path);
+            return s_fail (err, errlen, VE_INVAL, p, "unknown pattern");
+        }
+        if (n->material.pattern != VSCENE_PATTERN_NONE)  //  unused (and may be 0) without one
+            S_CHECK (n->material.pattern_scale, VSCENE_PATTERN_SCALE_MIN, VSCENE_PATTERN_SCALE_MAX,
+                     "material.pattern_scale");
+        S_CHECK (n->material.pattern_strength, 0, 1, "material.pattern_strength");
     }
     //  Every size field is checked whatever the type (unused ones are 0 and pass).
     S_CHECK (n->size[0], 0, M, "size[0]");
@@ -327,27 +363,55 @@ s_read_material (s_dec_t *d, vscene_material_t *m)
     int rc = vmp_read_map (&d->r, &count);
     if (rc)
         return s_read_fail (d, rc, "a map");
-    *m = (vscene_material_t) { { 0.8f, 0.8f, 0.8f }, 0.5f, 0.0f };
+    *m = (vscene_material_t) {
+        { 0.8f, 0.8f, 0.8f },   0.5f, 0.0f, VSCENE_PATTERN_NONE, VSCENE_PATTERN_SCALE,
+        VSCENE_PATTERN_STRENGTH
+    };
+    uint32_t seen = 0;
     size_t plen = d->plen;
     for (uint32_t i = 0; i < count; i++) {
         const char *k;
         uint32_t klen;
         if ((rc = vmp_read_str (&d->r, &k, &klen)))
             return s_read_fail (d, rc, "a map with string keys");
-        if (s_key_is (k, klen, "color")) {
-            rc = s_path_push (d, ".color");
-            rc = rc ? rc : s_read_vec (d, m->color, 3);
+        static const char *const keys[] = { "color",   "roughness",     "metallic",
+                                            "pattern", "pattern_scale", "pattern_strength" };
+        int key = -1;
+        for (int j = 0; j < (int) (sizeof keys / sizeof keys[0]); j++)
+            if (s_key_is (k, klen, keys[j]))
+                key = j;
+        if (key < 0) {
+            if ((rc = vmp_skip (&d->r, VMP_MAX_DEPTH)))
+                return s_read_fail (d, rc, "well-formed");
+            continue;
         }
-        else if (s_key_is (k, klen, "roughness")) {
-            rc = s_path_push (d, ".roughness");
-            rc = rc ? rc : s_read_num (d, &m->roughness);
+        if ((rc = s_path_push (d, ".%s", keys[key])))
+            return rc;
+        if (seen & (1u << key))
+            return s_fail (d->err, d->errlen, VE_INVAL, d->path, "given twice");
+        seen |= 1u << key;
+        switch (key) {
+        case 0: rc = s_read_vec (d, m->color, 3); break;
+        case 1: rc = s_read_num (d, &m->roughness); break;
+        case 2: rc = s_read_num (d, &m->metallic); break;
+        case 3: {
+            const char *t;
+            uint32_t tlen;
+            if ((rc = vmp_read_str (&d->r, &t, &tlen)))
+                return s_read_fail (d, rc, "a string");
+            int found = -1;
+            for (int j = 0; j < VSCENE_PATTERN_COUNT; j++)
+                if (s_key_is (t, tlen, s_patterns[j]))
+                    found = j;
+            if (found < 0)
+                return s_fail (d->err, d->errlen, VE_INVAL, d->path, "unknown pattern '%.*s'",
+                               (int) (tlen > 40 ? 40 : tlen), t);
+            m->pattern = (vscene_pattern_t) found;
+            break;
         }
-        else if (s_key_is (k, klen, "metallic")) {
-            rc = s_path_push (d, ".metallic");
-            rc = rc ? rc : s_read_num (d, &m->metallic);
+        case 4: rc = s_read_num (d, &m->pattern_scale); break;
+        default: rc = s_read_num (d, &m->pattern_strength); break;
         }
-        else if ((rc = vmp_skip (&d->r, VMP_MAX_DEPTH)))
-            return s_read_fail (d, rc, "well-formed");
         if (rc)
             return rc;
         s_path_pop (d, plen);
@@ -579,11 +643,19 @@ s_encode_node (const vscene_t *s, int i, msgpack_packer *pk)
     if (n->scale != 1)
         s_pack_float (pk, "scale", n->scale);
     if (n->has_material) {
+        const vscene_material_t *m = &n->material;
+        bool pat = m->pattern != VSCENE_PATTERN_NONE;
         s_pack_key (pk, "material");
-        msgpack_pack_map (pk, 3);
-        s_pack_vec (pk, "color", n->material.color);
-        s_pack_float (pk, "roughness", n->material.roughness);
-        s_pack_float (pk, "metallic", n->material.metallic);
+        msgpack_pack_map (pk, pat ? 6 : 3);
+        s_pack_vec (pk, "color", m->color);
+        s_pack_float (pk, "roughness", m->roughness);
+        s_pack_float (pk, "metallic", m->metallic);
+        if (pat) {
+            s_pack_key (pk, "pattern");
+            vmp_pack_cstr (pk, s_patterns[m->pattern]);
+            s_pack_float (pk, "pattern_scale", m->pattern_scale);
+            s_pack_float (pk, "pattern_strength", m->pattern_strength);
+        }
     }
     if (comb) {
         s_pack_key (pk, "children");

@@ -5,17 +5,22 @@
 #ifndef VSCENE_H
 #define VSCENE_H
 
+#include "venum.h"
 #include "vmp.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define VSCENE_MAX_NODES    256     //  nodes in one scene, the root included
-#define VSCENE_MAX_DEPTH    32      //  the root is at depth 1
-#define VSCENE_MAX_CHILDREN 64      //  children of one combinator
-#define VSCENE_MAX_COORD    1000.0  //  |translate|, sizes, scale: at most this (metres)
-#define VSCENE_MAX_K        10.0    //  smooth-union blend radius
-#define VSCENE_NAME_MAX     64      //  name, bytes including the NUL
+#define VSCENE_MAX_NODES         256     //  nodes in one scene, the root included
+#define VSCENE_MAX_DEPTH         32      //  the root is at depth 1
+#define VSCENE_MAX_CHILDREN      64      //  children of one combinator
+#define VSCENE_MAX_COORD         1000.0  //  |translate|, sizes, scale: at most this (metres)
+#define VSCENE_MAX_K             10.0    //  smooth-union blend radius
+#define VSCENE_NAME_MAX          64      //  name, bytes including the NUL
+#define VSCENE_PATTERN_SCALE_MIN 0.001   //  a pattern's feature size (metres): 1 mm ..
+#define VSCENE_PATTERN_SCALE_MAX 1.0     //  .. 1 m
+#define VSCENE_PATTERN_SCALE     0.01f   //  the default feature size
+#define VSCENE_PATTERN_STRENGTH  0.5f    //  the default strength (0 .. 1)
 
 typedef enum {
     VSCENE_SPHERE,        //  radius
@@ -33,10 +38,19 @@ typedef enum {
     VSCENE_TYPE_COUNT
 } vscene_type_t;
 
+//  Procedural surface detail (schemas/venum.h: VENUM_SURFACE_PATTERN): wood grain along a
+//  part's long axis, a fabric's weave, leather's grain, brushed metal's streaks.
+#define VSCENE_PATTERN_ENUM(n, t) VSCENE_PATTERN_##n,
+typedef enum { VENUM_SURFACE_PATTERN (VSCENE_PATTERN_ENUM) VSCENE_PATTERN_COUNT } vscene_pattern_t;
+#undef VSCENE_PATTERN_ENUM
+
 typedef struct {
-    float color[3];   //  base colour, linear RGB 0..1
-    float roughness;  //  0 (mirror) .. 1 (matte)
-    float metallic;   //  0 .. 1
+    float color[3];            //  base colour, linear RGB 0..1
+    float roughness;           //  0 (mirror) .. 1 (matte)
+    float metallic;            //  0 .. 1
+    vscene_pattern_t pattern;  //  VSCENE_PATTERN_NONE: a plain surface
+    float pattern_scale;       //  feature size in metres (ring spacing, thread width, grain)
+    float pattern_strength;    //  0 (none) .. 1 (strong)
 } vscene_material_t;
 
 //  One node. Primitives and combinators share the struct; fields a type does not use stay 0.
@@ -73,12 +87,18 @@ void vscene_init (vscene_t *self);
 //  with identity transform and no material. Returns its index or -VE_TOOBIG (node limit),
 //  -VE_INVAL (parent not a combinator, or a second root). For building scenes in code.
 int vscene_add (vscene_t *self, int parent, vscene_type_t type);
-//  Sets node's own material. Returns 0 or -VE_INVAL (bad index).
+//  Sets node's own material (no pattern). Returns 0 or -VE_INVAL (bad index).
 int vscene_set_material (vscene_t *self, int node, float r, float g, float b, float roughness,
                          float metallic);
+//  Gives node's own material (set first) a surface pattern. Returns 0 or -VE_INVAL (bad index,
+//  no material of its own); the values are checked by vscene_validate.
+int vscene_set_pattern (vscene_t *self, int node, vscene_pattern_t pattern, float scale,
+                        float strength);
+//  A pattern's name in the format ("wood"); NULL when out of range.
+const char *vscene_pattern_name (vscene_pattern_t pattern);
 
 //  Checks every rule of the format: types, finite numbers, sizes >= 0 (and <= the limits),
-//  scale > 0, material values in 0..1, k in 0..10, depth <= 32, <= 256 nodes, 1..64 children
+//  scale > 0, material values in 0..1 (a pattern's scale in 1 mm .. 1 m), k in 0..10, depth <= 32, <= 256 nodes, 1..64 children
 //  per combinator. Returns 0 or -VE_RANGE / -VE_TOOBIG / -VE_DEPTH / -VE_INVAL with a message in
 //  err (may be NULL) that names the node path: "root.children[2].material.roughness: above 1".
 int vscene_validate (const vscene_t *self, char *err, size_t errlen);

@@ -174,7 +174,15 @@ s_bounds (s_comp_t *c)
 static int
 s_material (vtape_t *t, const vscene_material_t *m)
 {
-    vtape_material_t v = { { m->color[0], m->color[1], m->color[2] }, m->roughness, m->metallic };
+    //  Without a pattern its scale and strength mean nothing: 0, so that the hash (and the
+    //  dedup below) see the same bytes for the same picture.
+    bool pat = m->pattern != VSCENE_PATTERN_NONE;
+    vtape_material_t v = { { m->color[0], m->color[1], m->color[2] },
+                           m->roughness,
+                           m->metallic,
+                           (int32_t) m->pattern,
+                           pat ? m->pattern_scale : 0.0f,
+                           pat ? m->pattern_strength : 0.0f };
     for (int i = 0; i < t->nmats; i++)
         if (memcmp (&t->mats[i], &v, sizeof v) == 0)
             return i;
@@ -292,7 +300,7 @@ vtape_compile (const vscene_t *scene, vtape_t *out, char *err, size_t errlen)
     memset (out, 0, sizeof *out);
     c->scene = scene;
     c->tape = out;
-    vscene_material_t dflt = { { 0.8f, 0.8f, 0.8f }, 0.5f, 0.0f };
+    vscene_material_t dflt = { { 0.8f, 0.8f, 0.8f }, 0.5f, 0.0f, VSCENE_PATTERN_NONE, 0, 0 };
     s_material (out, &dflt);
     for (int i = 0; i < scene->count; i++) {
         const vscene_node_t *n = &scene->nodes[i];

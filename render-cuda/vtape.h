@@ -4,10 +4,11 @@
 #ifndef VTAPE_H
 #define VTAPE_H
 
+#include "venum.h"
 #include <stddef.h>
 #include <stdint.h>
 
-#define VTAPE_VERSION       2    //  bump when the meaning of the tape (or the picture) changes
+#define VTAPE_VERSION       3    //  bump when the meaning of the tape (or the picture) changes
 #define VTAPE_MAX_OPS       768  //  3 per scene node is always enough
 #define VTAPE_MAX_MATERIALS 260
 #define VTAPE_MAX_STACK     36  //  depth 32 with left-deep combinators needs at most 33
@@ -51,10 +52,18 @@ typedef struct {
     float s;        //  primitive: world scale (distances are multiplied by it); BOUND: radius
 } vtape_op_t;
 
+//  Surface patterns, the list of schemas/venum.h (the same order as vscene_pattern_t).
+#define VTAPE_PATTERN_ENUM(n, t) VTAPE_PATTERN_##n,
+enum { VENUM_SURFACE_PATTERN (VTAPE_PATTERN_ENUM) };
+#undef VTAPE_PATTERN_ENUM
+
 typedef struct {
     float color[3];
     float roughness;
     float metallic;
+    int32_t pattern;         //  vscene_pattern_t; VSCENE_PATTERN_NONE (0): plain
+    float pattern_scale;     //  metres (0 without a pattern)
+    float pattern_strength;  //  0 .. 1 (0 without a pattern)
 } vtape_material_t;
 
 typedef struct {

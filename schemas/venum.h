@@ -101,6 +101,15 @@
     X (PERSONAL, "personal")                                                                       \
     X (TRENDING, "trending")
 
+//  A scene material's procedural surface detail (render-cuda/vscene.h, docs/render.md's scene
+//  format): the renderer's C enum (vscene_pattern_t) and the format's names come from here.
+#define VENUM_SURFACE_PATTERN(X)                                                                   \
+    X (NONE, "none")                                                                               \
+    X (WOOD, "wood")                                                                               \
+    X (FABRIC, "fabric")                                                                           \
+    X (LEATHER, "leather")                                                                         \
+    X (BRUSHED, "brushed")
+
 //  The string tables (schemas/vschemas.c), NULL-terminated, in list order. Code that switches
 //  on a value makes its C enum from the same list: #define X_(n, t) MINE_##n, ... VENUM_x (X_).
 extern const char *const venum_sort[];

@@ -50,14 +50,14 @@ test_golden_threads_tiles (void **state)
     const char *hints[] = { "chair", "laptop", "lamp", "sneaker" };
     for (int h = 0; h < 4; h++) {
         s_demo (hints[h], 2);
-        for (int ss = 1; ss <= 2; ss++) {
-            int size = ss == 1 ? 96 : 64;
+        for (int aa = VRENDER_AA_EDGES; aa <= VRENDER_AA_FULL; aa++) {
+            int size = aa == VRENDER_AA_FULL ? 64 : 96, ss = aa;
             size_t n = (size_t) size * (size_t) size * 3;
             uint8_t *ref = malloc (n), *img = malloc (n);
             vrender_opts_t o;
             vrender_opts_default (&o);
             o.width = o.height = size;
-            o.supersample = ss;
+            o.aa = (vrender_aa_t) aa;
             o.threads = 1;
             vrender_view_t v = { 35.0f + 40.0f * (float) h, 20, 1 };
             assert_int_equal (vrender_cpu (&s_tape, &v, &o, ref), 0);
@@ -67,7 +67,7 @@ test_golden_threads_tiles (void **state)
             assert_int_equal (vrender_cpu (&s_tape, &v, &o, img), 0);
             double p = s_psnr (ref, img, n);
             if (p < 40)
-                fail_msg ("%s ss %d: PSNR %.1f dB", hints[h], ss, p);
+                fail_msg ("%s aa %d: PSNR %.1f dB", hints[h], ss, p);
             assert_memory_equal (ref, img, n);  //  in fact bit-identical
             //  Not a blank frame: the product is there.
             size_t differ = 0;
@@ -101,6 +101,7 @@ test_sphere_silhouette (void **state)
     vrender_opts_t o;
     vrender_opts_default (&o);
     o.width = o.height = size;
+    o.aa = VRENDER_AA_NONE;  //  one sample: a pixel is in or out
     float zoom = 0.4f;
     vrender_view_t v = { 10, -89, zoom };
     assert_int_equal (vrender_cpu (&s_tape, &v, &o, img), 0);
@@ -227,14 +228,14 @@ test_packing (void **state)
             uint8_t *ref = malloc (n), *img = malloc (n);
             vrender_opts_t o;
             vrender_opts_default (&o);
-            o.width = w, o.height = hh, o.supersample = ss;
+            o.width = w, o.height = hh, o.aa = ss == 1 ? VRENDER_AA_NONE : VRENDER_AA_FULL;
             vrender_view_t v = { (float) ((seed >> 12) % 360), (float) ((seed >> 4) % 120) - 40.0f,
                                  0.15f + (float) ((seed >> 20) % 100) / 50.0f };
             assert_int_equal (vrender_cpu (&s_tape, &v, &o, img), 0);
             vr_camera_t cam = vr_camera (&s_tape, v.yaw, v.pitch, v.zoom);
             for (int y = 0; y < hh; y++)
                 for (int x = 0; x < w; x++)
-                    vr_pixel (&s_tape, &cam, x, y, w, hh, ss, ref + ((size_t) y * w + x) * 3);
+                    vr_pixel (&s_tape, &cam, x, y, w, hh, ss, ref + ((size_t) y * w + x) * 3, NULL);
             if (memcmp (ref, img, n) != 0)
                 fail_msg ("%s view %.0f %.0f %.2f ss %d: frames differ", hints[h], v.yaw, v.pitch,
                           v.zoom, ss);
@@ -250,6 +251,106 @@ test_packing (void **state)
     }
     printf ("packing: %d blocks backdrop only, %d traced\n", backdrop, other);
     assert_true (backdrop > 20 && other > 20);  //  both paths were compared
+}
+
+//  Edge antialiasing against its definition, one pixel at a time: a pixel whose one-sample key
+//  differs from a neighbour's is the 2×2 pixel (vr_pixel ss 2), every other one the one-sample
+//  pixel; bit-identical. And it samples where the picture has edges: a sphere's frame has 2×2
+//  pixels along its outline only, and against full 2×2 the frame is close (PSNR) for a fraction
+//  of the pixels rendered again.
+static void
+test_edges (void **state)
+{
+    (void) state;
+    const char *hints[] = { "office_chair:grey:leather", "dining_chair:oak:wood", "sneaker",
+                            "table_lamp:white:metal" };
+    int edge_px = 0, all_px = 0;
+    for (int h = 0; h < 4; h++) {
+        s_demo (hints[h], 1);
+        int w = 67, hh = 53;
+        size_t n = (size_t) w * (size_t) hh * 3;
+        uint8_t *img = malloc (n), *one = malloc (n), *four = malloc (n), *full = malloc (n);
+        vr_key_t *keys = malloc ((size_t) w * (size_t) hh * sizeof *keys);
+        vrender_opts_t o;
+        vrender_opts_default (&o);
+        o.width = w, o.height = hh;
+        assert_int_equal (o.aa, VRENDER_AA_EDGES);  //  the default
+        vrender_view_t v = { 25.0f + 70.0f * (float) h, 20, 1.0f + 0.3f * (float) h };
+        assert_int_equal (vrender_cpu (&s_tape, &v, &o, img), 0);
+        o.aa = VRENDER_AA_FULL;
+        assert_int_equal (vrender_cpu (&s_tape, &v, &o, full), 0);
+        vr_camera_t cam = vr_camera (&s_tape, v.yaw, v.pitch, v.zoom);
+        for (int y = 0; y < hh; y++)
+            for (int x = 0; x < w; x++) {
+                size_t i = (size_t) y * w + x;
+                vr_pixel (&s_tape, &cam, x, y, w, hh, 1, one + i * 3, &keys[i]);
+                vr_pixel (&s_tape, &cam, x, y, w, hh, 2, four + i * 3, NULL);
+            }
+        int edges = 0;
+        for (int y = 0; y < hh; y++)
+            for (int x = 0; x < w; x++) {
+                size_t i = (size_t) y * w + x;
+                int e = vr_on_edge (keys, x, y, w, hh);
+                edges += e;
+                if (memcmp (img + i * 3, (e ? four : one) + i * 3, 3) != 0)
+                    fail_msg ("%s: pixel %d %d (%s) differs", hints[h], x, y,
+                              e ? "edge" : "inside");
+            }
+        double p = s_psnr (img, full, n);
+        printf ("edges %s: %d of %d pixels with 2x2 samples, PSNR %.1f dB against full 2x2\n",
+                hints[h], edges, w * hh, p);
+        assert_true (edges > 0);
+        assert_true (p > 30);
+        edge_px += edges, all_px += w * hh;
+        free (img), free (one), free (four), free (full), free (keys);
+    }
+    assert_true (edge_px < all_px / 3);
+    //  A sphere alone: the pixels sampled again are the ones along its outline.
+    const char *json = "{\"root\":{\"type\":\"sphere\",\"radius\":1,\"translate\":[0,6,0]}}";
+    assert_int_equal (vscene_from_json (json, strlen (json), &s_scene, s_err, sizeof s_err), 0);
+    assert_int_equal (vtape_compile (&s_scene, &s_tape, s_err, sizeof s_err), 0);
+    int size = 96;
+    vr_key_t *keys = malloc ((size_t) size * size * sizeof *keys);
+    vr_camera_t cam = vr_camera (&s_tape, 10, -89, 0.4f);  //  from below: no floor
+    uint8_t px[3];
+    for (int y = 0; y < size; y++)
+        for (int x = 0; x < size; x++)
+            vr_pixel (&s_tape, &cam, x, y, size, size, 1, px, &keys[(size_t) y * size + x]);
+    double half = 0.5 * VR_FOV_DEG * M_PI / 180.0, D = 1.0 / sin (half) / 0.4;
+    double rpx = tan (asin (1.0 / D)) / tan (half) * size / 2.0;
+    int on = 0;
+    for (int y = 0; y < size; y++)
+        for (int x = 0; x < size; x++) {
+            if (!vr_on_edge (keys, x, y, size, size))
+                continue;
+            on++;
+            double r = hypot (x + 0.5 - size / 2.0, y + 0.5 - size / 2.0);
+            if (fabs (r - rpx) > 1.5)
+                fail_msg ("pixel %d %d on an edge, %.1f px from the outline", x, y, r - rpx);
+        }
+    printf ("edges sphere: %d pixels on the outline (circumference %.0f)\n", on, 2 * M_PI * rpx);
+    assert_true (on >= 2 * M_PI * rpx);
+    //  One part before another of the same material: the front one's outline is an edge too
+    //  (by distance), though every pixel around it sees the same material.
+    json = "{\"root\":{\"type\":\"union\",\"children\":["
+           "{\"type\":\"sphere\",\"radius\":1,\"translate\":[0,8,0]},"
+           "{\"type\":\"sphere\",\"radius\":0.3,\"translate\":[0,6.5,0]}]}}";
+    assert_int_equal (vscene_from_json (json, strlen (json), &s_scene, s_err, sizeof s_err), 0);
+    assert_int_equal (vtape_compile (&s_scene, &s_tape, s_err, sizeof s_err), 0);
+    cam = vr_camera (&s_tape, 10, -89, 0.4f);
+    for (int y = 0; y < size; y++)
+        for (int x = 0; x < size; x++)
+            vr_pixel (&s_tape, &cam, x, y, size, size, 1, px, &keys[(size_t) y * size + x]);
+    int inner = 0;  //  edge pixels with the same material all around
+    for (int y = 1; y + 1 < size; y++)
+        for (int x = 1; x + 1 < size; x++) {
+            const vr_key_t *k = &keys[(size_t) y * size + x];
+            inner += vr_on_edge (keys, x, y, size, size) && k->mat >= 0 && k[-1].mat == k->mat
+                     && k[1].mat == k->mat && k[-size].mat == k->mat && k[size].mat == k->mat;
+        }
+    printf ("edges: %d pixels on the outline of the front sphere\n", inner);
+    assert_true (inner > 20);
+    free (keys);
 }
 
 //  vr_map against the distances worked out by hand: a scaled, rotated parent (the compiler
@@ -372,9 +473,9 @@ test_arguments (void **state)
     o.width = 4;
     assert_int_equal (vrender_cpu (&s_tape, &v, &o, px), -VE_INVAL);
     o.width = o.height = 64;
-    o.supersample = 3;
+    o.aa = (vrender_aa_t) 3;
     assert_int_equal (vrender_cpu (&s_tape, &v, &o, px), -VE_INVAL);
-    o.supersample = 1;
+    o.aa = VRENDER_AA_EDGES;
     assert_int_equal (vrender_cpu (NULL, &v, &o, px), -VE_INVAL);
     //  Extreme views are clamped, not refused.
     vrender_view_t wild = { 1e4f, 500, 1e3f };
@@ -399,6 +500,7 @@ main (void)
         cmocka_unit_test (test_golden_threads_tiles),
         cmocka_unit_test (test_lanes_independent),
         cmocka_unit_test (test_packing),
+        cmocka_unit_test (test_edges),
         cmocka_unit_test (test_tape_distances),
         cmocka_unit_test (test_sphere_silhouette),
         cmocka_unit_test (test_background),

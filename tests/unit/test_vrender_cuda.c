@@ -38,15 +38,15 @@ test_gpu_matches_cpu (void **state)
     }
     const char *hints[] = { "chair", "laptop", "lamp", "headphones", "shelf", "dress" };
     enum { NV = 8 };
-    for (int ss = 1; ss <= 2; ss++)
+    for (int aa = VRENDER_AA_EDGES; aa <= VRENDER_AA_FULL; aa++)
         for (size_t h = 0; h < sizeof hints / sizeof hints[0]; h++) {
             char err[256];
             assert_int_equal (vrender_demo_build (hints[h], 4, &s_scene), 0);
             assert_int_equal (vtape_compile (&s_scene, &s_tape, err, sizeof err), 0);
             vrender_opts_t o;
             vrender_opts_default (&o);
-            o.width = o.height = ss == 1 ? 128 : 96;
-            o.supersample = ss;
+            o.width = o.height = aa == VRENDER_AA_FULL ? 96 : 128;
+            o.aa = (vrender_aa_t) aa;
             size_t frame = (size_t) o.width * (size_t) o.height * 3;
             vrender_view_t views[NV];
             for (int i = 0; i < NV; i++)
@@ -57,9 +57,9 @@ test_gpu_matches_cpu (void **state)
             for (int i = 0; i < NV; i++) {
                 assert_int_equal (vrender_cpu (&s_tape, &views[i], &o, cpu), 0);
                 double p = s_psnr (cpu, gpu + frame * (size_t) i, frame);
-                printf ("%s view %d ss %d: PSNR %.1f dB\n", hints[h], i, ss, p);
+                printf ("%s view %d aa %d: PSNR %.1f dB\n", hints[h], i, aa, p);
                 if (p < 40)
-                    fail_msg ("%s view %d ss %d: GPU and CPU differ, PSNR %.1f dB", hints[h], i, ss,
+                    fail_msg ("%s view %d aa %d: GPU and CPU differ, PSNR %.1f dB", hints[h], i, aa,
                               p);
             }
             free (gpu);

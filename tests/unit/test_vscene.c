@@ -309,6 +309,76 @@ test_hash (void **state)
     assert_true (s_tape2.hash == h);
 }
 
+//  Surface patterns: decoded, validated with their limits, kept through MessagePack, and part
+//  of the tape hash (a pattern's scale and strength count only with a pattern).
+static void
+test_pattern (void **state)
+{
+    (void) state;
+    const char *json = "{\"root\":{\"type\":\"box\",\"size\":[1,0.1,0.5],\"material\":{"
+                       "\"color\":[0.5,0.3,0.1],\"pattern\":\"wood\",\"pattern_scale\":0.02,"
+                       "\"pattern_strength\":0.7}}}";
+    assert_int_equal (s_json (json), 0);
+    const vscene_material_t *m = &s_scene.nodes[0].material;
+    assert_int_equal (m->pattern, VSCENE_PATTERN_WOOD);
+    assert_float_equal (m->pattern_scale, 0.02, 1e-7);
+    assert_float_equal (m->pattern_strength, 0.7, 1e-7);
+    assert_string_equal (vscene_pattern_name (VSCENE_PATTERN_BRUSHED), "brushed");
+    assert_null (vscene_pattern_name (VSCENE_PATTERN_COUNT));
+    //  Defaults: no pattern; with one, the default scale and strength.
+    assert_int_equal (s_json ("{\"root\":{\"type\":\"sphere\",\"radius\":1,\"material\":{}}}"), 0);
+    assert_int_equal (s_scene.nodes[0].material.pattern, VSCENE_PATTERN_NONE);
+    assert_int_equal (s_json ("{\"root\":{\"type\":\"sphere\",\"radius\":1,\"material\":{"
+                              "\"pattern\":\"leather\"}}}"),
+                      0);
+    assert_float_equal (s_scene.nodes[0].material.pattern_scale, VSCENE_PATTERN_SCALE, 1e-7);
+    assert_float_equal (s_scene.nodes[0].material.pattern_strength, VSCENE_PATTERN_STRENGTH, 1e-7);
+    s_expect ("{\"root\":{\"type\":\"sphere\",\"radius\":1,\"material\":{\"pattern\":\"tweed\"}}}",
+              VE_INVAL, "root.material.pattern: unknown pattern 'tweed'");
+    s_expect ("{\"root\":{\"type\":\"sphere\",\"radius\":1,\"material\":{\"pattern\":3}}}", VE_TYPE,
+              "root.material.pattern: not a string");
+    s_expect ("{\"root\":{\"type\":\"sphere\",\"radius\":1,\"material\":{\"pattern\":"
+              "\"fabric\",\"pattern_scale\":0.0001}}}",
+              VE_RANGE, "root.material.pattern_scale: below 0.001");
+    s_expect ("{\"root\":{\"type\":\"sphere\",\"radius\":1,\"material\":{\"pattern\":"
+              "\"fabric\",\"pattern_scale\":2}}}",
+              VE_RANGE, "root.material.pattern_scale: above 1");
+    s_expect ("{\"root\":{\"type\":\"sphere\",\"radius\":1,\"material\":{\"pattern\":"
+              "\"fabric\",\"pattern_strength\":1.5}}}",
+              VE_RANGE, "root.material.pattern_strength: above 1");
+    //  Through MessagePack and back.
+    assert_int_equal (s_json (json), 0);
+    vbuf_t b;
+    vbuf_init (&b, NULL, 0);
+    assert_int_equal (vscene_encode (&s_scene, &b), 0);
+    assert_int_equal (vscene_decode (b.data, b.len, &s_scene2, s_err, sizeof s_err), 0);
+    vbuf_free (&b);
+    assert_memory_equal (&s_scene2.nodes[0].material, m, sizeof *m);
+    //  The hash follows the pattern, its scale and its strength.
+    assert_int_equal (vtape_compile (&s_scene, &s_tape, s_err, sizeof s_err), 0);
+    uint64_t h = s_tape.hash;
+    for (int edit = 0; edit < 4; edit++) {
+        s_scene2 = s_scene;
+        vscene_material_t *e = &s_scene2.nodes[0].material;
+        switch (edit) {
+        case 0: e->pattern = VSCENE_PATTERN_FABRIC; break;
+        case 1: e->pattern_scale = 0.021f; break;
+        case 2: e->pattern_strength = 0.6f; break;
+        case 3: e->pattern = VSCENE_PATTERN_NONE; break;
+        }
+        assert_int_equal (vtape_compile (&s_scene2, &s_tape2, s_err, sizeof s_err), 0);
+        if (s_tape2.hash == h)
+            fail_msg ("pattern edit %d kept the hash", edit);
+    }
+    //  Without a pattern, scale and strength change nothing in the picture, nor the hash.
+    s_scene.nodes[0].material.pattern = VSCENE_PATTERN_NONE;
+    assert_int_equal (vtape_compile (&s_scene, &s_tape, s_err, sizeof s_err), 0);
+    s_scene2 = s_scene;
+    s_scene2.nodes[0].material.pattern_scale = 0.5f;
+    assert_int_equal (vtape_compile (&s_scene2, &s_tape2, s_err, sizeof s_err), 0);
+    assert_true (s_tape2.hash == s_tape.hash);
+}
+
 int
 main (void)
 {
@@ -317,6 +387,7 @@ main (void)
         cmocka_unit_test (test_non_finite),    cmocka_unit_test (test_depth),
         cmocka_unit_test (test_node_limit),    cmocka_unit_test (test_round_trip),
         cmocka_unit_test (test_catalog_hints), cmocka_unit_test (test_hash),
+        cmocka_unit_test (test_pattern),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -22,6 +22,9 @@ static const vmsg_field_t s_frame_request_fields[] = {
       .doc = "JPEG quality; snapped to 60, 75, 85, 95 (default 85)" },
     { "if_none_match", VMSG_STR, VMSG_LEN (0, RENDER_HASH + 2),
       .doc = "an ETag the caller holds: when it is current the reply carries no JPEG" },
+    { "prefetch", VMSG_BOOL,
+      .doc = "a guess (a viewer fetching ahead of a drag): a miss renders at pre-rendering's "
+             "priority, after every frame a shopper waits for, unless one asks for it too" },
     { 0 }
 };
 static const vmsg_schema_t s_frame_request = { "render.frame.request", s_frame_request_fields,

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static const int s_sizes[] = { 256, 512, 768, 1024, 1536, 2048 };
+const int vview_sizes[VVIEW_SIZES] = { 256, 512, 768, 1024, 1536, 2048 };
 static const int s_qualities[] = { 60, 75, 85, 95 };
 static const float s_zooms[VVIEW_ZOOM_LEVELS] = { 1.0f, 1.4f, 2.0f, 2.8f };
 
@@ -42,8 +42,8 @@ vview_snap (double yaw, double pitch, double zoom, long width, long height, long
     out->yaw = (int) y % 360;
     out->pitch = (int) p;
     out->zoom = (int) z;
-    out->width = s_nearest (s_sizes, 6, width, VVIEW_SIZE_DEFAULT);
-    out->height = s_nearest (s_sizes, 6, height, VVIEW_SIZE_DEFAULT);
+    out->width = s_nearest (vview_sizes, VVIEW_SIZES, width, VVIEW_SIZE_DEFAULT);
+    out->height = s_nearest (vview_sizes, VVIEW_SIZES, height, VVIEW_SIZE_DEFAULT);
     out->quality = s_nearest (s_qualities, 4, quality, VVIEW_QUALITY_DEFAULT);
     return yaw == out->yaw && pitch == out->pitch && zoom == out->zoom && width == out->width
            && height == out->height && (quality == 0 || quality == out->quality);

@@ -41,6 +41,10 @@ bool vview_snap (double yaw, double pitch, double zoom, long width, long height,
 //  The camera zoom factor of a level (1 frames the product's bounding sphere).
 float vview_zoom_factor (int level);
 
+//  The frame sizes (pixels a side) the grid allows, smallest first.
+#define VVIEW_SIZES 6
+extern const int vview_sizes[VVIEW_SIZES];
+
 //  Writes the canonical query string of a view ("yaw=45&pitch=15&zoom=1&w=512&h=512", then
 //  "&quality=N" only when it is not the default) into out. Returns the length written (it
 //  always fits in 96 bytes).

@@ -8,7 +8,12 @@
 //    3. GPU, when vrender_gpu_available: frames/s at 512² and 1024², render only (one launch
 //       of many views, read-back included) and end to end (+ JPEG on every host core,
 //       overlapped with the next launch).
-//  Last line: "render: cpu512 <F> fps, gpu512 <G|none> fps, hit p99 <X> ms, hits <H>/s".
+//    4. A miss with pre-rendering running: vitrine-render with pre-rendering on, the median
+//       latency of cache misses (render.frame of views never rendered) first with nothing else
+//       to do, then while it pre-renders the orbit rings of new products (at the OS's idle
+//       priority): both figures and their ratio (the goal: at most 1.5).
+//  Last line: "render: cpu512 <F> fps, gpu512 <G|none> fps, hit p99 <X> ms, hits <H>/s,
+//  miss <I> ms idle <P> ms pre-rendering (x<R>)".
 #include "vit.h"
 #include "vjpeg.h"
 #include "vmsg.h"
@@ -31,7 +36,7 @@ typedef struct {
     int window;   //  requests in flight per client
     int views;    //  frames warmed and then asked for
     int size;     //  bus frame size
-    bool bus, gpu;
+    bool bus, gpu, miss;
 } s_opts_t;
 
 static double
@@ -526,6 +531,177 @@ done:
     return rc;
 }
 
+//  ---------------------------------------------------------------- a miss while pre-rendering
+
+#define MISS_N        8  //  misses per measurement
+#define MISS_PRODUCTS 6  //  products whose rings are pre-rendered meanwhile (72 frames each)
+#define MISS_GAP_MS   150
+
+//  Creates a product with the demo scene; active ones get their orbit ring pre-rendered.
+static int
+s_make_product (vbus_client_t *client, const char *id, const char *status, const char *hint,
+                int seed)
+{
+    const vbus_caller_t admin = { "bench", VBUS_ROLE_ADMIN };
+    char json[512];
+    snprintf (json, sizeof json,
+              "{\"id\":\"%s\",\"sku\":\"S-%s\",\"title\":\"Bench %s\",\"brand\":\"Acme\","
+              "\"category\":\"bench/render\",\"price\":1,\"status\":\"%s\"}",
+              id, id, hint, status);
+    vbuf_t body, scene;
+    vbuf_init (&body, NULL, 0);
+    vbuf_init (&scene, NULL, 0);
+    vbus_msg_t *reply = NULL;
+    int rc = -1;
+    msgpack_packer pk;
+    vmp_packer_init (&pk, &body);
+    if (vmsg_json_to_msgpack (NULL, json, strlen (json), &body, NULL, 0)
+        || s_call (client, "catalog", "create", body.data, body.len, &admin, 10000, &reply))
+        goto done;
+    vbus_msg_destroy (&reply);
+    vbuf_reset (&body);
+    if (vrender_demo_scene (hint, (uint64_t) seed, &scene) != 0)
+        goto done;
+    msgpack_pack_map (&pk, 2);
+    vmp_pack_kstr (&pk, "id", id);
+    vmp_pack_cstr (&pk, "scene");
+    msgpack_pack_bin (&pk, scene.len);
+    msgpack_pack_bin_body (&pk, scene.data, scene.len);
+    rc = s_call (client, "catalog", "put_scene", body.data, body.len, &admin, 10000, &reply);
+done:
+    vbus_msg_destroy (&reply);
+    vbuf_free (&body);
+    vbuf_free (&scene);
+    return rc;
+}
+
+//  render.stats' field; -1 when it cannot be read.
+static double
+s_render_stat (vbus_client_t *client, const char *name)
+{
+    const vbus_caller_t service = { "bench", VBUS_ROLE_SERVICE };
+    vbus_msg_t *reply = NULL;
+    double v = -1;
+    const vmsg_method_t *m = vmsg_method_find ("render", "stats");
+    varena_t *arena = varena_new (0);
+    const vmsg_value_t *st;
+    if (arena && s_call (client, "render", "stats", NULL, 0, &service, 10000, &reply) == 0
+        && vmsg_decode (m->reply, reply->body, reply->body_len, arena, &st, NULL, 0) == 0)
+        v = vmsg_float (st, name, -1);
+    vbus_msg_destroy (&reply);
+    varena_destroy (&arena);
+    return v;
+}
+
+//  The median of MISS_N misses of one product, one at a time, MISS_GAP_MS apart (as a shopper
+//  turns a product; it lets pre-rendering run between them, so each miss arrives while it is
+//  in the middle of a frame): views at pitch 45 (never pre-rendered), yaws first, first + 45…
+static double
+s_misses (vbus_client_t *client, const char *id, int size, int first_yaw)
+{
+    const vbus_caller_t service = { "bench", VBUS_ROLE_SERVICE };
+    double ms[MISS_N];
+    for (int i = 0; i < MISS_N; i++) {
+        vbuf_t body;
+        vbuf_init (&body, NULL, 0);
+        msgpack_packer pk;
+        vmp_packer_init (&pk, &body);
+        msgpack_pack_map (&pk, 5);
+        vmp_pack_kstr (&pk, "id", id);
+        vmp_pack_kint (&pk, "yaw", first_yaw + i * 45);
+        vmp_pack_kint (&pk, "pitch", 45);
+        vmp_pack_kuint (&pk, "w", (uint64_t) size);
+        vmp_pack_kuint (&pk, "h", (uint64_t) size);
+        vbus_msg_t *reply = NULL;
+        double t0 = s_ms ();
+        int rc = s_call (client, "render", "frame", body.data, body.len, &service, 60000, &reply);
+        ms[i] = s_ms () - t0;
+        vbus_msg_destroy (&reply);
+        vbuf_free (&body);
+        if (rc)
+            return -1;
+        usleep (MISS_GAP_MS * 1000);
+    }
+    qsort (ms, MISS_N, sizeof ms[0], s_cmp);
+    return (ms[MISS_N / 2 - 1] + ms[MISS_N / 2]) / 2;
+}
+
+//  Returns 0 with the idle and the pre-rendering medians, or -1.
+static int
+s_bench_miss (const s_opts_t *o, double *idle_ms, double *busy_ms)
+{
+    char dir[64], data[128], cdata[128];
+    vit_broker_t broker = { 0 };
+    pid_t catalog = 0, render = 0;
+    int rc = -1;
+    vbus_client_t *client = NULL;
+    if (vit_tmpdir ("vitrine-bench-miss", dir, sizeof dir) != 0
+        || vit_broker_start (&broker, 0, (const char *const[]) { "--log-level", "W", NULL }) != 0) {
+        fprintf (stderr, "bench: cannot start a broker\n");
+        return -1;
+    }
+    snprintf (cdata, sizeof cdata, "%s/catalog", dir);
+    snprintf (data, sizeof data, "%s/render", dir);
+    const char *cargs[] = {
+        "--broker", broker.endpoint, "--data", cdata, "--log-level", "W", NULL
+    };
+    char psize[32];
+    snprintf (psize, sizeof psize, "prerender_size=%d", o->size);
+    const char *rargs[] = { "--broker",    broker.endpoint, "--data", data,          "--set",
+                            "prerender=1", "--set",         psize,    "--log-level", "I",
+                            NULL };
+    catalog = vit_spawn ("vitrine-catalog", cargs);
+    render = vit_spawn ("vitrine-render", rargs);
+    if (vit_wait_workers (&broker, "catalog", 1, 20000)
+        || vit_wait_workers (&broker, "render", 1, 20000)) {
+        fprintf (stderr, "bench: catalog or render did not start\n");
+        goto done;
+    }
+    client = vbus_client_new (broker.endpoint, 10000);
+    //  A draft product: its ring is not pre-rendered, so the idle misses have the machine.
+    if (s_make_product (client, "miss-0", "draft", o->scene, 1))
+        goto done;
+    s_misses (client, "miss-0", o->size, 0);  //  loads the scene; warms the code paths
+    *idle_ms = s_misses (client, "miss-0", o->size, 5);
+    double queued = s_render_stat (client, "prerender_queue");
+    if (*idle_ms < 0 || queued != 0) {
+        fprintf (stderr, "bench: idle misses failed (pre-render queue %.0f)\n", queued);
+        goto done;
+    }
+    //  Active products: their rings keep the pre-render thread busy for a while.
+    const char *const *hints = vrender_demo_hints ();
+    for (int i = 0, h = 0; i < MISS_PRODUCTS; i++, h = hints[h + 1] ? h + 1 : 0) {
+        char id[32];
+        snprintf (id, sizeof id, "miss-%d", i + 1);
+        if (s_make_product (client, id, "active", hints[h], i + 2))
+            goto done;
+    }
+    for (int i = 0; i < 200 && s_render_stat (client, "prerender_queue") <= 0; i++)
+        usleep (50000);
+    double before = s_render_stat (client, "prerendered");
+    queued = s_render_stat (client, "prerender_queue");
+    *busy_ms = s_misses (client, "miss-0", o->size, 10);
+    double after = s_render_stat (client, "prerendered");
+    double left = s_render_stat (client, "prerender_queue");
+    printf ("miss %dx%d: pre-render queue %.0f frames before the misses, %.0f after; %.0f frames "
+            "pre-rendered meanwhile\n",
+            o->size, o->size, queued, left, after - before);
+    if (*busy_ms < 0 || queued <= 0 || left <= 0) {
+        fprintf (stderr, "bench: pre-rendering did not run all through the misses\n");
+        goto done;
+    }
+    rc = 0;
+done:
+    vbus_client_destroy (&client);
+    if (render > 0)
+        vit_stop (render, SIGTERM, 20000);
+    if (catalog > 0)
+        vit_stop (catalog, SIGTERM, 10000);
+    vit_stop (broker.pid, SIGTERM, 5000);
+    vit_rmtree (dir);
+    return rc;
+}
+
 //  ---------------------------------------------------------------- main
 
 int
@@ -534,12 +710,13 @@ main (int argc, char **argv)
     setenv ("VITRINE_CHECK_REPLIES", "0", 1);  //  measure the actors as they run in production
     //  Two clients with four hits each in flight: a storefront's load, not a flood (more in
     //  flight buys throughput with latency: --clients 4 --window 16).
-    s_opts_t o = { "chair", 24, 5, 2, 4, 24, 512, true, true };
-    static const struct option opts[] = { { "scene", 1, 0, 's' },   { "frames", 1, 0, 'f' },
-                                          { "seconds", 1, 0, 't' }, { "clients", 1, 0, 'c' },
-                                          { "window", 1, 0, 'w' },  { "views", 1, 0, 'v' },
-                                          { "size", 1, 0, 'z' },    { "no-bus", 0, 0, 'B' },
-                                          { "no-gpu", 0, 0, 'G' },  { 0, 0, 0, 0 } };
+    s_opts_t o = { "chair", 24, 5, 2, 4, 24, 512, true, true, true };
+    static const struct option opts[] = {
+        { "scene", 1, 0, 's' },   { "frames", 1, 0, 'f' }, { "seconds", 1, 0, 't' },
+        { "clients", 1, 0, 'c' }, { "window", 1, 0, 'w' }, { "views", 1, 0, 'v' },
+        { "size", 1, 0, 'z' },    { "no-bus", 0, 0, 'B' }, { "no-gpu", 0, 0, 'G' },
+        { "no-miss", 0, 0, 'M' }, { 0, 0, 0, 0 }
+    };
     int c;
     long v;
     const char *me = "vitrine-bench-render";
@@ -578,10 +755,11 @@ main (int argc, char **argv)
             break;
         case 'B': o.bus = false; break;
         case 'G': o.gpu = false; break;
+        case 'M': o.miss = false; break;
         default:
             fprintf (stderr,
                      "usage: %s [--scene HINT] [--frames N] [--seconds S] [--clients C] "
-                     "[--window W] [--views V] [--size 512] [--no-bus] [--no-gpu]\n",
+                     "[--window W] [--views V] [--size 512] [--no-bus] [--no-gpu] [--no-miss]\n",
                      me);
             return 2;
         }
@@ -611,7 +789,19 @@ main (int argc, char **argv)
         fprintf (stderr, "%s: the bus measurement failed\n", me);
         return 1;
     }
-    printf ("render: cpu512 %.1f fps, gpu512 %s fps, hit p99 %.3f ms, hits %.0f/s\n", cpu, gpu, p99,
-            hits);
+    fflush (stdout);
+    double idle = 0, busy = 0;
+    if (o.miss) {
+        if (s_bench_miss (&o, &idle, &busy) != 0) {
+            fprintf (stderr, "%s: the miss measurement failed\n", me);
+            return 1;
+        }
+        printf ("miss %dx%d, median of %d: %.1f ms idle, %.1f ms while pre-rendering: x%.2f "
+                "(goal <= 1.5)\n",
+                o.size, o.size, MISS_N, idle, busy, busy / idle);
+    }
+    printf ("render: cpu512 %.1f fps, gpu512 %s fps, hit p99 %.3f ms, hits %.0f/s, miss %.1f ms "
+            "idle %.1f ms pre-rendering (x%.2f)\n",
+            cpu, gpu, p99, hits, idle, busy, idle > 0 ? busy / idle : 0.0);
     return 0;
 }

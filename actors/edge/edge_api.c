@@ -648,13 +648,19 @@ s_frame (edge_conn_t *c, const vmsg_method_t *m, vbus_reply_fn *on_reply)
     }
     if (v_ok)
         r->frame_v = varena_strndup (c->arena, v, v_len);
-    edge_extra_t extra[1];
+    edge_extra_t extra[2];
     int nextra = 0;
-    size_t inm_len;
+    size_t inm_len, purpose_len;
     const char *inm = edge_parse_header (&c->parse, "if-none-match", &inm_len);
     if (inm && inm_len <= 66)
         extra[nextra++] =
             (edge_extra_t) { "if_none_match", varena_strndup (c->arena, inm, inm_len), true };
+    //  "Purpose: prefetch" (the viewer's guesses ahead of a drag): rendered after the frames
+    //  shoppers wait for. A header, not a query parameter: the URL, and so every cache's entry,
+    //  stays the canonical one.
+    const char *purpose = edge_parse_header (&c->parse, "purpose", &purpose_len);
+    if (purpose && purpose_len == 8 && strncasecmp (purpose, "prefetch", 8) == 0)
+        extra[nextra++] = (edge_extra_t) { "prefetch", "true", true };
     char err[256];
     char storage[512];
     vbuf_t body;

@@ -475,8 +475,9 @@ s_collect (const vmsg_schema_t *schema, const edge_param_t *params, int nparams,
 
 //  The body's JSON object with the URL's values and the extras set into it, as text.
 static int
-s_merge_body (const char *body, size_t body_len, const s_value_t *values, int n,
-              const edge_extra_t *extras, int nextras, char **text, char *err, size_t errlen)
+s_merge_body (const vmsg_schema_t *schema, const char *body, size_t body_len,
+              const s_value_t *values, int n, const edge_extra_t *extras, int nextras, char **text,
+              char *err, size_t errlen)
 {
     if (!vmsg_json_depth_ok (body, body_len, EDGE_JSON_DEPTH)) {
         snprintf (err, errlen, "JSON nested deeper than %d levels", EDGE_JSON_DEPTH);
@@ -497,9 +498,16 @@ s_merge_body (const char *body, size_t body_len, const s_value_t *values, int n,
     }
     for (int i = 0; i < n; i++)
         json_object_set_new (root, values[i].field->name, s_json_value (&values[i]));
-    for (int i = 0; i < nextras; i++)
-        if (extras[i].override || !json_object_get (root, extras[i].name))
-            json_object_set_new (root, extras[i].name, json_string (extras[i].value));
+    for (int i = 0; i < nextras; i++) {
+        if (!extras[i].override && json_object_get (root, extras[i].name))
+            continue;
+        //  A number or a flag is given as its JSON text ("true", "12"); the rest as a string.
+        const vmsg_field_t *f = s_field (schema, extras[i].name, strlen (extras[i].name));
+        json_t *v = f && f->type != VMSG_STR
+                        ? json_loads (extras[i].value, JSON_DECODE_ANY, NULL)
+                        : json_string (extras[i].value);
+        json_object_set_new (root, extras[i].name, v ? v : json_null ());
+    }
     *text = json_dumps (root, JSON_COMPACT);
     json_decref (root);
     return *text ? 0 : -VE_NOMEM;
@@ -523,7 +531,7 @@ edge_route_request (const vmsg_schema_t *schema, const edge_param_t *params, int
         has_body = !strchr (" \t\r\n", body[i]);
     if (has_body) {
         char *text = NULL;
-        if ((rc = s_merge_body (body, body_len, values, n, extras, nextras, &text, err, errlen)))
+        if ((rc = s_merge_body (schema, body, body_len, values, n, extras, nextras, &text, err, errlen)))
             return rc;
         rc = vmsg_json_to_msgpack (schema, text, strlen (text), out, err, errlen);
         free (text);
@@ -539,10 +547,12 @@ edge_route_request (const vmsg_schema_t *schema, const edge_param_t *params, int
                 at = j;
         if (!f || !extras[i].value || (at >= 0 && !extras[i].override))
             continue;
-        values[at >= 0 ? at : n++] =
-            (s_value_t) { .field = f, .text = extras[i].value, .len = strlen (extras[i].value) };
-        if (f->type != VMSG_STR)
-            return s_bad (err, errlen, "%.*s: %s", f->name, strlen (f->name), "not text");
+        s_value_t *v = &values[at >= 0 ? at : n++];
+        *v = (s_value_t) { .field = f, .text = extras[i].value, .len = strlen (extras[i].value) };
+        //  A number or a flag ("true", "12") is converted as a URL parameter would be.
+        if (f->type != VMSG_STR
+            && (rc = s_convert (f, v->text, v->len, false, arena, v, err, errlen)) != 0)
+            return rc;
     }
     size_t start = out->len;
     msgpack_packer pk;

@@ -103,8 +103,9 @@ bool edge_query_next (const char **q, size_t *qlen, const char **name, size_t *n
 //  The raw value of the first query parameter called name; NULL when absent.
 const char *edge_query_get (const char *q, size_t qlen, const char *name, size_t *len);
 
-//  A field the edge sets itself (client_addr, a refresh token from a cookie): value is
-//  decoded text; override replaces what the client sent, else it only fills a gap.
+//  A field the edge sets itself (client_addr, a refresh token from a cookie, render.frame's
+//  prefetch from a header): value is decoded text, for a number or a flag its text ("12",
+//  "true"); override replaces what the client sent, else it only fills a gap.
 typedef struct {
     const char *name;
     const char *value;

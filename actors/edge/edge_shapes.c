@@ -40,6 +40,16 @@ edge_shapes_js (vbuf_t *out)
     s_printf (out, "]),\n");
     s_printf (out, "  pitchRing: %d,\n", VVIEW_PITCH_RING);
     s_printf (out, "  zoomMin: 1,\n  zoomMax: %d,\n", VVIEW_ZOOM_LEVELS);
+    //  The camera factor of each zoom level, so the viewer can scale between them.
+    s_printf (out, "  zoomFactors: Object.freeze([");
+    for (int z = 1; z <= VVIEW_ZOOM_LEVELS; z++)
+        s_printf (out, "%s%g", z == 1 ? "" : ", ", (double) vview_zoom_factor (z));
+    s_printf (out, "]),\n");
+    //  The frame sizes the grid allows (vview.c's one list).
+    s_printf (out, "  sizes: Object.freeze([");
+    for (int i = 0; i < VVIEW_SIZES; i++)
+        s_printf (out, "%s%d", i ? ", " : "", vview_sizes[i]);
+    s_printf (out, "]),\n");
     s_printf (out, "  sizeDefault: %d,\n", VVIEW_SIZE_DEFAULT);
     s_printf (out, "});\n");
     s_list (out, "SORTS", venum_sort);

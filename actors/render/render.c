@@ -102,6 +102,10 @@ typedef struct {
     s_ring_t *ring_head, *ring_tail;
     render_map_t *ring_ids;
     size_t rings, rings_dropped;
+    //  A pre-rendering run: from the first ring queued while none ran to the last frame landed.
+    bool prerendering;
+    int64_t prerender_since_ms;
+    uint64_t prerendered_before;
     vhist_t render_us, encode_us;  //  per frame
 } render_t;
 
@@ -457,9 +461,10 @@ s_flight_take (render_t *self, const frame_key_t *key)
     return flight;
 }
 
-//  Makes call's slot wait on the flight; a background flight becomes urgent.
+//  Makes call's slot wait on the flight; a background flight becomes urgent unless the call
+//  is a prefetch itself.
 static int
-s_join (render_t *self, s_flight_t *flight, s_call_t *call, int slot)
+s_join (render_t *self, s_flight_t *flight, s_call_t *call, int slot, bool urgent)
 {
     s_waiter_t *w = malloc (sizeof *w);
     if (!w)
@@ -467,7 +472,7 @@ s_join (render_t *self, s_flight_t *flight, s_call_t *call, int slot)
     *w = (s_waiter_t) { flight->waiters, call, slot };
     flight->waiters = w;
     call->missing++;
-    if (flight->background && render_pool_promote (self->pool, flight->job)) {
+    if (urgent && flight->background && render_pool_promote (self->pool, flight->job)) {
         //  Its whole job moves up: those frames are no longer waiting to be pre-rendered.
         flight->background = false;
     }
@@ -600,6 +605,12 @@ s_queue_ring (render_t *self, const render_scene_t *scene)
         if (!s_batch_add (self, &batch, &key, &view, true))
             break;
     }
+    if (batch.n && !self->prerendering) {
+        self->prerendering = true;
+        self->prerender_since_ms = vactor_now_ms (self->actor);
+        self->prerendered_before = self->prerendered;
+        vbus_log ('I', WHO, "pre-rendering started (%zu more products wait)", self->rings);
+    }
     self->prerender_frames += (uint64_t) batch.n;
     s_batch_submit (self, &batch, scene->tape, true, self->gpu ? RING_JOB_GPU : RING_JOB_CPU);
     if (batch.n)
@@ -664,6 +675,12 @@ render_on_wake (vactor_t *actor)
         render_job_destroy (&job);
     }
     s_ring_refill (self);
+    if (self->prerendering && self->prerender_frames == 0 && !self->ring_head) {
+        self->prerendering = false;
+        vbus_log ('I', WHO, "pre-rendering finished: %llu frames in %.1f s",
+                  (unsigned long long) (self->prerendered - self->prerendered_before),
+                  (double) (vactor_now_ms (actor) - self->prerender_since_ms) / 1000.0);
+    }
 }
 
 static void
@@ -777,21 +794,24 @@ render_frame (vactor_call_t *call)
         return vbus_out_error (call->out, VE_INTERNAL, "out of memory");
     c->slots[0] = slot;
     c->slots[0].cached = false;
+    //  A prefetch renders in the background (the pre-render queue and threads): a shopper's
+    //  exact frame never waits behind a viewer's guesses.
+    bool prefetch = vmsg_bool (b, "prefetch", false);
     s_batch_t batch;
     batch.n = 0;
     s_flight_t *flight = render_map_get (self->flights, key.bytes, key.len);
     if (flight)
         self->joined++;
-    else if ((flight = s_batch_add (self, &batch, &key, &slot.view, false)))
+    else if ((flight = s_batch_add (self, &batch, &key, &slot.view, prefetch)))
         self->misses++;
-    if (!flight || s_join (self, flight, c, 0) != 0) {
+    if (!flight || s_join (self, flight, c, 0, !prefetch) != 0) {
         s_call_destroy (&c);
         if (flight && batch.n)
             s_land (self, &key, NULL, -VE_NOMEM);
         return vbus_out_error (call->out, VE_INTERNAL, "out of memory");
     }
     vactor_defer (call, &c->defer);
-    s_batch_submit (self, &batch, scene->tape, false, 1);
+    s_batch_submit (self, &batch, scene->tape, prefetch, 1);
     return VBUS_DEFERRED;
 }
 
@@ -841,7 +861,7 @@ render_frames (vactor_call_t *call)
             self->joined++;  //  in flight already, or asked twice in this call
         else if ((flight = s_batch_add (self, &batch, &key, &slot->view, false)))
             self->misses++;
-        if (!flight || s_join (self, flight, c, i) != 0)
+        if (!flight || s_join (self, flight, c, i, true) != 0)
             failed = VE_INTERNAL;
     }
     if (failed) {
@@ -957,8 +977,12 @@ render_open (vactor_t *actor)
     //  On the CPU the workers share the cores: each render uses its share, so a lone miss
     //  still gets every core when render_threads is 1, and many misses do not oversubscribe.
     int cpu_threads = (int) (cores / threads) > 1 ? (int) (cores / threads) : 1;
+    //  Pre-rendering has a thread of its own at the OS's idle priority, with every core for
+    //  its renders: it takes what the callers' renders (and the rest of the machine) leave.
     render_pool_config_t pc = { .workers = (int) threads,
                                 .cpu_threads = cpu_threads,
+                                .background_workers = self->prerender ? 1 : 0,
+                                .background_cpu_threads = (int) cores,
                                 .cache = self->cache,
                                 .notify = s_notify,
                                 .notify_arg = actor };
@@ -978,6 +1002,10 @@ render_open (vactor_t *actor)
     else
         vbus_log ('I', WHO, "rendering on the CPU (%s): %ld workers x %d threads", self->version,
                   threads, cpu_threads);
+    if (self->prerender)
+        vbus_log ('I', WHO, "pre-rendering: 1 thread, %s",
+                  render_pool_idle_threads (self->pool) ? "at idle priority (SCHED_IDLE)"
+                                                        : "at nice 19 (SCHED_IDLE refused)");
     return 0;
 }
 

@@ -3,6 +3,14 @@
 //  exists), JPEG-encode each frame with their own coder, store the frames in the frame cache
 //  and hand the finished job back. Two queues: frames someone waits for go first, pre-rendering
 //  after. The actor thread submits and collects; the workers only ever touch their job.
+//
+//  Pre-rendering runs on threads of its own at the operating system's idle priority (Linux
+//  SCHED_IDLE, which the CPU renderer's helper threads inherit): they get a core only when
+//  nothing else on the machine wants it, so a shopper's miss never shares the cores with them.
+//  Dedicated threads rather than workers that switch policy per job, because an unprivileged
+//  thread may enter SCHED_IDLE but not leave it. A job a pre-render thread is running when a
+//  caller starts to wait for it (render_pool_promote) is handed to the workers after the frame
+//  in progress (CPU), so no caller waits on an idle-priority thread for more than one frame.
 #ifndef RENDER_POOL_H
 #define RENDER_POOL_H
 
@@ -47,6 +55,10 @@ typedef struct render_job_s {
     size_t jpeg_len[RENDER_JOB_VIEWS];
     bool stored[RENDER_JOB_VIEWS];  //  written to the frame cache
     struct render_job_s *next;      //  the pool's queues
+    //  Private to the pool.
+    int next_view;           //  views done: a job handed on resumes here
+    double render_total_ms;  //  render time over every worker that had the job
+    atomic_bool promoted;    //  a caller waits for it: a pre-render thread hands it on
 } render_job_t;
 
 //  A zeroed job; NULL when out of memory.
@@ -59,15 +71,20 @@ uint8_t *render_job_take (render_job_t *job, int i, size_t *len);
 typedef struct render_pool_s render_pool_t;
 
 typedef struct {
-    int workers;           //  threads (>= 1)
-    int cpu_threads;       //  threads per CPU render (0 = one per online core)
-    frame_cache_t *cache;  //  where frames are stored (NULL: not stored)
+    int workers;      //  threads for the jobs callers wait for (>= 1)
+    int cpu_threads;  //  threads per CPU render (0 = one per online core)
+    //  Pre-render threads at the OS's idle priority, which run only background jobs (the
+    //  workers then never do). 0: none; the workers run background jobs when no other waits.
+    int background_workers;
+    int background_cpu_threads;  //  threads per CPU render on those (0 = one per core)
+    frame_cache_t *cache;        //  where frames are stored (NULL: not stored)
     //  Called from a worker thread after a job was finished (render_pool_done has it).
     void (*notify) (void *arg);
     void *notify_arg;
 } render_pool_config_t;
 
-//  Starts the workers. Returns NULL when out of memory or no thread could start.
+//  Starts the workers. Returns NULL when out of memory or no thread could start (a pre-render
+//  thread that cannot get the idle priority runs at nice 19, with a warning logged).
 render_pool_t *render_pool_new (const render_pool_config_t *config);
 //  Stops the workers: queued jobs are dropped, running ones end after the frame in progress
 //  (CPU) or their launch (GPU), finished ones not yet collected are freed. NULL-safe.
@@ -76,8 +93,10 @@ void render_pool_destroy (render_pool_t **self_p);
 //  Queues a job (ownership moves: *job_p becomes NULL) and returns its id (> 0).
 //  Actor thread (any one thread).
 uint64_t render_pool_submit (render_pool_t *self, render_job_t **job_p);
-//  Moves a queued background job to the front queue (a caller now waits for it). Returns true
-//  when it was still queued; false when it already runs or is done.
+//  Makes a background job urgent (a caller now waits for it): a queued one moves to the front
+//  queue; one a pre-render thread runs is handed to the workers after its frame in progress
+//  (CPU; a GPU launch ends first). Returns true when it was found so; false when it runs on a
+//  worker already, was promoted before, or is done.
 bool render_pool_promote (render_pool_t *self, uint64_t id);
 //  Drops every queued background job: they come back through render_pool_done with status
 //  -VE_CLOSED and no frames. Returns how many.
@@ -86,5 +105,7 @@ size_t render_pool_cancel_background (render_pool_t *self);
 render_job_t *render_pool_done (render_pool_t *self);
 //  Jobs queued or running.
 size_t render_pool_busy (render_pool_t *self);
+//  How many pre-render threads run at the OS's idle priority (the others could not get it).
+int render_pool_idle_threads (render_pool_t *self);
 
 #endif

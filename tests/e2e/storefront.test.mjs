@@ -314,27 +314,44 @@ async function screenshot(page, name) {
 
 function frameParams(src) {
   const u = new URL(src, site);
-  return { yaw: Number(u.searchParams.get('yaw')), pitch: Number(u.searchParams.get('pitch')), zoom: Number(u.searchParams.get('zoom')), v: u.searchParams.get('v') };
+  const n = (k) => Number(u.searchParams.get(k));
+  return { yaw: n('yaw'), pitch: n('pitch'), zoom: n('zoom'), w: n('w'), v: u.searchParams.get('v') };
 }
 
-// The viewer's <img> once it shows the view the viewer is now on (its data-yaw/pitch/zoom),
-// that frame differs from `before`, and the browser has decoded it: a real JPEG from the
-// renderer, not just a changed attribute. Frames passed on the way do not count.
+const mod360 = (a) => ((a % 360) + 360) % 360;
+const yawGap = (a, b) => Math.min(mod360(a - b), mod360(b - a));
+
+// The viewer's <img> once it shows the frame of the view the viewer is now on (its
+// data-yaw/pitch/zoom/size), that frame differs from `before`, and the browser has decoded it:
+// a real JPEG from the renderer, not just a changed attribute. The viewer shows frames it holds
+// as blob: URLs and names the frame's own URL in the img's data-frame. Frames passed on the way
+// do not count.
 async function frameAfter(page, before, what) {
   const handle = await page.waitForFunction((old) => {
     const fig = document.getElementById('viewer');
     const img = document.getElementById('viewer-img');
-    const src = img.getAttribute('src');
+    const src = img.dataset.frame || img.getAttribute('src');
     const q = new URL(src, location.href).searchParams;
-    const settled = q.get('yaw') === fig.dataset.yaw && q.get('pitch') === fig.dataset.pitch && q.get('zoom') === fig.dataset.zoom;
-    return settled && src !== old && img.complete && img.naturalWidth > 0 && img.currentSrc.endsWith(src) ? src : false;
+    const settled = q.get('yaw') === fig.dataset.yaw && q.get('pitch') === fig.dataset.pitch && q.get('zoom') === fig.dataset.zoom
+      && q.get('w') === fig.dataset.size && fig.dataset.late === 'false';
+    return settled && src !== old && img.complete && img.naturalWidth > 0 ? src : false;
   }, before, { timeout: FRAME_WAIT_MS, polling: 100 }).catch(() => null);
   check(handle, `the viewer's frame did not change after ${what} (src stayed ${before})`);
   return handle.jsonValue();
 }
 
+// The URL of the frame the viewer shows.
 async function imgSrc(page) {
-  return page.locator('#viewer-img').getAttribute('src');
+  return page.locator('#viewer-img').evaluate((i) => i.dataset.frame || i.getAttribute('src'));
+}
+
+const dataset = (page) => page.locator('#viewer').evaluate((f) => ({ ...f.dataset }));
+
+// The frame size the viewer must ask for: the stage's device pixels, snapped up to a size of
+// the grid between 512 and 1536 (docs/edge.md).
+function frameSizeFor(cssWidth, dpr) {
+  const need = cssWidth * dpr;
+  return [512, 768, 1024, 1536].find((s) => s >= need * 0.9) ?? 1536;
 }
 
 // Every visible form control must have a label a screen reader can read.
@@ -497,27 +514,61 @@ async function scenario(browser) {
   const img = page.locator('#viewer-img');
   check(await img.getAttribute('alt') === `${product.title} — 3D view`, 'product page: the frame\'s alt text is wrong');
   await page.locator('#viewer[data-ready="true"]').waitFor();
-  const first = frameParams(await imgSrc(page));
+  const first = await imgSrc(page);
+  const firstView = frameParams(first);
   // v= names the scene document; the demo catalog's products have none (a named shape instead).
-  check(first.v === (product.scene_hash || null), `the frame URL's v=${first.v} is not the scene hash ${product.scene_hash}`);
+  check(firstView.v === (product.scene_hash || null), `the frame URL's v=${firstView.v} is not the scene hash ${product.scene_hash}`);
   await page.waitForFunction(() => {
     const i = document.getElementById('viewer-img');
     return i.complete && i.naturalWidth > 0;
   }, null, { timeout: FRAME_WAIT_MS });
   await checkLabels(page, 'product page');
   await screenshot(page, 'product');
-  log(`product page: frame yaw=${first.yaw} pitch=${first.pitch} zoom=${first.zoom}`);
+  log(`product page: frame yaw=${firstView.yaw} pitch=${firstView.pitch} zoom=${firstView.zoom} w=${firstView.w}`);
 
-  // --- drag with the mouse: the view turns
+  // --- a fast drag: 60 pointer moves in 1.5 s across the stage, which turns the product 300°.
+  // Once the frames round the ring are in hand (data-ring-gap ≤ 30°: the viewer fetches them
+  // after the load event), the picture must follow at every step: the frame shown is never more
+  // than 30° off the pointer's angle.
   const stage = await page.locator('#viewer-stage').boundingBox();
   const cx = stage.x + stage.width / 2;
   const cy = stage.y + stage.height / 2;
-  await page.mouse.move(cx, cy);
+  check(frameParams(first).w === frameSizeFor(stage.width, 1), `desktop: frame w=${frameParams(first).w} for a ${stage.width}px stage`);
+  await page.waitForFunction(() => Number(document.getElementById('viewer').dataset.ringGap) <= 30, null, { timeout: FRAME_WAIT_MS });
+  const x0 = stage.x + 2;
+  await page.mouse.move(x0, cy);
   await page.mouse.down();  // a touch stops the auto-rotation
   await page.locator('#viewer[data-spinning="false"]').waitFor();
   const beforeDrag = await imgSrc(page);
-  await page.mouse.move(cx + stage.width * 0.3, cy, { steps: 12 });
+  const startYaw = Number((await dataset(page)).yaw);
+  const MOVES = 60;
+  const DRAG_MS = 1500;
+  const span = stage.width - 4;
+  let maxLag = 0;
+  let sumLag = 0;
+  let exact = 0;
+  const shownFrames = new Set();
+  const tDrag = Date.now();
+  for (let i = 1; i <= MOVES; i++) {
+    const x = x0 + (span * i) / MOVES;
+    await page.mouse.move(x, cy);
+    const [shown, frame, wanted] = await page.evaluate(() => {
+      const img = document.getElementById('viewer-img');
+      return [Number(img.dataset.yaw), img.dataset.frame, Number(document.getElementById('viewer').dataset.yaw)];
+    });
+    const pointer = mod360(startYaw - ((x - x0) / stage.width) * 300);
+    const lag = yawGap(shown, pointer);
+    maxLag = Math.max(maxLag, lag);
+    sumLag += lag;
+    exact += shown === wanted;
+    shownFrames.add(frame);
+    const wait = tDrag + (DRAG_MS * i) / MOVES - Date.now();
+    if (wait > 0) await sleep(wait);
+  }
+  const dragS = (Date.now() - tDrag) / 1000;
   await page.mouse.up();
+  log(`fast drag: ${MOVES} moves in ${dragS.toFixed(2)} s across ${((span / stage.width) * 300).toFixed(0)}°: the picture lagged the pointer by at most ${maxLag.toFixed(1)}° (mean ${(sumLag / MOVES).toFixed(1)}°), ${shownFrames.size} frames shown, the exact one at ${exact} of ${MOVES} moves`);
+  check(maxLag <= 30, `fast drag: the picture lagged the pointer by ${maxLag.toFixed(1)}° (at most 30°)`);
   const afterDrag = await frameAfter(page, beforeDrag, 'a mouse drag');
   const a = frameParams(beforeDrag);
   const b = frameParams(afterDrag);
@@ -525,22 +576,69 @@ async function scenario(browser) {
   await screenshot(page, 'product-dragged');
   log(`mouse drag: yaw ${a.yaw} -> ${b.yaw}`);
 
-  // --- wheel: zoom in one level
+  // --- zoom: at least 8 steps; two wheel notches at the centre reach the grid's zoom level 2
+  // (the step between is CSS scale on a sharper frame)
+  const steps = Number((await dataset(page)).zoomSteps);
+  check(steps >= 8, `zoom: ${steps} steps (at least 8)`);
   await page.mouse.move(cx, cy);
+  await page.mouse.wheel(0, -120);
+  await page.waitForFunction(() => document.getElementById('viewer').dataset.zoomStep === '1');
+  const step1 = await dataset(page);
+  check(Number(step1.scale) > 1 && Number(step1.zoom) === b.zoom && Number(step1.size) > b.w,
+    `one wheel notch: scale ${step1.scale}, grid zoom ${step1.zoom}, frame ${step1.size} px`);
   await page.mouse.wheel(0, -120);
   const afterWheel = await frameAfter(page, afterDrag, 'the mouse wheel');
   const c = frameParams(afterWheel);
   check(c.zoom === b.zoom + 1 && c.yaw === b.yaw, `wheel: zoom ${b.zoom} -> ${c.zoom}`);
   await screenshot(page, 'product-zoomed');
-  log(`wheel: zoom ${b.zoom} -> ${c.zoom}`);
+  log(`wheel: ${steps} zoom steps; two notches: step 2 (scale ${(await dataset(page)).scale}), grid zoom ${b.zoom} -> ${c.zoom}`);
 
-  // --- keyboard: the stage has focus after the click; an arrow key turns it
+  // --- zoom toward the pointer: a notch over the right half moves the centre right, and over
+  // the left half left; a drag when zoomed in pans (the product does not turn)
+  await page.mouse.move(cx + stage.width * 0.3, cy);
+  await page.mouse.wheel(0, -120);
+  await page.waitForFunction(() => document.getElementById('viewer').dataset.zoomStep === '3');
+  const right = await dataset(page);
+  check(Number(right.panX) > 0 && Math.abs(Number(right.panY)) < 1e-3, `zoom toward the pointer (right): pan ${right.panX}, ${right.panY}`);
+  await page.mouse.move(cx - stage.width * 0.3, cy);
+  await page.mouse.wheel(0, -120);
+  await page.waitForFunction(() => document.getElementById('viewer').dataset.zoomStep === '4');
+  const left = await dataset(page);
+  check(Number(left.panX) < Number(right.panX), `zoom toward the pointer (left): pan ${right.panX} -> ${left.panX}`);
+  await page.mouse.move(cx, cy);
+  await page.mouse.down();
+  await page.mouse.move(cx - 80, cy - 60, { steps: 8 });
+  await page.mouse.up();
+  const panned = await dataset(page);
+  check(Number(panned.panX) > Number(left.panX) && Number(panned.panY) > Number(left.panY) && panned.yaw === left.yaw,
+    `pan: (${left.panX}, ${left.panY}) -> (${panned.panX}, ${panned.panY}), yaw ${left.yaw} -> ${panned.yaw}`);
+  const transform = await page.locator('#viewer-img').evaluate((i) => i.style.transform);
+  check(/scale\(/.test(transform) && /translate\(/.test(transform), `zoomed in, the picture is not scaled and moved: "${transform}"`);
+  log(`zoom toward the pointer: pan x ${right.panX} (right), ${left.panX} (left); a drag pans to (${panned.panX}, ${panned.panY})`);
+  // Back out: every step down to the whole product.
   await page.locator('#viewer-stage').focus();
+  for (let i = 0; i < steps; i++) await page.keyboard.press('-');
+  const out = await dataset(page);
+  check(out.zoomStep === '0' && Number(out.panX) === 0, `zoomed out: step ${out.zoomStep}, pan ${out.panX}`);
+  const zoomedOut = await frameAfter(page, afterWheel, 'zooming out');
+
+  // --- keyboard: an arrow key tilts
   await page.keyboard.press('ArrowUp');
-  const afterKey = await frameAfter(page, afterWheel, 'the ArrowUp key');
+  const afterKey = await frameAfter(page, zoomedOut, 'the ArrowUp key');
   const d = frameParams(afterKey);
-  check(d.pitch > c.pitch && d.zoom === c.zoom, `ArrowUp: pitch ${c.pitch} -> ${d.pitch}`);
-  log(`ArrowUp: pitch ${c.pitch} -> ${d.pitch}`);
+  const e0 = frameParams(zoomedOut);
+  check(d.pitch > e0.pitch && d.zoom === e0.zoom, `ArrowUp: pitch ${e0.pitch} -> ${d.pitch}`);
+  log(`ArrowUp: pitch ${e0.pitch} -> ${d.pitch}`);
+
+  // --- full screen: the button shows the viewer full screen, and again leaves it
+  const fsButton = page.locator('#viewer-controls [data-action="fullscreen"]');
+  check(await fsButton.isVisible(), 'no full-screen button');
+  await fsButton.click();
+  await page.waitForFunction(() => document.fullscreenElement?.id === 'viewer');
+  await screenshot(page, 'product-fullscreen');
+  await fsButton.click();
+  await page.waitForFunction(() => !document.fullscreenElement);
+  log('full screen: on and off with the button');
 
   // --- reload: still signed in; then with the access cookie gone, the refresh cookie keeps the session
   await page.reload(DCL);
@@ -573,17 +671,40 @@ async function phone(browser, target) {
   await page.locator('#viewer[data-ready="true"]').waitFor();
   await checkNoSideScroll(page, 'product on a phone');
   const cdp = await context.newCDPSession(page);
-  const box = await page.locator('#viewer-stage').boundingBox();
-  const cx = box.x + box.width / 2;
-  const cy = box.y + box.height / 2;
+  let box = await page.locator('#viewer-stage').boundingBox();
+  // The frame follows the screen: 2 device pixels per CSS pixel of the stage, snapped up.
+  const size = frameSizeFor(box.width, 2);
+  check(Number((await dataset(page)).size) === size, `phone: the viewer asks for ${(await dataset(page)).size} px frames on a ${box.width}px stage at 2x (expected ${size})`);
 
+  // A vertical swipe over the viewer scrolls the page and leaves the product as it was.
+  let cx = box.x + box.width / 2;
+  let cy = box.y + box.height * 0.8;
   await touch(cdp, 'touchStart', [[cx, cy]]);
   await page.locator('#viewer[data-spinning="false"]').waitFor();
+  const yawBefore = (await dataset(page)).yaw;
+  for (let i = 1; i <= 10; i++) await touch(cdp, 'touchMove', [[cx, cy - i * 25]]);
+  await touch(cdp, 'touchEnd', []);
+  const scrolled = await until('the page to scroll under a vertical swipe', () => page.evaluate(() => window.scrollY > 50 && window.scrollY), 10000, 100);
+  check((await dataset(page)).yaw === yawBefore, `a vertical swipe turned the view (yaw ${yawBefore} -> ${(await dataset(page)).yaw})`);
+  log(`vertical swipe over the viewer: the page scrolled ${scrolled}px, the view stayed at yaw ${yawBefore}`);
+  // Back to the top (again while the swipe's fling still moves the page).
+  await until('the page back at the top', () => page.evaluate(() => {
+    window.scrollTo({ top: 0, behavior: 'instant' });
+    return window.scrollY === 0;
+  }), 10000, 200);
+  await sleep(300);
+  box = await page.locator('#viewer-stage').boundingBox();
+  cx = box.x + box.width / 2;
+  cy = box.y + box.height / 2;
+
+  // A horizontal one turns it.
+  await touch(cdp, 'touchStart', [[cx, cy]]);
   const before = await imgSrc(page);
   for (let i = 1; i <= 10; i++) await touch(cdp, 'touchMove', [[cx - i * box.width * 0.03, cy]]);
   await touch(cdp, 'touchEnd', []);
   const dragged = await frameAfter(page, before, 'a touch drag');
   check(frameParams(dragged).yaw !== frameParams(before).yaw, 'touch drag did not turn the view');
+  check(frameParams(dragged).w === size, `phone: the frame shown is ${frameParams(dragged).w} px (expected ${size})`);
   log(`touch drag: yaw ${frameParams(before).yaw} -> ${frameParams(dragged).yaw}`);
 
   // Two fingers moving apart: zoom in.
@@ -593,8 +714,33 @@ async function phone(browser, target) {
   await touch(cdp, 'touchEnd', []);
   const pinched = await frameAfter(page, dragged, 'a pinch');
   check(frameParams(pinched).zoom > frameParams(dragged).zoom, 'pinch did not zoom in');
-  log(`pinch: zoom ${frameParams(dragged).zoom} -> ${frameParams(pinched).zoom}`);
+  log(`pinch: zoom ${frameParams(dragged).zoom} -> ${frameParams(pinched).zoom} (step ${(await dataset(page)).zoomStep})`);
   await screenshot(page, 'phone-product');
+  await context.close();
+}
+
+// A cold product page (a product no page showed yet, a new browser context): its load event
+// time is measured and printed. Prefetching starts only after the load event, so it cannot
+// hold the page: before it, at most the page's own frame and one sized for the screen are asked.
+async function coldLoad(browser) {
+  const { hits } = await getJson('/api/v1/search?sort=newest&limit=100');
+  const other = hits.filter((h) => h.scene).pop();
+  check(other, 'no second product with a scene to open cold');
+  const context = await browser.newContext({ baseURL: site, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  await page.goto(productUrlOf(other), { waitUntil: 'load', timeout: FRAME_WAIT_MS });
+  const t = await page.evaluate(() => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    const frames = performance.getEntriesByType('resource').filter((r) => /\/frame\?/.test(r.name));
+    return { load: nav.loadEventStart, dcl: nav.domContentLoadedEventStart, before: frames.filter((r) => r.startTime < nav.loadEventStart).length };
+  });
+  await page.locator('#viewer[data-ready="true"]').waitFor();
+  // Prefetching starts after it: frames keep arriving.
+  await page.waitForFunction(() => performance.getEntriesByType('resource').filter((r) => /\/frame\?/.test(r.name)).length >= 8, null, { timeout: FRAME_WAIT_MS });
+  log(`cold product page ${other.id}: DOMContentLoaded ${t.dcl.toFixed(0)} ms, load event ${t.load.toFixed(0)} ms (goal: within 1000 ms), ${t.before} frame request(s) before it`);
+  check(t.before <= 2, `cold product page: ${t.before} frame requests started before the load event (prefetching must wait for it)`);
+  check(t.load < 15000, `cold product page: the load event came after ${t.load.toFixed(0)} ms`);
   await context.close();
 }
 
@@ -885,6 +1031,7 @@ async function main() {
     if (process.getuid && process.getuid() === 0) launchArgs.push('--no-sandbox');  // Chromium's sandbox refuses root
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: launchArgs });
     log(`chromium ${browser.version()}`);
+    await coldLoad(browser);  // first, while nothing else keeps the renderer busy
     const target = await scenario(browser);
     await phone(browser, target);
     await noScript(browser, target);

@@ -582,6 +582,66 @@ test_scene_fetch_does_not_block (void **state)
     assert_int_equal (r.ok, 1);  //  handled again once the scene came: the frame
 }
 
+//  Sends a frame request; its reply lands in r.
+static void
+s_send_frame (fixture_t *f, const char *json, s_flight_result_t *r)
+{
+    vbuf_t body;
+    vbuf_init (&body, NULL, 0);
+    assert_int_equal (vmsg_json_to_msgpack (NULL, json, strlen (json), &body, NULL, 0), 0);
+    vbus_opts_t opts = { .timeout_ms = RENDER_TIMEOUT_MS };
+    assert_int_equal (vbus_client_send (f->client, "render", "frame", body.data, body.len, &opts,
+                                        s_on_reply, r, NULL),
+                      0);
+    vbuf_free (&body);
+}
+
+//  A viewer's prefetches render after the frames shoppers wait for: an exact frame asked after
+//  ten large prefetches is answered before most of them; a prefetch that a shopper then asks
+//  for is rendered once and answers both.
+static void
+test_prefetch_waits_for_shoppers (void **state)
+{
+    fixture_t *f = *state;
+    char hash[17];
+    s_product (f, "r-pre", "office_chair", 8, false, hash);
+    const vmsg_value_t *v;
+    assert_int_equal (s_call (f, "render", "frame", "{\"id\":\"r-pre\",\"w\":256,\"h\":256}",
+                              NULL, &v, NULL, 0),
+                      VE_OK);  //  the scene is loaded
+    s_flight_result_t pre = { 0 }, exact = { 0 };
+    for (int i = 0; i < 10; i++) {
+        char json[120];
+        snprintf (json, sizeof json,
+                  "{\"id\":\"r-pre\",\"yaw\":%d,\"w\":1536,\"h\":1536,\"prefetch\":true}",
+                  10 + 5 * i);
+        s_send_frame (f, json, &pre);
+    }
+    vbus_client_poll (f->client, 100);  //  they reach the actor first
+    s_send_frame (f, "{\"id\":\"r-pre\",\"yaw\":200,\"w\":512,\"h\":512}", &exact);
+    for (int waited = 0; exact.replies < 1 && waited < RENDER_TIMEOUT_MS; waited += 10)
+        vbus_client_poll (f->client, 10);
+    assert_int_equal (exact.ok, 1);
+    //  In order (without the flag) it would come after all ten: at most the ones running when
+    //  it came are ahead of it.
+    if (pre.replies > 4)
+        fail_msg ("%d of 10 prefetches were answered before the shopper's frame", pre.replies);
+    //  A prefetch a shopper then asks for: one render, moved up, both answered alike.
+    uint64_t misses = s_stat (f, "misses");
+    s_flight_result_t both = { 0 };
+    s_send_frame (f, "{\"id\":\"r-pre\",\"yaw\":300,\"w\":512,\"h\":512,\"prefetch\":true}",
+                  &both);
+    s_send_frame (f, "{\"id\":\"r-pre\",\"yaw\":300,\"w\":512,\"h\":512}", &both);
+    for (int waited = 0; both.replies < 2 && waited < RENDER_TIMEOUT_MS; waited += 10)
+        vbus_client_poll (f->client, 10);
+    assert_int_equal (both.ok, 2);
+    assert_true (both.same_etag);
+    for (int waited = 0; pre.replies < 10 && waited < RENDER_TIMEOUT_MS; waited += 100)
+        vbus_client_poll (f->client, 100);
+    assert_int_equal (pre.ok, 10);
+    assert_int_equal (s_stat (f, "misses") - misses, 1);
+}
+
 int
 main (void)
 {
@@ -590,6 +650,7 @@ main (void)
         cmocka_unit_test (test_single_flight),         cmocka_unit_test (test_scene_change),
         cmocka_unit_test (test_prerender_ring),        cmocka_unit_test (test_bad_input),
         cmocka_unit_test (test_sigterm_answers),       cmocka_unit_test (test_scene_fetch_does_not_block),
+        cmocka_unit_test (test_prefetch_waits_for_shoppers),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -239,6 +239,19 @@ test_body_conversion (void **state)
     assert_int_equal (
         s_build ("auth", "refresh", NULL, 0, NULL, " \r\n", &cookie, 1, arena, &v, err),
         0);  //  blanks are no body
+    //  A flag the edge sets (render.frame's prefetch, from a header): converted as a URL
+    //  parameter would be, with or without a body; nonsense is refused.
+    edge_extra_t flag = { "prefetch", "true", true };
+    edge_param_t pid = { "id", 2, "p-1", 3 };
+    assert_int_equal (s_build ("render", "frame", &pid, 1, "yaw=30", NULL, &flag, 1, arena, &v, err),
+                      0);
+    assert_true (vmsg_bool (v, "prefetch", false));
+    assert_int_equal (
+        s_build ("render", "frame", &pid, 1, NULL, "{\"yaw\":30}", &flag, 1, arena, &v, err), 0);
+    assert_true (vmsg_bool (v, "prefetch", false));
+    edge_extra_t junk = { "prefetch", "maybe", true };
+    assert_int_equal (s_build ("render", "frame", &pid, 1, NULL, NULL, &junk, 1, arena, &v, err),
+                      -VE_BAD_REQUEST);
     //  Refused bodies.
     char deep[64] = "{\"email\":";
     for (int i = 0; i < EDGE_JSON_DEPTH; i++)

@@ -1,6 +1,8 @@
 //  test_render_pool.c — the render actor's workers and scenes: a job's frames are JPEGs of the
 //  asked size, stored in the frame cache; callers' jobs overtake pre-rendering, a promoted job
-//  overtakes its queue, cancelled ones come back empty; the scene store compiles documents,
+//  overtakes its queue, cancelled ones come back empty; pre-render threads run at the OS's idle
+//  priority, never delay a caller's job and hand on a job a caller starts to wait for; the
+//  scene store compiles documents,
 //  keeps the most recent products and forgets "no scene" after a while.
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +10,7 @@
 #include <cmocka.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,12 +267,131 @@ test_promote_and_cancel (void **state)
     render_tape_unref (&tape);
 }
 
+//  Records the scheduling policy of each thread that finished a job, in order; holds only the
+//  first one (while gate.hold), the others pass.
+typedef struct {
+    s_gate_t gate;
+    int policies[8];
+} s_policy_gate_t;
+
+static void
+s_notify_policy (void *arg)
+{
+    s_policy_gate_t *g = arg;
+    int policy = sched_getscheduler (0);
+    pthread_mutex_lock (&g->gate.lock);
+    int n = g->gate.notified++;
+    if (n < 8)
+        g->policies[n] = policy;
+    pthread_cond_broadcast (&g->gate.cond);
+    while (n == 0 && g->gate.hold)
+        pthread_cond_wait (&g->gate.cond, &g->gate.lock);
+    pthread_mutex_unlock (&g->gate.lock);
+}
+
+static void
+test_prerender_threads (void **state)
+{
+    (void) state;
+    char dir[64] = "/tmp/vitrine-pool-XXXXXX";
+    assert_non_null (mkdtemp (dir));
+    char err[256];
+    frame_cache_t *cache = frame_cache_open (dir, 64 << 20, 0, err, sizeof err);
+    assert_non_null (cache);
+    s_policy_gate_t g = { { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, true }, { 0 } };
+    render_pool_config_t pc = { .workers = 1,
+                                .cpu_threads = 1,
+                                .background_workers = 1,
+                                .background_cpu_threads = 1,
+                                .cache = cache,
+                                .notify = s_notify_policy,
+                                .notify_arg = &g };
+    render_pool_t *pool = render_pool_new (&pc);
+    assert_non_null (pool);
+    bool idle = render_pool_idle_threads (pool) == 1;
+    if (!idle)
+        printf ("note: this system refused SCHED_IDLE; the policy checks are skipped\n");
+    render_tape_t *tape = s_tape ("chair", 7);
+    //  A pre-render job: the pre-render thread finishes it and is then held in notify.
+    render_job_t *job = s_job (tape, 1, 256, true);
+    uint64_t bg1 = render_pool_submit (pool, &job);
+    assert_true (s_wait_notified (&g.gate, 1));
+    //  With it held, callers' jobs are still rendered (by the worker), and a second pre-render
+    //  job is left to the pre-render thread: the worker, free between the two, never takes it.
+    job = s_job (tape, 1, 256, true);
+    uint64_t bg2 = render_pool_submit (pool, &job);
+    job = s_job (tape, 1, 256, false);
+    uint64_t urgent = render_pool_submit (pool, &job);
+    assert_true (s_wait_notified (&g.gate, 2));
+    job = s_job (tape, 1, 256, false);
+    uint64_t urgent2 = render_pool_submit (pool, &job);
+    assert_true (s_wait_notified (&g.gate, 3));
+    assert_int_equal (render_pool_busy (pool), 1);  //  bg2, still queued
+    if (idle) {
+        assert_int_equal (g.policies[0], SCHED_IDLE);
+        assert_int_equal (g.policies[1], SCHED_OTHER);
+    }
+    uint64_t ids[3];
+    int statuses[3];
+    s_collect (pool, ids, 3, statuses);
+    assert_int_equal (ids[0], bg1);
+    assert_int_equal (ids[1], urgent);
+    assert_int_equal (ids[2], urgent2);
+    assert_int_equal (statuses[1], 0);
+    s_release (&g.gate);
+    assert_true (s_wait_notified (&g.gate, 4));
+    s_collect (pool, ids, 1, statuses);
+    assert_int_equal (ids[0], bg2);
+    assert_int_equal (statuses[0], 0);
+    if (idle)
+        assert_int_equal (g.policies[3], SCHED_IDLE);
+
+    //  A long pre-render job a caller starts to wait for while it runs: the pre-render thread
+    //  hands the rest of it to a worker after the frame in progress.
+    job = render_job_new ();
+    assert_non_null (job);
+    job->tape = render_tape_ref (tape);
+    job->background = true;
+    job->n = 24;
+    for (int i = 0; i < job->n; i++) {
+        vview_snap (i * 15, 30, 1, 256, 256, 75, &job->views[i]);
+        assert_int_equal (
+            frame_key_make (&job->keys[i], "p-2", "test", tape->tape.hash, &job->views[i]), 0);
+    }
+    frame_key_t first_key = job->keys[0];
+    uint64_t ring = render_pool_submit (pool, &job);
+    //  Running once its first frame is in the cache.
+    for (int i = 0; i < 60000 && !frame_cache_has (cache, &first_key); i++)
+        usleep (1000);
+    assert_true (frame_cache_has (cache, &first_key));
+    assert_true (render_pool_promote (pool, ring));
+    assert_false (render_pool_promote (pool, ring));  //  once
+    assert_true (s_wait_notified (&g.gate, 5));
+    job = render_pool_done (pool);
+    assert_non_null (job);
+    assert_int_equal (job->id, ring);
+    assert_int_equal (job->status, 0);
+    assert_false (job->background);  //  handed on, not finished by the pre-render thread
+    for (int i = 0; i < job->n; i++) {
+        assert_non_null (job->jpeg[i]);
+        assert_true (job->stored[i]);
+    }
+    if (idle)
+        assert_int_equal (g.policies[4], SCHED_OTHER);
+    render_job_destroy (&job);
+    assert_int_equal (render_pool_busy (pool), 0);
+    render_pool_destroy (&pool);
+    render_tape_unref (&tape);
+    frame_cache_close (&cache);
+    nftw (dir, s_remove, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void
 test_destroy_busy (void **state)
 {
     (void) state;
     //  Stopping with jobs queued, running and finished frees them all (ASan checks).
-    render_pool_config_t pc = { .workers = 2, .cpu_threads = 1 };
+    render_pool_config_t pc = { .workers = 2, .cpu_threads = 1, .background_workers = 1 };
     render_pool_t *pool = render_pool_new (&pc);
     render_tape_t *tape = s_tape ("sofa", 4);
     for (int i = 0; i < 6; i++) {
@@ -355,11 +477,9 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_job_frames),
-        cmocka_unit_test (test_priorities),
-        cmocka_unit_test (test_promote_and_cancel),
-        cmocka_unit_test (test_destroy_busy),
-        cmocka_unit_test (test_compile),
+        cmocka_unit_test (test_job_frames),         cmocka_unit_test (test_priorities),
+        cmocka_unit_test (test_promote_and_cancel), cmocka_unit_test (test_prerender_threads),
+        cmocka_unit_test (test_destroy_busy),       cmocka_unit_test (test_compile),
         cmocka_unit_test (test_scene_store),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -184,6 +184,8 @@ static const vmsg_field_t s_facets_fields[] = {
       .doc = "the level below the category filter" },
     { "brands", VMSG_ARRAY, VMSG_MSG, VMSG_REQUIRED, .schema = &s_facet,
       .doc = "the 50 most frequent brands over all matches" },
+    { "brands_left_out", VMSG_UINT, VMSG_REQUIRED,
+      .doc = "brands with matches that are not in brands (past the 50 most frequent)" },
     { "prices", VMSG_ARRAY, VMSG_MSG, VMSG_REQUIRED, .schema = &s_bucket,
       .doc = "fixed price ranges" },
     { 0 }

@@ -764,13 +764,14 @@ catalog_search (vactor_call_t *call)
         vmp_map_end (pk, hit);
     }
     vmp_pack_cstr (pk, "facets");
-    msgpack_pack_map (pk, 4);
+    msgpack_pack_map (pk, 5);
     vmp_pack_cstr (pk, "categories");
     s_pack_facets (pk, r.categories, r.ncategories);
     vmp_pack_cstr (pk, "subcategories");
     s_pack_facets (pk, r.subcategories, r.nsubcategories);
     vmp_pack_cstr (pk, "brands");
     s_pack_facets (pk, r.brands, r.nbrands);
+    vmp_pack_kuint (pk, "brands_left_out", r.brands_left_out);
     vmp_pack_cstr (pk, "prices");
     msgpack_pack_array (pk, CATALOG_PRICE_BUCKETS);
     for (int i = 0; i < CATALOG_PRICE_BUCKETS; i++) {

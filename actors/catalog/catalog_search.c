@@ -27,7 +27,8 @@ catalog_search_new (void)
     if (!self)
         return NULL;
     self->fwd_off = calloc (1, sizeof *self->fwd_off);
-    self->top = malloc (CATALOG_MAX_WINDOW * sizeof *self->top);
+    //  (a few more than the window: the query may look past it, catalog_search_query)
+    self->top = malloc ((CATALOG_MAX_WINDOW + 64) * sizeof *self->top);
     if (!self->fwd_off || !self->top)
         catalog_search_destroy (&self);
     return self;
@@ -38,6 +39,7 @@ s_free_columns (catalog_search_t *self)
 {
     free (self->row);
     free (self->fac);
+    free (self->age);
     free (self->doc_key);
     free (self->lens);
     free (self->alive);
@@ -151,6 +153,7 @@ s_columns_reserve (catalog_search_t *self, uint32_t need)
     } while (0)
     GROW_ (row, n * sizeof (catalog_search__row_t));
     GROW_ (fac, n * sizeof (uint64_t));
+    GROW_ (age, n * sizeof (uint32_t));
     GROW_ (doc_key, n * sizeof (uint32_t));
     GROW_ (lens, n * sizeof (uint32_t));
     GROW_ (fwd_off, (n + 1) * sizeof (uint64_t));
@@ -180,8 +183,22 @@ s_kill (catalog_search_t *self, uint32_t ord)
 {
     assert (catalog_search__bit (self->alive, ord));
     catalog_search__bit_set (self->alive, ord, false);
-    for (uint64_t i = self->fwd_off[ord]; i < self->fwd_off[ord + 1]; i++)
-        self->term[self->fwd[i]].df--;
+    for (uint64_t i = self->fwd_off[ord]; i < self->fwd_off[ord + 1]; i++) {
+        catalog_search__term_t *t = &self->term[self->fwd[i]];
+        t->df--;
+        //  Whether it named the product: from its posting (postings are sorted by ordinal).
+        uint32_t lo = 0, hi = t->len;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (t->docs[mid] < ord)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        assert (lo < t->len && t->docs[lo] == ord);
+        if (t->tfs[lo] & TF_NAME_MASK)
+            t->ndf--;
+    }
     for (int f = 0; f < F_COUNT; f++)
         self->len_sum[f] -= (self->lens[ord] >> (8 * f)) & 0xff;
     self->key_ord.v[self->doc_key[ord]] = NONE;
@@ -377,6 +394,7 @@ catalog_search_put (catalog_search_t *self, const catalog_doc_t *doc)
         t->facs[t->len] = fac;
         t->len++;
         t->df++;
+        t->ndf += (self->local[i].tf & TF_NAME_MASK) != 0;
         self->fwd[self->nfwd++] = self->local[i].term;
     }
     for (int l = 0; l < depth; l++) {
@@ -392,6 +410,8 @@ catalog_search_put (catalog_search_t *self, const catalog_doc_t *doc)
     self->doc_key[ord] = key;
     self->key_ord.v[key] = ord;
     self->fac[ord] = fac;
+    int64_t secs = doc->created_ms / 1000;
+    self->age[ord] = secs < 0 ? 0 : secs > UINT32_MAX ? UINT32_MAX : (uint32_t) secs;
     catalog_search__row_t *row = &self->row[ord];
     row->price = doc->price_minor;
     row->created = doc->created_ms;
@@ -555,6 +575,7 @@ catalog_search_compact (catalog_search_t *self)
         key_ord[to] = to;
         self->row[to] = self->row[ord];
         self->fac[to] = self->fac[ord];
+        self->age[to] = self->age[ord];
         self->lens[to] = self->lens[ord];
         catalog_search__bit_set (self->stock, to, catalog_search__bit (self->stock, ord));
     }
@@ -587,7 +608,7 @@ catalog_search_memory (const catalog_search_t *self)
 {
     if (!self)
         return 0;
-    size_t bytes = sizeof *self + CATALOG_MAX_WINDOW * sizeof *self->top;
+    size_t bytes = sizeof *self + (CATALOG_MAX_WINDOW + 64) * sizeof *self->top;
     bytes += catalog_search__dict_memory (&self->terms) + catalog_search__dict_memory (&self->keys)
              + catalog_search__dict_memory (&self->brands)
              + catalog_search__dict_memory (&self->cats);
@@ -598,8 +619,8 @@ catalog_search_memory (const catalog_search_t *self)
     bytes += (size_t) self->sorted_cap * 4 + (size_t) self->pending.cap * 4;
     bytes += self->dels ? ((size_t) self->del_mask + 1) * sizeof *self->dels : 0;
     bytes += (size_t) self->key_ord.cap * 4;
-    //  Per-ordinal columns: the row, key, lengths, forward offset, and two bits.
-    bytes += (size_t) self->doc_cap * (sizeof (catalog_search__row_t) + 8 + 4 + 4 + 8)
+    //  Per-ordinal columns: the row, facet word, key, lengths, age, forward offset, two bits.
+    bytes += (size_t) self->doc_cap * (sizeof (catalog_search__row_t) + 8 + 4 + 4 + 4 + 8)
              + (size_t) (self->doc_cap + 63) / 64 * 16;
     bytes += self->fwd_cap * sizeof *self->fwd;
     for (uint32_t b = 0; b < self->brands.n; b++)

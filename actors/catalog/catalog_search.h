@@ -58,9 +58,14 @@ typedef enum {
 } catalog_sort_t;
 
 //  A query; a zeroed struct with limit set is "everything, by relevance". Every word must
-//  match (AND): a word matches itself, its one-edit variants when it has 5+ characters, and the
-//  last word also matches as a prefix when it has 2+ characters. Empty text matches every
-//  product that passes the filters (relevance then means popularity).
+//  match (AND): a word matches itself; the last word also its completions when it has 2+
+//  characters (a stop word that ends the text counts as such a word: "the" finds "thermal");
+//  a word of 5+ characters without digits that is neither a word of the catalog nor, as the
+//  last word, the beginning of one also matches its one-edit variants. When that finds
+//  nothing, every word of 4+ characters without digits matches its one-edit variants too
+//  ("weed" finds "tweed"). Completions and variants rank by how common they are. Empty text
+//  matches every product that passes the filters (relevance then means popularity). Equal
+//  keys rank the older product (created_ms) first, then the smaller id.
 typedef struct {
     const char *text;      //  NULL or "" = no text
     const char *category;  //  NULL or "" = any; else a whole path prefix ("furniture/chairs")
@@ -99,11 +104,13 @@ typedef struct {
     uint32_t ncategories;
     const catalog_facet_t *subcategories;  //  the level below query->category (none without)
     uint32_t nsubcategories;
-    const catalog_facet_t *brands;  //  at most CATALOG_FACET_BRANDS
+    const catalog_facet_t *brands;  //  at most CATALOG_FACET_BRANDS, the most frequent
     uint32_t nbrands;
+    uint32_t brands_left_out;  //  brands with matches that are not in brands
     catalog_price_bucket_t prices[CATALOG_PRICE_BUCKETS];  //  fixed ranges, in order
-    //  For "did you mean": each query word as matched — itself, or its most frequent one-edit
-    //  variant when the word is not in the index. corrected: at least one word was replaced.
+    //  For "did you mean": each query word as the first hit matched it — itself (or one of its
+    //  completions), or the one-edit variant that scored best in that product. corrected: at
+    //  least one word is such a variant.
     const char *const *words;
     uint32_t nwords;
     bool corrected;

@@ -28,6 +28,10 @@ catalog_search__lexer_init (catalog_search__lexer_t *lx, const char *text, size_
 //  NUL-terminated) and returns its length; 0 at the end of the text.
 size_t catalog_search__next_token (catalog_search__lexer_t *lx, char *tok);
 
+//  The same, stop words included: *stop tells whether the token is one. A query keeps a stop
+//  word that ends its text as a word being typed ("the" of "thermal").
+size_t catalog_search__next_word (catalog_search__lexer_t *lx, char *tok, bool *stop);
+
 //  True when a and b are at most one edit apart (insert, delete, substitute, or swap two
 //  neighbouring bytes).
 bool catalog_search__within_one (const char *a, size_t la, const char *b, size_t lb);
@@ -113,6 +117,8 @@ typedef struct {
                      //  of a one-term match reads only the postings too
     uint32_t len, cap;
     uint32_t df;     //  live products containing the term
+    uint32_t ndf;    //  ... in a field that names the product (title, brand, attributes): how
+                     //  likely a shopper means it, for weighing completions and typo variants
     uint32_t stamp;  //  the put that last saw it (to aggregate a product's tokens)
     uint32_t local;  //  its slot in that put's scratch
     uint32_t qmark;  //  the query word that last took it as an alternative
@@ -130,14 +136,22 @@ typedef struct {
     catalog_search__vec_t docs;  //  ordinals in this category or below
 } catalog_search__node_t;
 
+//  The packed term frequencies of the fields that name a product (all but the description).
+#define TF_NAME_MASK 0x3FFu
+
 //  One alternative of a query word: a term and how it matched.
 typedef struct {
     uint32_t term;
-    float weight;  //  1 for exact, less for prefix and typo
-    float bonus;   //  EXACT_BONUS or 0
-    float mul;     //  weight * idf * (k1 + 1), set when the query runs
-    uint32_t pos;  //  cursor in the term's postings while probing
+    float weight;     //  1 for exact, less for prefix and typo (more for frequent terms)
+    float bonus;      //  EXACT_BONUS or 0
+    float mul;        //  weight * idf * (k1 + 1), set when the query runs
+    uint32_t ref_df;  //  the df its idf is computed from (the word's commonest alternative of
+                      //  its kind, so that a rare completion or variant gains nothing by rarity)
+    uint32_t pos;     //  cursor in the term's postings while probing
+    uint8_t kind;     //  ALT_EXACT, ALT_PREFIX or ALT_TYPO
 } catalog_search__alt_t;
+
+enum { ALT_EXACT, ALT_PREFIX, ALT_TYPO };
 
 //  What a query reads for every match, in one 32-byte row per ordinal so that filtering,
 //  scoring and facet counting cost one cache miss rather than one per column.
@@ -189,6 +203,8 @@ struct catalog_search_s {
     uint32_t nalive;
     catalog_search__row_t *row;
     uint64_t *fac;  //  facet word per ordinal (catalog_search__fac_make)
+    uint32_t *age;  //  created_ms in seconds (clamped): a dense column for breaking ties, which
+                    //  are common among equal scores (the 32-byte row would cost a miss each)
     uint32_t *doc_key;
     uint32_t *lens;     //  a byte per field: tokens in it (capped at 255)
     uint64_t *alive;    //  bitset: active and not replaced/removed
@@ -257,13 +273,13 @@ catalog_search__bit_set (uint64_t *set, uint32_t i, bool on)
 //  ---------------------------------------------------------------- the term dictionary
 //  (catalog_search_dict.c)
 
-//  A term is typo-tolerant when a query word of 5+ bytes without digits can reach it; only
-//  terms of 5+ bytes need their deletions indexed (shorter ones are found as deletions of the
-//  query word itself).
+//  A term is typo-tolerant when a query word of 4+ bytes without digits can reach it (words of
+//  5+ bytes always, words of 4 when nothing matches without typos); only terms of 4+ bytes need
+//  their deletions indexed (shorter ones are found as deletions of the query word itself).
 static inline bool
 catalog_search__typo_term (const char *s, size_t len)
 {
-    if (len < 5)
+    if (len < 4)
         return false;
     for (size_t i = 0; i < len; i++)
         if (s[i] >= '0' && s[i] <= '9')

@@ -2,6 +2,9 @@
 //  (itself, its completions, its one-typo variants), the rarest word's postings as candidates
 //  and the others intersected into them, BM25F scores, then one pass that counts the exact
 //  facets and keeps the top of the page.
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE  //  qsort_r
+#endif
 #include "catalog_search_internal.h"
 #include <math.h>
 #include <stdlib.h>
@@ -17,15 +20,24 @@ static const float s_field_weight[F_COUNT] = { 3.0f, 2.0f, 1.5f, 1.0f };
 #define EXACT_BONUS   100.0f
 #define TYPO_WEIGHT   0.5f
 #define PREFIX_WEIGHT 0.4f  //  plus up to 0.4 as the prefix covers more of the term
+//  Completions and typo variants are weighed by how often they occur: an alternative's weight
+//  is scaled by FREQ_FLOOR + (1 - FREQ_FLOOR) * df / (the df of the word's commonest
+//  alternative of the same kind), and all of them take that commonest one's idf. So "smar"
+//  shows "smart" before "smartwatch" and "nitted" "fitted" before "knitted" when they are the
+//  likelier words, rather than the rarer ones (which plain BM25 idf would favour).
+#define FREQ_FLOOR 0.5f
 
 //  A word of the query and where its alternatives are.
 typedef struct {
     const char *text;  //  the token (in the query scratch)
     uint32_t len;
-    uint32_t alt0, nalts;  //  its alternatives in self->alts
-    uint64_t postings;     //  sum of the alternatives' posting lengths
-    uint32_t exact;        //  exact term or NONE
-    uint32_t typo_best;    //  most frequent typo alternative or NONE
+    uint32_t alt0, nalts;   //  its alternatives in self->alts
+    uint64_t postings;      //  sum of the alternatives' posting lengths
+    uint32_t exact;         //  exact term with live products, or NONE
+    uint32_t ncompletions;  //  prefix alternatives (terms longer than the word)
+    bool last;              //  the last word: its completions match too
+    bool stop;              //  a stop word ending the text: matched only as a prefix
+    bool typos;             //  its one-edit variants were looked up
 } s_word_t;
 
 //  ---------------------------------------------------------------- filters and scores
@@ -117,14 +129,14 @@ s_prepare_scoring (catalog_search_t *self)
     }
     for (uint32_t i = 0; i < self->nalts; i++) {
         catalog_search__alt_t *a = &self->alts[i];
-        double df = self->term[a->term].df;
+        double df = a->ref_df;
         double idf = log (1.0 + (n - df + 0.5) / (df + 0.5));
         a->mul = (float) (a->weight * idf * (BM25_K1 + 1.0));
     }
 }
 
 static int
-s_alt_add (catalog_search_t *self, s_word_t *w, uint32_t term, float weight, float bonus)
+s_alt_add (catalog_search_t *self, s_word_t *w, uint32_t term, int kind, float weight, float bonus)
 {
     catalog_search__term_t *t = &self->term[term];
     if (t->df == 0 || t->qmark == self->qgen)
@@ -133,8 +145,9 @@ s_alt_add (catalog_search_t *self, s_word_t *w, uint32_t term, float weight, flo
     if (catalog_search__grow ((void **) &self->alts, &self->alts_cap, self->nalts + 1,
                               sizeof *self->alts))
         return -VE_NOMEM;
-    self->alts[self->nalts++] =
-        (catalog_search__alt_t) { .term = term, .weight = weight, .bonus = bonus };
+    self->alts[self->nalts++] = (catalog_search__alt_t) {
+        .term = term, .weight = weight, .bonus = bonus, .ref_df = t->df, .kind = (uint8_t) kind
+    };
     w->nalts++;
     w->postings += t->len;
     return 0;
@@ -149,13 +162,7 @@ s_typo_candidate (catalog_search_t *self, s_word_t *w, uint32_t term)
                                      catalog_search__dict_len (&self->terms, term), w->text,
                                      w->len))
         return 0;
-    uint32_t before = self->nalts;
-    if (s_alt_add (self, w, term, TYPO_WEIGHT, 0))
-        return -VE_NOMEM;
-    if (self->nalts > before
-        && (w->typo_best == NONE || self->term[term].df > self->term[w->typo_best].df))
-        w->typo_best = term;
-    return 0;
+    return s_alt_add (self, w, term, ALT_TYPO, TYPO_WEIGHT, 0);
 }
 
 //  Every term in the deletion index under hash h is a candidate.
@@ -170,20 +177,38 @@ s_typo_lookup (catalog_search_t *self, s_word_t *w, uint32_t h)
     return 0;
 }
 
+//  Whether a word's one-edit variants are looked up. First (relax false) only for a word that
+//  is surely misspelt: 5+ letters, no digits, not a word of the catalog and, as the last word,
+//  not the beginning of one either (a half-typed "class" is "classic", never "glass"). When
+//  that finds nothing, the query runs again with variants for every word of 4+ letters
+//  ("weed" finds "tweed", "oak tabel" "table" even though "tabel" might be half-typed).
+static bool
+s_typo_wanted (const s_word_t *w, bool relax)
+{
+    if (w->stop || !catalog_search__typo_term (w->text, w->len))
+        return false;
+    if (relax)
+        return true;
+    return w->len >= 5 && w->exact == NONE && w->ncompletions == 0;
+}
+
 //  Finds a word's alternatives: itself, its completions when it is the last word, its
-//  one-edit variants when it is long enough.
+//  one-edit variants when s_typo_wanted says so; then weighs them by frequency.
 static int
-s_word_alts (catalog_search_t *self, s_word_t *w, bool last)
+s_word_alts (catalog_search_t *self, s_word_t *w, bool relax)
 {
     self->qgen++;
     w->alt0 = self->nalts;
     w->nalts = 0;
     w->postings = 0;
-    w->exact = catalog_search__dict_find (&self->terms, w->text, w->len);
-    w->typo_best = NONE;
-    if (w->exact != NONE && s_alt_add (self, w, w->exact, 1.0f, EXACT_BONUS))
+    w->ncompletions = 0;
+    w->typos = false;
+    w->exact = w->stop ? NONE : catalog_search__dict_find (&self->terms, w->text, w->len);
+    if (w->exact != NONE && self->term[w->exact].df == 0)
+        w->exact = NONE;
+    if (w->exact != NONE && s_alt_add (self, w, w->exact, ALT_EXACT, 1.0f, EXACT_BONUS))
         return -VE_NOMEM;
-    if (last && w->len >= 2) {
+    if (w->last && w->len >= 2) {
         for (uint32_t i = catalog_search__sorted_lower (self, w->text); i < self->nsorted; i++) {
             uint32_t term = self->sorted[i];
             uint32_t tlen = catalog_search__dict_len (&self->terms, term);
@@ -191,11 +216,14 @@ s_word_alts (catalog_search_t *self, s_word_t *w, bool last)
                 || memcmp (catalog_search__dict_str (&self->terms, term), w->text, w->len))
                 break;
             float weight = PREFIX_WEIGHT + 0.4f * (float) w->len / (float) tlen;
-            if (s_alt_add (self, w, term, weight, 0))
+            uint32_t before = w->nalts;
+            if (s_alt_add (self, w, term, ALT_PREFIX, weight, 0))
                 return -VE_NOMEM;
+            w->ncompletions += w->nalts - before;
         }
     }
-    if (catalog_search__typo_term (w->text, w->len)) {
+    if (s_typo_wanted (w, relax)) {
+        w->typos = true;
         char del[CATALOG_MAX_TOKEN];
         if (s_typo_lookup (self, w, (uint32_t) catalog_search__hash (w->text, w->len)))
             return -VE_NOMEM;
@@ -208,6 +236,27 @@ s_word_alts (catalog_search_t *self, s_word_t *w, bool last)
                 || s_typo_lookup (self, w, h))
                 return -VE_NOMEM;
         }
+    }
+    //  Frequency: see FREQ_FLOOR. How often a term names a product (ndf) rather than how
+    //  often it occurs at all: "of" means "office" more likely than the descriptions' "off".
+    uint32_t top_df[3] = { 0, 0, 0 }, top_ndf[3] = { 0, 0, 0 };
+    catalog_search__alt_t *alts = self->alts + w->alt0;
+    for (uint32_t i = 0; i < w->nalts; i++) {
+        const catalog_search__term_t *t = &self->term[alts[i].term];
+        if (t->df > top_df[alts[i].kind])
+            top_df[alts[i].kind] = t->df;
+        if (t->ndf > top_ndf[alts[i].kind])
+            top_ndf[alts[i].kind] = t->ndf;
+    }
+    for (uint32_t i = 0; i < w->nalts; i++) {
+        catalog_search__alt_t *a = &alts[i];
+        const catalog_search__term_t *t = &self->term[a->term];
+        if (a->kind == ALT_EXACT)
+            continue;
+        float share = top_ndf[a->kind] ? (float) t->ndf / (float) top_ndf[a->kind]
+                                       : (float) t->df / (float) top_df[a->kind];
+        a->weight *= FREQ_FLOOR + (1.0f - FREQ_FLOOR) * share;
+        a->ref_df = top_df[a->kind];
     }
     return 0;
 }
@@ -437,29 +486,49 @@ s_facet_cmp (const void *a, const void *b)
     return strcmp (x->name, y->name);
 }
 
-static inline bool
-s_worse (const catalog_search__top_t *a, const catalog_search__top_t *b)
+//  Equal keys: the older product first (created_ms), then the smaller id. Both belong to the
+//  product, not to where it sits in the index, so the writer, a replica and a restarted catalog
+//  (which put the products in another order) rank alike. Read only on a tie, from the dense
+//  age column first.
+static bool __attribute__ ((noinline))
+s_tie_worse (const catalog_search_t *self, uint32_t a, uint32_t b)
 {
-    return a->key < b->key || (a->key == b->key && a->doc > b->doc);
+    if (a == b)
+        return false;
+    if (self->age[a] != self->age[b])
+        return self->age[a] > self->age[b];
+    int64_t ca = self->row[a].created, cb = self->row[b].created;
+    if (ca != cb)
+        return ca > cb;
+    return strcmp (catalog_search__dict_str (&self->keys, self->doc_key[a]),
+                   catalog_search__dict_str (&self->keys, self->doc_key[b]))
+           > 0;
+}
+
+static inline bool
+s_worse (const catalog_search_t *self, const catalog_search__top_t *a,
+         const catalog_search__top_t *b)
+{
+    return a->key < b->key || (a->key == b->key && s_tie_worse (self, a->doc, b->doc));
 }
 
 static int
-s_top_cmp (const void *a, const void *b)
+s_top_cmp (const void *a, const void *b, void *self)
 {
-    return s_worse (a, b) ? 1 : s_worse (b, a) ? -1 : 0;
+    return s_worse (self, a, b) ? 1 : s_worse (self, b, a) ? -1 : 0;
 }
 
 static void
-s_sift_down (catalog_search__top_t *h, uint32_t len, uint32_t i)
+s_sift_down (const catalog_search_t *self, catalog_search__top_t *h, uint32_t len, uint32_t i)
 {
     catalog_search__top_t x = h[i];
     for (;;) {
         uint32_t c = 2 * i + 1;
         if (c >= len)
             break;
-        if (c + 1 < len && s_worse (&h[c + 1], &h[c]))
+        if (c + 1 < len && s_worse (self, &h[c + 1], &h[c]))
             c++;
-        if (!s_worse (&h[c], &x))
+        if (!s_worse (self, &h[c], &x))
             break;
         h[i] = h[c];
         i = c;
@@ -523,15 +592,15 @@ s_collect (catalog_search_t *self, uint32_t n, const s_filter_t *browse, uint32_
         catalog_search__top_t e = { (key_), (d_), (score_) };                                      \
         if (len < k) {                                                                             \
             uint32_t i = len++; /*  sift up */                                                     \
-            while (i > 0 && s_worse (&e, &h[(i - 1) / 2])) {                                       \
+            while (i > 0 && s_worse (self, &e, &h[(i - 1) / 2])) {                                 \
                 h[i] = h[(i - 1) / 2];                                                             \
                 i = (i - 1) / 2;                                                                   \
             }                                                                                      \
             h[i] = e;                                                                              \
         }                                                                                          \
-        else if (s_worse (&h[0], &e)) {                                                            \
+        else if (s_worse (self, &h[0], &e)) {                                                      \
             h[0] = e;                                                                              \
-            s_sift_down (h, len, 0);                                                               \
+            s_sift_down (self, h, len, 0);                                                         \
         }                                                                                          \
     } while (0)
     if (browse) {
@@ -588,7 +657,7 @@ s_collect (catalog_search_t *self, uint32_t n, const s_filter_t *browse, uint32_
                    self->cscore[c]);
         }
 #undef TAKE_
-    qsort (h, len, sizeof *h, s_top_cmp);
+    qsort_r (h, len, sizeof *h, s_top_cmp, self);
     *ntop = len;
 
     catalog_facet_t *fc = self->facets;
@@ -613,6 +682,7 @@ s_collect (catalog_search_t *self, uint32_t n, const s_filter_t *browse, uint32_
             fc[nf++] = (catalog_facet_t) { catalog_search__dict_str (&self->brands, id), cb[id] };
     qsort (fc + nf0, nf - nf0, sizeof *fc, s_facet_cmp);
     out->nbrands = nf - nf0 < CATALOG_FACET_BRANDS ? nf - nf0 : CATALOG_FACET_BRANDS;
+    out->brands_left_out = nf - nf0 - out->nbrands;
     for (unsigned i = 0; i < CATALOG_PRICE_BUCKETS; i++)
         out->prices[i] = (catalog_price_bucket_t) { i ? catalog_search__price_lo[i] : INT64_MIN,
                                                     i + 1 < CATALOG_PRICE_BUCKETS
@@ -620,6 +690,101 @@ s_collect (catalog_search_t *self, uint32_t n, const s_filter_t *browse, uint32_
                                                         : INT64_MAX,
                                                     price[i] };
     return 0;
+}
+
+//  A half-typed last word may mean any of its completions ("luna": Lunastudio, Lunawear …), and
+//  ranking by score alone can fill the first page with one of them. So the DIVERSE_N commonest
+//  completions (by ndf) each show on the first page: one that names none of the first
+//  DIVERSE_KEEP hits brings its best product that it names in right after them (those products in score order), and the hits
+//  they displace follow. The order depends on the whole result set, not on the page asked for,
+//  so pages stay consistent; the first hits, and so precision at the top, do not change.
+#define DIVERSE_PAGE 20
+#define DIVERSE_N    6
+#define DIVERSE_KEEP (DIVERSE_PAGE - DIVERSE_N)
+
+//  Whether term names product d (is in its title, brand or attributes).
+static bool
+s_names (const catalog_search_t *self, uint32_t term, uint32_t d)
+{
+    const catalog_search__term_t *t = &self->term[term];
+    uint32_t j = s_gallop (t->docs, 0, t->len, d);
+    return j < t->len && t->docs[j] == d && (t->tfs[j] & TF_NAME_MASK);
+}
+
+//  Reorders self->top (ntop entries, sorted) as described above; n candidates in self->cand.
+static void
+s_diversify (catalog_search_t *self, const s_word_t *w, uint32_t n, uint32_t *ntop, uint32_t k)
+{
+    if (n <= DIVERSE_PAGE || *ntop < DIVERSE_PAGE)
+        return;
+    //  The commonest completions that name products (ties: the smaller term id).
+    uint32_t pick[DIVERSE_N + 1], npick = 0;
+    for (uint32_t i = 0; i < w->nalts; i++) {
+        const catalog_search__alt_t *a = &self->alts[w->alt0 + i];
+        uint32_t ndf = self->term[a->term].ndf;
+        if (a->kind != ALT_PREFIX || ndf == 0)
+            continue;
+        uint32_t j = npick++;
+        while (j > 0
+               && (self->term[pick[j - 1]].ndf < ndf
+                   || (self->term[pick[j - 1]].ndf == ndf && pick[j - 1] > a->term))) {
+            pick[j] = pick[j - 1];
+            j--;
+        }
+        pick[j] = a->term;
+        if (npick > DIVERSE_N)
+            npick = DIVERSE_N;
+    }
+    catalog_search__top_t extra[DIVERSE_N];
+    uint32_t m = 0;
+
+    for (uint32_t p = 0; p < npick; p++) {
+        bool shown = false;
+        for (uint32_t i = 0; i < DIVERSE_KEEP && !shown; i++)
+            shown = s_names (self, pick[p], self->top[i].doc);
+        if (shown)
+            continue;
+        //  Its best candidate: walk the shorter of its postings and the candidates.
+        const catalog_search__term_t *t = &self->term[pick[p]];
+        catalog_search__top_t best = { INT64_MIN, NONE, 0 };
+        uint32_t c = 0, j = 0;
+        while (c < n && j < t->len) {
+            if (self->cand[c] < t->docs[j])
+                c = t->len < n ? c + 1 : s_gallop (self->cand, c, n, t->docs[j]);
+            else if (self->cand[c] > t->docs[j])
+                j = t->len < n ? s_gallop (t->docs, j, t->len, self->cand[c]) : j + 1;
+            else {
+                catalog_search__top_t e = { s_float_key (self->cscore[c]), self->cand[c],
+                                            self->cscore[c] };
+                if ((t->tfs[j] & TF_NAME_MASK) && (best.doc == NONE || s_worse (self, &best, &e)))
+                    best = e;
+                c++;
+                j++;
+            }
+        }
+        bool dup = best.doc == NONE;
+        for (uint32_t i = 0; i < m && !dup; i++)
+            dup = extra[i].doc == best.doc;
+        if (!dup)
+            extra[m++] = best;
+    }
+    if (m == 0)
+        return;
+    qsort_r (extra, m, sizeof *extra, s_top_cmp, self);
+    //  The hits after DIVERSE_KEEP without the extras, moved down by m (self->top has room).
+    catalog_search__top_t *h = self->top;
+    uint32_t len = DIVERSE_KEEP;
+    for (uint32_t i = DIVERSE_KEEP; i < *ntop; i++) {
+        bool moved = false;
+        for (uint32_t x = 0; x < m && !moved; x++)
+            moved = extra[x].doc == h[i].doc;
+        if (!moved)
+            h[len++] = h[i];
+    }
+    memmove (h + DIVERSE_KEEP + m, h + DIVERSE_KEEP, (len - DIVERSE_KEEP) * sizeof *h);
+    memcpy (h + DIVERSE_KEEP, extra, m * sizeof *extra);
+    uint32_t out = len + m < k ? len + m : k;
+    *ntop = out;
 }
 
 int
@@ -636,22 +801,30 @@ catalog_search_query (catalog_search_t *self, const catalog_query_t *q, catalog_
         || (q->price_max != 0 && q->price_min > q->price_max))
         return -VE_INVAL;
 
-    //  Words: tokens of the text, copied into the query scratch.
+    //  Words: tokens of the text, copied into the query scratch. Stop words are dropped, but
+    //  for one that ends the text: the shopper may be typing "thermal" ("the") or "formal".
     s_word_t words[CATALOG_MAX_WORDS];
     uint32_t nwords = 0;
     catalog_search__lexer_t lx;
     char tok[CATALOG_MAX_TOKEN + 1];
     size_t toklen, used = 0;
+    bool stop;
     catalog_search__lexer_init (&lx, q->text, tlen);
-    while ((toklen = catalog_search__next_token (&lx, tok)) > 0) {
+    while ((toklen = catalog_search__next_word (&lx, tok, &stop)) > 0) {
+        bool at_end = lx.p == lx.end;
+        if (stop && !(at_end && nwords < CATALOG_MAX_WORDS))
+            continue;
         if (nwords == CATALOG_MAX_WORDS)
             return -VE_TOOBIG;
         if (used + toklen + 1 > sizeof self->qtext)
             return -VE_TOOBIG;  //  folding made the text longer than we keep room for
         memcpy (self->qtext + used, tok, toklen + 1);
-        words[nwords++] = (s_word_t) { .text = self->qtext + used, .len = (uint32_t) toklen };
+        words[nwords++] =
+            (s_word_t) { .text = self->qtext + used, .len = (uint32_t) toklen, .stop = stop };
         used += toklen + 1;
     }
+    if (nwords)
+        words[nwords - 1].last = true;
 
     if (catalog_search__sort_pending (self) || s_scratch_reserve (self))
         return -VE_NOMEM;
@@ -688,50 +861,61 @@ catalog_search_query (catalog_search_t *self, const catalog_query_t *q, catalog_
     //  When the counting pass needs the row and a filter reads it anyway, the filter keeps
     //  what counting needs, so that the row is read once.
     self->stash = f.row && (f.sub || q->sort != CATALOG_SORT_RELEVANCE);
-    self->nalts = 0;
-    uint32_t order[CATALOG_MAX_WORDS];
-    for (uint32_t i = 0; i < nwords; i++) {
-        if (s_word_alts (self, &words[i], i + 1 == nwords))
-            return -VE_NOMEM;
-        none |= words[i].nalts == 0;
-        order[i] = i;
-        //  Rarest word first: it drives, the others only filter its candidates.
-        for (uint32_t j = i; j > 0 && words[order[j]].postings < words[order[j - 1]].postings;
-             j--) {
-            uint32_t t = order[j];
-            order[j] = order[j - 1];
-            order[j - 1] = t;
-        }
-    }
-    for (uint32_t i = 0; i < nwords; i++) {
-        const s_word_t *w = &words[i];
-        self->qwords[i] = w->text;
-        if (w->exact == NONE && w->typo_best != NONE) {
-            self->qwords[i] = catalog_search__dict_str (&self->terms, w->typo_best);
-            out->corrected = true;
-        }
-    }
-    out->words = self->qwords;
-    out->nwords = nwords;
-
     bool score = nwords > 0 && q->sort == CATALOG_SORT_RELEVANCE;
     bool browse = false;
     uint32_t n = 0;
-    if (!none) {
-        if (score)
-            s_prepare_scoring (self);
-        if (nwords == 0)
-            browse = true;
-        else {
-            n = s_drive (self, &words[order[0]], &f, score);
-            for (uint32_t i = 1; i < nwords && n > 0; i++)
-                n = s_refine (self, &words[order[i]], n, score);
+    //  First the words as typed (and completed); when that finds nothing, once more with the
+    //  one-edit variants of every word long enough (s_typo_wanted).
+    for (int relax = 0; relax < 2; relax++) {
+        self->nalts = 0;
+        uint32_t order[CATALOG_MAX_WORDS];
+        bool empty = none;
+        for (uint32_t i = 0; i < nwords; i++) {
+            if (s_word_alts (self, &words[i], relax))
+                return -VE_NOMEM;
+            if (words[i].stop && words[i].nalts == 0) {
+                nwords--;  //  a stop word that begins no word: dropped after all (it is last)
+                break;
+            }
+            empty |= words[i].nalts == 0;
+            order[i] = i;
+            //  Rarest word first: it drives, the others only filter its candidates.
+            for (uint32_t j = i; j > 0 && words[order[j]].postings < words[order[j - 1]].postings;
+                 j--) {
+                uint32_t t = order[j];
+                order[j] = order[j - 1];
+                order[j - 1] = t;
+            }
         }
+        score = nwords > 0 && q->sort == CATALOG_SORT_RELEVANCE;
+        n = 0;
+        if (!empty) {
+            if (score)
+                s_prepare_scoring (self);
+            if (nwords == 0)
+                browse = true;
+            else {
+                n = s_drive (self, &words[order[0]], &f, score);
+                for (uint32_t i = 1; i < nwords && n > 0; i++)
+                    n = s_refine (self, &words[order[i]], n, score);
+            }
+        }
+        bool more = false;
+        for (uint32_t i = 0; i < nwords && !relax; i++)
+            more |= !words[i].typos && s_typo_wanted (&words[i], true);
+        if (n > 0 || browse || none || !more)
+            break;
     }
-    uint32_t ntop;
-    if (s_collect (self, n, browse ? &f : NULL, &n, f.cat_node, q->sort, q->offset + q->limit,
-                   &ntop, out))
+    uint32_t ntop, k = q->offset + q->limit;
+    bool diverse = score && !browse && nwords > 0 && words[nwords - 1].ncompletions > 0
+                   && words[nwords - 1].ncompletions + (words[nwords - 1].exact != NONE) >= 2;
+    uint32_t kd = diverse ? (k > DIVERSE_PAGE ? k : DIVERSE_PAGE) + DIVERSE_N : k;
+    if (s_collect (self, n, browse ? &f : NULL, &n, f.cat_node, q->sort, kd, &ntop, out))
         return -VE_NOMEM;
+    if (diverse)
+        s_diversify (self, &words[nwords - 1], n, &ntop, k);
+    if (ntop > k)
+        ntop = k;
     out->total = n;
     for (uint32_t i = q->offset; i < ntop; i++) {
         const catalog_search__top_t *e = &self->top[i];
@@ -739,6 +923,36 @@ catalog_search_query (catalog_search_t *self, const catalog_query_t *q, catalog_
             (catalog_hit_t) { catalog_search__dict_str (&self->keys, self->doc_key[e->doc]),
                               score ? e->score : 0 };
     }
+    //  "Did you mean": each word as the first hit matched it — the alternative of the word that
+    //  scored best in that product — so the suggestion names what the ranking shows.
+    if (nwords && !score)
+        s_prepare_scoring (self);
+    for (uint32_t i = 0; i < nwords; i++) {
+        const s_word_t *w = &words[i];
+        self->qwords[i] = w->text;
+        if (ntop == 0)
+            continue;
+        uint32_t d = self->top[0].doc, best = NONE;
+        float best_score = -1;
+        for (uint32_t k = 0; k < w->nalts; k++) {
+            const catalog_search__alt_t *a = &self->alts[w->alt0 + k];
+            const catalog_search__term_t *t = &self->term[a->term];
+            uint32_t j = s_gallop (t->docs, 0, t->len, d);
+            if (j < t->len && t->docs[j] == d) {
+                float sc = s_score (self, a, t->tfs[j], t->lens[j]);
+                if (sc > best_score) {
+                    best_score = sc;
+                    best = w->alt0 + k;
+                }
+            }
+        }
+        if (best != NONE && self->alts[best].kind == ALT_TYPO) {
+            self->qwords[i] = catalog_search__dict_str (&self->terms, self->alts[best].term);
+            out->corrected = true;
+        }
+    }
+    out->words = self->qwords;
+    out->nwords = nwords;
     out->hits = self->hits;
     out->nhits = ntop > q->offset ? ntop - q->offset : 0;
     return 0;

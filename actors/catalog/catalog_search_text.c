@@ -83,7 +83,7 @@ s_char (const unsigned char *p, const unsigned char *end, const char **out, size
 }
 
 size_t
-catalog_search__next_token (catalog_search__lexer_t *lx, char *tok)
+catalog_search__next_word (catalog_search__lexer_t *lx, char *tok, bool *stop)
 {
     while (lx->p < lx->end) {
         size_t len = 0;
@@ -102,11 +102,24 @@ catalog_search__next_token (catalog_search__lexer_t *lx, char *tok)
             }
         }
         tok[len] = 0;
-        if (len > 0 && !s_is_stop (tok, len))
+        if (len > 0) {
+            *stop = s_is_stop (tok, len);
             return len;
+        }
     }
     tok[0] = 0;
+    *stop = false;
     return 0;
+}
+
+size_t
+catalog_search__next_token (catalog_search__lexer_t *lx, char *tok)
+{
+    bool stop;
+    size_t len;
+    while ((len = catalog_search__next_word (lx, tok, &stop)) > 0 && stop)
+        ;
+    return len;
 }
 
 size_t

@@ -74,7 +74,8 @@ test_same_text_as_the_schema_mapping (void **state)
                   "{\"total\":1,\"hits\":[{\"id\":\"p\",\"title\":\"t\",\"brand\":\"b\","
                   "\"category\":\"c\",\"price\":1,\"currency\":\"EUR\",\"in_stock\":true,"
                   "\"score\":%s}],\"facets\":{\"categories\":[],\"subcategories\":[],"
-                  "\"brands\":[{\"name\":\"b\",\"count\":1}],\"prices\":[{\"min\":0,\"count\":1}]},"
+                  "\"brands\":[{\"name\":\"b\",\"count\":1}],\"brands_left_out\":0,"
+                  "\"prices\":[{\"min\":0,\"count\":1}]},"
                   "\"corrected\":false,\"words\":[\"t\"]}",
                   text);
         free (text);

@@ -111,6 +111,11 @@ function renderFacets(s, r, currency) {
   if (s.brand && !f.brands.some((b) => b.name === s.brand)) {
     brands.unshift(facetLink(s, `brand:${s.brand}`, s.brand, 0, { brand: s.brand }, true));
   }
+  if (f.brands_left_out > 0) {
+    // The facet lists the commonest brands; it says how many more match (search narrows them).
+    brands.push(h('li', { class: 'facet-more' },
+      `and ${f.brands_left_out} more brand${f.brands_left_out === 1 ? '' : 's'}: type one in the search`));
+  }
   const prices = f.prices
     .filter((b) => b.count > 0 || isPrice(s, b))
     .map((b) => facetLink(s, `price:${b.min}`, priceLabel(b, currency), b.count,

@@ -7,6 +7,7 @@
 //  Popularity goes back to the catalog as recommend.popularity events. docs/recommend.md.
 #include "vactor.h"
 #include "vhash.h"
+#include "recommend_graph.h"
 #include "recommend_trend.h"
 #include <math.h>
 #include <stdio.h>
@@ -55,6 +56,8 @@ typedef struct {
     int64_t next_pop_ms;  //  the actor's clock
     uint64_t pop_sent;    //  products sent, for the log
     rec_trend_t *trend;   //  CF_TREND in memory, ordered: what trending answers from
+    rec_graph_t *graph;   //  CF_CO, CF_COVIEW and CF_COUNT in memory: what related answers walk
+    int64_t orders;       //  CF_COUNT "n": confirmed orders counted
 } recommend_t;
 
 typedef struct {
@@ -75,13 +78,40 @@ s_get_count (vstore_t *store, int cf, const char *key, size_t klen)
     return v;
 }
 
-static void
-s_add_count (vstore_t *store, vstore_batch_t *batch, int cf, const char *key, size_t klen,
-             int64_t delta)
+//  Mirrors a count of CF_CO, CF_COVIEW or CF_COUNT into memory (the graph, the order total).
+static int
+s_mirror (recommend_t *self, int cf, const char *key, size_t klen, int64_t value)
 {
+    char a[PRODUCT + 2];
+    if (klen >= sizeof a)
+        return 0;  //  not a key this actor writes
+    memcpy (a, key, klen);
+    a[klen] = 0;
+    if (cf == CF_CO || cf == CF_COVIEW) {
+        size_t la = strlen (a);
+        if (la + 1 >= klen)
+            return 0;
+        return rec_graph_set_pair (self->graph, cf == CF_CO ? REC_CO : REC_COVIEW, a, a + la + 1,
+                                   value);
+    }
+    if (cf != CF_COUNT)
+        return 0;
+    if (klen == 1 && a[0] == 'n')
+        self->orders = value;
+    else if (klen > 2 && (a[0] == 'o' || a[0] == 'v') && a[1] == ':')
+        return rec_graph_set_count (self->graph, a[0] == 'o' ? REC_CO : REC_COVIEW, a + 2, value);
+    return 0;
+}
+
+static void
+s_add_count (recommend_t *self, vstore_t *store, vstore_batch_t *batch, int cf, const char *key,
+             size_t klen, int64_t delta)
+{
+    int64_t value = s_get_count (store, cf, key, klen) + delta;
     uint8_t v[8];
-    vstore_be64 (v, (uint64_t) (s_get_count (store, cf, key, klen) + delta));
+    vstore_be64 (v, (uint64_t) value);
     vstore_batch_put (batch, store, cf, key, klen, v, 8);
+    s_mirror (self, cf, key, klen, value);
 }
 
 static size_t
@@ -379,11 +409,11 @@ s_viewed (recommend_t *self, vstore_t *store, vstore_batch_t *batch, const vmsg_
     if (!again) {
         char key[2 * PRODUCT + 2], count[PRODUCT + 3];
         for (size_t i = 0; i < w; i++) {
-            s_add_count (store, batch, CF_COVIEW, key, s_pair (key, p, e[i].id), 1);
-            s_add_count (store, batch, CF_COVIEW, key, s_pair (key, e[i].id, p), 1);
+            s_add_count (self, store, batch, CF_COVIEW, key, s_pair (key, p, e[i].id), 1);
+            s_add_count (self, store, batch, CF_COVIEW, key, s_pair (key, e[i].id, p), 1);
         }
         s_count_key (count, sizeof count, 'v', p);
-        s_add_count (store, batch, CF_COUNT, count, strlen (count), 1);
+        s_add_count (self, store, batch, CF_COUNT, count, strlen (count), 1);
     }
     if (w == MAX_SESSION) {
         memmove (e, e + 1, (MAX_SESSION - 1) * sizeof *e);
@@ -415,15 +445,15 @@ s_confirmed (recommend_t *self, vstore_t *store, vstore_batch_t *batch, const vm
     }
     if (!n)
         return;
-    s_add_count (store, batch, CF_COUNT, "n", 1, 1);
+    s_add_count (self, store, batch, CF_COUNT, "n", 1, 1);
     const char *user = vmsg_str (v, "user_id");
     for (size_t i = 0; i < n; i++) {
         char key[2 * PRODUCT + 2];
         s_count_key (key, sizeof key, 'o', ids[i]);
-        s_add_count (store, batch, CF_COUNT, key, strlen (key), 1);
+        s_add_count (self, store, batch, CF_COUNT, key, strlen (key), 1);
         for (size_t k = 0; k < n; k++)
             if (k != i)
-                s_add_count (store, batch, CF_CO, key, s_pair (key, ids[i], ids[k]), 1);
+                s_add_count (self, store, batch, CF_CO, key, s_pair (key, ids[i], ids[k]), 1);
     }
     if (user && *user)
         s_user_note (store, batch, user, 'b', ids, n);
@@ -456,44 +486,52 @@ recommend_on_event (vactor_t *actor, const vbus_event_t *ev, const vmsg_value_t 
 //  ---------------------------------------------------------------- queries
 
 //  The products related to p in cf (co-purchases or co-views) with at least support, scored
-//  by cosine (c / sqrt(n_p n_q)) or lift (c N / (n_p n_q)); best first, at most max.
-static size_t
-s_related (recommend_t *self, vstore_t *store, int cf, const char *p, s_item_t *out, size_t max)
+//  by cosine (c / sqrt(n_p n_q)) or lift (c N / (n_p n_q)); best first, at most max. Every
+//  partner is looked at (a walk of p's list in memory), the best max kept.
+typedef struct {
+    recommend_t *self;
+    long support;
+    bool lift;
+    double np, total;
+    s_item_t *out;
+    size_t n, max;
+} s_related_walk_t;
+
+static bool
+s_related_pick (const char *partner, int64_t c, int64_t nq, void *arg)
 {
-    char prefix[PRODUCT + 1], key[PRODUCT + 3];
-    size_t plen = strlen (p) + 1;
-    memcpy (prefix, p, plen);
-    char kind = cf == CF_CO ? 'o' : 'v';
-    long support = cf == CF_CO ? self->min_support : self->coview_support;
-    s_count_key (key, sizeof key, kind, p);
-    double np = (double) s_get_count (store, CF_COUNT, key, strlen (key));
-    double total = (double) s_get_count (store, CF_COUNT, "n", 1);
-    vstore_iter_t *it = vstore_iter_new (store, cf, prefix, plen, NULL, 0);
-    const char *k, *val;
-    size_t klen, vlen, n = 0;
-    s_item_t all[MAX_RELATED * 4];
-    while (it && vstore_iter_next (it, &k, &klen, &val, &vlen) && n < MAX_RELATED * 4) {
-        int64_t c = vlen == 8 ? (int64_t) vstore_from_be64 (val) : 0;
-        if (c < support || klen - plen >= PRODUCT)
-            continue;
-        s_item_t *item = &all[n];
-        snprintf (item->id, sizeof item->id, "%.*s", (int) (klen - plen), k + plen);
-        if (s_is_hidden (self, item->id))
-            continue;
-        s_count_key (key, sizeof key, kind, item->id);
-        double nq = (double) s_get_count (store, CF_COUNT, key, strlen (key));
-        if (np <= 0 || nq <= 0)
-            continue;
-        item->score = self->lift && cf == CF_CO ? (double) c * total / (np * nq)
-                                                : (double) c / sqrt (np * nq);
-        n++;
+    s_related_walk_t *w = arg;
+    if (c < w->support || nq <= 0 || strlen (partner) >= PRODUCT || s_is_hidden (w->self, partner))
+        return true;
+    s_item_t item;
+    item.score = w->lift ? (double) c * w->total / (w->np * (double) nq)
+                         : (double) c / sqrt (w->np * (double) nq);
+    memcpy (item.id, partner, strlen (partner) + 1);
+    if (w->n == w->max && s_item_order (&item, &w->out[w->n - 1]) > 0)
+        return true;
+    size_t at = w->n < w->max ? w->n++ : w->n - 1;
+    while (at > 0 && s_item_order (&item, &w->out[at - 1]) < 0) {
+        w->out[at] = w->out[at - 1];
+        at--;
     }
-    vstore_iter_destroy (&it);
-    if (n)
-        qsort (all, n, sizeof *all, s_item_order);
-    n = n < max ? n : max;
-    memcpy (out, all, n * sizeof *out);
-    return n;
+    w->out[at] = item;
+    return true;
+}
+
+static size_t
+s_related (recommend_t *self, int cf, const char *p, s_item_t *out, size_t max)
+{
+    int kind = cf == CF_CO ? REC_CO : REC_COVIEW;
+    s_related_walk_t w = { .self = self,
+                           .support = cf == CF_CO ? self->min_support : self->coview_support,
+                           .lift = self->lift && cf == CF_CO,
+                           .np = (double) rec_graph_count (self->graph, kind, p),
+                           .total = (double) self->orders,
+                           .out = out,
+                           .max = max };
+    if (w.np > 0 && max > 0)
+        rec_graph_walk (self->graph, kind, p, s_related_pick, &w);
+    return w.n;
 }
 
 //  Trending now, in categories (NULL: all; else any of ncat prefixes), leaving out skip: the
@@ -558,7 +596,7 @@ s_related_method (vactor_call_t *call, int cf)
     const char *p = vmsg_str (call->body, "product_id");
     size_t limit = (size_t) vmsg_int (call->body, "limit", 10);
     s_item_t items[20];
-    size_t n = strlen (p) < PRODUCT ? s_related (self, call->store, cf, p, items, limit) : 0;
+    size_t n = strlen (p) < PRODUCT ? s_related (self, cf, p, items, limit) : 0;
     msgpack_pack_map (&call->out->pk, 1);
     s_pack_items (&call->out->pk, items, n);
     return VE_OK;
@@ -610,7 +648,7 @@ recommend_for_user (vactor_call_t *call)
     size_t np = 0;
     for (size_t i = nh; i-- > 0 && nh - i <= PICK_SEEDS;) {
         s_item_t rel[MAX_RELATED];
-        size_t nr = s_related (self, call->store, hist[i].kind == 'b' ? CF_CO : CF_COVIEW,
+        size_t nr = s_related (self, hist[i].kind == 'b' ? CF_CO : CF_COVIEW,
                                hist[i].id, rel, 20);
         double weight = hist[i].kind == 'b' ? 2.0 : 1.0;
         for (size_t r = 0; r < nr; r++) {
@@ -828,9 +866,22 @@ recommend_open (vactor_t *actor)
     vstore_iter_destroy (&it);
     if (!self->trend || rc)
         return -VE_NOMEM;
+    //  The item-item tables and the counts, back in memory.
+    self->graph = rec_graph_new ();
+    static const int mirrored[] = { CF_CO, CF_COVIEW, CF_COUNT };
+    for (size_t c = 0; c < 3 && self->graph && rc == 0; c++) {
+        it = vstore_iter_new (store, mirrored[c], NULL, 0, NULL, 0);
+        while (rc == 0 && it && vstore_iter_next (it, &key, &klen, &val, &vlen))
+            if (vlen == 8)
+                rc = s_mirror (self, mirrored[c], key, klen, (int64_t) vstore_from_be64 (val));
+        vstore_iter_destroy (&it);
+    }
+    if (!self->graph || rc)
+        return -VE_NOMEM;
     self->next_pop_ms = vactor_now_ms (actor) + self->pop_every_ms;
-    vbus_log ('I', WHO, "open: %zu products hidden (archived or sold out), %zu trending",
-              self->nhidden, rec_trend_count (self->trend));
+    vbus_log ('I', WHO, "open: %zu products hidden (archived or sold out), %zu trending, %zu "
+              "related pairs",
+              self->nhidden, rec_trend_count (self->trend), rec_graph_pairs (self->graph));
     return 0;
 }
 
@@ -841,6 +892,7 @@ recommend_close (vactor_t *actor)
     if (self) {
         free (self->hidden);
         rec_trend_destroy (&self->trend);
+        rec_graph_destroy (&self->graph);
     }
     free (self);
     vactor_set_state (actor, NULL);

@@ -200,6 +200,77 @@ s_cmp (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+//  ---------------------------------------------------------------- calls per checkout
+
+typedef struct {
+    char name[64];
+    uint64_t calls;
+} s_method_calls_t;
+
+//  Adds the per-method call counts of service's worker owning partition (through its stats)
+//  into calls[] (summed by "service.method").
+static void
+s_count_calls (const char *service, uint32_t partition, varena_t *arena, s_method_calls_t *calls,
+               size_t *n, size_t max)
+{
+    vbus_opts_t opts = { .caller = &s_service,
+                         .to_partition = true,
+                         .partition = partition,
+                         .timeout_ms = 10000 };
+    vbus_msg_t *reply = NULL;
+    if (vbus_client_call (s_client, service, "stats", "\x80", 1, &opts, &reply) == 0
+        && reply->status == VE_OK) {
+        const vmsg_value_t *v;
+        varena_reset (arena);
+        if (vmsg_decode (NULL, reply->body, reply->body_len, arena, &v, NULL, 0) == 0) {
+            const vmsg_value_t *ms = vmsg_get (v, "methods");
+            for (uint32_t i = 0; i < vmsg_count (ms); i++) {
+                const vmsg_value_t *m = vmsg_at (ms, i);
+                char name[64];
+                snprintf (name, sizeof name, "%s.%s", service, vmsg_str (m, "name"));
+                size_t k = 0;
+                while (k < *n && strcmp (calls[k].name, name) != 0)
+                    k++;
+                if (k == *n && *n < max) {
+                    snprintf (calls[k].name, sizeof calls[k].name, "%s", name);
+                    calls[(*n)++].calls = 0;
+                }
+                if (k < *n)
+                    calls[k].calls += vmsg_uint (m, "calls", 0);
+            }
+        }
+    }
+    vbus_msg_destroy (&reply);
+}
+
+//  Prints the bus calls the actors served per checkout, by method (seeding's calls included:
+//  a few hundred, against thousands of checkouts).
+static void
+s_print_calls (varena_t *arena, size_t checkouts)
+{
+    s_method_calls_t calls[64];
+    size_t n = 0;
+    s_count_calls ("catalog", 0, arena, calls, &n, 64);
+    s_count_calls ("catalog-read", 0, arena, calls, &n, 64);
+    s_count_calls ("cart", 0, arena, calls, &n, 64);
+    s_count_calls ("inventory", 0, arena, calls, &n, 64);
+    s_count_calls ("inventory", 7, arena, calls, &n, 64);
+    s_count_calls ("payments", 0, arena, calls, &n, 64);
+    s_count_calls ("orders", 0, arena, calls, &n, 64);
+    uint64_t total = 0;
+    char line[1024] = "";
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp (strchr (calls[i].name, '.') + 1, "stats") == 0 || !calls[i].calls)
+            continue;
+        total += calls[i].calls;
+        size_t len = strlen (line);
+        snprintf (line + len, sizeof line - len, "%s%.63s %.1f", len ? ", " : "", calls[i].name,
+                  checkouts ? (double) calls[i].calls / (double) checkouts : 0.0);
+    }
+    printf ("bus calls per checkout: %.1f (%s)\n",
+            checkouts ? (double) total / (double) checkouts : 0.0, line);
+}
+
 //  ---------------------------------------------------------------- the reference
 
 static void
@@ -351,6 +422,7 @@ main (int argc, char **argv)
             counted, elapsed, (unsigned long long) s.confirmed, (unsigned long long) s.failed,
             (unsigned long long) s.errors, (int) clients);
     printf ("latency: p50 %.1f ms, p99 %.1f ms\n", p50, p99);
+    s_print_calls (arena, s.norders);
 
     //  Verify: stock sold == confirmed lines; each confirmed order captured its total, each
     //  other captured nothing; nothing left reserved.

@@ -318,7 +318,19 @@ static const vactor_method_t s_methods[] = { { "new_guest", cart_new_guest, fals
                                              { "merge", cart_merge, false },
                                              { "take", cart_take, false },
                                              { 0 } };
-static const char *const s_cfs[] = { "carts", NULL };
+static const char *const s_cfs[] = { "carts", "stock", NULL };
+static const char *const s_consumes[] = { "inventory.stock_changed", NULL };
+
+//  inventory.stock_changed into the stock view (cart_stock_note).
+static int
+cart_on_event (vactor_t *actor, const vbus_event_t *event, const vmsg_value_t *body,
+               vstore_t *store, vstore_batch_t *batch)
+{
+    (void) actor;
+    if (strcmp (event->topic, "inventory.stock_changed") != 0)
+        return 0;
+    return cart_stock_note (store, batch, vmsg_str (body, "sku"), vmsg_int (body, "available", 0));
+}
 static const char *const s_config_keys[] = { "lookup_timeout_ms", "stock_timeout_ms", NULL };
 
 static const vactor_def_t s_def = { .service = "cart",
@@ -328,6 +340,8 @@ static const vactor_def_t s_def = { .service = "cart",
                                     .config_keys = s_config_keys,
                                     .open = cart_open,
                                     .close = cart_close,
+                                    .consumes = s_consumes,
+                                    .on_event = cart_on_event,
                                     .on_wake = cart_on_wake };
 
 int

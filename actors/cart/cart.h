@@ -70,6 +70,12 @@ int cart_emit_removed (vactor_call_t *call, const cart_t *cart, const char *prod
 int cart_emit_cleared (vactor_call_t *call, const cart_t *cart);
 //  Packs the stored lines as cart.take's reply.
 void cart_pack_taken (msgpack_packer *pk, const cart_t *cart);
+//  The stock view: inventory.stock_changed applied (sku → available), so that pricing flags
+//  short and sold-out lines without asking inventory line by line. The view trails inventory
+//  by the event's trip (milliseconds); the reservation at checkout is the check that counts.
+int cart_stock_note (vstore_t *store, vstore_batch_t *batch, const char *sku, int64_t available);
+//  A SKU's available units as the view has them: true and *available when it has the SKU.
+bool cart_stock_get (vstore_t *store, const char *sku, int64_t *available);
 
 //  ---------------------------------------------------------------- cart_job.c
 //  What a deferred call waits for.

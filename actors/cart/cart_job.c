@@ -267,7 +267,8 @@ s_price_start (cart_job_t *job)
         s_ready (job);
         return;
     }
-    //  Every line's product in one call; stock per line (inventory is partitioned by SKU).
+    //  Every line's product in one call; stock from the view the events keep (a SKU it has
+    //  not seen yet: asked of inventory, per line, as it is partitioned by SKU).
     char storage[4096];
     vbuf_t body;
     vbuf_init (&body, storage, sizeof storage);
@@ -283,9 +284,14 @@ s_price_start (cart_job_t *job)
     s_send_body (job, "catalog-read", "get_many", &body, NULL, &s_catalog_reader,
                  job->self->lookup_ms, s_on_products, 0);
     vbuf_free (&body);
+    vstore_t *view = vactor_events_store (job->actor);
     for (uint32_t i = 0; i < job->cart.nlines; i++) {
         const cart_line_t *line = &job->cart.lines[i];
-        if (!job->spec.no_stock)
+        if (job->spec.no_stock)
+            continue;
+        if (cart_stock_get (view, line->sku, &job->prices[i].available))
+            job->prices[i].stock_known = true;
+        else
             s_send (job, "inventory", "get", "sku", line->sku, line->sku, NULL,
                     job->self->stock_ms, s_on_line_stock, i);
     }

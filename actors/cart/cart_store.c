@@ -6,6 +6,7 @@
 #include <string.h>
 
 #define CF_CARTS 1  //  0 is RocksDB's default column family
+#define CF_STOCK 2  //  sku → be64 available (the stock view; the events store only)
 
 //  The record is msgpack, validated on every load like outside bytes (a record written by an
 //  older build, or a bad disk, is refused, never trusted):
@@ -198,4 +199,29 @@ cart_pack_taken (msgpack_packer *pk, const cart_t *cart)
         vmp_pack_kint (pk, "qty", l->qty);
         vmp_pack_kint (pk, "unit_price", l->price);
     }
+}
+
+//  ---------------------------------------------------------------- the stock view
+
+int
+cart_stock_note (vstore_t *store, vstore_batch_t *batch, const char *sku, int64_t available)
+{
+    uint8_t v[8];
+    vstore_be64 (v, (uint64_t) available);
+    vstore_batch_put (batch, store, CF_STOCK, sku, strlen (sku), v, 8);
+    return 0;
+}
+
+bool
+cart_stock_get (vstore_t *store, const char *sku, int64_t *available)
+{
+    char *raw = NULL;
+    size_t len = 0;
+    if (!store || vstore_get (store, CF_STOCK, sku, strlen (sku), &raw, &len) != 0 || !raw)
+        return false;
+    bool ok = len == 8;
+    if (ok)
+        *available = (int64_t) vstore_from_be64 (raw);
+    free (raw);
+    return ok;
 }

@@ -940,11 +940,12 @@ static const vactor_method_t s_methods[] = {
     { "archive", catalog_archive, false },     { "get", catalog_get, false },
     { "get_many", catalog_get_many, false },
     { "list", catalog_list, false },           { "categories", catalog_categories, false },
-    { "search", catalog_search, false },       { "put_scene", catalog_put_scene, false },
+    { "search", catalog_search, false },       { "suggest", catalog_suggest, false },
+    { "put_scene", catalog_put_scene, false },
     { "get_scene", catalog_get_scene, false }, { 0 }
 };
-static const char *const s_consumes[] = { "catalog.", "inventory.", "recommend.popularity",
-                                          NULL };
+static const char *const s_consumes[] = { "catalog.", "inventory.stock_changed",
+                                          "recommend.popularity", NULL };
 
 static const vactor_def_t s_def = { .service = "catalog",
                                     .methods = s_methods,

@@ -18,6 +18,7 @@
 #define MAX_SETTINGS 64
 #define REPLAY_PAGE  500
 #define CONSUME_BATCH 512  //  events in one consumer commit at most
+#define S_FAMILY_MAX  63   //  bytes of a topic family the consumer subscribes to
 
 enum { KIND_METHOD, KIND_REPLAY, KIND_STATS };
 
@@ -349,6 +350,12 @@ vactor_store (const vactor_t *self, uint32_t partition)
 {
     s_part_t *part = s_part (self, partition);
     return part ? part->store : NULL;
+}
+
+vstore_t *
+vactor_events_store (const vactor_t *self)
+{
+    return self->parts && self->nowned ? self->parts[0].store : NULL;
 }
 
 size_t
@@ -1136,6 +1143,51 @@ vactor_stream_applied (vactor_t *actor, const char *stream)
     return o ? o->applied : 0;
 }
 
+//  True when topic is one the actor consumes (a prefix in def->consumes; a trailing '*' is
+//  allowed and means the same).
+static bool
+s_consumed (const vactor_t *self, const char *topic)
+{
+    for (const char *const *c = self->def->consumes; c && *c; c++) {
+        size_t len = strlen (*c);
+        if (len && (*c)[len - 1] == '*')
+            len--;
+        if (strncmp (topic, *c, len) == 0)
+            return true;
+    }
+    return false;
+}
+
+//  The subscription: the topic family ("inventory." of "inventory.stock_changed") of each
+//  topic consumed. A stream numbers every event it carries, whatever its topic: subscribed to
+//  one topic only, a consumer would see each of the others as a gap and ask the producer to
+//  replay it. So it takes the family, and s_apply skips what it does not consume. (A stream
+//  that carries several families, as the edge's views and searches, needs each of them in
+//  consumes.) Fills out[] (at most max - 1 entries, NULL-terminated; the strings live in
+//  storage).
+static void
+s_families (const char *const *consumes, const char **out, char (*storage)[S_FAMILY_MAX + 1],
+            size_t max)
+{
+    size_t n = 0;
+    for (const char *const *c = consumes; c && *c && n + 1 < max; c++) {
+        const char *dot = strchr (*c, '.');
+        size_t len = dot ? (size_t) (dot - *c) + 1 : strlen (*c);
+        if (len > S_FAMILY_MAX)
+            len = S_FAMILY_MAX;
+        bool seen = false;
+        for (size_t i = 0; i < n && !seen; i++)
+            seen = strlen (out[i]) == len && strncmp (out[i], *c, len) == 0;
+        if (seen)
+            continue;
+        memcpy (storage[n], *c, len);
+        storage[n][len] = 0;
+        out[n] = storage[n];
+        n++;
+    }
+    out[n] = NULL;
+}
+
 //  Commits the events staged in cbatch with their streams' offsets. When the write fails,
 //  nothing of them happened: the offsets go back to the stored ones, and the events come
 //  again (the next live event shows a gap). Returns 0 or -VE_IO.
@@ -1199,6 +1251,13 @@ s_apply (vactor_t *self, const char *stream, uint64_t seq, const char *topic, in
         return -VE_NOMEM;
     if (seq <= o->applied)
         return 0;  //  already applied: at-least-once delivery, exactly-once effect
+    if (!s_consumed (self, topic)) {
+        //  Another topic of a stream followed (the subscription takes the whole family, see
+        //  s_families): nothing to apply, but the stream's offset moves past it.
+        o->applied = seq;
+        self->events_staged++;
+        return self->events_staged >= CONSUME_BATCH ? s_consume_commit (self) : 0;
+    }
     const vmsg_event_t *e = vmsg_event_find (topic);
     varena_reset (self->arena);
     const vmsg_value_t *value;
@@ -1535,7 +1594,10 @@ vactor_main (const vactor_def_t *def, int argc, char **argv)
     //  answers reads only once it has caught up.
     if (def->consumes && def->on_event) {
         self->cbatch = vstore_batch_new_indexed ();
-        self->sub = vbus_sub_new (sub_ep, def->consumes);
+        const char *families[33];
+        char storage[32][S_FAMILY_MAX + 1];
+        s_families (def->consumes, families, storage, 33);
+        self->sub = vbus_sub_new (sub_ep, families);
         s_load_offsets (self);
         const char *follow = vactor_config (self, "follow");
         for (const char *p = follow; p && *p;) {

@@ -169,6 +169,9 @@ void vactor_set_state (vactor_t *actor, void *state);
 void *vactor_state (const vactor_t *actor);
 //  The store of a partition this process owns (NULL otherwise), and the owned partitions.
 vstore_t *vactor_store (const vactor_t *actor, uint32_t partition);
+//  The store on_event writes into (the first owned partition's): where a handler reads the
+//  state the streams built. NULL before the stores are open.
+vstore_t *vactor_events_store (const vactor_t *actor);
 size_t vactor_owned (const vactor_t *actor, const uint32_t **partitions);
 uint32_t vactor_partitions (const vactor_t *actor);
 //  A bus client for calling other actors synchronously from a handler (keep such calls short:

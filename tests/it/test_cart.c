@@ -699,6 +699,112 @@ s_on_reply (const vbus_reply_t *reply, void *arg)
     *(int *) arg = reply->status;
 }
 
+//  The status (and available units) of product_id's line in cart_id, priced now.
+static const char *
+s_line_status (fixture_t *f, const char *cart_id, const vbus_caller_t *who, const char *product,
+               int64_t *available)
+{
+    const vmsg_value_t *v;
+    assert_int_equal (s_cart (f, "get", cart_id, who, &v, "{\"cart_id\":\"%s\"}", cart_id),
+                      VE_OK);
+    const vmsg_value_t *line = s_line (v, product);
+    assert_non_null (line);
+    *available = vmsg_int (line, "available", -1);
+    return vmsg_str (line, "status");
+}
+
+//  Polls until product_id's line shows status (the stock view follows inventory's events).
+static void
+s_wait_line (fixture_t *f, const char *cart_id, const vbus_caller_t *who, const char *product,
+             const char *status, int64_t available)
+{
+    int64_t got = -1;
+    const char *now = "";
+    for (int i = 0; i < 300; i++) {
+        now = s_line_status (f, cart_id, who, product, &got);
+        if (strcmp (now, status) == 0 && got == available)
+            return;
+        usleep (10000);
+    }
+    fail_msg ("%s: line %s is %s (%lld available), expected %s (%lld)", cart_id, product, now,
+              (long long) got, status, (long long) available);
+}
+
+//  inventory.get calls inventory served so far (its stats).
+static uint64_t
+s_inventory_gets (fixture_t *f)
+{
+    vbus_opts_t opts = { .caller = &s_service };
+    vbus_msg_t *reply = NULL;
+    assert_int_equal (vbus_client_call (f->client, "inventory", "stats", "\x80", 1, &opts, &reply),
+                      0);
+    assert_int_equal (reply->status, VE_OK);
+    const vmsg_value_t *v;
+    const vmsg_method_t *m = vmsg_method_find ("runtime", "stats");
+    assert_int_equal (vmsg_decode (m->reply, reply->body, reply->body_len, f->arena, &v, NULL, 0),
+                      0);
+    vbus_msg_destroy (&reply);
+    const vmsg_value_t *ms = vmsg_get (v, "methods");
+    for (uint32_t i = 0; i < vmsg_count (ms); i++)
+        if (strcmp (vmsg_str (vmsg_at (ms, i), "name"), "get") == 0)
+            return vmsg_uint (vmsg_at (ms, i), "calls", 0);
+    return 0;
+}
+
+//  Stock flags come from inventory's stock_changed events (the cart's stock view): a line is
+//  short, then sold out, then ok as inventory moves; a SKU whose events the cart never saw
+//  (changed while it was down, no follow) is asked of inventory and flagged as well.
+static void
+test_stock_flags_follow_inventory (void **state)
+{
+    fixture_t *f = *state;
+    char data[128];
+    snprintf (data, sizeof data, "%s/inventory", f->dir);
+    const char *args[] = { "--data", data, "--partitions", "2", NULL };
+    pid_t inventory = vit_actor_start (&f->broker, "vitrine-inventory", "inventory", args, 20000);
+    assert_true (inventory > 0);
+    usleep (300000);  //  the cart's subscription sees inventory's stream from its first event
+    const char *cart = "u:mia";
+    const vbus_caller_t mia = { "mia", VBUS_ROLE_CUSTOMER };
+    assert_int_equal (s_call (f, "inventory", "restock", "SKU-p-a", &s_admin, NULL,
+                              "{\"sku\":\"SKU-p-a\",\"product_id\":\"p-a\",\"qty\":2,"
+                              "\"reason\":\"received\"}"),
+                      VE_OK);
+    assert_int_equal (s_cart (f, "add", cart, &mia, NULL,
+                              "{\"cart_id\":\"%s\",\"product_id\":\"p-a\",\"qty\":5}", cart),
+                      VE_OK);
+    s_wait_line (f, cart, &mia, "p-a", "short", 2);
+    assert_int_equal (s_call (f, "inventory", "adjust", "SKU-p-a", &s_admin, NULL,
+                              "{\"sku\":\"SKU-p-a\",\"delta\":-2,\"reason\":\"damaged\"}"),
+                      VE_OK);
+    s_wait_line (f, cart, &mia, "p-a", "out_of_stock", 0);
+    assert_int_equal (s_call (f, "inventory", "restock", "SKU-p-a", &s_admin, NULL,
+                              "{\"sku\":\"SKU-p-a\",\"qty\":10,\"reason\":\"received\"}"),
+                      VE_OK);
+    s_wait_line (f, cart, &mia, "p-a", "ok", -1);
+    //  Priced from the view: inventory is not asked.
+    uint64_t gets = s_inventory_gets (f);
+    int64_t units = 0;
+    assert_string_equal (s_line_status (f, cart, &mia, "p-a", &units), "ok");
+    assert_int_equal (s_inventory_gets (f), gets);
+    //  A SKU stocked while the cart was down: not in its view, asked of inventory.
+    assert_int_equal (vit_stop (f->cart, SIGTERM, 10000), 0);
+    f->cart = 0;
+    assert_int_equal (s_call (f, "inventory", "restock", "SKU-p-b", &s_admin, NULL,
+                              "{\"sku\":\"SKU-p-b\",\"product_id\":\"p-b\",\"qty\":1,"
+                              "\"reason\":\"received\"}"),
+                      VE_OK);
+    f->cart = s_start_cart (f);
+    assert_true (f->cart > 0);
+    assert_int_equal (s_cart (f, "add", cart, &mia, NULL,
+                              "{\"cart_id\":\"%s\",\"product_id\":\"p-b\",\"qty\":3}", cart),
+                      VE_OK);
+    int64_t available = -1;
+    assert_string_equal (s_line_status (f, cart, &mia, "p-b", &available), "short");
+    assert_int_equal (available, 1);
+    assert_int_equal (vit_stop (inventory, SIGTERM, 10000), 0);
+}
+
 //  While a lookup waits on a catalog that does not answer, the actor serves other calls.
 static void
 test_actor_serves_while_a_lookup_is_outstanding (void **state)
@@ -748,6 +854,7 @@ main (void)
         cmocka_unit_test (test_guest_cart_merges_into_the_users_cart),
         cmocka_unit_test (test_only_the_owner_reads_or_changes_a_users_cart),
         cmocka_unit_test (test_acknowledged_add_survives_kill9),
+        cmocka_unit_test (test_stock_flags_follow_inventory),
         //  Last: it stops catalog-read for a while.
         cmocka_unit_test (test_actor_serves_while_a_lookup_is_outstanding),
     };

@@ -204,6 +204,60 @@ static const vmsg_field_t s_search_reply_fields[] = {
 static const vmsg_schema_t s_search_reply = { "catalog.search.reply", s_search_reply_fields,
                                               .doc = "Hits, total and facets." };
 
+//  ---------------------------------------------------------------- suggestions as you type
+#define CAT_SUGGEST_Q 128  //  bytes of a search box's text
+static const vmsg_field_t s_suggest_fields[] = {
+    { "q", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_SUGGEST_Q),
+      .doc = "what the shopper typed; the last word is taken as half-typed" },
+    { "limit", VMSG_UINT, VMSG_RANGE (1, 8), .doc = "completions at most (default 8)" },
+    { "products", VMSG_UINT, VMSG_MAX (4), .doc = "products at most (default 4; 0 = none)" },
+    { 0 }
+};
+static const vmsg_schema_t s_suggest = { "catalog.suggest.request", s_suggest_fields,
+                                         .doc = "A search box's text, as typed." };
+static const vmsg_field_t s_span_fields[] = {
+    { "start", VMSG_UINT, VMSG_REQUIRED, .doc = "byte offset in the text (UTF-8)" },
+    { "len", VMSG_UINT, VMSG_REQUIRED, .doc = "bytes" },
+    { 0 }
+};
+static const vmsg_schema_t s_span = { "catalog.span", s_span_fields,
+                                      .doc = "A part of a text that matched what was typed." };
+static const vmsg_field_t s_completion_fields[] = {
+    { "text", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, 2 * CAT_QUERY + 64),
+      .doc = "the query completed: the words before the last as matched, the completed word" },
+    { "marks", VMSG_ARRAY, VMSG_MSG, VMSG_REQUIRED, VMSG_COUNT (0, 1), .schema = &s_span,
+      .doc = "the part of text that what was typed matched" },
+    { "corrected", VMSG_BOOL, VMSG_REQUIRED, .doc = "the last word matched with one edit" },
+    { 0 }
+};
+static const vmsg_schema_t s_completion = { "catalog.completion", s_completion_fields,
+                                            .doc = "A query the shopper may mean." };
+static const vmsg_field_t s_suggested_fields[] = {
+    { "id", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_ID), .doc = "product id" },
+    { "title", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_TEXT), .doc = "product name" },
+    { "brand", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_TEXT), .doc = "brand" },
+    { "price", VMSG_INT, VMSG_REQUIRED, .doc = "minor units" },
+    { "currency", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (VLIM_CURRENCY, VLIM_CURRENCY), .doc = "ISO 4217" },
+    { "scene", VMSG_STR, VMSG_LEN (0, CAT_TEXT),
+      .doc = "3D scene reference: the thumbnail is its frame (/api/v1/products/{id}/frame)" },
+    { "scene_hash", VMSG_STR, VMSG_LEN (CAT_HASH, CAT_HASH),
+      .doc = "the scene document's hash: the frame URL's v=; absent when none" },
+    { "marks", VMSG_ARRAY, VMSG_MSG, VMSG_REQUIRED, VMSG_COUNT (0, 32), .schema = &s_span,
+      .doc = "the parts of the title that matched what was typed" },
+    { 0 }
+};
+static const vmsg_schema_t s_suggested = { "catalog.suggested_product", s_suggested_fields,
+                                           .doc = "A product shown under the search box." };
+static const vmsg_field_t s_suggest_reply_fields[] = {
+    { "completions", VMSG_ARRAY, VMSG_MSG, VMSG_REQUIRED, VMSG_COUNT (0, 8),
+      .schema = &s_completion, .doc = "likeliest first: by how many products carry them" },
+    { "products", VMSG_ARRAY, VMSG_MSG, VMSG_REQUIRED, VMSG_COUNT (0, 4), .schema = &s_suggested,
+      .doc = "products carrying the first completions" },
+    { 0 }
+};
+static const vmsg_schema_t s_suggest_reply = { "catalog.suggest.reply", s_suggest_reply_fields,
+                                               .doc = "Completions and products, marked." };
+
 //  ---------------------------------------------------------------- 3D scenes
 static const vmsg_field_t s_put_scene_fields[] = {
     { "id", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, CAT_ID), .doc = "which product" },
@@ -251,6 +305,9 @@ static const vmsg_method_t s_methods[] = {
       "The category tree with product counts." },
     { "catalog", "search", &s_search, &s_search_reply, VMSG_ROLE_PUBLIC,
       "Full-text search with filters, facets, sort and paging." },
+    { "catalog", "suggest", &s_suggest, &s_suggest_reply, VMSG_ROLE_PUBLIC,
+      "Suggestions for a search box: completions of what is typed and a few products, with "
+      "the matched parts marked." },
     { "catalog", "put_scene", &s_put_scene, &s_product, ADMIN,
       "Sets a product's 3D scene (validated); the product's scene_hash changes with it (admin)." },
     { "catalog", "get_scene", &s_id, &s_scene, VMSG_ROLE_SERVICE | ADMIN,

@@ -3,8 +3,9 @@
 //  API (vitrine-seed-catalog), restarts the catalog to time the index rebuild from RocksDB,
 //  then runs a fixed mix of searches (one-word, two-word, prefix, typo, filtered; top 20 with
 //  exact facets) one at a time for latency and with requests in flight for throughput, and
-//  product gets by id. Last line:
-//  "catalog: search p99 <X> ms, <Q> queries/s, get <G>/s, rss <M> MiB"
+//  product gets by id, and suggestions as typed (catalog.suggest: prefixes of 2-5 letters, a
+//  word then a prefix, a prefix with a typo). Last line:
+//  "catalog: search p99 <X> ms, suggest p99 <S> ms, <Q> queries/s, get <G>/s, rss <M> MiB"
 #include "vbus.h"
 #include "vbus_util.h"
 #include "vit.h"
@@ -100,6 +101,33 @@ s_make_query (uint64_t i, query_t *q)
         snprintf (q->json, sizeof q->json,
                   "{\"q\":\"%s\",\"category\":\"%s\",\"price_max\":%lld,\"in_stock\":true}", noun,
                   top, (long long) p.price_minor * 2);
+    }
+    }
+}
+
+//  What a search box sends as the shopper types, from the demo catalog's words.
+static void
+s_make_suggest (uint64_t i, char *json, size_t size)
+{
+    vgen_product_t p;
+    vgen_product (i * 7919 % 100000, &p);
+    char title[128];
+    snprintf (title, sizeof title, "%s", p.title);
+    const char *first = strtok (title, " "), *noun = first;
+    for (const char *w = first; w; w = strtok (NULL, " "))
+        noun = w;
+    switch (i % 3) {
+    case 0: snprintf (json, size, "{\"q\":\"%.*s\"}", (int) (2 + i / 3 % 4), noun); break;
+    case 1: snprintf (json, size, "{\"q\":\"%s %.3s\"}", first, noun); break;
+    default: {
+        char typo[64];
+        snprintf (typo, sizeof typo, "%.5s", noun);
+        if (strlen (typo) >= 4) {
+            char c = typo[1];
+            typo[1] = typo[2];
+            typo[2] = c;  //  a swap of neighbours in what is typed so far
+        }
+        snprintf (json, size, "{\"q\":\"%s\"}", typo);
     }
     }
 }
@@ -287,6 +315,31 @@ main (int argc, char **argv)
     printf ("search all     : p50 %.2f ms, p99 %.2f ms, max %.2f ms (%zu of %ld ok)\n", p50, p99,
             nall ? all[nall - 1] : 0.0, nall, queries);
 
+    //  Suggestions: one at a time, as a search box asks them.
+    double *sug = calloc ((size_t) queries, sizeof *sug);
+    size_t nsug = 0;
+    for (long i = 0; i < queries && sug; i++) {
+        char json[256], storage[512];
+        s_make_suggest ((uint64_t) i, json, sizeof json);
+        vbuf_t body;
+        vbuf_init (&body, storage, sizeof storage);
+        s_body (json, &body);
+        vbus_msg_t *reply = NULL;
+        struct timespec a, b;
+        clock_gettime (CLOCK_MONOTONIC, &a);
+        vbus_client_call (client, "catalog", "suggest", body.data, body.len, NULL, &reply);
+        clock_gettime (CLOCK_MONOTONIC, &b);
+        if (reply && reply->status == VE_OK)
+            sug[nsug++] =
+                (double) (b.tv_sec - a.tv_sec) * 1e3 + (double) (b.tv_nsec - a.tv_nsec) / 1e6;
+        vbus_msg_destroy (&reply);
+        vbuf_free (&body);
+    }
+    double sug_p50 = s_pct (sug, nsug, 0.50), sug_p99 = s_pct (sug, nsug, 0.99);
+    printf ("suggest all    : p50 %.2f ms, p99 %.2f ms, max %.2f ms (%zu of %ld ok)\n", sug_p50,
+            sug_p99, nsug ? sug[nsug - 1] : 0.0, nsug, queries);
+    free (sug);
+
     //  Throughput: requests in flight keep the catalog's core busy.
     double qps = s_throughput (client, "search", true, (uint64_t) queries, 8);
     double gets = s_throughput (client, "get", false, 50000, 64);
@@ -297,8 +350,9 @@ main (int argc, char **argv)
     vit_stop (broker.pid, SIGTERM, 10000);
     if (vit_rmtree (data) != 0)
         fprintf (stderr, "vitrine-bench-catalog: could not remove %s\n", data);
-    printf ("catalog: search p99 %.2f ms, %.0f queries/s, get %.0f/s, rss %ld MiB\n", p99, qps,
-            gets, rss);
+    printf ("catalog: search p99 %.2f ms, suggest p99 %.2f ms, %.0f queries/s, get %.0f/s, rss %ld "
+            "MiB\n",
+            p99, sug_p99, qps, gets, rss);
     vbus_client_destroy (&client);
     for (int k = 0; k < KINDS; k++)
         free (lat[k]);

@@ -792,6 +792,112 @@ catalog_search (vactor_call_t *call)
     return VE_OK;
 }
 
+//  Packs spans as [{start, len}].
+static void
+s_pack_marks (msgpack_packer *pk, const catalog_span_t *spans, uint32_t n)
+{
+    msgpack_pack_array (pk, n);
+    for (uint32_t i = 0; i < n; i++) {
+        msgpack_pack_map (pk, 2);
+        vmp_pack_kuint (pk, "start", spans[i].start);
+        vmp_pack_kuint (pk, "len", spans[i].len);
+    }
+}
+
+//  A suggested product from its hit summary (map entries, see s_summary_pack): the entries the
+//  search box shows, copied as they are, and the title's marks. Returns 0 or -VE_IO.
+static int
+s_pack_suggested (msgpack_packer *pk, vbuf_t *body, const char *summary, size_t len,
+                  const catalog_suggest_t *s)
+{
+    static const char *const keep[] = { "id",       "title", "brand",      "price",
+                                        "currency", "scene", "scene_hash", NULL };
+    size_t map = vmp_map_begin (pk);
+    vmp_reader_t r;
+    vmp_reader_init (&r, summary, len);
+    const char *title = NULL;
+    uint32_t title_len = 0;
+    while (!vmp_reader_done (&r)) {
+        const char *key;
+        uint32_t klen;
+        if (vmp_read_str (&r, &key, &klen))
+            return -VE_IO;
+        const uint8_t *value = r.p;
+        bool kept = false;
+        for (int i = 0; keep[i] && !kept; i++)
+            kept = strlen (keep[i]) == klen && memcmp (keep[i], key, klen) == 0;
+        if (klen == 5 && memcmp (key, "title", 5) == 0 && vmp_read_str (&r, &title, &title_len))
+            return -VE_IO;
+        r.p = value;
+        if (vmp_skip (&r, 2))
+            return -VE_IO;
+        if (kept) {
+            msgpack_pack_str (pk, klen);
+            msgpack_pack_str_body (pk, key, klen);
+            vbuf_append (body, value, (size_t) (r.p - value));
+        }
+    }
+    catalog_span_t spans[32];
+    uint32_t n = title ? catalog_search_mark (title, title_len, s->words, s->nwords,
+                                              s->nprefixes, spans, 32)
+                       : 0;
+    vmp_pack_cstr (pk, "marks");
+    s_pack_marks (pk, spans, n);
+    vmp_map_end (pk, map);
+    return 0;
+}
+
+//  catalog.suggest: completions and a few products for a search box, from the index; the
+//  products' fields from their hit summaries (a small read each, as search's hits).
+static int
+catalog_suggest (vactor_call_t *call)
+{
+    catalog_t *self = vactor_state (call->actor);
+    const vmsg_value_t *b = call->body;
+    uint32_t limit = (uint32_t) vmsg_uint (b, "limit", CATALOG_SUGGEST_COMPLETIONS);
+    uint32_t nproducts = (uint32_t) vmsg_uint (b, "products", CATALOG_SUGGEST_PRODUCTS);
+    catalog_suggest_t s;
+    int rc = catalog_search_suggest (self->index, vmsg_str (b, "q"), limit, nproducts, &s);
+    if (rc)
+        return vbus_out_error (call->out, VE_BAD_REQUEST, "q: %s", verr_str (rc));
+    msgpack_packer *pk = &call->out->pk;
+    msgpack_pack_map (pk, 2);
+    vmp_pack_cstr (pk, "completions");
+    msgpack_pack_array (pk, s.ncompletions);
+    for (uint32_t i = 0; i < s.ncompletions; i++) {
+        const catalog_completion_t *c = &s.completions[i];
+        msgpack_pack_map (pk, 3);
+        vmp_pack_kstr (pk, "text", c->text);
+        vmp_pack_cstr (pk, "marks");
+        catalog_span_t span = { 0, c->matched };
+        s_pack_marks (pk, &span, c->matched ? 1 : 0);
+        vmp_pack_cstr (pk, "corrected");
+        c->corrected ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
+    }
+    //  Read first, pack after: the array's count leads it.
+    char *summaries[CATALOG_SUGGEST_PRODUCTS];
+    size_t lens[CATALOG_SUGGEST_PRODUCTS];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < s.nproducts; i++) {
+        const char *id = s.products[i].id;
+        summaries[n] = NULL;
+        if (vstore_get (call->store, CF_SUMMARY, id, strlen (id), &summaries[n], &lens[n]) != 0)
+            rc = -VE_IO;
+        else if (summaries[n])
+            n++;  //  none: a store written before summaries (search reads the record; not here)
+    }
+    vmp_pack_cstr (pk, "products");
+    msgpack_pack_array (pk, n);
+    for (uint32_t i = 0; i < n; i++) {
+        if (rc == 0)
+            rc = s_pack_suggested (pk, &call->out->body, summaries[i], lens[i], &s);
+        free (summaries[i]);
+    }
+    if (rc)
+        return vbus_out_error (call->out, VE_INTERNAL, "cannot read the suggested products");
+    return VE_OK;
+}
+
 //  ---------------------------------------------------------------- replicas
 
 //  The inventory stream sets a product's in-stock flag: in the store (so a restart keeps it)

@@ -85,6 +85,7 @@ catalog_search_destroy (catalog_search_t **self_p)
     free (self->ckey);
     free (self->csub);
     free (self->alts);
+    free (self->sug_cand);
     free (self->count_node);
     free (self->count_brand);
     free (self->top);

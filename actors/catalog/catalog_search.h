@@ -142,6 +142,60 @@ int catalog_search_set_popularity (catalog_search_t *self, const char *id, doubl
 //  CATALOG_MAX_LIMIT, offset + limit over CATALOG_MAX_WINDOW), or -VE_NOMEM.
 int catalog_search_query (catalog_search_t *self, const catalog_query_t *q, catalog_result_t *out);
 
+//  ---------------------------------------------------------------- suggestions as you type
+#define CATALOG_SUGGEST_COMPLETIONS 8  //  at most, per call (the schema's limit range is 1..8)
+#define CATALOG_SUGGEST_PRODUCTS    4  //  at most, per call
+#define CATALOG_SUGGEST_SAMPLE      256  //  products matching the words before the last that
+                                         //  rank the last word's completions (the first ones)
+
+//  A byte range of a text: what matched the shopper's words.
+typedef struct {
+    uint32_t start, len;
+} catalog_span_t;
+
+typedef struct {
+    const char *text;   //  the words before the last (as matched), then the completed last word
+    uint32_t matched;   //  bytes at the start of text that the shopper's words matched
+    uint32_t count;     //  products with the completion (one word: live products naming it;
+                        //  after other words: among the first CATALOG_SUGGEST_SAMPLE matching them)
+    bool corrected;     //  the last word was matched by a one-edit variant of a prefix
+} catalog_completion_t;
+
+//  What catalog_search_suggest found. Borrowed from the index like catalog_result_t.
+typedef struct {
+    const catalog_completion_t *completions;  //  likeliest first
+    uint32_t ncompletions;
+    const catalog_hit_t *products;  //  products carrying the first completions (score: 0)
+    uint32_t nproducts;
+    //  The words to mark in a title (catalog_search_mark): the words before the last as
+    //  matched (whole tokens), then the distinct prefixes the completions matched.
+    const char *const *words;
+    uint32_t nwords, nprefixes;  //  the last nprefixes of words are prefixes
+} catalog_suggest_t;
+
+//  Suggestions for a search box: the last word of text is taken as half-typed. Completions are
+//  the terms it begins, likeliest first: by how many products name them (after other words: by
+//  how many of the products matching those carry them, estimated from the first
+//  CATALOG_SUGGEST_SAMPLE), then shorter, then in byte order. When no term begins it, a word of
+//  4+ bytes without digits is read with one edit (insertion, deletion, substitution, swap) in
+//  its prefix ("chiar" → "chair"); an earlier word that is no term takes its commonest
+//  one-edit variant. Products: those carrying the first completions, the ones with it in the
+//  title first, then by popularity, shorter title, older, smaller id. Stop words are dropped
+//  but as the last word. Returns 0, -VE_INVAL (NULL arguments, ncompletions or nproducts over
+//  the maxima), -VE_TOOBIG (text over CATALOG_MAX_QUERY bytes, more than CATALOG_MAX_WORDS
+//  words) or -VE_NOMEM. Empty text gives nothing.
+int catalog_search_suggest (catalog_search_t *self, const char *text, uint32_t ncompletions,
+                            uint32_t nproducts, catalog_suggest_t *out);
+
+//  Marks in text (len bytes: a title, a completion) the tokens that match words: a token equal
+//  to one of the first nwords - nprefixes words, or beginning with one of the last nprefixes
+//  (then only the bytes of text that make up that prefix are marked). Tokenised as the index
+//  does, so "Éclair" is marked for "ecl". Writes at most max spans into out, in order; returns
+//  how many. Thread-safe.
+uint32_t catalog_search_mark (const char *text, size_t len, const char *const *words,
+                              uint32_t nwords, uint32_t nprefixes, catalog_span_t *out,
+                              uint32_t max);
+
 //  Drops replaced and removed products from the postings and columns, sorts new dictionary
 //  terms in and trims spare capacity. Results do not change. Put and remove compact on their
 //  own once a quarter of the slots are dead; call this after a bulk load (to give back the

@@ -253,6 +253,21 @@ struct catalog_search_s {
     char qtext[CATALOG_MAX_QUERY + CATALOG_MAX_WORDS * 2 + 8];
     const char *qwords[CATALOG_MAX_WORDS];
     float norm[F_COUNT][256];
+
+    //  Scratch of a suggestion (catalog_search_suggest.c), borrowed by the caller.
+    struct catalog_search__sug_s {
+        uint32_t term;
+        uint32_t plen;  //  bytes of the term the shopper's last word matched
+        uint32_t count;
+        bool corrected;
+    } * sug_cand;
+    uint32_t sug_ncand, sug_cand_cap;
+    uint32_t sug_sample[CATALOG_SUGGEST_SAMPLE];
+    catalog_completion_t sug[CATALOG_SUGGEST_COMPLETIONS];
+    char sug_text[CATALOG_SUGGEST_COMPLETIONS][2 * CATALOG_MAX_QUERY + 64];
+    catalog_hit_t sug_hits[CATALOG_SUGGEST_PRODUCTS];
+    const char *sug_words[CATALOG_MAX_WORDS + CATALOG_SUGGEST_COMPLETIONS];
+    char sug_wtext[2 * CATALOG_MAX_QUERY + CATALOG_SUGGEST_COMPLETIONS * (CATALOG_MAX_TOKEN + 1)];
 };
 
 static inline bool

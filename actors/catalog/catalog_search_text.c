@@ -172,3 +172,64 @@ catalog_search__within_one (const char *a, size_t la, const char *b, size_t lb)
     return i + 1 < lb && a[i] == b[i + 1] && a[i + 1] == b[i]
            && memcmp (a + i + 2, b + i + 2, lb - i - 2) == 0;  //  one swap
 }
+
+//  The token that ends at `end` (input offset) matched: mark the longest match among the words.
+static uint32_t
+s_mark_token (const char *tok, size_t toklen, const uint32_t *after, uint32_t start,
+              const char *const *words, uint32_t nwords, uint32_t nprefixes,
+              catalog_span_t *out, uint32_t n, uint32_t max)
+{
+    uint32_t best = 0;
+    for (uint32_t i = 0; i < nwords; i++) {
+        size_t wl = strlen (words[i]);
+        bool prefix = i >= nwords - nprefixes;
+        if (wl == 0 || wl > toklen || memcmp (tok, words[i], wl) != 0
+            || (!prefix && wl != toklen))
+            continue;
+        uint32_t end = after[wl - 1];
+        if (end - start > best)
+            best = end - start;
+    }
+    if (best && n < max)
+        out[n++] = (catalog_span_t) { start, best };
+    return n;
+}
+
+uint32_t
+catalog_search_mark (const char *text, size_t len, const char *const *words, uint32_t nwords,
+                     uint32_t nprefixes, catalog_span_t *out, uint32_t max)
+{
+    if (!text || !words || nprefixes > nwords)
+        return 0;
+    const unsigned char *base = (const unsigned char *) text, *p = base, *end = base + len;
+    char tok[CATALOG_MAX_TOKEN];
+    uint32_t after[CATALOG_MAX_TOKEN];  //  normalised byte i of the token ends at input after[i]
+    size_t toklen = 0;
+    uint32_t start = 0, n = 0;
+    while (p < end) {
+        const char *o;
+        size_t olen;
+        size_t used = s_char (p, end, &o, &olen);
+        if (olen == 0) {
+            if (toklen)
+                n = s_mark_token (tok, toklen, after, start, words, nwords, nprefixes, out, n,
+                                  max);
+            toklen = 0;
+        }
+        else {
+            if (toklen == 0)
+                start = (uint32_t) (p - base);
+            //  Past CATALOG_MAX_TOKEN the index drops the rest of a token: so does the mark.
+            if (toklen + olen <= CATALOG_MAX_TOKEN) {
+                memcpy (tok + toklen, o, olen);
+                for (size_t k = 0; k < olen; k++)
+                    after[toklen + k] = (uint32_t) (p + used - base);
+                toklen += olen;
+            }
+        }
+        p += used;
+    }
+    if (toklen)
+        n = s_mark_token (tok, toklen, after, start, words, nwords, nprefixes, out, n, max);
+    return n;
+}

@@ -47,6 +47,8 @@ const edge_route_t edge_routes[] = {
       "One product" },
     { "GET", "/api/v1/search", "catalog-read", "search", "catalog", PUBLIC, NULL, 0,
       "Full-text search with filters, facets, sort and paging" },
+    { "GET", "/api/v1/suggest", "catalog-read", "suggest", "catalog", PUBLIC, NULL, 0,
+      "Suggestions for the search box: completions and products, matched parts marked" },
     { "GET", "/api/v1/products/{id}/frame", "render", "frame", "render", PUBLIC, "id",
       EDGE_ROUTE_FRAME, "A JPEG view of the product's 3D scene" },
     { "GET", "/products/{id}", "catalog-read", "get", "catalog", PUBLIC, NULL, EDGE_ROUTE_PAGE,

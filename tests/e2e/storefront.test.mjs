@@ -744,6 +744,57 @@ async function coldLoad(browser) {
   await context.close();
 }
 
+// The header's search box suggests as the shopper types: one request once the typing pauses
+// (none per keystroke faster than that), completions with the typed part in bold and products,
+// arrow keys move through them, Escape closes, Enter opens the highlighted completion's search.
+async function suggestions(browser) {
+  const context = await browser.newContext({ baseURL: site, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  const asked = [];
+  page.on('request', (r) => { if (r.url().includes('/api/v1/suggest')) asked.push(new URL(r.url()).searchParams.get('q')); });
+  await page.goto('/', DCL);
+  // A word the demo catalog has, from its own titles: its first three letters are typed.
+  const { hits } = await getJson('/api/v1/search?sort=newest&limit=50');
+  const word = hits.map((h) => h.title.split(/\s+/).find((w) => /^[a-z]{5,}$/i.test(w))).find(Boolean);
+  check(word, 'no title word of five letters or more to type');
+  const prefix = word.slice(0, 3).toLowerCase();
+  const box = page.locator('#site-q');
+  await box.click();
+  await box.pressSequentially(prefix, { delay: 30 });  // faster than the 120 ms pause
+  const list = page.locator('#site-q ~ [role="listbox"]');
+  await until('suggestions shown', async () => (await list.locator('[role="option"]').count()) > 0);
+  await page.waitForTimeout(400);
+  check(asked.length === 1 && asked[0] === prefix, `typing "${prefix}" quickly asked ${JSON.stringify(asked)} (one request for the whole prefix expected)`);
+  check((await box.getAttribute('aria-expanded')) === 'true', 'the search box does not say its list is open');
+  const first = list.locator('.suggest-query').first();
+  const completion = (await first.textContent()).trim();
+  const bold = (await first.locator('strong').first().textContent()).trim().toLowerCase();
+  check(completion.toLowerCase().startsWith(prefix) && bold === prefix, `first completion "${completion}" (bold "${bold}") does not complete "${prefix}"`);
+  const products = await list.locator('.suggest-product').count();
+  log(`suggestions for "${prefix}": ${await list.locator('.suggest-query').count()} completions (first "${completion}"), ${products} products`);
+  check(products > 0, `no products suggested for "${prefix}"`);
+  await screenshot(page, '12-suggestions');
+  // Keys: down twice and up once lands on the first option; Escape closes; Enter opens it.
+  await box.press('ArrowDown');
+  await box.press('ArrowDown');
+  await box.press('ArrowUp');
+  const activeId = await box.getAttribute('aria-activedescendant');
+  check(activeId && (await page.locator(`#${activeId}`).getAttribute('aria-selected')) === 'true' && (await page.locator(`#${activeId}`).textContent()).trim() === completion,
+    'arrow keys did not land on the first completion');
+  await box.press('Escape');
+  check(await list.isHidden(), 'Escape did not close the suggestions');
+  await box.pressSequentially(word.slice(3, 4).toLowerCase(), { delay: 30 });
+  await until('suggestions shown again', async () => (await list.locator('[role="option"]').count()) > 0);
+  const again = (await list.locator('.suggest-query').first().textContent()).trim();
+  await box.press('ArrowDown');
+  await Promise.all([page.waitForURL(/\/search\?/), box.press('Enter')]);
+  const q = new URL(page.url()).searchParams.get('q');
+  check(q === again, `Enter on "${again}" opened the search for "${q}"`);
+  await screenshot(page, '13-suggestions-search');
+  await context.close();
+}
+
 // Without JavaScript the product page still shows the product and its first frame.
 async function noScript(browser, target) {
   const { product } = target;
@@ -1035,6 +1086,7 @@ async function main() {
     const target = await scenario(browser);
     await phone(browser, target);
     await noScript(browser, target);
+    await suggestions(browser);
     const orderId = await purchase(browser);
     await admin(browser, orderId);
   } catch (e) {

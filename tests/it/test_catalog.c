@@ -497,10 +497,60 @@ test_scenes_are_stored_validated_and_replicated (void **state)
     free (ocopy);
 }
 
+//  catalog.suggest through the broker: a public caller gets completions of a half-typed word
+//  of a known product and that product among a few, with the matched parts marked; bad input
+//  is refused as a bad request.
+static void
+test_suggest_completes_and_marks (void **state)
+{
+    fixture_t *f = *state;
+    vgen_product_t p;
+    s_known (&p);
+    char word[64], json[256];
+    snprintf (word, sizeof word, "%.*s", (int) strcspn (p.title, " "), p.title);
+    for (char *c = word; *c; c++)
+        *c = (char) (*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+    size_t typed = strlen (word) > 3 ? strlen (word) - 1 : strlen (word);
+    snprintf (json, sizeof json, "{\"q\":\"%.*s\",\"limit\":8}", (int) typed, word);
+    const vbus_caller_t anyone = { "", 0 };  //  a visitor: no role
+    const vmsg_value_t *v;
+    assert_int_equal (s_call (f, "catalog", "suggest", json, &anyone, &v), VE_OK);
+    const vmsg_value_t *comps = vmsg_get (v, "completions");
+    assert_true (vmsg_count (comps) >= 1 && vmsg_count (comps) <= 8);
+    bool found = false;
+    for (uint32_t i = 0; i < vmsg_count (comps); i++) {
+        const vmsg_value_t *c = vmsg_at (comps, i);
+        assert_memory_equal (vmsg_str (c, "text"), word, typed);
+        const vmsg_value_t *mark = vmsg_at (vmsg_get (c, "marks"), 0);
+        assert_int_equal (vmsg_uint (mark, "start", 9), 0);
+        assert_int_equal (vmsg_uint (mark, "len", 0), typed);
+        found |= strcmp (vmsg_str (c, "text"), word) == 0;
+    }
+    assert_true (found);
+    const vmsg_value_t *products = vmsg_get (v, "products");
+    assert_true (vmsg_count (products) >= 1 && vmsg_count (products) <= 4);
+    const vmsg_value_t *first = vmsg_at (products, 0);
+    assert_non_null (vmsg_str (first, "currency"));
+    const vmsg_value_t *mark = vmsg_at (vmsg_get (first, "marks"), 0);
+    assert_non_null (mark);
+    assert_true (vmsg_uint (mark, "len", 0) >= typed);
+    //  Bad input: no text, text over the limit, a limit out of range.
+    assert_int_equal (s_call (f, "catalog", "suggest", "{\"q\":\"\"}", &anyone, NULL),
+                      VE_BAD_REQUEST);
+    assert_int_equal (s_call (f, "catalog", "suggest", "{\"q\":\"ch\",\"limit\":9}", &anyone,
+                              NULL),
+                      VE_BAD_REQUEST);
+    char big[200] = "{\"q\":\"";
+    memset (big + 6, 'a', 129);
+    strcpy (big + 135, "\"}");
+    assert_int_equal (s_call (f, "catalog", "suggest", big, &anyone, NULL), VE_BAD_REQUEST);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_suggest_completes_and_marks, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_search_finds_known_products_with_exact_facets,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_list_pages_through_a_category, s_setup, s_teardown),

@@ -1416,6 +1416,196 @@ test_limits (void **state)
     catalog_search_destroy (&index);
 }
 
+//  ---------------------------------------------------------------- suggestions
+static catalog_suggest_t
+s_suggest (catalog_search_t *index, const char *text)
+{
+    catalog_suggest_t s;
+    assert_int_equal (catalog_search_suggest (index, text, 8, 4, &s), 0);
+    return s;
+}
+
+//  Completions of the last word rank by how many products name them, then shorter; products
+//  carry the first completion (title first, then popularity).
+static void
+test_suggest_frequency (void **state)
+{
+    (void) state;
+    s_doc_t docs[] = {
+        DOC ("l1", "Smart lamp", "Lumo", "", "home/lighting", 1000),
+        DOC ("l2", "Smart lamp mini", "Lumo", "", "home/lighting", 1000),
+        DOC ("l3", "Desk lamp", "Smart", "", "home/lighting", 1000),
+        DOC ("w1", "Smartwatch", "Tika", "", "gadgets/watches", 1000),
+        DOC ("p1", "Smartphone case", "Tika", "", "gadgets/cases", 1000),
+        DOC ("p2", "Smartphone stand", "Tika", "smart desk", "gadgets/cases", 1000),
+        DOC ("t1", "Small table", "Oakline", "", "furniture/tables", 1000),
+    };
+    docs[1].popularity = 5;
+    catalog_search_t *index = s_index (docs, sizeof docs / sizeof docs[0]);
+    catalog_suggest_t s = s_suggest (index, "Sma");
+    assert_int_equal (s.ncompletions, 4);
+    const char *order[] = { "smart", "smartphone", "small", "smartwatch" };
+    uint32_t counts[] = { 3, 2, 1, 1 };
+    for (uint32_t i = 0; i < 4; i++) {
+        assert_string_equal (s.completions[i].text, order[i]);
+        assert_int_equal (s.completions[i].count, counts[i]);
+        assert_int_equal (s.completions[i].matched, 3);
+        assert_false (s.completions[i].corrected);
+    }
+    //  "smart": in the title of l1 and l2 (l2 more popular), then l3 (brand) and p2
+    //  (description), then by id; "smartphone" would come next.
+    assert_int_equal (s.nproducts, 4);
+    assert_string_equal (s.products[0].id, "l2");
+    assert_string_equal (s.products[1].id, "l1");
+    assert_string_equal (s.products[2].id, "l3");
+    assert_string_equal (s.products[3].id, "p2");
+    assert_int_equal (s.nwords, 1);
+    assert_int_equal (s.nprefixes, 1);
+    assert_string_equal (s.words[0], "sma");
+    //  Fewer asked, fewer given; a whole word completes to itself first.
+    assert_int_equal (catalog_search_suggest (index, "smartphone", 1, 0, &s), 0);
+    assert_int_equal (s.ncompletions, 1);
+    assert_int_equal (s.nproducts, 0);
+    assert_string_equal (s.completions[0].text, "smartphone");
+    catalog_search_destroy (&index);
+}
+
+//  A half-typed word that begins no term is read with one edit; one that begins a term is not.
+static void
+test_suggest_typo (void **state)
+{
+    (void) state;
+    s_doc_t docs[] = {
+        DOC ("c1", "Office chair", "Sitwell", "", "furniture/chairs", 1000),
+        DOC ("c2", "Chairs for two", "Sitwell", "", "furniture/chairs", 1000),
+        DOC ("t1", "Oak table", "Oakline", "", "furniture/tables", 1000),
+        DOC ("g1", "Glass vase", "Vitra", "", "home/decor", 1000),
+        DOC ("g2", "Classic vase", "Vitra", "", "home/decor", 1000),
+    };
+    catalog_search_t *index = s_index (docs, sizeof docs / sizeof docs[0]);
+    catalog_suggest_t s = s_suggest (index, "chiar");  //  a swap
+    assert_int_equal (s.ncompletions, 2);
+    assert_string_equal (s.completions[0].text, "chair");
+    assert_string_equal (s.completions[1].text, "chairs");
+    assert_true (s.completions[0].corrected);
+    assert_int_equal (s.completions[0].matched, 5);
+    assert_int_equal (s.nproducts, 2);
+    assert_string_equal (s.products[0].id, "c1");
+    s = s_suggest (index, "tabke");  //  a substitution
+    assert_int_equal (s.ncompletions, 1);
+    assert_string_equal (s.completions[0].text, "table");
+    s = s_suggest (index, "clas");  //  begins "classic": never "glass"
+    assert_int_equal (s.ncompletions, 1);
+    assert_string_equal (s.completions[0].text, "classic");
+    assert_false (s.completions[0].corrected);
+    s = s_suggest (index, "xyzzy");
+    assert_int_equal (s.ncompletions, 0);
+    assert_int_equal (s.nproducts, 0);
+    //  An earlier word that is no term takes its commonest one-edit variant.
+    s = s_suggest (index, "ofice ch");
+    assert_int_equal (s.ncompletions, 1);
+    assert_string_equal (s.completions[0].text, "office chair");
+    assert_int_equal (s.completions[0].matched, 9);
+    catalog_search_destroy (&index);
+}
+
+//  After other words the completions rank by how many of the products matching those carry
+//  them: a completion no such product has is left out, however common elsewhere.
+static void
+test_suggest_after_words (void **state)
+{
+    (void) state;
+    s_doc_t docs[] = {
+        DOC ("a1", "Oak table", "Oakline", "", "furniture/tables", 1000),
+        DOC ("a2", "Oak table large", "Oakline", "", "furniture/tables", 1000),
+        DOC ("a3", "Oak tray", "Oakline", "", "home/kitchen", 1000),
+        DOC ("b1", "Pine tablet stand", "Pinewood", "", "gadgets/stands", 1000),
+        DOC ("b2", "Tablet case", "Pinewood", "", "gadgets/cases", 1000),
+        DOC ("b3", "Tablet sleeve", "Pinewood", "", "gadgets/cases", 1000),
+        DOC ("b4", "Tablet pen", "Pinewood", "", "gadgets/cases", 1000),
+    };
+    catalog_search_t *index = s_index (docs, sizeof docs / sizeof docs[0]);
+    catalog_suggest_t s = s_suggest (index, "oak ta");
+    assert_int_equal (s.ncompletions, 1);
+    assert_string_equal (s.completions[0].text, "oak table");
+    assert_int_equal (s.completions[0].count, 2);
+    assert_int_equal (s.completions[0].matched, 6);
+    assert_int_equal (s.nproducts, 2);
+    assert_string_equal (s.products[0].id, "a1");  //  the shorter title
+    assert_string_equal (s.products[1].id, "a2");
+    s = s_suggest (index, "oak tr");
+    assert_string_equal (s.completions[0].text, "oak tray");
+    assert_int_equal (s.nproducts, 1);
+    s = s_suggest (index, "ta");
+    assert_string_equal (s.completions[0].text, "tablet");
+    assert_string_equal (s.completions[1].text, "table");
+    s = s_suggest (index, "the oak t");  //  a stop word before the last is dropped
+    assert_int_equal (s.ncompletions, 2);
+    assert_string_equal (s.completions[0].text, "oak table");
+    assert_string_equal (s.completions[1].text, "oak tray");
+    catalog_search_destroy (&index);
+}
+
+//  Marks: byte ranges of the original text, folded letters included.
+static void
+test_suggest_marks (void **state)
+{
+    (void) state;
+    const char *words[] = { "oak", "ec", "ta" };
+    catalog_span_t spans[8];
+    const char *title = "\xc3\x89" "clair Oak-table, oaken TA";
+    uint32_t n = catalog_search_mark (title, strlen (title), words, 3, 2, spans, 8);
+    assert_int_equal (n, 4);
+    assert_int_equal (spans[0].start, 0);  //  "\xc3\x89c" for "ec"
+    assert_int_equal (spans[0].len, 3);
+    assert_int_equal (spans[1].start, 8);  //  "Oak"; "oaken" is not "oak"
+    assert_int_equal (spans[1].len, 3);
+    assert_int_equal (spans[2].start, 12);  //  "ta" of "table"
+    assert_int_equal (spans[2].len, 2);
+    assert_int_equal (spans[3].start, 25);  //  "TA"
+    assert_int_equal (spans[3].len, 2);
+    assert_int_equal (catalog_search_mark (title, strlen (title), words, 3, 2, spans, 1), 1);
+    //  Through suggest: the words to mark are the matched ones.
+    s_doc_t docs[] = { DOC ("c1", "Office Chair", "Sitwell", "", "furniture/chairs", 1000) };
+    catalog_search_t *index = s_index (docs, 1);
+    catalog_suggest_t s = s_suggest (index, "ofice chiar");
+    assert_int_equal (s.ncompletions, 1);
+    n = catalog_search_mark ("Office Chair", 12, s.words, s.nwords, s.nprefixes, spans, 8);
+    assert_int_equal (n, 2);
+    assert_int_equal (spans[0].start, 0);
+    assert_int_equal (spans[0].len, 6);
+    assert_int_equal (spans[1].start, 7);
+    assert_int_equal (spans[1].len, 5);
+    catalog_search_destroy (&index);
+}
+
+static void
+test_suggest_limits (void **state)
+{
+    (void) state;
+    s_doc_t docs[] = { DOC ("c1", "Office chair", "Sitwell", "", "furniture/chairs", 1000) };
+    catalog_search_t *index = s_index (docs, 1);
+    catalog_suggest_t s;
+    char big[CATALOG_MAX_QUERY + 2];
+    memset (big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    assert_int_equal (catalog_search_suggest (index, big, 8, 4, &s), -VE_TOOBIG);
+    big[CATALOG_MAX_QUERY] = 0;
+    assert_int_equal (catalog_search_suggest (index, big, 8, 4, &s), 0);
+    assert_int_equal (catalog_search_suggest (index, "of", CATALOG_SUGGEST_COMPLETIONS + 1, 4, &s),
+                      -VE_INVAL);
+    assert_int_equal (catalog_search_suggest (index, "of", 8, CATALOG_SUGGEST_PRODUCTS + 1, &s),
+                      -VE_INVAL);
+    assert_int_equal (catalog_search_suggest (index, "of", 8, 4, NULL), -VE_INVAL);
+    assert_int_equal (catalog_search_suggest (index, "b c d e f g h i j k l m n o p q r", 8, 4, &s),
+                      -VE_TOOBIG);
+    s = s_suggest (index, "");
+    assert_int_equal (s.ncompletions + s.nproducts, 0);
+    s = s_suggest (index, " - ");
+    assert_int_equal (s.ncompletions + s.nproducts, 0);
+    catalog_search_destroy (&index);
+}
+
 int
 main (void)
 {
@@ -1444,6 +1634,11 @@ main (void)
         cmocka_unit_test (test_compaction),
         cmocka_unit_test (test_browse),
         cmocka_unit_test (test_limits),
+        cmocka_unit_test (test_suggest_frequency),
+        cmocka_unit_test (test_suggest_typo),
+        cmocka_unit_test (test_suggest_after_words),
+        cmocka_unit_test (test_suggest_marks),
+        cmocka_unit_test (test_suggest_limits),
     };
     return cmocka_run_group_tests (tests, s_gen_setup, s_gen_teardown);
 }

@@ -290,4 +290,126 @@ export const cartReady = (async () => {
   } catch { return null; }
 })();
 
+// ------------------------------------------------------------------ suggestions as you type
+// The search box asks /api/v1/suggest once the shopper pauses (SUGGEST_DELAY ms): a keystroke
+// faster than that sends nothing, and an answer to an older text is dropped (aborted, and the
+// sequence number checked). The list is a listbox the input controls (ARIA combobox): arrows
+// move, Enter opens the highlighted completion's search or product, Escape closes.
+const SUGGEST_DELAY = 120;
+let suggestBoxes = 0;
+
+// Text with the marked spans (byte offsets of the UTF-8 text) in <strong>.
+function marked(text, marks = []) {
+  const bytes = new TextEncoder().encode(text);
+  const dec = new TextDecoder();
+  const out = [];
+  let at = 0;
+  for (const m of marks) {
+    if (m.start < at || m.start + m.len > bytes.length) continue;
+    if (m.start > at) out.push(dec.decode(bytes.subarray(at, m.start)));
+    out.push(h('strong', {}, dec.decode(bytes.subarray(m.start, m.start + m.len))));
+    at = m.start + m.len;
+  }
+  if (at < bytes.length) out.push(dec.decode(bytes.subarray(at)));
+  return out;
+}
+
+// Attaches suggestions to a search input. onSearch(q) runs a completion's search (default:
+// go to /search?q=).
+export function suggestBox(input, { onSearch = (q) => { location.href = `/search?q=${encodeURIComponent(q)}`; } } = {}) {
+  const id = `suggest-${++suggestBoxes}`;
+  const list = h('ul', { id, class: 'suggest', role: 'listbox', 'aria-label': 'Suggestions', hidden: true });
+  input.insertAdjacentElement('afterend', list);
+  input.parentElement.classList.add('suggest-anchor');
+  input.setAttribute('role', 'combobox');
+  input.setAttribute('aria-autocomplete', 'list');
+  input.setAttribute('aria-expanded', 'false');
+  input.setAttribute('aria-controls', id);
+  let timer = 0;
+  let seq = 0;
+  let inflight = null;
+  let items = [];  // { el, go }
+  let active = -1;
+
+  const close = () => {
+    list.hidden = true;
+    list.replaceChildren();
+    items = [];
+    active = -1;
+    input.setAttribute('aria-expanded', 'false');
+    input.removeAttribute('aria-activedescendant');
+  };
+  const highlight = (i) => {
+    if (items[active]) items[active].el.setAttribute('aria-selected', 'false');
+    active = i;
+    if (items[i]) {
+      items[i].el.setAttribute('aria-selected', 'true');
+      input.setAttribute('aria-activedescendant', items[i].el.id);
+      items[i].el.scrollIntoView?.({ block: 'nearest' });
+    } else input.removeAttribute('aria-activedescendant');
+  };
+  const show = (r) => {
+    items = [];
+    const option = (kind, content, go) => {
+      const el = h('li', { id: `${id}-${items.length}`, role: 'option', class: `suggest-${kind}`, 'aria-selected': 'false' }, content);
+      const item = { el, go };
+      // pointerdown, not click: the input keeps its focus, and a touch selects at once.
+      el.addEventListener('pointerdown', (ev) => { ev.preventDefault(); close(); go(); });
+      el.addEventListener('pointermove', () => highlight(items.indexOf(item)));
+      items.push(item);
+      return el;
+    };
+    const rows = r.completions.map((c) => option('query', marked(c.text, c.marks), () => onSearch(c.text)));
+    rows.push(...r.products.map((p) => option('product', [
+      p.scene ? h('img', { src: frameUrl(p.id, { size: 256, v: p.scene_hash }), alt: '', width: 40, height: 40, decoding: 'async' }) : h('span', { class: 'suggest-thumb' }),
+      h('span', { class: 'suggest-title' }, marked(p.title, p.marks)),
+      h('span', { class: 'suggest-price' }, money(p.price, p.currency)),
+    ], () => { location.href = productUrl(p.id); })));
+    active = -1;
+    input.removeAttribute('aria-activedescendant');
+    list.replaceChildren(...rows);
+    list.hidden = rows.length === 0;
+    input.setAttribute('aria-expanded', rows.length ? 'true' : 'false');
+  };
+  const ask = async () => {
+    const q = input.value.trim();
+    inflight?.abort();
+    if (!q) { close(); return; }
+    const mine = ++seq;
+    inflight = new AbortController();
+    try {
+      const r = await api(`/api/v1/suggest?q=${encodeURIComponent(q.slice(0, 128))}`, { signal: inflight.signal });
+      if (mine === seq && document.activeElement === input) show(r);
+    } catch { /* aborted or failed: the box works without suggestions */ }
+  };
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    seq++;  // whatever is on its way now answers an older text
+    timer = setTimeout(ask, SUGGEST_DELAY);
+  });
+  input.addEventListener('keydown', (ev) => {
+    if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+      if (!items.length) return;
+      ev.preventDefault();
+      const n = items.length;
+      highlight(ev.key === 'ArrowDown' ? (active + 1) % n : (active - 1 + n) % n);
+    } else if (ev.key === 'Enter' && items[active]) {
+      ev.preventDefault();
+      const { go } = items[active];
+      close();
+      go();
+    } else if (ev.key === 'Escape' && !list.hidden) {
+      ev.preventDefault();
+      clearTimeout(timer);
+      seq++;
+      close();
+    }
+  });
+  input.addEventListener('blur', () => { clearTimeout(timer); seq++; close(); });
+  input.form?.addEventListener('submit', () => { clearTimeout(timer); seq++; close(); });
+}
+
+const siteSearch = document.getElementById('site-q');
+if (siteSearch) suggestBox(siteSearch);
+
 fillHeader();

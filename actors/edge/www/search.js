@@ -1,7 +1,7 @@
 // search.js — search as you type, facets, sort and pages. The URL is the state: every
 // change is written to it (replaced while typing, pushed on a click), so a results page can be
 // shared, reloaded and walked back with the browser's buttons.
-import { api, categoryLabel, h, money, productCard } from './app.js';
+import { api, categoryLabel, h, money, productCard, suggestBox } from './app.js';
 import { SORTS } from './shapes.js';
 
 const PAGE_SIZE = 24;
@@ -238,6 +238,9 @@ form.addEventListener('submit', (ev) => {
   clearTimeout(typing);
   go(change(state, { q: input.value.trim() || undefined }), true);
 });
+
+// The page's own box suggests too; a completion runs here, as a step Back returns from.
+suggestBox(input, { onSearch: (q) => { clearTimeout(typing); go(change(state, { q }), true); } });
 
 sortSelect.addEventListener('change', () => go(change(state, { sort: sortSelect.value }), true));
 

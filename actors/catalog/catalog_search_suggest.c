@@ -1,0 +1,424 @@
+//  catalog_search_suggest.c — suggestions as the shopper types (catalog_search_suggest): the
+//  completions of the half-typed last word ranked by how many products carry them, and a few
+//  products that carry the likeliest ones. Built for a search box's every keystroke: no facet,
+//  no score array; the cost is a prefix range of the sorted dictionary, the postings of the
+//  first completion (one word) or a sample of the products matching the words before.
+#include "catalog_search_internal.h"
+#include <string.h>
+
+#define SUG_RANKED 32  //  completions (by frequency in the catalog) counted in the sample
+
+typedef struct catalog_search__sug_s s_cand_t;
+
+//  ---------------------------------------------------------------- completions
+static int
+s_cand_add (catalog_search_t *self, uint32_t term, uint32_t plen, bool corrected)
+{
+    catalog_search__term_t *t = &self->term[term];
+    if (t->df == 0 || t->qmark == self->qgen)
+        return 0;
+    t->qmark = self->qgen;
+    if (catalog_search__grow ((void **) &self->sug_cand, &self->sug_cand_cap, self->sug_ncand + 1,
+                              sizeof *self->sug_cand))
+        return -VE_NOMEM;
+    self->sug_cand[self->sug_ncand++] =
+        (s_cand_t) { .term = term, .plen = plen, .count = t->ndf, .corrected = corrected };
+    return 0;
+}
+
+//  Adds every live term that begins with prefix (len bytes, NUL-terminated).
+static int
+s_prefix_range (catalog_search_t *self, const char *prefix, uint32_t len, bool corrected)
+{
+    for (uint32_t i = catalog_search__sorted_lower (self, prefix); i < self->nsorted; i++) {
+        uint32_t term = self->sorted[i];
+        if (catalog_search__dict_len (&self->terms, term) < len
+            || memcmp (catalog_search__dict_str (&self->terms, term), prefix, len) != 0)
+            break;
+        if (s_cand_add (self, term, len, corrected))
+            return -VE_NOMEM;
+    }
+    return 0;
+}
+
+//  A half-typed word that begins no term: the terms that begin with one of its one-edit
+//  variants (a deletion, a substitution or insertion of a letter, a swap of neighbours).
+//  About 52 lookups per byte of the word, each a binary search of the dictionary.
+static int
+s_fuzzy_prefixes (catalog_search_t *self, const char *w, uint32_t len)
+{
+    char v[CATALOG_MAX_TOKEN + 2];
+    for (uint32_t i = 0; i < len; i++) {
+        memcpy (v, w, i);  //  deletion
+        memcpy (v + i, w + i + 1, len - i - 1);
+        v[len - 1] = 0;
+        if (s_prefix_range (self, v, len - 1, true))
+            return -VE_NOMEM;
+        if (i + 1 < len) {  //  swap
+            memcpy (v, w, len + 1);
+            v[i] = w[i + 1];
+            v[i + 1] = w[i];
+            if (s_prefix_range (self, v, len, true))
+                return -VE_NOMEM;
+        }
+        for (char c = 'a'; c <= 'z'; c++) {
+            if (c != w[i]) {  //  substitution
+                memcpy (v, w, len + 1);
+                v[i] = c;
+                if (s_prefix_range (self, v, len, true))
+                    return -VE_NOMEM;
+            }
+            if (len < CATALOG_MAX_TOKEN) {  //  insertion before i (after the end: no help)
+                memcpy (v, w, i);
+                v[i] = c;
+                memcpy (v + i + 1, w + i, len - i + 1);
+                if (s_prefix_range (self, v, len + 1, true))
+                    return -VE_NOMEM;
+            }
+        }
+    }
+    return 0;
+}
+
+//  a ranks before b: more products, then shorter, then byte order.
+static bool
+s_cand_before (const catalog_search_t *self, const s_cand_t *a, const s_cand_t *b)
+{
+    if (a->count != b->count)
+        return a->count > b->count;
+    const catalog_search__term_t *ta = &self->term[a->term], *tb = &self->term[b->term];
+    if (ta->ndf != tb->ndf)
+        return ta->ndf > tb->ndf;
+    if (ta->df != tb->df)
+        return ta->df > tb->df;
+    uint32_t la = catalog_search__dict_len (&self->terms, a->term);
+    uint32_t lb = catalog_search__dict_len (&self->terms, b->term);
+    if (la != lb)
+        return la < lb;
+    return strcmp (catalog_search__dict_str (&self->terms, a->term),
+                   catalog_search__dict_str (&self->terms, b->term))
+           < 0;
+}
+
+//  Moves the best k candidates, in order, to the front of sug_cand; returns how many there are.
+static uint32_t
+s_cand_top (catalog_search_t *self, uint32_t k)
+{
+    s_cand_t *c = self->sug_cand;
+    uint32_t n = 0;  //  c[0 .. n) is the sorted top so far
+    for (uint32_t i = 0; i < self->sug_ncand; i++) {
+        if (n == k && !s_cand_before (self, &c[i], &c[n - 1]))
+            continue;
+        //  While the top fills, i == n: the new slot is c[i] itself. Once full, the last of
+        //  the top makes way.
+        s_cand_t x = c[i];
+        uint32_t at = n < k ? n++ : k - 1;
+        while (at > 0 && s_cand_before (self, &x, &c[at - 1])) {
+            c[at] = c[at - 1];
+            at--;
+        }
+        c[at] = x;
+    }
+    return n;
+}
+
+//  ---------------------------------------------------------------- words before the last
+//  The commonest one-edit variant of a word that is no term (the deletion index, as queries
+//  use it), or NONE.
+static uint32_t
+s_variant (const catalog_search_t *self, const char *w, uint32_t len)
+{
+    if (!self->dels || !catalog_search__typo_term (w, len))
+        return NONE;
+    uint32_t best = NONE;
+    char del[CATALOG_MAX_TOKEN];
+    for (uint32_t i = 0; i <= len; i++) {
+        //  i == len: the word itself (terms with one byte more); else the word less byte i.
+        const char *key = w;
+        uint32_t klen = len;
+        if (i < len) {
+            memcpy (del, w, i);
+            memcpy (del + i, w + i + 1, len - i - 1);
+            key = del;
+            klen = len - 1;
+            uint32_t t = catalog_search__dict_find (&self->terms, del, klen);
+            if (t != NONE && self->term[t].df
+                && (best == NONE || self->term[t].ndf > self->term[best].ndf))
+                best = t;
+        }
+        uint32_t h = (uint32_t) catalog_search__hash (key, klen);
+        for (uint32_t j = h & self->del_mask; self->dels[j].term != NONE;
+             j = (j + 1) & self->del_mask) {
+            uint32_t t = self->dels[j].term;
+            if (self->dels[j].h != h || self->term[t].df == 0
+                || !catalog_search__within_one (catalog_search__dict_str (&self->terms, t),
+                                                catalog_search__dict_len (&self->terms, t), w,
+                                                len))
+                continue;
+            if (best == NONE || self->term[t].ndf > self->term[best].ndf)
+                best = t;
+        }
+    }
+    return best;
+}
+
+//  First position >= from in t's postings whose ordinal is >= d (galloping, then binary).
+static uint32_t
+s_seek (const catalog_search__term_t *t, uint32_t from, uint32_t d)
+{
+    uint32_t step = 1, lo = from, hi = from;
+    while (hi < t->len && t->docs[hi] < d) {
+        lo = hi + 1;
+        hi += step;
+        step *= 2;
+    }
+    if (hi > t->len)
+        hi = t->len;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (t->docs[mid] < d)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+//  The first CATALOG_SUGGEST_SAMPLE live products carrying every one of terms (n >= 1), in
+//  ordinal order: the rarest term's postings drive, the others are sought.
+static uint32_t
+s_sample (catalog_search_t *self, const uint32_t *terms, uint32_t n)
+{
+    uint32_t drive = 0;
+    for (uint32_t i = 1; i < n; i++)
+        if (self->term[terms[i]].len < self->term[terms[drive]].len)
+            drive = i;
+    uint32_t pos[CATALOG_MAX_WORDS] = { 0 }, got = 0;
+    const catalog_search__term_t *dt = &self->term[terms[drive]];
+    for (uint32_t j = 0; j < dt->len && got < CATALOG_SUGGEST_SAMPLE; j++) {
+        uint32_t d = dt->docs[j];
+        if (!catalog_search__bit (self->alive, d))
+            continue;
+        bool all = true;
+        for (uint32_t i = 0; i < n && all; i++) {
+            if (i == drive)
+                continue;
+            const catalog_search__term_t *t = &self->term[terms[i]];
+            pos[i] = s_seek (t, pos[i], d);
+            all = pos[i] < t->len && t->docs[pos[i]] == d;
+        }
+        if (all)
+            self->sug_sample[got++] = d;
+    }
+    return got;
+}
+
+//  ---------------------------------------------------------------- products
+//  a ranks before b as a suggested product (see catalog_search_suggest).
+static bool
+s_product_before (const catalog_search_t *self, uint32_t a, uint16_t tfa, uint32_t lensa,
+                  uint32_t b, uint16_t tfb, uint32_t lensb)
+{
+    bool ta = (tfa & 15) != 0, tb = (tfb & 15) != 0;
+    if (ta != tb)
+        return ta;
+    float pa = self->row[a].popularity, pb = self->row[b].popularity;
+    if (pa != pb)
+        return pa > pb;
+    if ((lensa & 255) != (lensb & 255))
+        return (lensa & 255) < (lensb & 255);
+    if (self->age[a] != self->age[b])
+        return self->age[a] < self->age[b];
+    return strcmp (catalog_search__dict_str (&self->keys, self->doc_key[a]),
+                   catalog_search__dict_str (&self->keys, self->doc_key[b]))
+           < 0;
+}
+
+typedef struct {
+    uint32_t doc;
+    uint16_t tf;
+    uint32_t lens;
+} s_pick_t;
+
+//  Offers posting j of t to the best k (sorted, *n of them), unless its product is taken.
+static void
+s_offer (const catalog_search_t *self, const catalog_search__term_t *t, uint32_t j,
+         s_pick_t *best, uint32_t *n, uint32_t k, const s_pick_t *taken, uint32_t ntaken)
+{
+    uint32_t d = t->docs[j];
+    if (!catalog_search__bit (self->alive, d))
+        return;
+    for (uint32_t i = 0; i < ntaken; i++)
+        if (taken[i].doc == d)
+            return;
+    s_pick_t x = { d, t->tfs[j], t->lens[j] };
+    if (*n == k
+        && !s_product_before (self, x.doc, x.tf, x.lens, best[k - 1].doc, best[k - 1].tf,
+                              best[k - 1].lens))
+        return;
+    uint32_t at = *n < k ? (*n)++ : k - 1;
+    while (at > 0
+           && s_product_before (self, x.doc, x.tf, x.lens, best[at - 1].doc, best[at - 1].tf,
+                                best[at - 1].lens)) {
+        best[at] = best[at - 1];
+        at--;
+    }
+    best[at] = x;
+}
+
+//  Products for the completions in order: the best of the first's, then the next's …
+//  (within the sample when there are words before the last).
+static uint32_t
+s_products (catalog_search_t *self, uint32_t ncomp, uint32_t k, bool sampled, uint32_t nsample)
+{
+    s_pick_t taken[CATALOG_SUGGEST_PRODUCTS], best[CATALOG_SUGGEST_PRODUCTS];
+    uint32_t ntaken = 0;
+    for (uint32_t c = 0; c < ncomp && ntaken < k; c++) {
+        const catalog_search__term_t *t = &self->term[self->sug_cand[c].term];
+        uint32_t n = 0, want = k - ntaken;
+        if (!sampled)
+            for (uint32_t j = 0; j < t->len; j++)
+                s_offer (self, t, j, best, &n, want, taken, ntaken);
+        else
+            for (uint32_t i = 0, j = 0; i < nsample && j < t->len; i++) {
+                j = s_seek (t, j, self->sug_sample[i]);
+                if (j < t->len && t->docs[j] == self->sug_sample[i])
+                    s_offer (self, t, j, best, &n, want, taken, ntaken);
+            }
+        memcpy (taken + ntaken, best, n * sizeof *best);
+        ntaken += n;
+    }
+    for (uint32_t i = 0; i < ntaken; i++)
+        self->sug_hits[i] = (catalog_hit_t) {
+            .id = catalog_search__dict_str (&self->keys, self->doc_key[taken[i].doc]), .score = 0
+        };
+    return ntaken;
+}
+
+//  ---------------------------------------------------------------- the call
+int
+catalog_search_suggest (catalog_search_t *self, const char *text, uint32_t ncompletions,
+                        uint32_t nproducts, catalog_suggest_t *out)
+{
+    if (!self || !out)
+        return -VE_INVAL;
+    memset (out, 0, sizeof *out);
+    if (ncompletions > CATALOG_SUGGEST_COMPLETIONS || nproducts > CATALOG_SUGGEST_PRODUCTS)
+        return -VE_INVAL;
+    size_t tlen = text ? strnlen (text, CATALOG_MAX_QUERY + 1) : 0;
+    if (tlen > CATALOG_MAX_QUERY)
+        return -VE_TOOBIG;
+
+    //  Words, as a query takes them (a stop word only as the last one), into sug_wtext.
+    const char *words[CATALOG_MAX_WORDS];
+    uint32_t lens[CATALOG_MAX_WORDS], nwords = 0;
+    char *wt = self->sug_wtext;
+    size_t used = 0, toklen;
+    char tok[CATALOG_MAX_TOKEN + 1];
+    bool stop;
+    catalog_search__lexer_t lx;
+    catalog_search__lexer_init (&lx, text, tlen);
+    while ((toklen = catalog_search__next_word (&lx, tok, &stop)) > 0) {
+        if (stop && lx.p != lx.end)
+            continue;
+        if (nwords == CATALOG_MAX_WORDS)
+            return -VE_TOOBIG;
+        memcpy (wt + used, tok, toklen + 1);
+        words[nwords] = wt + used;
+        lens[nwords++] = (uint32_t) toklen;
+        used += toklen + 1;
+    }
+    if (nwords == 0 || (ncompletions == 0 && nproducts == 0))
+        return 0;
+    if (catalog_search__sort_pending (self))
+        return -VE_NOMEM;
+
+    //  The words before the last, as the catalog has them (or their commonest variant).
+    uint32_t prev[CATALOG_MAX_WORDS];
+    char prefix_text[2 * CATALOG_MAX_QUERY];
+    size_t plen = 0;
+    for (uint32_t i = 0; i + 1 < nwords; i++) {
+        uint32_t t = catalog_search__dict_find (&self->terms, words[i], lens[i]);
+        if (t == NONE || self->term[t].df == 0)
+            t = s_variant (self, words[i], lens[i]);
+        if (t == NONE)
+            return 0;  //  nothing carries this word: nothing to suggest
+        prev[i] = t;
+        uint32_t l = catalog_search__dict_len (&self->terms, t);
+        memcpy (prefix_text + plen, catalog_search__dict_str (&self->terms, t), l);
+        plen += l;
+        prefix_text[plen++] = ' ';
+    }
+
+    //  The completions of the last word (or of its one-edit variants).
+    const char *last = words[nwords - 1];
+    uint32_t llen = lens[nwords - 1];
+    self->qgen++;
+    self->sug_ncand = 0;
+    if (s_prefix_range (self, last, llen, false))
+        return -VE_NOMEM;
+    if (self->sug_ncand == 0 && catalog_search__typo_term (last, llen)
+        && s_fuzzy_prefixes (self, last, llen))
+        return -VE_NOMEM;
+    uint32_t nsample = 0, ncomp;
+    if (nwords == 1)
+        ncomp = s_cand_top (self, ncompletions > 0 ? ncompletions : 1);
+    else {
+        //  After other words the commonest completions in the catalog are counted among the
+        //  products matching those words, and ranked by that count.
+        nsample = s_sample (self, prev, nwords - 1);
+        uint32_t n = s_cand_top (self, SUG_RANKED);
+        for (uint32_t c = 0; c < n; c++) {
+            const catalog_search__term_t *t = &self->term[self->sug_cand[c].term];
+            uint32_t count = 0;
+            for (uint32_t i = 0, j = 0; i < nsample && j < t->len; i++) {
+                j = s_seek (t, j, self->sug_sample[i]);
+                count += j < t->len && t->docs[j] == self->sug_sample[i];
+            }
+            self->sug_cand[c].count = count;
+        }
+        self->sug_ncand = n;
+        ncomp = s_cand_top (self, ncompletions > 0 ? ncompletions : 1);
+        while (ncomp > 0 && self->sug_cand[ncomp - 1].count == 0)
+            ncomp--;
+    }
+
+    //  The completions' text, the words to mark, the products.
+    uint32_t nw = 0, nprefixes = 0;
+    for (uint32_t i = 0; i + 1 < nwords; i++)
+        self->sug_words[nw++] = catalog_search__dict_str (&self->terms, prev[i]);
+    char *pw = wt + used;  //  prefixes go after the words in sug_wtext
+    for (uint32_t c = 0; c < ncomp; c++) {
+        const s_cand_t *cand = &self->sug_cand[c];
+        const char *s = catalog_search__dict_str (&self->terms, cand->term);
+        uint32_t l = catalog_search__dict_len (&self->terms, cand->term);
+        if (c < ncompletions) {
+            char *ct = self->sug_text[c];
+            memcpy (ct, prefix_text, plen);
+            memcpy (ct + plen, s, l);
+            ct[plen + l] = 0;
+            self->sug[c] = (catalog_completion_t) { .text = ct,
+                                                    .matched = (uint32_t) plen + cand->plen,
+                                                    .count = cand->count,
+                                                    .corrected = cand->corrected };
+        }
+        bool seen = false;
+        for (uint32_t i = nw; i < nw + nprefixes && !seen; i++)
+            seen = strlen (self->sug_words[i]) == cand->plen
+                   && memcmp (self->sug_words[i], s, cand->plen) == 0;
+        if (!seen) {
+            memcpy (pw, s, cand->plen);
+            pw[cand->plen] = 0;
+            self->sug_words[nw + nprefixes++] = pw;
+            pw += cand->plen + 1;
+        }
+    }
+    out->completions = self->sug;
+    out->ncompletions = ncomp < ncompletions ? ncomp : ncompletions;
+    out->nproducts = nproducts ? s_products (self, ncomp, nproducts, nwords > 1, nsample) : 0;
+    out->products = self->sug_hits;
+    out->words = self->sug_words;
+    out->nwords = nw + nprefixes;
+    out->nprefixes = nprefixes;
+    return 0;
+}

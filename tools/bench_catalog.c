@@ -133,23 +133,6 @@ s_make_suggest (uint64_t i, char *json, size_t size)
 }
 
 static int
-s_cmp (const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
-}
-
-static double
-s_pct (double *v, size_t n, double q)
-{
-    if (!n)
-        return 0;
-    qsort (v, n, sizeof *v, s_cmp);
-    size_t i = (size_t) (q * (double) n);
-    return v[i < n ? i : n - 1];
-}
-
-static int
 s_body (const char *json, vbuf_t *buf)
 {
     return vmsg_json_to_msgpack (NULL, json, strlen (json), buf, NULL, 0);
@@ -310,8 +293,8 @@ main (int argc, char **argv)
     }
     for (int k = 0; k < KINDS; k++)
         printf ("search %-8s: p50 %.2f ms, p99 %.2f ms (%zu queries)\n", s_kinds[k],
-                s_pct (lat[k], nlat[k], 0.50), s_pct (lat[k], nlat[k], 0.99), nlat[k]);
-    double p50 = s_pct (all, nall, 0.50), p99 = s_pct (all, nall, 0.99);
+                vit_percentile (lat[k], nlat[k], 0.50), vit_percentile (lat[k], nlat[k], 0.99), nlat[k]);
+    double p50 = vit_percentile (all, nall, 0.50), p99 = vit_percentile (all, nall, 0.99);
     printf ("search all     : p50 %.2f ms, p99 %.2f ms, max %.2f ms (%zu of %ld ok)\n", p50, p99,
             nall ? all[nall - 1] : 0.0, nall, queries);
 
@@ -335,7 +318,7 @@ main (int argc, char **argv)
         vbus_msg_destroy (&reply);
         vbuf_free (&body);
     }
-    double sug_p50 = s_pct (sug, nsug, 0.50), sug_p99 = s_pct (sug, nsug, 0.99);
+    double sug_p50 = vit_percentile (sug, nsug, 0.50), sug_p99 = vit_percentile (sug, nsug, 0.99);
     printf ("suggest all    : p50 %.2f ms, p99 %.2f ms, max %.2f ms (%zu of %ld ok)\n", sug_p50,
             sug_p99, nsug ? sug[nsug - 1] : 0.0, nsug, queries);
     free (sug);

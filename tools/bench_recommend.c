@@ -20,25 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static const vbus_caller_t s_admin = { "bench", VBUS_ROLE_ADMIN };
-
-static int
-s_cmp (const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
-}
-
-static double
-s_pct (double *v, size_t n, double q)
-{
-    if (!n)
-        return 0;
-    qsort (v, n, sizeof *v, s_cmp);
-    size_t i = (size_t) (q * (double) n);
-    return v[i < n ? i : n - 1];
-}
-
 //  xorshift64*: the same history on every run.
 static uint64_t s_rng = 0x9E3779B97F4A7C15ull;
 static double
@@ -62,24 +43,6 @@ static const char *const s_categories[] = { "furniture/chairs", "furniture/table
                                             "lighting/lamps",   "fashion/shoes",
                                             "fashion/dresses",  "electronics/audio" };
 #define NCAT (sizeof s_categories / sizeof s_categories[0])
-
-//  The runtime's events_applied of service, or -1.
-static int64_t
-s_applied (vbus_client_t *client, varena_t *arena, const char *service)
-{
-    vbus_opts_t opts = { .caller = &s_admin, .timeout_ms = 10000 };
-    vbus_msg_t *reply = NULL;
-    int64_t n = -1;
-    if (vbus_client_call (client, service, "stats", "\x80", 1, &opts, &reply) == 0
-        && reply->status == VE_OK) {
-        const vmsg_value_t *v;
-        varena_reset (arena);
-        if (vmsg_decode (NULL, reply->body, reply->body_len, arena, &v, NULL, 0) == 0)
-            n = (int64_t) vmsg_uint (v, "events_applied", 0);
-    }
-    vbus_msg_destroy (&reply);
-    return n;
-}
 
 static int
 s_publish (vbus_pub_t *pub, const char *topic, const char *stream, uint64_t seq, const char *json)
@@ -135,8 +98,8 @@ s_measure (vbus_client_t *client, const char *service, const char *method, long 
         vbus_msg_destroy (&reply);
         vbuf_free (&body);
     }
-    double p99 = failed ? -1 : s_pct (lat, (size_t) q, 0.99);
-    *p50 = s_pct (lat, (size_t) q, 0.50);
+    double p99 = failed ? -1 : vit_percentile (lat, (size_t) q, 0.99);
+    *p50 = vit_percentile (lat, (size_t) q, 0.50);
     free (lat);
     return p99;
 }
@@ -186,9 +149,8 @@ main (int argc, char **argv)
     }
     vbus_pub_t *pub = vbus_pub_new (broker.pub);
     vbus_client_t *client = vbus_client_new (broker.endpoint, 10000);
-    varena_t *arena = varena_new (0);
     usleep (500000);  //  the subscription reaches the broker
-    int64_t applied0 = s_applied (client, arena, "recommend");
+    int64_t applied0 = vit_events_applied (client, "recommend");
 
     //  The history: orders on one stream, views on another, paced so that the subscriber's
     //  high-water mark never drops any (a drop would be replayed, but the edge stream has no
@@ -239,7 +201,7 @@ main (int argc, char **argv)
     }
     int64_t applied = 0;
     for (int i = 0; i < 6000; i++) {
-        applied = s_applied (client, arena, "recommend") - applied0;
+        applied = vit_events_applied (client, "recommend") - applied0;
         if (applied >= (int64_t) sent)
             break;
         usleep (100000);
@@ -281,7 +243,6 @@ main (int argc, char **argv)
                                      "{\"text\":\"0123456789abcdef\"}", &ref50);
     printf ("reference: echo.echo round trip p50 %.3f ms, p99 %.3f ms\n", ref50, ref99);
 
-    varena_destroy (&arena);
     vbus_client_destroy (&client);
     vbus_pub_destroy (&pub);
     vit_stop (rec, SIGTERM, 60000);

@@ -25,47 +25,9 @@
 
 #define STREAM "bench-orders/0"
 
-static const vbus_caller_t s_admin = { "bench", VBUS_ROLE_ADMIN };
-
-static int
-s_cmp (const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
-}
-
-static double
-s_pct (double *v, size_t n, double q)
-{
-    if (!n)
-        return 0;
-    qsort (v, n, sizeof *v, s_cmp);
-    size_t i = (size_t) (q * (double) n);
-    return v[i < n ? i : n - 1];
-}
-
-//  analytics' events_applied (the runtime's counter, committed with each event), or -1.
-static int64_t
-s_applied (vbus_client_t *client, varena_t *arena)
-{
-    vbus_opts_t opts = { .caller = &s_admin, .timeout_ms = 5000 };
-    vbus_msg_t *reply = NULL;
-    int64_t n = -1;
-    if (vbus_client_call (client, "analytics", "stats", "\x80", 1, &opts, &reply) == 0
-        && reply->status == VE_OK) {
-        const vmsg_value_t *v;
-        varena_reset (arena);
-        if (vmsg_decode (NULL, reply->body, reply->body_len, arena, &v, NULL, 0) == 0)
-            n = (int64_t) vmsg_uint (v, "events_applied", 0);
-    }
-    vbus_msg_destroy (&reply);
-    return n;
-}
-
 typedef struct {
     vbus_pub_t *pub;
     vbus_client_t *client;
-    varena_t *arena;
     vbuf_t body;
     uint64_t seq;     //  the stream's last sequence number sent
     int64_t applied0;  //  events_applied before the stream's first event
@@ -99,7 +61,7 @@ s_run (bench_t *b, double rate, double seconds, double *p50, double *sent_rate)
             break;
         if (now - last_poll >= 1000) {
             last_poll = now;
-            int64_t applied = s_applied (b->client, b->arena);
+            int64_t applied = vit_events_applied (b->client, "analytics");
             double at = (double) vbus_mono_us ();
             if (applied >= 0) {
                 //  Applied events of this run: the count past the baseline, minus earlier runs.
@@ -115,12 +77,12 @@ s_run (bench_t *b, double rate, double seconds, double *p50, double *sent_rate)
     }
     double elapsed = (double) (vbus_mono_us () - t0) / 1e6;
     *sent_rate = (double) sent / (elapsed > seconds ? seconds : elapsed);
-    double p99 = seen == total ? s_pct (lag, nlag, 0.99) : -1;
-    *p50 = s_pct (lag, nlag, 0.50);
+    double p99 = seen == total ? vit_percentile (lag, nlag, 0.99) : -1;
+    *p50 = vit_percentile (lag, nlag, 0.50);
     if (seen < total) {
         //  Wait for the backlog to drain before the next run (its count is the baseline).
         for (int i = 0; i < 600; i++) {
-            int64_t applied = s_applied (b->client, b->arena);
+            int64_t applied = vit_events_applied (b->client, "analytics");
             if (applied - b->applied0 >= (int64_t) b->seq)
                 break;
             usleep (100000);
@@ -211,8 +173,7 @@ main (int argc, char **argv)
         return 1;
     }
     bench_t b = { .pub = vbus_pub_new (broker.pub),
-                  .client = vbus_client_new (broker.endpoint, 10000),
-                  .arena = varena_new (0) };
+                  .client = vbus_client_new (broker.endpoint, 10000) };
     usleep (500000);  //  the subscriptions reach the broker
     //  One order of two lines, as the orders actor confirms them.
     char json[600];
@@ -231,7 +192,7 @@ main (int argc, char **argv)
         fprintf (stderr, "vitrine-bench-stream: bad event: %s\n", err);
         return 1;
     }
-    b.applied0 = s_applied (b.client, b.arena);
+    b.applied0 = vit_events_applied (b.client, "analytics");
     printf ("analytics: %zu-byte order.confirmed events on stream %s, one commit per batch\n",
             b.body.len, STREAM);
 
@@ -264,7 +225,6 @@ main (int argc, char **argv)
             (unsigned long long) got);
 
     vbuf_free (&b.body);
-    varena_destroy (&b.arena);
     vbus_client_destroy (&b.client);
     vbus_pub_destroy (&b.pub);
     vit_stop (analytics, SIGTERM, 60000);

@@ -259,3 +259,39 @@ vit_echo_start (const vit_broker_t *b, const char *name, const char *const *extr
     //  The broker lists it once its READY arrived; callers check with vit_wait_workers.
     return vit_spawn ("vitrine-echo", args);
 }
+
+static int
+s_cmp_double (const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y ? -1 : x > y;
+}
+
+double
+vit_percentile (double *v, size_t n, double q)
+{
+    if (!n)
+        return 0;
+    qsort (v, n, sizeof *v, s_cmp_double);
+    size_t i = (size_t) (q * (double) n);
+    return v[i < n ? i : n - 1];
+}
+
+int64_t
+vit_events_applied (vbus_client_t *client, const char *service)
+{
+    static const vbus_caller_t admin = { "vit", VBUS_ROLE_ADMIN };
+    vbus_opts_t opts = { .caller = &admin, .timeout_ms = 10000 };
+    vbus_msg_t *reply = NULL;
+    int64_t n = -1;
+    if (vbus_client_call (client, service, "stats", "\x80", 1, &opts, &reply) == 0
+        && reply->status == VE_OK) {
+        varena_t *arena = varena_new (0);
+        const vmsg_value_t *v;
+        if (arena && vmsg_decode (NULL, reply->body, reply->body_len, arena, &v, NULL, 0) == 0)
+            n = (int64_t) vmsg_uint (v, "events_applied", 0);
+        varena_destroy (&arena);
+    }
+    vbus_msg_destroy (&reply);
+    return n;
+}

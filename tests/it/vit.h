@@ -45,6 +45,12 @@ int vit_wait_workers (const vit_broker_t *b, const char *service, int n, int tim
 //  the process is killed and -1 returned.
 pid_t vit_actor_start (const vit_broker_t *b, const char *program, const char *service,
                        const char *const *args, int timeout_ms);
+//  The q-quantile (0..1) of v[0..n) (sorted in place): the benchmarks' p50 and p99. 0 when n
+//  is 0.
+double vit_percentile (double *v, size_t n, double q);
+//  The runtime's events_applied of service (its stats, as an admin), or -1.
+int64_t vit_events_applied (vbus_client_t *client, const char *service);
+
 //  Starts an echo worker with extra arguments; waits until the broker lists it.
 pid_t vit_echo_start (const vit_broker_t *b, const char *name, const char *const *extra);
 

@@ -23,6 +23,7 @@ typedef struct {
     varena_t *arena;
     char dir[64];
     pid_t catalog, replica, cart;
+    pid_t inventory;  //  only while the stock test runs (stopped by it, or by the cleanup)
     char message[512];  //  the last error's message
 } fixture_t;
 
@@ -185,6 +186,8 @@ s_cleanup (fixture_t *f)
     bool clean = true;
     if (f->cart > 0)
         clean &= vit_stop (f->cart, SIGTERM, 15000) == 0;
+    if (f->inventory > 0)
+        clean &= vit_stop (f->inventory, SIGTERM, 15000) == 0;
     if (f->replica > 0) {
         kill (f->replica, SIGCONT);
         clean &= vit_stop (f->replica, SIGTERM, 10000) == 0;
@@ -761,8 +764,8 @@ test_stock_flags_follow_inventory (void **state)
     char data[128];
     snprintf (data, sizeof data, "%s/inventory", f->dir);
     const char *args[] = { "--data", data, "--partitions", "2", NULL };
-    pid_t inventory = vit_actor_start (&f->broker, "vitrine-inventory", "inventory", args, 20000);
-    assert_true (inventory > 0);
+    f->inventory = vit_actor_start (&f->broker, "vitrine-inventory", "inventory", args, 20000);
+    assert_true (f->inventory > 0);
     usleep (300000);  //  the cart's subscription sees inventory's stream from its first event
     const char *cart = "u:mia";
     const vbus_caller_t mia = { "mia", VBUS_ROLE_CUSTOMER };
@@ -802,7 +805,8 @@ test_stock_flags_follow_inventory (void **state)
     int64_t available = -1;
     assert_string_equal (s_line_status (f, cart, &mia, "p-b", &available), "short");
     assert_int_equal (available, 1);
-    assert_int_equal (vit_stop (inventory, SIGTERM, 10000), 0);
+    assert_int_equal (vit_stop (f->inventory, SIGTERM, 10000), 0);
+    f->inventory = 0;
 }
 
 //  While a lookup waits on a catalog that does not answer, the actor serves other calls.

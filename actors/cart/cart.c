@@ -280,18 +280,16 @@ cart_open (vactor_t *actor)
     //  The limits are the schema's (stated once, in schemas/cart.schema.c).
     const vmsg_field_t *qty = s_field ("add", false, "qty");
     const vmsg_field_t *lines = s_field ("get", true, "lines");
-    const vmsg_method_t *product = vmsg_method_find ("catalog", "get");
     const vmsg_method_t *products = vmsg_method_find ("catalog", "get_many");
     const vmsg_method_t *taken = vmsg_method_find ("cart", "take");
     const vmsg_method_t *stock = vmsg_method_find ("inventory", "get");
     //  Our own tables: a missing one is a bug of this build, not a bad input.
-    if (!qty || !qty->has_max || !lines || !lines->max_count || !product || !products || !taken) {
-        vbus_log ('E', "cart", "the cart, catalog.get or cart.take schema is not as expected");
+    if (!qty || !qty->has_max || !lines || !lines->max_count || !products || !taken) {
+        vbus_log ('E', "cart", "the cart, catalog.get_many or cart.take schema is not as expected");
         return -VE_CONFIG;
     }
     self->max_qty = (int64_t) qty->max;
     self->max_lines = lines->max_count;
-    self->product = product->reply;
     self->products = products->reply;
     self->taken = taken->reply;
     self->stock = stock ? stock->reply : NULL;

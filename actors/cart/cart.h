@@ -42,7 +42,6 @@ typedef struct {
     int64_t max_qty;               //  cart.add's qty: max
     long lookup_ms;                //  setting lookup_timeout_ms: catalog and cart.take calls
     long stock_ms;                 //  setting stock_timeout_ms: inventory calls (optional info)
-    const vmsg_schema_t *product;  //  catalog.get's reply
     const vmsg_schema_t *products; //  catalog.get_many's reply
     const vmsg_schema_t *stock;    //  inventory.get's reply (NULL: read without a schema)
     const vmsg_schema_t *taken;    //  cart.take's reply

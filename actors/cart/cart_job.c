@@ -38,6 +38,9 @@ struct cart_job_s {
     int status;
     const char *message;
     const vmsg_value_t *found;
+    //  add: the catalog-read.get_many reply of the cart's products and the added one, which
+    //  prices the cart too when it still holds the same products (NULL: none, or it failed).
+    const vmsg_value_t *many;
     //  The second phase: the cart as committed, and one price per line.
     cart_t cart;
     s_price_t *prices;
@@ -180,15 +183,53 @@ s_decode (cart_job_t *job, const vmsg_schema_t *schema, const vbus_reply_t *repl
 
 //  ---------------------------------------------------------------- first phase replies
 
-//  add: catalog-read.get of the product to add.
+//  Prices the lines from a catalog-read.get_many reply: a line gets its product, or not_found
+//  when the reply lists it missing. Returns how many lines the reply does not speak of.
+static uint32_t
+s_prices_from (cart_job_t *job, const vmsg_value_t *many)
+{
+    const vmsg_value_t *products = vmsg_get (many, "products");
+    const vmsg_value_t *missing = vmsg_get (many, "missing");
+    uint32_t unknown = 0;
+    for (uint32_t i = 0; i < job->cart.nlines; i++) {
+        s_price_t *p = &job->prices[i];
+        const char *id = job->cart.lines[i].product_id;
+        bool known = false;
+        for (uint32_t j = 0; !known && j < vmsg_count (products); j++)
+            if (strcmp (vmsg_str (vmsg_at (products, j), "id"), id) == 0) {
+                p->product = vmsg_at (products, j);
+                p->status = VE_OK;
+                known = true;
+            }
+        for (uint32_t j = 0; !known && j < vmsg_count (missing); j++)
+            if (strcmp (vmsg_str (vmsg_at (missing, j), NULL), id) == 0) {
+                p->status = VE_NOT_FOUND;
+                known = true;
+            }
+        unknown += !known;
+    }
+    return unknown;
+}
+
+//  add: catalog-read.get_many of the cart's products and the one to add. The added product is
+//  looked up in it as catalog-read.get would answer; the reply is kept to price the cart.
 static void
-s_on_product (vactor_t *actor, const vbus_reply_t *reply, void *arg)
+s_on_add_products (vactor_t *actor, const vbus_reply_t *reply, void *arg)
 {
     (void) actor;
     cart_job_t *job = ((s_lookup_t *) arg)->job;
-    job->found = s_decode (job, job->self->product, reply, "catalog-read.get");
-    job->status = reply->status == VE_OK && !job->found ? VE_INTERNAL : reply->status;
+    job->many = s_decode (job, job->self->products, reply, "catalog-read.get_many");
+    job->status = reply->status == VE_OK && !job->many ? VE_INTERNAL : reply->status;
     job->message = varena_strdup (job->arena, reply->message);
+    if (job->status == VE_OK) {
+        const vmsg_value_t *products = vmsg_get (job->many, "products");
+        job->status = VE_NOT_FOUND;
+        for (uint32_t j = 0; j < vmsg_count (products); j++)
+            if (strcmp (vmsg_str (vmsg_at (products, j), "id"), job->spec.product_id) == 0) {
+                job->found = vmsg_at (products, j);
+                job->status = VE_OK;
+            }
+    }
     s_done (job);
 }
 
@@ -267,8 +308,9 @@ s_price_start (cart_job_t *job)
         s_ready (job);
         return;
     }
-    //  Every line's product in one call; stock from the view the events keep (a SKU it has
-    //  not seen yet: asked of inventory, per line, as it is partitioned by SKU).
+    //  Every line's product in one call (none when add's lookup already holds them all);
+    //  stock from the view the events keep (a SKU it has not seen yet: asked of inventory,
+    //  per line, as it is partitioned by SKU).
     char storage[4096];
     vbuf_t body;
     vbuf_init (&body, storage, sizeof storage);
@@ -281,8 +323,9 @@ s_price_start (cart_job_t *job)
         vmp_pack_cstr (&pk, job->cart.lines[i].product_id);
         job->prices[i] = (s_price_t) { .status = VE_UNAVAILABLE };
     }
-    s_send_body (job, "catalog-read", "get_many", &body, NULL, &s_catalog_reader,
-                 job->self->lookup_ms, s_on_products, 0);
+    if (!job->many || s_prices_from (job, job->many) > 0)
+        s_send_body (job, "catalog-read", "get_many", &body, NULL, &s_catalog_reader,
+                     job->self->lookup_ms, s_on_products, 0);
     vbuf_free (&body);
     vstore_t *view = vactor_events_store (job->actor);
     for (uint32_t i = 0; i < job->cart.nlines; i++) {
@@ -391,6 +434,36 @@ s_add_step (cart_job_t *job)
     int rc = vactor_txn (job->actor, job->spec.partition, false, s_add_txn, job);
     if (rc && !job->err_status)
         s_fail (job, VE_INTERNAL, "cannot write cart '%s'", job->spec.cart_id);
+}
+
+//  add's lookup: one catalog-read.get_many of the product to add and of every product the
+//  cart holds now, so that the reply both vets the product and prices the cart it answers
+//  (s_price_start asks again only when the cart changed meanwhile). Returns 0 or a negative
+//  code (nothing was sent).
+static int
+s_add_lookup (cart_job_t *job)
+{
+    vstore_t *store = vactor_store (job->actor, job->spec.partition);
+    cart_t cart = { 0 };
+    if (!store || cart_load (job->self, store, job->arena, job->spec.cart_id, &cart) != 0)
+        cart.nlines = 0;  //  the transaction reads it again and says what is wrong
+    char storage[4096];
+    vbuf_t body;
+    vbuf_init (&body, storage, sizeof storage);
+    msgpack_packer pk;
+    vmp_packer_init (&pk, &body);
+    msgpack_pack_map (&pk, 1);
+    vmp_pack_cstr (&pk, "ids");
+    bool held = cart_find (&cart, job->spec.product_id) >= 0;
+    msgpack_pack_array (&pk, cart.nlines + (held ? 0 : 1));
+    for (uint32_t i = 0; i < cart.nlines; i++)
+        vmp_pack_cstr (&pk, cart.lines[i].product_id);
+    if (!held)
+        vmp_pack_cstr (&pk, job->spec.product_id);
+    int rc = s_send_body (job, "catalog-read", "get_many", &body, NULL, &s_catalog_reader,
+                          job->self->lookup_ms, s_on_add_products, 0);
+    vbuf_free (&body);
+    return rc;
 }
 
 static void s_note (cart_job_t *job, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
@@ -644,8 +717,7 @@ cart_job_start (vactor_t *actor, const cart_job_spec_t *spec)
     }
     int rc;
     if (spec->kind == CART_JOB_ADD)
-        rc = s_send (job, "catalog-read", "get", "id", job->spec.product_id, NULL,
-                     &s_catalog_reader, job->self->lookup_ms, s_on_product, 0);
+        rc = s_add_lookup (job);
     else
         //  The guest cart may live in another partition or process: the bus finds it by key.
         rc = s_send (job, "cart", "take", "cart_id", job->spec.guest_id, job->spec.guest_id, NULL,

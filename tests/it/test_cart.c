@@ -733,14 +733,13 @@ s_wait_line (fixture_t *f, const char *cart_id, const vbus_caller_t *who, const 
               (long long) got, status, (long long) available);
 }
 
-//  inventory.get calls inventory served so far (its stats).
+//  Calls of service.method served so far (its stats).
 static uint64_t
-s_inventory_gets (fixture_t *f)
+s_calls (fixture_t *f, const char *service, const char *method)
 {
     vbus_opts_t opts = { .caller = &s_service };
     vbus_msg_t *reply = NULL;
-    assert_int_equal (vbus_client_call (f->client, "inventory", "stats", "\x80", 1, &opts, &reply),
-                      0);
+    assert_int_equal (vbus_client_call (f->client, service, "stats", "\x80", 1, &opts, &reply), 0);
     assert_int_equal (reply->status, VE_OK);
     const vmsg_value_t *v;
     const vmsg_method_t *m = vmsg_method_find ("runtime", "stats");
@@ -749,9 +748,31 @@ s_inventory_gets (fixture_t *f)
     vbus_msg_destroy (&reply);
     const vmsg_value_t *ms = vmsg_get (v, "methods");
     for (uint32_t i = 0; i < vmsg_count (ms); i++)
-        if (strcmp (vmsg_str (vmsg_at (ms, i), "name"), "get") == 0)
+        if (strcmp (vmsg_str (vmsg_at (ms, i), "name"), method) == 0)
             return vmsg_uint (vmsg_at (ms, i), "calls", 0);
     return 0;
+}
+
+//  An add asks the catalog once: one get_many of the product and of the cart's lines, which
+//  vets the product and prices the cart the add answers.
+static void
+test_add_asks_the_catalog_once (void **state)
+{
+    fixture_t *f = *state;
+    const char *cart = "u:nils";
+    const vbus_caller_t nils = { "nils", VBUS_ROLE_CUSTOMER };
+    const vmsg_value_t *v;
+    assert_int_equal (s_cart (f, "add", cart, &nils, NULL,
+                              "{\"cart_id\":\"%s\",\"product_id\":\"p-a\",\"qty\":1}", cart),
+                      VE_OK);
+    uint64_t many = s_calls (f, "catalog-read", "get_many"), gets = s_calls (f, "catalog-read", "get");
+    assert_int_equal (s_cart (f, "add", cart, &nils, &v,
+                              "{\"cart_id\":\"%s\",\"product_id\":\"p-b\",\"qty\":2}", cart),
+                      VE_OK);
+    assert_int_equal (s_calls (f, "catalog-read", "get_many") - many, 1);
+    assert_int_equal (s_calls (f, "catalog-read", "get"), gets);
+    assert_int_equal (vmsg_count (vmsg_get (v, "lines")), 2);
+    assert_int_equal (s_check_totals (f, v), 1999 + 2 * 250);  //  (it asks the catalog itself)
 }
 
 //  Stock flags come from inventory's stock_changed events (the cart's stock view): a line is
@@ -786,10 +807,10 @@ test_stock_flags_follow_inventory (void **state)
                       VE_OK);
     s_wait_line (f, cart, &mia, "p-a", "ok", -1);
     //  Priced from the view: inventory is not asked.
-    uint64_t gets = s_inventory_gets (f);
+    uint64_t gets = s_calls (f, "inventory", "get");
     int64_t units = 0;
     assert_string_equal (s_line_status (f, cart, &mia, "p-a", &units), "ok");
-    assert_int_equal (s_inventory_gets (f), gets);
+    assert_int_equal (s_calls (f, "inventory", "get"), gets);
     //  A SKU stocked while the cart was down: not in its view, asked of inventory.
     assert_int_equal (vit_stop (f->cart, SIGTERM, 10000), 0);
     f->cart = 0;
@@ -859,6 +880,7 @@ main (void)
         cmocka_unit_test (test_only_the_owner_reads_or_changes_a_users_cart),
         cmocka_unit_test (test_acknowledged_add_survives_kill9),
         cmocka_unit_test (test_stock_flags_follow_inventory),
+        cmocka_unit_test (test_add_asks_the_catalog_once),
         //  Last: it stops catalog-read for a while.
         cmocka_unit_test (test_actor_serves_while_a_lookup_is_outstanding),
     };

@@ -289,6 +289,29 @@ s_on_line_stock (vactor_t *actor, const vbus_reply_t *reply, void *arg)
     s_done (l->job);
 }
 
+//  catalog-read.get_many of the products of cart's lines and of extra (may be NULL), its reply
+//  to fn. Returns 0 or a negative code (nothing was sent).
+static int
+s_send_products (cart_job_t *job, const cart_t *cart, const char *extra, vactor_reply_fn *fn)
+{
+    char storage[4096];
+    vbuf_t body;
+    vbuf_init (&body, storage, sizeof storage);
+    msgpack_packer pk;
+    vmp_packer_init (&pk, &body);
+    msgpack_pack_map (&pk, 1);
+    vmp_pack_cstr (&pk, "ids");
+    msgpack_pack_array (&pk, cart->nlines + (extra ? 1 : 0));
+    for (uint32_t i = 0; i < cart->nlines; i++)
+        vmp_pack_cstr (&pk, cart->lines[i].product_id);
+    if (extra)
+        vmp_pack_cstr (&pk, extra);
+    int rc = s_send_body (job, "catalog-read", "get_many", &body, NULL, &s_catalog_reader,
+                          job->self->lookup_ms, fn, 0);
+    vbuf_free (&body);
+    return rc;
+}
+
 //  The second phase: loads the cart as committed and sends every lookup at once.
 static void
 s_price_start (cart_job_t *job)
@@ -311,22 +334,10 @@ s_price_start (cart_job_t *job)
     //  Every line's product in one call (none when add's lookup already holds them all);
     //  stock from the view the events keep (a SKU it has not seen yet: asked of inventory,
     //  per line, as it is partitioned by SKU).
-    char storage[4096];
-    vbuf_t body;
-    vbuf_init (&body, storage, sizeof storage);
-    msgpack_packer pk;
-    vmp_packer_init (&pk, &body);
-    msgpack_pack_map (&pk, 1);
-    vmp_pack_cstr (&pk, "ids");
-    msgpack_pack_array (&pk, job->cart.nlines);
-    for (uint32_t i = 0; i < job->cart.nlines; i++) {
-        vmp_pack_cstr (&pk, job->cart.lines[i].product_id);
+    for (uint32_t i = 0; i < job->cart.nlines; i++)
         job->prices[i] = (s_price_t) { .status = VE_UNAVAILABLE };
-    }
     if (!job->many || s_prices_from (job, job->many) > 0)
-        s_send_body (job, "catalog-read", "get_many", &body, NULL, &s_catalog_reader,
-                     job->self->lookup_ms, s_on_products, 0);
-    vbuf_free (&body);
+        s_send_products (job, &job->cart, NULL, s_on_products);
     vstore_t *view = vactor_events_store (job->actor);
     for (uint32_t i = 0; i < job->cart.nlines; i++) {
         const cart_line_t *line = &job->cart.lines[i];
@@ -447,23 +458,8 @@ s_add_lookup (cart_job_t *job)
     cart_t cart = { 0 };
     if (!store || cart_load (job->self, store, job->arena, job->spec.cart_id, &cart) != 0)
         cart.nlines = 0;  //  the transaction reads it again and says what is wrong
-    char storage[4096];
-    vbuf_t body;
-    vbuf_init (&body, storage, sizeof storage);
-    msgpack_packer pk;
-    vmp_packer_init (&pk, &body);
-    msgpack_pack_map (&pk, 1);
-    vmp_pack_cstr (&pk, "ids");
     bool held = cart_find (&cart, job->spec.product_id) >= 0;
-    msgpack_pack_array (&pk, cart.nlines + (held ? 0 : 1));
-    for (uint32_t i = 0; i < cart.nlines; i++)
-        vmp_pack_cstr (&pk, cart.lines[i].product_id);
-    if (!held)
-        vmp_pack_cstr (&pk, job->spec.product_id);
-    int rc = s_send_body (job, "catalog-read", "get_many", &body, NULL, &s_catalog_reader,
-                          job->self->lookup_ms, s_on_add_products, 0);
-    vbuf_free (&body);
-    return rc;
+    return s_send_products (job, &cart, held ? NULL : job->spec.product_id, s_on_add_products);
 }
 
 static void s_note (cart_job_t *job, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));

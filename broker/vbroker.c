@@ -1037,7 +1037,7 @@ main (int argc, char **argv)
         if (vbus_endpoint_offset (self.bind, 1, pub, sizeof pub)
             || vbus_endpoint_offset (self.bind, 2, sub, sizeof sub)) {
             fprintf (stderr,
-                     "vitrine-broker: --bind '%s' is not tcp://host:port; give "
+                     "vitrine-broker: --bind '%s' is not tcp://host:port or ipc://path; give "
                      "--pub-bind and --sub-bind too\n",
                      self.bind);
             return 2;

@@ -73,9 +73,11 @@ void vbus_msg_destroy (vbus_msg_t **self_p);
 
 //  ---------------------------------------------------------------- endpoints
 //  The broker binds three endpoints: requests (ROUTER), publish-in (XSUB) and subscribe-out
-//  (XPUB). By convention the two event endpoints are the request port + 1 and + 2.
-//  Writes "tcp://host:(port+offset)" into out (size bytes); returns 0 or -VE_INVAL when the
-//  endpoint is not tcp://host:port.
+//  (XPUB). By convention the two event endpoints are the request port + 1 and + 2, or, on
+//  unix sockets (processes on one machine: no loopback TCP), the request path + "-1" and "-2".
+//  Writes "tcp://host:(port+offset)" or "ipc://path-offset" (offset 0: the path itself) into
+//  out (size bytes); returns 0 or -VE_INVAL when the endpoint is neither tcp://host:port nor
+//  ipc://path, or the result does not fit.
 int vbus_endpoint_offset (const char *endpoint, int offset, char *out, size_t size);
 
 //  The partition a key belongs to (FNV-1a 64 of the key bytes, mod partitions). Every process

@@ -119,6 +119,11 @@ vbus_partition (const void *key, size_t len, uint32_t partitions)
 int
 vbus_endpoint_offset (const char *endpoint, int offset, char *out, size_t size)
 {
+    if (endpoint && strncmp (endpoint, "ipc://", 6) == 0 && strlen (endpoint) > 6) {
+        int n = offset ? snprintf (out, size, "%s-%d", endpoint, offset)
+                       : snprintf (out, size, "%s", endpoint);
+        return n > 0 && (size_t) n < size ? 0 : -VE_INVAL;
+    }
     if (!endpoint || strncmp (endpoint, "tcp://", 6) != 0)
         return -VE_INVAL;
     const char *colon = strrchr (endpoint + 6, ':');

@@ -4,7 +4,8 @@
 //  and stock, then keeps --clients shoppers busy: each fills a fresh cart with 1-5 items and
 //  checks out. Afterwards it checks that stock, orders and the payments ledger agree, and
 //  measures the disk's synced single puts/s (kv.put_durable, one at a time and 64 in flight)
-//  as the reference. Last line: "checkout: <N>/s, p99 <X> ms, violations <V>"
+//  as the reference. The bus runs on unix sockets unless --transport tcp (loopback TCP).
+//  Last line: "checkout: <N>/s, p99 <X> ms, violations <V>"
 #include "vit.h"
 #include "vmsg.h"
 #include <getopt.h>
@@ -311,12 +312,14 @@ int
 main (int argc, char **argv)
 {
     long seconds = 20, clients = 32, products = 200;
+    bool ipc = true;
     static const struct option longs[] = { { "seconds", 1, 0, 's' },
                                            { "clients", 1, 0, 'c' },
                                            { "products", 1, 0, 'p' },
+                                           { "transport", 1, 0, 't' },
                                            { 0, 0, 0, 0 } };
     int c;
-    while ((c = getopt_long (argc, argv, "s:c:p:", longs, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "s:c:p:t:", longs, NULL)) != -1) {
         int rc = 0;
         if (c == 's')
             rc = vbus_arg_long ("vitrine-bench-checkout", "--seconds", optarg, 1, 3600, &seconds);
@@ -326,20 +329,26 @@ main (int argc, char **argv)
         else if (c == 'p')
             rc = vbus_arg_long ("vitrine-bench-checkout", "--products", optarg, 5, MAX_PRODUCTS,
                                 &products);
+        else if (c == 't' && (strcmp (optarg, "ipc") == 0 || strcmp (optarg, "tcp") == 0))
+            ipc = strcmp (optarg, "ipc") == 0;
         else
             rc = -1;
         if (rc) {
             fprintf (stderr, "usage: vitrine-bench-checkout [--seconds N] [--clients N] "
-                             "[--products N]\n");
+                             "[--products N] [--transport ipc|tcp]\n");
             return 2;
         }
     }
     signal (SIGPIPE, SIG_IGN);
     vbus_log_level ('W');
     char dir[64];
+    //  Every process on this machine: unix sockets by default (no loopback TCP in the kernel),
+    //  --transport tcp for the figure a deployment across machines starts from.
     if (vit_tmpdir ("vitrine-bench-checkout", dir, sizeof dir)
-        || vit_broker_start (&s_broker, 0, NULL))
+        || (ipc ? vit_broker_start_ipc (&s_broker, dir, NULL)
+                : vit_broker_start (&s_broker, 0, NULL)))
         return 1;
+    printf ("bus: %s\n", s_broker.endpoint);
     snprintf (s_data, sizeof s_data, "%s/data", dir);
     s_client = vbus_client_new (s_broker.endpoint, 30000);
     const char *quiet[] = { "--log-level", "W", NULL };

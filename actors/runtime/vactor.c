@@ -1573,8 +1573,8 @@ vactor_main (const vactor_def_t *def, int argc, char **argv)
         goto done;
     if (vbus_endpoint_offset (self->broker, 1, pub_ep, sizeof pub_ep)
         || vbus_endpoint_offset (self->broker, 2, sub_ep, sizeof sub_ep)) {
-        fprintf (stderr, "vitrine-%s: broker: expected tcp://host:port, got '%s'\n", who,
-                 self->broker);
+        fprintf (stderr, "vitrine-%s: broker: expected tcp://host:port or ipc://path, got '%s'\n",
+                 who, self->broker);
         rc = 2;
         goto done;
     }

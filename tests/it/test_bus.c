@@ -19,6 +19,7 @@ typedef struct {
     vbus_client_t *client;
     varena_t *arena;
     pid_t workers[4];
+    char ipc_dir[64];  //  the unix sockets' folder, when the broker is on ipc
 } fixture_t;
 
 static int
@@ -41,6 +42,22 @@ s_setup (void **state)
     return s_setup_with (state, NULL);
 }
 
+//  The broker on unix sockets (ipc://<tmp>/bus, -1, -2) instead of loopback TCP.
+static int
+s_setup_ipc (void **state)
+{
+    fixture_t *f = calloc (1, sizeof *f);
+    if (vit_tmpdir ("vitrine-bus-ipc", f->ipc_dir, sizeof f->ipc_dir) != 0
+        || vit_broker_start_ipc (&f->broker, f->ipc_dir, NULL) != 0) {
+        free (f);
+        return -1;
+    }
+    f->client = vbus_client_new (f->broker.endpoint, 3000);
+    f->arena = varena_new (0);
+    *state = f;
+    return 0;
+}
+
 static int
 s_setup_small_queue (void **state)
 {
@@ -57,6 +74,8 @@ s_teardown (void **state)
             vit_stop (f->workers[i], SIGKILL, 2000);
     vbus_client_destroy (&f->client);
     assert_int_equal (vit_stop (f->broker.pid, SIGTERM, 5000), 0);  //  clean exit on SIGTERM
+    if (f->ipc_dir[0])
+        vit_rmtree (f->ipc_dir);
     varena_destroy (&f->arena);
     free (f);
     return 0;
@@ -493,6 +512,36 @@ test_queue_full_is_busy (void **state)
     vbuf_free (&body);
 }
 
+//  The bus on unix sockets: a call through the broker to a worker and back, and an event from
+//  a publisher to a subscriber (the -1 and -2 endpoints), as on TCP.
+static void
+test_ipc_transport (void **state)
+{
+    fixture_t *f = *state;
+    assert_non_null (strstr (f->broker.endpoint, "ipc://"));
+    assert_non_null (strstr (f->broker.sub, "/bus-2"));
+    s_start_echo (f, 0, "w-ipc", NULL);
+    assert_int_equal (vit_wait_workers (&f->broker, "echo", 1, 5000), 0);
+    vbus_msg_t *reply = s_echo (f, "over a unix socket", 0, NULL);
+    assert_int_equal (reply->status, VE_OK);
+    assert_string_equal (vmsg_str (s_decode_reply (f, "echo", "echo", reply), "text"),
+                         "over a unix socket");
+    vbus_msg_destroy (&reply);
+    const char *prefixes[] = { "orders.", NULL };
+    vbus_sub_t *sub = vbus_sub_new (f->broker.sub, prefixes);
+    vbus_pub_t *pub = vbus_pub_new (f->broker.pub);
+    vbus_event_t ev;
+    int got = 0;
+    for (uint64_t i = 1; i <= 100 && !got; i++) {
+        vbus_pub_send (pub, "orders.probe", "probe/0", i, "\x80", 1);
+        got = vbus_sub_recv (sub, &ev, 50) == 0;
+    }
+    assert_true (got);
+    assert_string_equal (ev.topic, "orders.probe");
+    vbus_pub_destroy (&pub);
+    vbus_sub_destroy (&sub);
+}
+
 static void
 test_events_in_order_without_gaps (void **state)
 {
@@ -741,6 +790,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_deferred_replies, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_call_reply, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_ipc_transport, s_setup_ipc, s_teardown),
         cmocka_unit_test_setup_teardown (test_identity_and_trace_pass_through, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_thousand_concurrent_async_calls, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_client_in_libuv_loop, s_setup, s_teardown),

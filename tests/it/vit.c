@@ -134,8 +134,25 @@ s_exited (pid_t pid)
     return waitpid (pid, &status, WNOHANG) == pid;
 }
 
+static int s_broker_start (vit_broker_t *b, int port, const char *ipc_dir,
+                           const char *const *extra);
+
 int
 vit_broker_start (vit_broker_t *b, int port, const char *const *extra)
+{
+    return s_broker_start (b, port, NULL, extra);
+}
+
+int
+vit_broker_start_ipc (vit_broker_t *b, const char *dir, const char *const *extra)
+{
+    return s_broker_start (b, 0, dir, extra);
+}
+
+//  Starts a broker on loopback TCP (port, or ports chosen at random) or, with ipc_dir, on unix
+//  sockets in that folder ("bus", "bus-1", "bus-2").
+static int
+s_broker_start (vit_broker_t *b, int port, const char *ipc_dir, const char *const *extra)
 {
     static bool seeded;
     if (!seeded) {
@@ -147,6 +164,13 @@ vit_broker_start (vit_broker_t *b, int port, const char *const *extra)
         snprintf (b->endpoint, sizeof b->endpoint, "tcp://127.0.0.1:%d", b->port);
         snprintf (b->pub, sizeof b->pub, "tcp://127.0.0.1:%d", b->port + 1);
         snprintf (b->sub, sizeof b->sub, "tcp://127.0.0.1:%d", b->port + 2);
+        if (ipc_dir) {
+            b->port = 0;
+            snprintf (b->endpoint, sizeof b->endpoint, "ipc://%s/bus", ipc_dir);
+            if (vbus_endpoint_offset (b->endpoint, 1, b->pub, sizeof b->pub)
+                || vbus_endpoint_offset (b->endpoint, 2, b->sub, sizeof b->sub))
+                return -1;  //  the folder's path is too long for a socket
+        }
         const char *args[32] = { "--bind", b->endpoint };
         int n = 2;
         for (int i = 0; extra && extra[i] && n < 31; i++)

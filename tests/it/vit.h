@@ -34,6 +34,9 @@ int vit_stop (pid_t pid, int sig, int timeout_ms);
 //  Starts a broker on a free port (extra arguments may be NULL); port 0 = pick one. Waits until
 //  it answers broker.ping. Returns 0 or -1.
 int vit_broker_start (vit_broker_t *b, int port, const char *const *extra);
+//  The same on unix sockets in dir (ipc://<dir>/bus and its -1, -2 companions): for processes
+//  on one machine, without loopback TCP's kernel work. port stays 0.
+int vit_broker_start_ipc (vit_broker_t *b, const char *dir, const char *const *extra);
 //  Makes a fresh directory /tmp/<prefix>-XXXXXX into dir (size bytes); returns 0 or -1.
 int vit_tmpdir (const char *prefix, char *dir, size_t size);
 //  Removes a directory tree (a test's data); returns 0 when nothing is left of it.

@@ -219,7 +219,14 @@ test_partition_and_endpoints (void **state)
     char out[64];
     assert_int_equal (vbus_endpoint_offset ("tcp://127.0.0.1:7700", 2, out, sizeof out), 0);
     assert_string_equal (out, "tcp://127.0.0.1:7702");
-    assert_int_equal (vbus_endpoint_offset ("ipc:///tmp/x", 1, out, sizeof out), -VE_INVAL);
+    assert_int_equal (vbus_endpoint_offset ("ipc:///tmp/x", 1, out, sizeof out), 0);
+    assert_string_equal (out, "ipc:///tmp/x-1");
+    assert_int_equal (vbus_endpoint_offset ("ipc:///tmp/x", 0, out, sizeof out), 0);
+    assert_string_equal (out, "ipc:///tmp/x");
+    assert_int_equal (vbus_endpoint_offset ("ipc://", 1, out, sizeof out), -VE_INVAL);
+    assert_int_equal (vbus_endpoint_offset ("udp://h:1", 1, out, sizeof out), -VE_INVAL);
+    char tiny[8];
+    assert_int_equal (vbus_endpoint_offset ("ipc:///tmp/x", 2, tiny, sizeof tiny), -VE_INVAL);
     assert_int_equal (vbus_endpoint_offset ("tcp://h:65535", 1, out, sizeof out), -VE_INVAL);
     assert_true (vbus__name_ok ("catalog", 7, VBUS_MAX_SERVICE));
     assert_false (vbus__name_ok ("Catalog", 7, VBUS_MAX_SERVICE));

@@ -1,8 +1,9 @@
 //  bench_search.c — vitrine-bench-search: the catalog search index alone (no bus, no store).
 //  Generates N products (tools/vgen_catalog), loads them, then runs a fixed, deterministic mix
 //  of queries (one word, two words, prefix, typo, filtered with various sorts), each asking
-//  for the top 20 and exact facets, on one thread, and prints latency percentiles.
-//  usage: vitrine-bench-search [--products N] [--queries Q]
+//  for the top 20 and exact facets, on one thread, and prints latency percentiles. With
+//  --suggest it runs catalog_search_suggest instead, on the mix vitrine-bench-catalog sends.
+//  usage: vitrine-bench-search [--products N] [--queries Q] [--suggest]
 #include "catalog_search.h"
 #include "vgen_catalog.h"
 #include <stdio.h>
@@ -86,6 +87,36 @@ static const s_filtered_t s_filtered[] = {
     { "cotton", "fashion", NULL, 0, 5000, true },
 };
 
+//  What a search box sends as the shopper types: the mix of tools/bench_catalog.c
+//  (s_make_suggest), as text.
+static void
+s_make_suggest (uint64_t i, char *text, size_t size)
+{
+    vgen_product_t p;
+    vgen_product (i * 7919 % 100000, &p);
+    char title[128];
+    snprintf (title, sizeof title, "%s", p.title);
+    const char *first = strtok (title, " "), *noun = first;
+    for (const char *w = first; w; w = strtok (NULL, " "))
+        noun = w;
+    switch (i % 3) {
+    case 0: snprintf (text, size, "%.*s", (int) (2 + i / 3 % 4), noun); break;
+    case 1: snprintf (text, size, "%s %.3s", first, noun); break;
+    default: {
+        char typo[64];
+        snprintf (typo, sizeof typo, "%.5s", noun);
+        if (strlen (typo) >= 4) {
+            char c = typo[1];
+            typo[1] = typo[2];
+            typo[2] = c;  //  a swap of neighbours in what is typed so far
+        }
+        snprintf (text, size, "%s", typo);
+    }
+    }
+}
+
+static const char *s_sug_kind[3] = { "prefix", "word+pre", "typo" };
+
 static int
 s_cmp_double (const void *a, const void *b)
 {
@@ -107,13 +138,16 @@ main (int argc, char **argv)
 {
     uint64_t nproducts = 1000000;
     uint32_t nqueries = 5000;
+    bool suggest = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp (argv[i], "--products") == 0 && i + 1 < argc)
             nproducts = strtoull (argv[++i], NULL, 10);
         else if (strcmp (argv[i], "--queries") == 0 && i + 1 < argc)
             nqueries = (uint32_t) strtoul (argv[++i], NULL, 10);
+        else if (strcmp (argv[i], "--suggest") == 0)
+            suggest = true;
         else {
-            fprintf (stderr, "usage: %s [--products N] [--queries Q]\n", argv[0]);
+            fprintf (stderr, "usage: %s [--products N] [--queries Q] [--suggest]\n", argv[0]);
             return 2;
         }
     }
@@ -159,6 +193,51 @@ main (int argc, char **argv)
             catalog_search_size (index), put_ms, nproducts / (put_ms / 1e3), compact_ms);
     printf ("memory: index %.1f MiB, process rss %.1f MiB (peak %.1f MiB)\n",
             catalog_search_memory (index) / 1048576.0, s_rss_mib ("VmRSS"), s_rss_mib ("VmHWM"));
+
+    if (suggest) {
+        //  Suggestions, one at a time; the first pass over the mix is timed as it comes (the
+        //  first time a word is typed), per kind.
+        double *sl = malloc (nqueries * sizeof *sl), *kl[3];
+        size_t kn[3] = { 0 };
+        for (int k = 0; k < 3; k++)
+            kl[k] = malloc (nqueries * sizeof *kl[k]);
+        uint64_t nprod = 0;
+        double s0 = s_now_ms ();
+        for (uint32_t i = 0; i < nqueries; i++) {
+            char text[128];
+            s_make_suggest (i, text, sizeof text);
+            catalog_suggest_t s;
+            double t = s_now_ms ();
+            rc = catalog_search_suggest (index, text, 8, 4, &s);
+            t = s_now_ms () - t;
+            if (rc) {
+                fprintf (stderr, "suggest \"%s\": %s\n", text, verr_str (rc));
+                return 1;
+            }
+            nprod += s.nproducts;
+            sl[i] = t;
+            kl[i % 3][kn[i % 3]++] = t;
+        }
+        double el = s_now_ms () - s0;
+        qsort (sl, nqueries, sizeof *sl, s_cmp_double);
+        printf ("suggest: %u in %.0f ms, mean products %.2f\n", nqueries, el,
+                nqueries ? (double) nprod / nqueries : 0);
+        for (int k = 0; k < 3; k++) {
+            qsort (kl[k], kn[k], sizeof (double), s_cmp_double);
+            printf ("  %-9s p50 %.3f  p99 %.3f  max %.3f ms\n", s_sug_kind[k],
+                    s_pct (kl[k], kn[k], 0.5), s_pct (kl[k], kn[k], 0.99),
+                    kn[k] ? kl[k][kn[k] - 1] : 0);
+            free (kl[k]);
+        }
+        printf ("suggest: p50 %.3f  p90 %.3f  p99 %.3f  max %.3f ms, rss %.0f MiB (%llu "
+                "products)\n",
+                s_pct (sl, nqueries, 0.5), s_pct (sl, nqueries, 0.9), s_pct (sl, nqueries, 0.99),
+                nqueries ? sl[nqueries - 1] : 0, s_rss_mib ("VmRSS"),
+                (unsigned long long) nproducts);
+        free (sl);
+        catalog_search_destroy (&index);
+        return 0;
+    }
 
     //  The query mix.
     double *lat = malloc (nqueries * sizeof *lat);

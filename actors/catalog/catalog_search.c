@@ -57,6 +57,7 @@ catalog_search_destroy (catalog_search_t **self_p)
         free (self->term[t].tfs);
         free (self->term[t].lens);
         free (self->term[t].facs);
+        free (self->term[t].best);
     }
     free (self->term);
     catalog_search__dict_free (&self->terms);
@@ -178,7 +179,24 @@ s_find (const catalog_search_t *self, const char *id)
     return key == NONE ? NONE : self->key_ord.v[key];
 }
 
-//  Tombstones a live ordinal: its terms' document frequencies and the length sums drop.
+//  The position of ord's posting in t (which has one; postings are sorted by ordinal).
+static uint32_t
+s_posting (const catalog_search__term_t *t, uint32_t ord)
+{
+    uint32_t lo = 0, hi = t->len;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (t->docs[mid] < ord)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    assert (lo < t->len && t->docs[lo] == ord);
+    return lo;
+}
+
+//  Tombstones a live ordinal: its terms' document frequencies and the length sums drop, and
+//  it leaves their best lists.
 static void
 s_kill (catalog_search_t *self, uint32_t ord)
 {
@@ -187,18 +205,11 @@ s_kill (catalog_search_t *self, uint32_t ord)
     for (uint64_t i = self->fwd_off[ord]; i < self->fwd_off[ord + 1]; i++) {
         catalog_search__term_t *t = &self->term[self->fwd[i]];
         t->df--;
-        //  Whether it named the product: from its posting (postings are sorted by ordinal).
-        uint32_t lo = 0, hi = t->len;
-        while (lo < hi) {
-            uint32_t mid = lo + (hi - lo) / 2;
-            if (t->docs[mid] < ord)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        assert (lo < t->len && t->docs[lo] == ord);
-        if (t->tfs[lo] & TF_NAME_MASK)
+        //  Whether it named the product: from its posting.
+        if (t->tfs[s_posting (t, ord)] & TF_NAME_MASK)
             t->ndf--;
+        if (t->best)
+            catalog_search__best_drop (self, self->fwd[i], ord);
     }
     for (int f = 0; f < F_COUNT; f++)
         self->len_sum[f] -= (self->lens[ord] >> (8 * f)) & 0xff;
@@ -426,6 +437,9 @@ catalog_search_put (catalog_search_t *self, const catalog_doc_t *doc)
     self->fwd_off[ord + 1] = self->nfwd;
     self->ndocs++;
     self->nalive++;
+    //  Last, when its row and bits are set: the product offers itself to its terms' best lists.
+    for (uint32_t i = 0; i < nlocal; i++)
+        catalog_search__best_offer (self, self->local[i].term, ord, self->local[i].tf);
     if (old != NONE)
         s_maybe_compact (self);
     return 0;
@@ -460,7 +474,19 @@ catalog_search_set_popularity (catalog_search_t *self, const char *id, double po
     uint32_t ord = self ? s_find (self, id) : NONE;
     if (ord == NONE)
         return -VE_NOT_FOUND;
+    float was = self->row[ord].popularity;
     self->row[ord].popularity = (float) popularity;
+    if (self->row[ord].popularity == was)
+        return 0;
+    //  It leaves the best lists of its terms and offers itself again at its new place (one
+    //  that fell behind the last of a list simply leaves it).
+    for (uint64_t i = self->fwd_off[ord]; i < self->fwd_off[ord + 1]; i++) {
+        const catalog_search__term_t *t = &self->term[self->fwd[i]];
+        if (!t->best)
+            continue;
+        catalog_search__best_drop (self, self->fwd[i], ord);
+        catalog_search__best_offer (self, self->fwd[i], ord, t->tfs[s_posting (t, ord)]);
+    }
     return 0;
 }
 
@@ -532,7 +558,14 @@ catalog_search_compact (catalog_search_t *self)
             }
         }
         t->len = k;
+        for (uint32_t i = 0; i < t->nbest; i++) {  //  (a best list holds live products only)
+            assert (remap[t->best[i].doc] != NONE);
+            t->best[i].doc = remap[t->best[i].doc];
+        }
         if (k == 0) {
+            free (t->best);
+            t->best = NULL;
+            t->nbest = 0;
             free (t->docs);
             free (t->tfs);
             free (t->lens);
@@ -616,7 +649,8 @@ catalog_search_memory (const catalog_search_t *self)
     bytes += (size_t) self->term_cap * sizeof *self->term;
     for (uint32_t t = 0; t < self->terms.n; t++)
         bytes += (size_t) self->term[t].cap
-                 * (2 * sizeof (uint32_t) + sizeof (uint16_t) + sizeof (uint64_t));
+                     * (2 * sizeof (uint32_t) + sizeof (uint16_t) + sizeof (uint64_t))
+                 + (self->term[t].best ? SUG_BEST * sizeof (catalog_search__pick_t) : 0);
     bytes += (size_t) self->sorted_cap * 4 + (size_t) self->pending.cap * 4;
     bytes += self->dels ? ((size_t) self->del_mask + 1) * sizeof *self->dels : 0;
     bytes += (size_t) self->key_ord.cap * 4;

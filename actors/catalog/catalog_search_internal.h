@@ -122,7 +122,37 @@ typedef struct {
     uint32_t stamp;  //  the put that last saw it (to aggregate a product's tokens)
     uint32_t local;  //  its slot in that put's scratch
     uint32_t qmark;  //  the query word that last took it as an alternative
+    struct catalog_search__pick_s *best;  //  NULL, or its best products for suggest (below)
+    uint32_t nbest;                       //  entries in best
 } catalog_search__term_t;
+
+//  ---------------------------------------------------------------- suggested products
+//  (catalog_search_suggest.c) A product as suggest ranks it among those carrying one term:
+//  the term in its title first, then more popular, shorter title, older, smaller id. The pick
+//  holds what that order reads, so comparing two costs no row read.
+typedef struct catalog_search__pick_s {
+    uint32_t doc;
+    float popularity;  //  a copy of the row's, kept by catalog_search_set_popularity
+    uint32_t age;
+    uint8_t titled;  //  the term is in the title
+    uint8_t title_len;
+} catalog_search__pick_t;
+
+//  A term with SUG_BEST_FROM postings or more keeps its best SUG_BEST live products, in that
+//  order, so that suggest reads them instead of walking ~5 % of the catalog. best holds the
+//  first nbest of all the term's live products; an entry that leaves (its product removed,
+//  replaced or less popular) shortens it rather than being looked for, and suggest walks the
+//  postings again only when fewer than CATALOG_SUGGEST_PRODUCTS remain of more.
+#define SUG_BEST      8
+#define SUG_BEST_FROM 64
+
+//  Takes doc (live or being removed) out of term's best list, if it is there.
+void catalog_search__best_drop (catalog_search_t *self, uint32_t term, uint32_t doc);
+//  Offers doc (live, counted in the term's df, not in its list, row and columns set; tf from
+//  its posting) to term's best list; a term that has just reached SUG_BEST_FROM postings gets
+//  its list here (a failed allocation leaves it without one: suggest walks).
+void catalog_search__best_offer (catalog_search_t *self, uint32_t term, uint32_t doc,
+                                 uint16_t tf);
 
 //  A multimap from the hash of a term with one byte deleted to the term: typo candidates.
 typedef struct {

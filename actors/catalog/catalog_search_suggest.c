@@ -4,6 +4,7 @@
 //  no score array; the cost is a prefix range of the sorted dictionary, the postings of the
 //  first completion (one word) or a sample of the products matching the words before.
 #include "catalog_search_internal.h"
+#include <stdlib.h>
 #include <string.h>
 
 #define SUG_RANKED 32  //  completions (by frequency in the catalog) counted in the sample
@@ -214,31 +215,50 @@ s_sample (catalog_search_t *self, const uint32_t *terms, uint32_t n)
 }
 
 //  ---------------------------------------------------------------- products
-//  a ranks before b as a suggested product (see catalog_search_suggest).
-static bool
-s_product_before (const catalog_search_t *self, uint32_t a, uint16_t tfa, uint32_t lensa,
-                  uint32_t b, uint16_t tfb, uint32_t lensb)
+typedef catalog_search__pick_t s_pick_t;
+
+//  The pick of doc, whose posting for the term has tf and whose field lengths are lens.
+static s_pick_t
+s_pick (const catalog_search_t *self, uint32_t doc, uint16_t tf, uint32_t lens)
 {
-    bool ta = (tfa & 15) != 0, tb = (tfb & 15) != 0;
-    if (ta != tb)
-        return ta;
-    float pa = self->row[a].popularity, pb = self->row[b].popularity;
-    if (pa != pb)
-        return pa > pb;
-    if ((lensa & 255) != (lensb & 255))
-        return (lensa & 255) < (lensb & 255);
-    if (self->age[a] != self->age[b])
-        return self->age[a] < self->age[b];
-    return strcmp (catalog_search__dict_str (&self->keys, self->doc_key[a]),
-                   catalog_search__dict_str (&self->keys, self->doc_key[b]))
+    return (s_pick_t) { .doc = doc,
+                        .popularity = self->row[doc].popularity,
+                        .age = self->age[doc],
+                        .titled = (tf & 15) != 0,
+                        .title_len = (uint8_t) (lens & 255) };
+}
+
+//  a ranks before b as a suggested product (see catalog_search_suggest): a total order, ids
+//  being unique, so the best k of a set do not depend on the order they are offered in.
+static bool
+s_product_before (const catalog_search_t *self, const s_pick_t *a, const s_pick_t *b)
+{
+    if (a->titled != b->titled)
+        return a->titled;
+    if (a->popularity != b->popularity)
+        return a->popularity > b->popularity;
+    if (a->title_len != b->title_len)
+        return a->title_len < b->title_len;
+    if (a->age != b->age)
+        return a->age < b->age;
+    return strcmp (catalog_search__dict_str (&self->keys, self->doc_key[a->doc]),
+                   catalog_search__dict_str (&self->keys, self->doc_key[b->doc]))
            < 0;
 }
 
-typedef struct {
-    uint32_t doc;
-    uint16_t tf;
-    uint32_t lens;
-} s_pick_t;
+//  Puts x in its place among the best k (sorted, *n of them); the last makes way when full.
+static void
+s_insert (const catalog_search_t *self, s_pick_t x, s_pick_t *best, uint32_t *n, uint32_t k)
+{
+    if (*n == k && !s_product_before (self, &x, &best[k - 1]))
+        return;
+    uint32_t at = *n < k ? (*n)++ : k - 1;
+    while (at > 0 && s_product_before (self, &x, &best[at - 1])) {
+        best[at] = best[at - 1];
+        at--;
+    }
+    best[at] = x;
+}
 
 //  Offers posting j of t to the best k (sorted, *n of them), unless its product is taken.
 static void
@@ -248,22 +268,78 @@ s_offer (const catalog_search_t *self, const catalog_search__term_t *t, uint32_t
     uint32_t d = t->docs[j];
     if (!catalog_search__bit (self->alive, d))
         return;
+    //  Most postings of a common word lose on the title alone: no row read for them.
+    if (*n == k && best[k - 1].titled && !(t->tfs[j] & 15))
+        return;
     for (uint32_t i = 0; i < ntaken; i++)
         if (taken[i].doc == d)
             return;
-    s_pick_t x = { d, t->tfs[j], t->lens[j] };
-    if (*n == k
-        && !s_product_before (self, x.doc, x.tf, x.lens, best[k - 1].doc, best[k - 1].tf,
-                              best[k - 1].lens))
+    s_insert (self, s_pick (self, d, t->tfs[j], t->lens[j]), best, n, k);
+}
+
+//  Walks t's postings for its best SUG_BEST live products.
+static void
+s_best_fill (const catalog_search_t *self, catalog_search__term_t *t)
+{
+    t->nbest = 0;
+    for (uint32_t j = 0; j < t->len; j++)
+        s_offer (self, t, j, t->best, &t->nbest, SUG_BEST, NULL, 0);
+}
+
+//  Gives term a best list filled from its postings; false when out of memory.
+static bool
+s_best_new (const catalog_search_t *self, catalog_search__term_t *t)
+{
+    t->best = malloc (SUG_BEST * sizeof *t->best);
+    if (!t->best)
+        return false;
+    s_best_fill (self, t);
+    return true;
+}
+
+void
+catalog_search__best_drop (catalog_search_t *self, uint32_t term, uint32_t doc)
+{
+    catalog_search__term_t *t = &self->term[term];
+    for (uint32_t i = 0; i < t->nbest; i++)
+        if (t->best[i].doc == doc) {
+            memmove (t->best + i, t->best + i + 1, (t->nbest - i - 1) * sizeof *t->best);
+            t->nbest--;
+            return;
+        }
+}
+
+void
+catalog_search__best_offer (catalog_search_t *self, uint32_t term, uint32_t doc, uint16_t tf)
+{
+    catalog_search__term_t *t = &self->term[term];
+    if (!t->best) {
+        if (t->len >= SUG_BEST_FROM)
+            s_best_new (self, t);  //  the walk sees doc: nothing more to do
         return;
-    uint32_t at = *n < k ? (*n)++ : k - 1;
-    while (at > 0
-           && s_product_before (self, x.doc, x.tf, x.lens, best[at - 1].doc, best[at - 1].tf,
-                                best[at - 1].lens)) {
-        best[at] = best[at - 1];
-        at--;
     }
-    best[at] = x;
+    //  The list is the best nbest of the term's other live products; when it holds them all,
+    //  doc goes in wherever it ranks, else only ahead of the last (what ranks after that is
+    //  not known). Either way it stays the best of them all.
+    bool all = t->nbest + 1 == t->df;
+    s_pick_t x = s_pick (self, doc, tf, self->lens[doc]);
+    if (!all && (t->nbest == 0 || !s_product_before (self, &x, &t->best[t->nbest - 1])))
+        return;
+    s_insert (self, x, t->best, &t->nbest, SUG_BEST);
+}
+
+//  t's best list when it has one that can answer (at least as many entries as suggest asks,
+//  or every live product), refilled from the postings when it has become too short; NULL
+//  for a term with few postings (walking them costs less) or when out of memory.
+static const s_pick_t *
+s_best (const catalog_search_t *self, catalog_search__term_t *t)
+{
+    if (!t->best && (t->len < SUG_BEST_FROM || !s_best_new (self, t)))
+        return NULL;
+    uint32_t need = t->df < CATALOG_SUGGEST_PRODUCTS ? t->df : CATALOG_SUGGEST_PRODUCTS;
+    if (t->nbest < need)
+        s_best_fill (self, t);
+    return t->best;
 }
 
 //  Products for the completions in order: the best of the first's, then the next's …
@@ -274,9 +350,21 @@ s_products (catalog_search_t *self, uint32_t ncomp, uint32_t k, bool sampled, ui
     s_pick_t taken[CATALOG_SUGGEST_PRODUCTS], best[CATALOG_SUGGEST_PRODUCTS];
     uint32_t ntaken = 0;
     for (uint32_t c = 0; c < ncomp && ntaken < k; c++) {
-        const catalog_search__term_t *t = &self->term[self->sug_cand[c].term];
+        catalog_search__term_t *t = &self->term[self->sug_cand[c].term];
         uint32_t n = 0, want = k - ntaken;
-        if (!sampled)
+        const s_pick_t *list = sampled ? NULL : s_best (self, t);
+        if (list) {
+            //  The list's first CATALOG_SUGGEST_PRODUCTS (or all the live products) hold the
+            //  best want of those not taken, ntaken + want being at most that many.
+            for (uint32_t i = 0; i < t->nbest && n < want; i++) {
+                bool seen = false;
+                for (uint32_t j = 0; j < ntaken && !seen; j++)
+                    seen = taken[j].doc == list[i].doc;
+                if (!seen)
+                    best[n++] = list[i];
+            }
+        }
+        else if (!sampled)
             for (uint32_t j = 0; j < t->len; j++)
                 s_offer (self, t, j, best, &n, want, taken, ntaken);
         else

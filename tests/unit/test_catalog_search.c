@@ -1606,6 +1606,256 @@ test_suggest_limits (void **state)
     catalog_search_destroy (&index);
 }
 
+//  Suggested products against a brute force, over random puts, replacements, removals,
+//  popularity changes and compactions: the index keeps per common term its best few products
+//  (catalog_search_internal.h) and must give what ranking every live product would. Words
+//  begin with distinct prefixes but for "amber" and "ambit"; "fjord" stays rare.
+#define SUG_IDS        400
+#define SUG_BEST_TEST  12  //  more than a term's best list holds
+static const char *const s_sug_vocab[] = { "amber", "ambit", "birch", "cedar", "delta", "fjord" };
+#define SUG_NVOCAB 6
+
+typedef struct {
+    char title[64], desc[64];
+    int popularity;
+    int64_t created_ms;
+    int title_len;
+    bool live;
+} s_sug_doc_t;
+
+static uint64_t s_sug_rng = 88172645463325252ull;
+
+static uint32_t
+s_sug_rand (uint32_t n)
+{
+    s_sug_rng ^= s_sug_rng << 13;
+    s_sug_rng ^= s_sug_rng >> 7;
+    s_sug_rng ^= s_sug_rng << 17;
+    return (uint32_t) (s_sug_rng % n);
+}
+
+//  Fills text with 1 + rand (n) words (0 + ... when zero_ok), "fjord" one time in 40.
+static int
+s_sug_words (char *text, size_t size, uint32_t n, bool zero_ok)
+{
+    uint32_t count = s_sug_rand (n) + (zero_ok ? 0 : 1);
+    size_t used = 0;
+    text[0] = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t w = s_sug_rand (40) == 0 ? 5 : s_sug_rand (5);
+        used += (size_t) snprintf (text + used, size - used, "%s%s", i ? " " : "", s_sug_vocab[w]);
+    }
+    return (int) count;
+}
+
+static bool
+s_sug_has (const char *text, const char *word)
+{
+    size_t n = strlen (word);
+    for (const char *p = strstr (text, word); p; p = strstr (p + 1, word))
+        if ((p == text || p[-1] == ' ') && (p[n] == 0 || p[n] == ' '))
+            return true;
+    return false;
+}
+
+//  a ranks before b among the products carrying word (catalog_search_suggest's order).
+static bool
+s_sug_before (const s_sug_doc_t *m, int a, int b, const char *word)
+{
+    bool ta = s_sug_has (m[a].title, word), tb = s_sug_has (m[b].title, word);
+    if (ta != tb)
+        return ta;
+    if (m[a].popularity != m[b].popularity)
+        return m[a].popularity > m[b].popularity;
+    if (m[a].title_len != m[b].title_len)
+        return m[a].title_len < m[b].title_len;
+    if (m[a].created_ms / 1000 != m[b].created_ms / 1000)
+        return m[a].created_ms < m[b].created_ms;
+    return a < b;  //  ids are "p%03d": their byte order is the number's
+}
+
+static void
+s_sug_put (catalog_search_t *index, s_sug_doc_t *m, int i, bool active)
+{
+    char id[16];
+    snprintf (id, sizeof id, "p%03d", i);
+    m[i].title_len = s_sug_words (m[i].title, sizeof m[i].title, 3, false);
+    s_sug_words (m[i].desc, sizeof m[i].desc, 3, true);
+    m[i].popularity = (int) s_sug_rand (5);
+    m[i].created_ms = (int64_t) s_sug_rand (5) * 1000 + s_sug_rand (1000);
+    m[i].live = active;
+    catalog_doc_t doc = { .id = id,
+                          .title = m[i].title,
+                          .description = m[i].desc,
+                          .price_minor = 100,
+                          .active = active,
+                          .created_ms = m[i].created_ms,
+                          .popularity = m[i].popularity };
+    assert_int_equal (catalog_search_put (index, &doc), 0);
+}
+
+//  Checks the suggestions for prefix against the brute force; returns the first product (or
+//  -1) for the caller to remove or demote.
+static int
+s_sug_check (catalog_search_t *index, const s_sug_doc_t *m, const char *prefix)
+{
+    //  Completions: the vocabulary words it begins that live products carry, by how many name
+    //  them (the title, here), then how many carry them, then shorter, then byte order.
+    int comp[SUG_NVOCAB], ncomp = 0, named[SUG_NVOCAB] = { 0 }, df[SUG_NVOCAB] = { 0 };
+    for (int w = 0; w < SUG_NVOCAB; w++) {
+        if (strncmp (s_sug_vocab[w], prefix, strlen (prefix)) != 0)
+            continue;
+        for (int i = 0; i < SUG_IDS; i++) {
+            named[w] += m[i].live && s_sug_has (m[i].title, s_sug_vocab[w]);
+            df[w] += m[i].live
+                     && (s_sug_has (m[i].title, s_sug_vocab[w])
+                         || s_sug_has (m[i].desc, s_sug_vocab[w]));
+        }
+        if (df[w] == 0)
+            continue;
+        int at = ncomp++;
+        while (at > 0
+               && (named[w] > named[comp[at - 1]]
+                   || (named[w] == named[comp[at - 1]] && df[w] > df[comp[at - 1]]))) {
+            comp[at] = comp[at - 1];
+            at--;
+        }
+        comp[at] = w;
+    }
+    //  Products: the best of the first completion's, then of the next's, none twice.
+    int want[CATALOG_SUGGEST_PRODUCTS], nwant = 0;
+    for (int c = 0; c < ncomp && nwant < CATALOG_SUGGEST_PRODUCTS; c++) {
+        const char *word = s_sug_vocab[comp[c]];
+        int from = nwant;
+        for (int i = 0; i < SUG_IDS; i++) {
+            bool taken = false;
+            for (int j = 0; j < from; j++)
+                taken |= want[j] == i;
+            if (!m[i].live || taken
+                || !(s_sug_has (m[i].title, word) || s_sug_has (m[i].desc, word)))
+                continue;
+            if (nwant == CATALOG_SUGGEST_PRODUCTS
+                && !s_sug_before (m, i, want[CATALOG_SUGGEST_PRODUCTS - 1], word))
+                continue;
+            int at = nwant < CATALOG_SUGGEST_PRODUCTS ? nwant++ : CATALOG_SUGGEST_PRODUCTS - 1;
+            while (at > from && s_sug_before (m, i, want[at - 1], word)) {
+                want[at] = want[at - 1];
+                at--;
+            }
+            want[at] = i;
+        }
+    }
+    catalog_suggest_t s = s_suggest (index, prefix);
+    assert_int_equal (s.ncompletions, ncomp);
+    for (int c = 0; c < ncomp; c++)
+        assert_string_equal (s.completions[c].text, s_sug_vocab[comp[c]]);
+    assert_int_equal (s.nproducts, nwant);
+    for (int i = 0; i < nwant; i++) {
+        char id[16];
+        snprintf (id, sizeof id, "p%03d", want[i]);
+        assert_string_equal (s.products[i].id, id);
+    }
+    return nwant ? want[0] : -1;
+}
+
+static void
+test_suggest_products_brute_force (void **state)
+{
+    (void) state;
+    static const char *const prefixes[] = { "amb", "ambe", "bir", "ced", "del", "fjo" };
+    s_sug_doc_t *m = calloc (SUG_IDS, sizeof *m);
+    assert_non_null (m);
+    catalog_search_t *index = catalog_search_new ();
+    assert_non_null (index);
+    for (int i = 0; i < SUG_IDS / 2; i++)
+        s_sug_put (index, m, i, true);
+    for (int op = 0; op < 4000; op++) {
+        int i = (int) s_sug_rand (SUG_IDS);
+        char id[16];
+        snprintf (id, sizeof id, "p%03d", i);
+        uint32_t what = s_sug_rand (100);
+        if (what < 35)  //  new or replaced, now and then inactive
+            s_sug_put (index, m, i, s_sug_rand (10) != 0);
+        else if (what < 50) {
+            assert_int_equal (catalog_search_remove (index, id), m[i].live ? 0 : -VE_NOT_FOUND);
+            m[i].live = false;
+        }
+        else if (what < 80) {
+            int p = (int) s_sug_rand (5);
+            assert_int_equal (catalog_search_set_popularity (index, id, p),
+                              m[i].live ? 0 : -VE_NOT_FOUND);
+            if (m[i].live)
+                m[i].popularity = p;
+        }
+        else if (what < 98) {
+            //  The best product of a word leaves or falls: the lists shorten from the top.
+            int top = s_sug_check (index, m, prefixes[s_sug_rand (6)]);
+            snprintf (id, sizeof id, "p%03d", top);
+            if (top >= 0 && what < 89) {
+                assert_int_equal (catalog_search_remove (index, id), 0);
+                m[top].live = false;
+            }
+            else if (top >= 0) {
+                assert_int_equal (catalog_search_set_popularity (index, id, 0), 0);
+                m[top].popularity = 0;
+            }
+        }
+        else
+            assert_int_equal (catalog_search_compact (index), 0);
+        for (int p = 0; p < 6; p++)
+            s_sug_check (index, m, prefixes[p]);
+    }
+    //  A word's best leave one after another, removed or demoted, until its list runs short and
+    //  is filled again from the postings.
+    for (int p = 0; p < 6; p++)
+        for (int n = 0; n < 2 * SUG_BEST_TEST; n++) {
+            int top = s_sug_check (index, m, prefixes[p]);
+            if (top < 0)
+                break;
+            char id[16];
+            snprintf (id, sizeof id, "p%03d", top);
+            if (n % 2) {
+                assert_int_equal (catalog_search_remove (index, id), 0);
+                m[top].live = false;
+            }
+            else {
+                assert_int_equal (catalog_search_set_popularity (index, id, -1), 0);
+                m[top].popularity = -1;
+            }
+        }
+    catalog_search_destroy (&index);
+    free (m);
+}
+
+//  A product taken for the first completion is not offered again for the next, whose best
+//  list it leads: "cedarwood" names the two most popular, "cedars" is in every description.
+static void
+test_suggest_products_taken (void **state)
+{
+    (void) state;
+    catalog_search_t *index = catalog_search_new ();
+    assert_non_null (index);
+    for (int i = 0; i < 80; i++) {
+        char id[16];
+        snprintf (id, sizeof id, "c%02d", i);
+        catalog_doc_t doc = { .id = id,
+                              .title = i >= 78 ? "cedarwood box" : "box",
+                              .description = "cedars",
+                              .price_minor = 100,
+                              .active = true,
+                              .popularity = i };
+        assert_int_equal (catalog_search_put (index, &doc), 0);
+    }
+    catalog_suggest_t s = s_suggest (index, "ceda");
+    assert_int_equal (s.ncompletions, 2);
+    assert_string_equal (s.completions[0].text, "cedarwood");
+    assert_int_equal (s.nproducts, 4);
+    const char *ids[] = { "c79", "c78", "c77", "c76" };
+    for (int i = 0; i < 4; i++)
+        assert_string_equal (s.products[i].id, ids[i]);
+    catalog_search_destroy (&index);
+}
+
 int
 main (void)
 {
@@ -1639,6 +1889,8 @@ main (void)
         cmocka_unit_test (test_suggest_after_words),
         cmocka_unit_test (test_suggest_marks),
         cmocka_unit_test (test_suggest_limits),
+        cmocka_unit_test (test_suggest_products_brute_force),
+        cmocka_unit_test (test_suggest_products_taken),
     };
     return cmocka_run_group_tests (tests, s_gen_setup, s_gen_teardown);
 }

@@ -234,7 +234,7 @@ s_cmd_publish (const s_opts_t *o)
     vbuf_init (&body, storage, sizeof storage);
     int rc = s_body (e ? e->schema : NULL, o->args[1], &body);
     if (rc == 0 && vbus_endpoint_offset (o->broker, 1, endpoint, sizeof endpoint) != 0)
-        rc = s_fail ("broker endpoint %s is not tcp://host:port", o->broker);
+        rc = s_fail ("broker endpoint %s is not tcp://host:port or ipc://path", o->broker);
     vbus_pub_t *pub = rc ? NULL : vbus_pub_new (endpoint);
     if (rc == 0 && !pub)
         rc = s_fail ("cannot connect to %s", endpoint);
@@ -274,7 +274,7 @@ s_cmd_subscribe (const s_opts_t *o)
         return s_fail ("subscribe: expected one PATTERN");
     char endpoint[256];
     if (vbus_endpoint_offset (o->broker, 2, endpoint, sizeof endpoint) != 0)
-        return s_fail ("broker endpoint %s is not tcp://host:port", o->broker);
+        return s_fail ("broker endpoint %s is not tcp://host:port or ipc://path", o->broker);
     const char *prefixes[] = { o->args[0], NULL };
     vbus_sub_t *sub = vbus_sub_new (endpoint, prefixes);
     if (!sub)

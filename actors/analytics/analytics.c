@@ -1003,7 +1003,7 @@ analytics_open (vactor_t *actor)
     if (vbus_endpoint_offset (vactor_config (actor, "broker"), 1, pub_ep, sizeof pub_ep) == 0)
         self->live = vbus_pub_new (pub_ep);
     if (!self->live)
-        vbus_log ('W', WHO, "no publisher for analytics.live (broker endpoint not tcp?)");
+        vbus_log ('W', WHO, "no publisher for analytics.live (broker endpoint not tcp or ipc?)");
     self->next_flush_ms = s_floor (now, self->export_every_ms) + self->export_every_ms;
     vbus_log ('I', WHO, "open: %llu low SKUs, %llu edge events lost so far, export %s",
               (unsigned long long) self->low_count, (unsigned long long) self->views_lost,

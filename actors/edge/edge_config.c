@@ -141,7 +141,8 @@ s_apply (edge_config_t *cfg, const s_raw_t *raw)
                                           : "tcp://127.0.0.1:7700");
     char probe[256];
     if (vbus_endpoint_offset (cfg->broker, 0, probe, sizeof probe)) {
-        fprintf (stderr, PROGRAM ": broker: expected tcp://host:port, got '%s'\n", cfg->broker);
+        fprintf (stderr, PROGRAM ": broker: expected tcp://host:port or ipc://path, got '%s'\n",
+                 cfg->broker);
         return -VE_CONFIG;
     }
     if (s_listen (cfg, (v = s_get (raw, "listen")) ? v : "127.0.0.1:8080"))

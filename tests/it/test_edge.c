@@ -1619,7 +1619,7 @@ test_configuration_errors (void **state)
         { { "--set", "token_key=" KEY_HEX, "--set", "rate_api=-1", NULL }, "rate_api" },
         { { "--set", "token_key=" KEY_HEX, "--set", "colour=blue", NULL }, "colour" },
         { { "--set", "token_key=" KEY_HEX, "--listen", "nowhere", NULL }, "listen" },
-        { { "--set", "token_key=" KEY_HEX, "--broker", "ipc://x", NULL }, "broker" },
+        { { "--set", "token_key=" KEY_HEX, "--broker", "udp://x:1", NULL }, "broker" },
         { { "--set", "token_key=" KEY_HEX, "--set", "ready_services=Auth!", NULL },
           "ready_services" },
         { { "--config", "/nonexistent/edge.conf", NULL }, "--config" },

@@ -754,18 +754,21 @@ async function suggestions(browser) {
   const asked = [];
   page.on('request', (r) => { if (r.url().includes('/api/v1/suggest')) asked.push(new URL(r.url()).searchParams.get('q')); });
   await page.goto('/', DCL);
-  // A word the demo catalog has, from its own titles: its first three letters are typed.
+  // A word the demo catalog has, from its own titles: its first four letters are typed, back
+  // to back (much faster than the 120 ms pause, even on a loaded machine).
   const { hits } = await getJson('/api/v1/search?sort=newest&limit=50');
   const word = hits.map((h) => h.title.split(/\s+/).find((w) => /^[a-z]{5,}$/i.test(w))).find(Boolean);
   check(word, 'no title word of five letters or more to type');
-  const prefix = word.slice(0, 3).toLowerCase();
+  const prefix = word.slice(0, 4).toLowerCase();
   const box = page.locator('#site-q');
   await box.click();
-  await box.pressSequentially(prefix, { delay: 30 });  // faster than the 120 ms pause
+  await box.pressSequentially(prefix);
   const list = page.locator('#site-q ~ [role="listbox"]');
   await until('suggestions shown', async () => (await list.locator('[role="option"]').count()) > 0);
   await page.waitForTimeout(400);
-  check(asked.length === 1 && asked[0] === prefix, `typing "${prefix}" quickly asked ${JSON.stringify(asked)} (one request for the whole prefix expected)`);
+  // Without the pause every keystroke would ask (4 requests); with it, the whole prefix once (a
+  // keystroke the machine held back past the pause may add one for a shorter text).
+  check(asked.length <= 2 && asked[asked.length - 1] === prefix, `typing "${prefix}" quickly asked ${JSON.stringify(asked)} (the whole prefix once expected)`);
   check((await box.getAttribute('aria-expanded')) === 'true', 'the search box does not say its list is open');
   const first = list.locator('.suggest-query').first();
   const completion = (await first.textContent()).trim();
@@ -784,7 +787,7 @@ async function suggestions(browser) {
     'arrow keys did not land on the first completion');
   await box.press('Escape');
   check(await list.isHidden(), 'Escape did not close the suggestions');
-  await box.pressSequentially(word.slice(3, 4).toLowerCase(), { delay: 30 });
+  await box.pressSequentially(word.slice(4, 5).toLowerCase());
   await until('suggestions shown again', async () => (await list.locator('[role="option"]').count()) > 0);
   const again = (await list.locator('.suggest-query').first().textContent()).trim();
   await box.press('ArrowDown');

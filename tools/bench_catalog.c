@@ -105,33 +105,6 @@ s_make_query (uint64_t i, query_t *q)
     }
 }
 
-//  What a search box sends as the shopper types, from the demo catalog's words.
-static void
-s_make_suggest (uint64_t i, char *json, size_t size)
-{
-    vgen_product_t p;
-    vgen_product (i * 7919 % 100000, &p);
-    char title[128];
-    snprintf (title, sizeof title, "%s", p.title);
-    const char *first = strtok (title, " "), *noun = first;
-    for (const char *w = first; w; w = strtok (NULL, " "))
-        noun = w;
-    switch (i % 3) {
-    case 0: snprintf (json, size, "{\"q\":\"%.*s\"}", (int) (2 + i / 3 % 4), noun); break;
-    case 1: snprintf (json, size, "{\"q\":\"%s %.3s\"}", first, noun); break;
-    default: {
-        char typo[64];
-        snprintf (typo, sizeof typo, "%.5s", noun);
-        if (strlen (typo) >= 4) {
-            char c = typo[1];
-            typo[1] = typo[2];
-            typo[2] = c;  //  a swap of neighbours in what is typed so far
-        }
-        snprintf (json, size, "{\"q\":\"%s\"}", typo);
-    }
-    }
-}
-
 static int
 s_body (const char *json, vbuf_t *buf)
 {
@@ -302,8 +275,9 @@ main (int argc, char **argv)
     double *sug = calloc ((size_t) queries, sizeof *sug);
     size_t nsug = 0;
     for (long i = 0; i < queries && sug; i++) {
-        char json[256], storage[512];
-        s_make_suggest ((uint64_t) i, json, sizeof json);
+        char text[128], json[256], storage[512];
+        vgen_suggest_text ((uint64_t) i, text, sizeof text);
+        snprintf (json, sizeof json, "{\"q\":\"%s\"}", text);  //  letters and spaces
         vbuf_t body;
         vbuf_init (&body, storage, sizeof storage);
         s_body (json, &body);

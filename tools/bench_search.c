@@ -87,34 +87,6 @@ static const s_filtered_t s_filtered[] = {
     { "cotton", "fashion", NULL, 0, 5000, true },
 };
 
-//  What a search box sends as the shopper types: the mix of tools/bench_catalog.c
-//  (s_make_suggest), as text.
-static void
-s_make_suggest (uint64_t i, char *text, size_t size)
-{
-    vgen_product_t p;
-    vgen_product (i * 7919 % 100000, &p);
-    char title[128];
-    snprintf (title, sizeof title, "%s", p.title);
-    const char *first = strtok (title, " "), *noun = first;
-    for (const char *w = first; w; w = strtok (NULL, " "))
-        noun = w;
-    switch (i % 3) {
-    case 0: snprintf (text, size, "%.*s", (int) (2 + i / 3 % 4), noun); break;
-    case 1: snprintf (text, size, "%s %.3s", first, noun); break;
-    default: {
-        char typo[64];
-        snprintf (typo, sizeof typo, "%.5s", noun);
-        if (strlen (typo) >= 4) {
-            char c = typo[1];
-            typo[1] = typo[2];
-            typo[2] = c;  //  a swap of neighbours in what is typed so far
-        }
-        snprintf (text, size, "%s", typo);
-    }
-    }
-}
-
 static const char *s_sug_kind[3] = { "prefix", "word+pre", "typo" };
 
 static int
@@ -205,7 +177,7 @@ main (int argc, char **argv)
         double s0 = s_now_ms ();
         for (uint32_t i = 0; i < nqueries; i++) {
             char text[128];
-            s_make_suggest (i, text, sizeof text);
+            vgen_suggest_text (i, text, sizeof text);
             catalog_suggest_t s;
             double t = s_now_ms ();
             rc = catalog_search_suggest (index, text, 8, 4, &s);

@@ -1008,3 +1008,32 @@ vgen_vocabulary (size_t i)
     }
     return NULL;
 }
+
+//  ---------------------------------------------------------------- a search box's text
+
+void
+vgen_suggest_text (uint64_t i, char *text, size_t size)
+{
+    vgen_product_t p;
+    vgen_product (i * 7919 % 100000, &p);
+    char title[128];
+    snprintf (title, sizeof title, "%s", p.title);
+    char *save = NULL;
+    const char *first = strtok_r (title, " ", &save), *noun = first;
+    for (const char *w = first; w; w = strtok_r (NULL, " ", &save))
+        noun = w;
+    switch (i % 3) {
+    case 0: snprintf (text, size, "%.*s", (int) (2 + i / 3 % 4), noun); break;
+    case 1: snprintf (text, size, "%s %.3s", first, noun); break;
+    default: {
+        char typo[64];
+        snprintf (typo, sizeof typo, "%.5s", noun);
+        if (strlen (typo) >= 4) {
+            char c = typo[1];
+            typo[1] = typo[2];
+            typo[2] = c;  //  a swap of neighbours in what is typed so far
+        }
+        snprintf (text, size, "%s", typo);
+    }
+    }
+}

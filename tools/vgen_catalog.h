@@ -50,6 +50,12 @@ void vgen_product (uint64_t index, vgen_product_t *out);
 //  Points *doc at p's fields (borrowed: valid while p is) for catalog_search_put.
 void vgen_product_doc (const vgen_product_t *p, catalog_doc_t *doc);
 
+//  What a search box sends as the shopper types, number i of a fixed mix drawn from the
+//  catalog's words: a 2–5 letter prefix of a title's last word, a title's first word and three
+//  letters of its last, or five letters of it with two neighbours swapped (a typo). The
+//  suggest benchmarks (vitrine-bench-catalog, vitrine-bench-search) both send it.
+void vgen_suggest_text (uint64_t i, char *text, size_t size);
+
 //  The value of p's attribute key, or NULL when p has none. Borrowed (static).
 const char *vgen_attr (const vgen_product_t *p, const char *key);
 

@@ -214,34 +214,23 @@ static void
 s_count_calls (const char *service, uint32_t partition, varena_t *arena, s_method_calls_t *calls,
                size_t *n, size_t max)
 {
-    vbus_opts_t opts = { .caller = &s_service,
-                         .to_partition = true,
-                         .partition = partition,
-                         .timeout_ms = 10000 };
-    vbus_msg_t *reply = NULL;
-    if (vbus_client_call (s_client, service, "stats", "\x80", 1, &opts, &reply) == 0
-        && reply->status == VE_OK) {
-        const vmsg_value_t *v;
-        varena_reset (arena);
-        if (vmsg_decode (NULL, reply->body, reply->body_len, arena, &v, NULL, 0) == 0) {
-            const vmsg_value_t *ms = vmsg_get (v, "methods");
-            for (uint32_t i = 0; i < vmsg_count (ms); i++) {
-                const vmsg_value_t *m = vmsg_at (ms, i);
-                char name[64];
-                snprintf (name, sizeof name, "%s.%s", service, vmsg_str (m, "name"));
-                size_t k = 0;
-                while (k < *n && strcmp (calls[k].name, name) != 0)
-                    k++;
-                if (k == *n && *n < max) {
-                    snprintf (calls[k].name, sizeof calls[k].name, "%s", name);
-                    calls[(*n)++].calls = 0;
-                }
-                if (k < *n)
-                    calls[k].calls += vmsg_uint (m, "calls", 0);
-            }
+    varena_reset (arena);
+    const vmsg_value_t *ms = vmsg_get (vit_stats (s_client, service, (int) partition, arena),
+                                       "methods");
+    for (uint32_t i = 0; i < vmsg_count (ms); i++) {
+        const vmsg_value_t *m = vmsg_at (ms, i);
+        char name[64];
+        snprintf (name, sizeof name, "%s.%s", service, vmsg_str (m, "name"));
+        size_t k = 0;
+        while (k < *n && strcmp (calls[k].name, name) != 0)
+            k++;
+        if (k == *n && *n < max) {
+            snprintf (calls[k].name, sizeof calls[k].name, "%s", name);
+            calls[(*n)++].calls = 0;
         }
+        if (k < *n)
+            calls[k].calls += vmsg_uint (m, "calls", 0);
     }
-    vbus_msg_destroy (&reply);
 }
 
 //  Prints the bus calls the actors served per checkout, by method (seeding's calls included:

@@ -737,20 +737,9 @@ s_wait_line (fixture_t *f, const char *cart_id, const vbus_caller_t *who, const 
 static uint64_t
 s_calls (fixture_t *f, const char *service, const char *method)
 {
-    vbus_opts_t opts = { .caller = &s_service };
-    vbus_msg_t *reply = NULL;
-    assert_int_equal (vbus_client_call (f->client, service, "stats", "\x80", 1, &opts, &reply), 0);
-    assert_int_equal (reply->status, VE_OK);
-    const vmsg_value_t *v;
-    const vmsg_method_t *m = vmsg_method_find ("runtime", "stats");
-    assert_int_equal (vmsg_decode (m->reply, reply->body, reply->body_len, f->arena, &v, NULL, 0),
-                      0);
-    vbus_msg_destroy (&reply);
-    const vmsg_value_t *ms = vmsg_get (v, "methods");
-    for (uint32_t i = 0; i < vmsg_count (ms); i++)
-        if (strcmp (vmsg_str (vmsg_at (ms, i), "name"), method) == 0)
-            return vmsg_uint (vmsg_at (ms, i), "calls", 0);
-    return 0;
+    const vmsg_value_t *v = vit_stats (f->client, service, -1, f->arena);
+    assert_non_null (v);
+    return vit_stats_calls (v, method);
 }
 
 //  An add asks the catalog once: one get_many of the product and of the cart's lines, which

@@ -301,21 +301,41 @@ vit_percentile (double *v, size_t n, double q)
     return v[i < n ? i : n - 1];
 }
 
+const vmsg_value_t *
+vit_stats (vbus_client_t *client, const char *service, int partition, varena_t *arena)
+{
+    static const vbus_caller_t admin = { "vit", VBUS_ROLE_ADMIN };
+    vbus_opts_t opts = { .caller = &admin,
+                         .to_partition = partition >= 0,
+                         .partition = partition >= 0 ? (uint32_t) partition : 0,
+                         .timeout_ms = 10000 };
+    const vmsg_method_t *m = vmsg_method_find ("runtime", "stats");
+    vbus_msg_t *reply = NULL;
+    const vmsg_value_t *v = NULL;
+    if (m && vbus_client_call (client, service, "stats", "\x80", 1, &opts, &reply) == 0
+        && reply->status == VE_OK
+        && vmsg_decode (m->reply, reply->body, reply->body_len, arena, &v, NULL, 0) != 0)
+        v = NULL;
+    vbus_msg_destroy (&reply);
+    return v;
+}
+
+uint64_t
+vit_stats_calls (const vmsg_value_t *stats, const char *method)
+{
+    const vmsg_value_t *ms = vmsg_get (stats, "methods");
+    for (uint32_t i = 0; i < vmsg_count (ms); i++)
+        if (strcmp (vmsg_str (vmsg_at (ms, i), "name"), method) == 0)
+            return vmsg_uint (vmsg_at (ms, i), "calls", 0);
+    return 0;
+}
+
 int64_t
 vit_events_applied (vbus_client_t *client, const char *service)
 {
-    static const vbus_caller_t admin = { "vit", VBUS_ROLE_ADMIN };
-    vbus_opts_t opts = { .caller = &admin, .timeout_ms = 10000 };
-    vbus_msg_t *reply = NULL;
-    int64_t n = -1;
-    if (vbus_client_call (client, service, "stats", "\x80", 1, &opts, &reply) == 0
-        && reply->status == VE_OK) {
-        varena_t *arena = varena_new (0);
-        const vmsg_value_t *v;
-        if (arena && vmsg_decode (NULL, reply->body, reply->body_len, arena, &v, NULL, 0) == 0)
-            n = (int64_t) vmsg_uint (v, "events_applied", 0);
-        varena_destroy (&arena);
-    }
-    vbus_msg_destroy (&reply);
+    varena_t *arena = varena_new (0);
+    const vmsg_value_t *v = arena ? vit_stats (client, service, -1, arena) : NULL;
+    int64_t n = v ? (int64_t) vmsg_uint (v, "events_applied", 0) : -1;
+    varena_destroy (&arena);
     return n;
 }

@@ -5,6 +5,7 @@
 
 #include "vbus.h"
 #include "vbus_util.h"
+#include "vmsg.h"
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -51,7 +52,14 @@ pid_t vit_actor_start (const vit_broker_t *b, const char *program, const char *s
 //  The q-quantile (0..1) of v[0..n) (sorted in place): the benchmarks' p50 and p99. 0 when n
 //  is 0.
 double vit_percentile (double *v, size_t n, double q);
-//  The runtime's events_applied of service (its stats, as an admin), or -1.
+//  An actor's runtime stats (runtime.stats: per-method calls, outbox, consumer counters), asked
+//  as an admin of the worker owning partition (< 0: any worker), decoded against their schema
+//  into arena. NULL when the call or the decoding fails.
+const vmsg_value_t *vit_stats (vbus_client_t *client, const char *service, int partition,
+                               varena_t *arena);
+//  The calls of method counted in stats (vit_stats), 0 when it has none.
+uint64_t vit_stats_calls (const vmsg_value_t *stats, const char *method);
+//  The runtime's events_applied of service (its stats), or -1.
 int64_t vit_events_applied (vbus_client_t *client, const char *service);
 
 //  Starts an echo worker with extra arguments; waits until the broker lists it.

@@ -334,6 +334,20 @@ s_on_reply (const vbus_reply_t *reply, void *arg)
     varena_destroy (&arena);
 }
 
+//  Sends a frame request; its reply lands in r.
+static void
+s_send_frame (fixture_t *f, const char *json, s_flight_result_t *r)
+{
+    vbuf_t body;
+    vbuf_init (&body, NULL, 0);
+    assert_int_equal (vmsg_json_to_msgpack (NULL, json, strlen (json), &body, NULL, 0), 0);
+    vbus_opts_t opts = { .timeout_ms = RENDER_TIMEOUT_MS };
+    assert_int_equal (vbus_client_send (f->client, "render", "frame", body.data, body.len, &opts,
+                                        s_on_reply, r, NULL),
+                      0);
+    vbuf_free (&body);
+}
+
 static void
 test_single_flight (void **state)
 {
@@ -350,16 +364,9 @@ test_single_flight (void **state)
     //  A 1024² frame takes long enough that the requests arrive while it renders (they join
     //  it); one arriving after it finished is a cache hit. Either way: exactly one render.
     const char *ask = "{\"id\":\"r-flight\",\"yaw\":120,\"w\":1024,\"h\":1024}";
-    vbuf_t body;
-    vbuf_init (&body, NULL, 0);
-    assert_int_equal (vmsg_json_to_msgpack (NULL, ask, strlen (ask), &body, NULL, 0), 0);
     s_flight_result_t r = { 0 };
-    vbus_opts_t opts = { .timeout_ms = RENDER_TIMEOUT_MS };
     for (int i = 0; i < 100; i++)
-        assert_int_equal (vbus_client_send (f->client, "render", "frame", body.data, body.len,
-                                            &opts, s_on_reply, &r, NULL),
-                          0);
-    vbuf_free (&body);
+        s_send_frame (f, ask, &r);
     for (int waited = 0; r.replies < 100 && waited < RENDER_TIMEOUT_MS; waited += 100)
         vbus_client_poll (f->client, 100);
     assert_int_equal (r.replies, 100);
@@ -518,16 +525,8 @@ test_sigterm_answers (void **state)
         s_call (f, "render", "frame", "{\"id\":\"r-term\",\"w\":256,\"h\":256}", NULL, &v, NULL, 0),
         VE_OK);
     uint64_t misses = s_stat (f, "misses");
-    const char *ask = "{\"id\":\"r-term\",\"yaw\":200,\"w\":1024,\"h\":1024}";
-    vbuf_t body;
-    vbuf_init (&body, NULL, 0);
-    assert_int_equal (vmsg_json_to_msgpack (NULL, ask, strlen (ask), &body, NULL, 0), 0);
     s_flight_result_t r = { 0 };
-    vbus_opts_t opts = { .timeout_ms = RENDER_TIMEOUT_MS };
-    assert_int_equal (vbus_client_send (f->client, "render", "frame", body.data, body.len, &opts,
-                                        s_on_reply, &r, NULL),
-                      0);
-    vbuf_free (&body);
+    s_send_frame (f, "{\"id\":\"r-term\",\"yaw\":200,\"w\":1024,\"h\":1024}", &r);
     //  Once the actor has taken it (a miss, deferred), stop the process.
     for (int i = 0; i < 400 && s_stat (f, "misses") == misses; i++)
         usleep (50000);
@@ -562,16 +561,8 @@ test_scene_fetch_does_not_block (void **state)
     const char *held = "{\"id\":\"r-held\",\"w\":256,\"h\":256}";
     assert_int_equal (s_call (f, "render", "frame", held, NULL, &v, NULL, 0), VE_OK);
     kill (f->catalog, SIGSTOP);
-    const char *ask = "{\"id\":\"r-asked\",\"w\":256,\"h\":256}";
-    vbuf_t body;
-    vbuf_init (&body, NULL, 0);
-    assert_int_equal (vmsg_json_to_msgpack (NULL, ask, strlen (ask), &body, NULL, 0), 0);
     s_flight_result_t r = { 0 };
-    vbus_opts_t opts = { .timeout_ms = RENDER_TIMEOUT_MS };
-    assert_int_equal (vbus_client_send (f->client, "render", "frame", body.data, body.len, &opts,
-                                        s_on_reply, &r, NULL),
-                      0);
-    vbuf_free (&body);
+    s_send_frame (f, "{\"id\":\"r-asked\",\"w\":256,\"h\":256}", &r);
     vbus_client_poll (f->client, 200);  //  the request reaches the actor, which asks the catalog
     assert_int_equal (s_call (f, "render", "frame", held, NULL, &v, NULL, 0), VE_OK);
     assert_true (vmsg_bool (v, "cached", false));
@@ -580,20 +571,6 @@ test_scene_fetch_does_not_block (void **state)
     for (int waited = 0; r.replies < 1 && waited < RENDER_TIMEOUT_MS; waited += 100)
         vbus_client_poll (f->client, 100);
     assert_int_equal (r.ok, 1);  //  handled again once the scene came: the frame
-}
-
-//  Sends a frame request; its reply lands in r.
-static void
-s_send_frame (fixture_t *f, const char *json, s_flight_result_t *r)
-{
-    vbuf_t body;
-    vbuf_init (&body, NULL, 0);
-    assert_int_equal (vmsg_json_to_msgpack (NULL, json, strlen (json), &body, NULL, 0), 0);
-    vbus_opts_t opts = { .timeout_ms = RENDER_TIMEOUT_MS };
-    assert_int_equal (vbus_client_send (f->client, "render", "frame", body.data, body.len, &opts,
-                                        s_on_reply, r, NULL),
-                      0);
-    vbuf_free (&body);
 }
 
 //  A viewer's prefetches render after the frames shoppers wait for: an exact frame asked after

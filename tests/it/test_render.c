@@ -525,8 +525,9 @@ test_sigterm_answers (void **state)
         s_call (f, "render", "frame", "{\"id\":\"r-term\",\"w\":256,\"h\":256}", NULL, &v, NULL, 0),
         VE_OK);
     uint64_t misses = s_stat (f, "misses");
+    const char *ask = "{\"id\":\"r-term\",\"yaw\":200,\"w\":1024,\"h\":1024}";
     s_flight_result_t r = { 0 };
-    s_send_frame (f, "{\"id\":\"r-term\",\"yaw\":200,\"w\":1024,\"h\":1024}", &r);
+    s_send_frame (f, ask, &r);
     //  Once the actor has taken it (a miss, deferred), stop the process.
     for (int i = 0; i < 400 && s_stat (f, "misses") == misses; i++)
         usleep (50000);

@@ -1224,8 +1224,7 @@ s_consume_commit (vactor_t *self)
             o->applied = o->committed;
     }
     self->events_staged = 0;
-    rc = rc ? -VE_IO : 0;
-    return rc;
+    return rc ? -VE_IO : 0;
 }
 
 //  Applies one event exactly once: derived state and the stream's offset in one commit.
@@ -1242,6 +1241,37 @@ s_consume_commit (vactor_t *self)
 //  for good. A handler error drops that event's writes alone (rolled back to the mark set
 //  before it), so the offset stays behind the event: the next event then shows a gap, and the
 //  replay brings this one again.
+//  Decodes one consumed event and hands it to on_event, its writes into cbatch after a mark
+//  (rolled back when the handler fails). An event that does not decode is logged and counts
+//  as handled. Returns 0 or the handler's negative code.
+static int
+s_handle_event (vactor_t *self, const char *stream, uint64_t seq, const char *topic,
+                int64_t time_ms, const void *body, size_t len)
+{
+    const vmsg_event_t *e = vmsg_event_find (topic);
+    varena_reset (self->arena);
+    const vmsg_value_t *value;
+    char err[200];
+    if (vmsg_decode (e ? e->schema : NULL, body, len, self->arena, &value, err, sizeof err)) {
+        vbus_log ('W', self->service, "%s #%llu from %s skipped: %s", topic,
+                  (unsigned long long) seq, stream, err);
+        return 0;
+    }
+    s_part_t *part = &self->parts[0];
+    vbus_event_t ev = { .topic = topic,
+                        .stream = stream,
+                        .seq = seq,
+                        .time_ms = time_ms,
+                        .body = body,
+                        .body_len = len };
+    vstore_read_through (part->store, self->cbatch);
+    vstore_batch_mark (self->cbatch);
+    int rc = self->def->on_event (self, &ev, value, part->store, self->cbatch);
+    if (rc)
+        vstore_batch_rollback (self->cbatch);
+    return rc;
+}
+
 static int
 s_apply (vactor_t *self, const char *stream, uint64_t seq, const char *topic, int64_t time_ms,
          const void *body, size_t len)
@@ -1251,39 +1281,13 @@ s_apply (vactor_t *self, const char *stream, uint64_t seq, const char *topic, in
         return -VE_NOMEM;
     if (seq <= o->applied)
         return 0;  //  already applied: at-least-once delivery, exactly-once effect
-    if (!s_consumed (self, topic)) {
-        //  Another topic of a stream followed (the subscription takes the whole family, see
-        //  s_families): nothing to apply, but the stream's offset moves past it.
-        o->applied = seq;
-        self->events_staged++;
-        return self->events_staged >= CONSUME_BATCH ? s_consume_commit (self) : 0;
-    }
-    const vmsg_event_t *e = vmsg_event_find (topic);
-    varena_reset (self->arena);
-    const vmsg_value_t *value;
-    char err[200];
-    if (vmsg_decode (e ? e->schema : NULL, body, len, self->arena, &value, err, sizeof err)) {
-        vbus_log ('W', self->service, "%s #%llu from %s skipped: %s", topic,
-                  (unsigned long long) seq, stream, err);
-        value = NULL;
-    }
-    s_part_t *part = &self->parts[0];
-    int rc = 0;
-    if (value) {
-        vbus_event_t ev = { .topic = topic,
-                            .stream = stream,
-                            .seq = seq,
-                            .time_ms = time_ms,
-                            .body = body,
-                            .body_len = len };
-        vstore_read_through (part->store, self->cbatch);
-        vstore_batch_mark (self->cbatch);
-        rc = self->def->on_event (self, &ev, value, part->store, self->cbatch);
-    }
-    if (rc) {
-        vstore_batch_rollback (self->cbatch);
+    //  Another topic of a stream followed (the subscription takes the whole family, see
+    //  s_families) is not handled, but the stream's offset moves past it all the same.
+    int rc = s_consumed (self, topic)
+                 ? s_handle_event (self, stream, seq, topic, time_ms, body, len)
+                 : 0;
+    if (rc)
         return rc;
-    }
     o->applied = seq;
     self->events_staged++;
     if (self->events_staged >= CONSUME_BATCH)

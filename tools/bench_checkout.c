@@ -261,6 +261,46 @@ s_print_calls (varena_t *arena, size_t checkouts)
             checkouts ? (double) total / (double) checkouts : 0.0, line);
 }
 
+//  ---------------------------------------------------------------- CPU per checkout
+
+//  CPU time (user + system, all threads) a process has used so far, in ms; 0 when unknown.
+static double
+s_cpu_ms (pid_t pid)
+{
+    char path[64], text[1024];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread (text, 1, sizeof text - 1, f);
+    fclose (f);
+    text[n] = 0;
+    //  Fields 14 and 15 (utime, stime), counted after the command's closing parenthesis.
+    const char *p = strrchr (text, ')');
+    unsigned long long utime = 0, stime = 0;
+    if (!p || sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                      &stime) != 2)
+        return 0;
+    return (double) (utime + stime) * 1000.0 / (double) sysconf (_SC_CLK_TCK);
+}
+
+//  Where the machine's work goes: each process's CPU over the run per checkout, which the
+//  machine's other load barely moves (the rate does), so it compares changes across runs.
+static void
+s_print_cpu (const char *const *names, const pid_t *pids, const double *before, int n,
+             size_t checkouts)
+{
+    char line[1024] = "";
+    double total = 0;
+    for (int i = 0; i < n; i++) {
+        double ms = (s_cpu_ms (pids[i]) - before[i]) / (double) (checkouts ? checkouts : 1);
+        total += ms;
+        size_t len = strlen (line);
+        snprintf (line + len, sizeof line - len, "%s%s %.3f", len ? ", " : "", names[i], ms);
+    }
+    printf ("cpu per checkout: %.3f ms (%s)\n", total, line);
+}
+
 //  ---------------------------------------------------------------- the reference
 
 static void
@@ -350,7 +390,9 @@ main (int argc, char **argv)
                             "inv-b",        "--log-level", "W",      NULL };
     const char *orders_args[] = { "--set", "credit=1024", "--log-level", "W", NULL };
     const char *cart_args[] = { "--set", "credit=1024", "--log-level", "W", NULL };
-    pid_t pids[9] = { 0 };
+    pid_t pids[11] = { 0 };
+    const char *names[11] = { "catalog", "catalog-read", "inventory-a", "inventory-b", "cart",
+                              "payments", "orders", "kv", "broker", "bench" };
     int np = 0;
     pids[np++] = s_start ("vitrine-catalog", "catalog", quiet);
     pids[np++] = s_start ("vitrine-catalog", "catalog-read", replica);
@@ -395,7 +437,16 @@ main (int argc, char **argv)
     for (int i = 0; i < 200 && s_call ("catalog-read", "get", last, NULL, NULL, arena, NULL); i++)
         usleep (50000);
 
-    //  The run.
+    //  The run, with every process's CPU counted from here.
+    pid_t counted_pids[11];
+    double cpu_before[11];
+    int ncounted = 0;
+    for (int i = 0; i < np; i++)
+        counted_pids[ncounted++] = pids[i];
+    counted_pids[ncounted++] = s_broker.pid;
+    counted_pids[ncounted++] = getpid ();
+    for (int i = 0; i < ncounted; i++)
+        cpu_before[i] = s_cpu_ms (counted_pids[i]);
     s.products = (int) products;
     s.seed = 42;
     s.running = true;
@@ -409,6 +460,7 @@ main (int argc, char **argv)
     s.running = false;
     double elapsed = (double) (vbus_mono_us () - start) / 1e6;
     size_t counted = s.nlat;  //  checkouts answered within the run
+    s_print_cpu (names, counted_pids, cpu_before, ncounted, counted);
     int64_t drain = vbus_mono_us () + 120 * 1000000LL;
     while (vbus_client_pending (s_client) && vbus_mono_us () < drain)
         vbus_client_poll (s_client, 100);

@@ -220,9 +220,11 @@ orders_write (vactor_call_t *call, orders_order_t *o, int was)
         }
         klen = s_state_key (key, sizeof key, o->state, o);
         vstore_batch_put (call->batch, st, CF_BY_STATE, key, klen, "", 0);
-        if (orders_open_state (o->state))
+        //  The open index changes only when the order opens or closes.
+        bool was_open = was >= 0 && orders_open_state (was);
+        if (orders_open_state (o->state) && !was_open)
             vstore_batch_put (call->batch, st, CF_OPEN, o->id, strlen (o->id), "", 0);
-        else
+        else if (!orders_open_state (o->state) && was_open)
             vstore_batch_delete (call->batch, st, CF_OPEN, o->id, strlen (o->id));
     }
     return 0;
@@ -387,6 +389,16 @@ orders_checkout (vactor_call_t *call)
         }
         return s_reply_order (call, o);
     }
+    //  The same key while its order is not stored yet: wait for that saga.
+    orders_saga_t *running = orders_saga_find_key (call->actor, user, ikey);
+    if (running) {
+        vbus_defer_t d;
+        vactor_defer (call, &d);
+        if (orders_saga_wait (running, &d) == 0)
+            return VBUS_DEFERRED;
+        call->deferred = false;
+        return vbus_out_error (call->out, VE_BUSY, "this checkout is still running; try again");
+    }
 
     memset (o, 0, sizeof *o);
     char rnd[ORDERS_RANDOM + 1];
@@ -403,8 +415,8 @@ orders_checkout (vactor_call_t *call)
     s_copy (s->postcode, sizeof s->postcode, vmsg_str (ship, "postcode"));
     s_copy (s->country, sizeof s->country, country);
     o->created_at = vactor_now_ms (call->actor);
-    if (orders_write (call, o, -1) != 0)
-        return vbus_out_error (call->out, VE_INTERNAL, "cannot write the order");
+    //  Nothing is stored yet: until the cart is priced nothing is held anywhere, so a crash
+    //  here loses nothing a retry would not redo. The first state stored is reserving.
 
     orders_card_t card = { .exp_month = (uint32_t) vmsg_uint (c, "exp_month", 0),
                            .exp_year = (uint32_t) vmsg_uint (c, "exp_year", 0),
@@ -414,13 +426,13 @@ orders_checkout (vactor_call_t *call)
     s_copy (card.holder, sizeof card.holder, vmsg_str (c, "holder"));
     vbus_defer_t d;
     vactor_defer (call, &d);
-    self->unstarted = orders_saga_new (call->actor, call->partition, o, &card, &d);
+    self->unstarted = orders_saga_new (call->actor, call->partition, o, -1, &card, &d);
     memset (&card, 0, sizeof card);
     if (!self->unstarted) {
         call->deferred = false;
         return vbus_out_error (call->out, VE_INTERNAL, "out of memory");
     }
-    //  The saga starts once the order is durable: its first call goes out after the commit.
+    //  The saga starts after this call (which wrote nothing): its first call goes out then.
     vactor_after_commit (call, s_checkout_started, self->unstarted);
     return VBUS_DEFERRED;
 }
@@ -605,7 +617,7 @@ orders_cancel (vactor_call_t *call)
     if (orders_write (call, o, ORDERS_CONFIRMED) != 0)
         return vbus_out_error (call->out, VE_INTERNAL, "cannot write order '%s'", o->id);
     vactor_defer (call, &d);
-    self->unstarted = orders_saga_new (call->actor, call->partition, o, NULL, &d);
+    self->unstarted = orders_saga_new (call->actor, call->partition, o, ORDERS_CANCELLING, NULL, &d);
     if (!self->unstarted) {
         call->deferred = false;
         return vbus_out_error (call->out, VE_INTERNAL, "out of memory");

@@ -90,15 +90,19 @@ typedef struct {
     bool has_holder;
 } orders_card_t;
 
-//  A saga for a new order (state pending) with the card it pays with (copied; wiped once the
-//  authorisation is settled) and the checkout call waiting for it. Does not start it.
+//  A saga for order, whose state in the store is stored (-1: not stored yet, a new order),
+//  with the card it pays with (a checkout's; copied, wiped once the authorisation is settled;
+//  NULL when resumed) and the call waiting for it (or NULL). Does not start it.
 orders_saga_t *orders_saga_new (vactor_t *actor, uint32_t partition, const orders_order_t *order,
-                                const orders_card_t *card, const vbus_defer_t *waiter);
+                                int stored, const orders_card_t *card, const vbus_defer_t *waiter);
 void orders_saga_destroy (orders_saga_t **self_p);
 //  Starts (or continues, after a restart) the saga from its order's stored state.
 void orders_saga_start (orders_saga_t *saga);
 //  The running saga of an order, or NULL.
 orders_saga_t *orders_saga_find (vactor_t *actor, const char *order_id);
+//  The running saga of user's checkout with idempotency key, or NULL: the one way to find a
+//  new order before its first state is stored.
+orders_saga_t *orders_saga_find_key (vactor_t *actor, const char *user, const char *key);
 //  Adds a call answered with the order when the saga ends. Returns 0 or -VE_BUSY (too many).
 int orders_saga_wait (orders_saga_t *saga, const vbus_defer_t *waiter);
 //  on_wake: resumes the unfinished sagas once, then runs the retries whose time has come.

@@ -73,7 +73,7 @@ static void s_advance (orders_saga_t *saga);
 //  ---------------------------------------------------------------- life
 
 orders_saga_t *
-orders_saga_new (vactor_t *actor, uint32_t partition, const orders_order_t *order,
+orders_saga_new (vactor_t *actor, uint32_t partition, const orders_order_t *order, int stored,
                  const orders_card_t *card, const vbus_defer_t *waiter)
 {
     orders_saga_t *saga = calloc (1, sizeof *saga);
@@ -83,7 +83,7 @@ orders_saga_new (vactor_t *actor, uint32_t partition, const orders_order_t *orde
     saga->self = vactor_state (actor);
     saga->partition = partition;
     saga->order = *order;
-    saga->stored = order->state;
+    saga->stored = stored;
     if (card) {
         saga->card = *card;
         saga->has_card = true;
@@ -151,6 +151,16 @@ orders_saga_find (vactor_t *actor, const char *order_id)
     orders_t *self = vactor_state (actor);
     for (orders_saga_t *s = self->sagas; s; s = s->next)
         if (strcmp (s->order.id, order_id) == 0)
+            return s;
+    return NULL;
+}
+
+orders_saga_t *
+orders_saga_find_key (vactor_t *actor, const char *user, const char *key)
+{
+    orders_t *self = vactor_state (actor);
+    for (orders_saga_t *s = self->sagas; s; s = s->next)
+        if (strcmp (s->order.user_id, user) == 0 && strcmp (s->order.key, key) == 0)
             return s;
     return NULL;
 }
@@ -250,6 +260,15 @@ s_commit (orders_saga_t *saga, int state, const char *topic)
         s_reset_step (saga);
     saga->stored = state;
     return 0;
+}
+
+//  Moves to state in memory only, for a state a restart can do without: the store keeps the
+//  last stored one, from which a resumed saga redoes its idempotent calls.
+static void
+s_move (orders_saga_t *saga, int state)
+{
+    saga->order.state = state;
+    s_reset_step (saga);
 }
 
 //  Moves to the compensations (or straight to failed when nothing is held) with reason.
@@ -704,8 +723,9 @@ s_on_authorize (vactor_t *actor, const vbus_reply_t *reply, void *arg)
     else {
         snprintf (o->payment_id, sizeof o->payment_id, "%s", vmsg_str (intent, "payment_id"));
         if (strcmp (status, "requires_capture") == 0 || strcmp (status, "succeeded") == 0) {
-            if (s_commit (saga, ORDERS_CONFIRMING, NULL) == 0)
-                s_advance (saga);
+            //  Not stored: a restart finds authorizing, and learns this from payments.list.
+            s_move (saga, ORDERS_CONFIRMING);
+            s_advance (saga);
             return;
         }
         const char *message = vmsg_str (vmsg_get (intent, "last_error"), "message");
@@ -745,8 +765,8 @@ s_on_resume_list (vactor_t *actor, const vbus_reply_t *reply, void *arg)
     const char *status = vmsg_str (intent, "status");
     if (status && (strcmp (status, "requires_capture") == 0 || strcmp (status, "succeeded") == 0)) {
         snprintf (o->payment_id, sizeof o->payment_id, "%s", vmsg_str (intent, "payment_id"));
-        if (s_commit (saga, ORDERS_CONFIRMING, NULL) == 0)
-            s_advance (saga);
+        s_move (saga, ORDERS_CONFIRMING);
+        s_advance (saga);
         return;
     }
     if (status) {
@@ -1132,7 +1152,7 @@ s_resume (vactor_t *actor)
             if (o && !orders_saga_find (actor, ids[i])
                 && orders_load (store, ids[i], o, self->arena) == 0
                 && orders_open_state (o->state)) {
-                orders_saga_t *saga = orders_saga_new (actor, owned[p], o, NULL, NULL);
+                orders_saga_t *saga = orders_saga_new (actor, owned[p], o, o->state, NULL, NULL);
                 if (saga) {
                     orders_saga_start (saga);
                     resumed++;

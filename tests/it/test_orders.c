@@ -392,6 +392,28 @@ test_race_for_the_last_units (void **state)
     assert_int_equal (vmsg_int (stock, "available", -1), 0);
 }
 
+//  The same key twice at once: the second arrives before the first order is stored (its
+//  first state is stored only once the cart is priced), and still gets the same order, paid
+//  once.
+static void
+test_same_key_at_once_is_one_order (void **state)
+{
+    (void) state;
+    static s_result_t r[2];
+    s_fill_cart ("ivy", "t-lamp", 1);
+    s_send_checkout ("ivy", "at-once", &r[0]);
+    s_send_checkout ("ivy", "at-once", &r[1]);
+    assert_int_equal (vit_shop_wait_answers (g, r, 2, 30000), 0);
+    assert_int_equal (r[0].status, VE_OK);
+    assert_int_equal (r[1].status, VE_OK);
+    assert_string_equal (r[0].state, "confirmed");
+    assert_string_equal (r[1].order_id, r[0].order_id);
+    assert_string_equal (r[1].state, "confirmed");
+    bool balanced;
+    assert_int_equal (s_charged (r[0].order_id, &balanced), 4500);
+    assert_true (balanced);
+}
+
 //  Payments frozen for 2 s while a checkout waits on its authorisation: the orders actor
 //  still answers other shoppers at once.
 static void
@@ -515,6 +537,7 @@ main (void)
         cmocka_unit_test (test_bad_input_names_the_field),
         cmocka_unit_test (test_cancel_refunds_and_restocks_and_shipping),
         cmocka_unit_test (test_race_for_the_last_units),
+        cmocka_unit_test (test_same_key_at_once_is_one_order),
         cmocka_unit_test (test_slow_payments_do_not_block_orders),
         cmocka_unit_test (test_crash_mid_checkout_resumes),
     };

@@ -209,14 +209,15 @@ typedef struct {
 } s_method_calls_t;
 
 //  Adds the per-method call counts of service's worker owning partition (through its stats)
-//  into calls[] (summed by "service.method").
+//  into calls[] (summed by "service.method"), and its fsyncs into *syncs.
 static void
 s_count_calls (const char *service, uint32_t partition, varena_t *arena, s_method_calls_t *calls,
-               size_t *n, size_t max)
+               size_t *n, size_t max, uint64_t *syncs)
 {
     varena_reset (arena);
-    const vmsg_value_t *ms = vmsg_get (vit_stats (s_client, service, (int) partition, arena),
-                                       "methods");
+    const vmsg_value_t *stats = vit_stats (s_client, service, (int) partition, arena);
+    const vmsg_value_t *ms = vmsg_get (stats, "methods");
+    *syncs += vmsg_uint (stats, "syncs", 0);
     for (uint32_t i = 0; i < vmsg_count (ms); i++) {
         const vmsg_value_t *m = vmsg_at (ms, i);
         char name[64];
@@ -233,20 +234,21 @@ s_count_calls (const char *service, uint32_t partition, varena_t *arena, s_metho
     }
 }
 
-//  Prints the bus calls the actors served per checkout, by method (seeding's calls included:
-//  a few hundred, against thousands of checkouts).
+//  Prints the bus calls the actors served per checkout, by method, and the fsyncs of all of
+//  them (seeding's included: a few hundred, against thousands of checkouts).
 static void
 s_print_calls (varena_t *arena, size_t checkouts)
 {
     s_method_calls_t calls[64];
     size_t n = 0;
-    s_count_calls ("catalog", 0, arena, calls, &n, 64);
-    s_count_calls ("catalog-read", 0, arena, calls, &n, 64);
-    s_count_calls ("cart", 0, arena, calls, &n, 64);
-    s_count_calls ("inventory", 0, arena, calls, &n, 64);
-    s_count_calls ("inventory", 7, arena, calls, &n, 64);
-    s_count_calls ("payments", 0, arena, calls, &n, 64);
-    s_count_calls ("orders", 0, arena, calls, &n, 64);
+    uint64_t syncs = 0;
+    s_count_calls ("catalog", 0, arena, calls, &n, 64, &syncs);
+    s_count_calls ("catalog-read", 0, arena, calls, &n, 64, &syncs);
+    s_count_calls ("cart", 0, arena, calls, &n, 64, &syncs);
+    s_count_calls ("inventory", 0, arena, calls, &n, 64, &syncs);
+    s_count_calls ("inventory", 7, arena, calls, &n, 64, &syncs);
+    s_count_calls ("payments", 0, arena, calls, &n, 64, &syncs);
+    s_count_calls ("orders", 0, arena, calls, &n, 64, &syncs);
     uint64_t total = 0;
     char line[1024] = "";
     for (size_t i = 0; i < n; i++) {
@@ -259,6 +261,8 @@ s_print_calls (varena_t *arena, size_t checkouts)
     }
     printf ("bus calls per checkout: %.1f (%s)\n",
             checkouts ? (double) total / (double) checkouts : 0.0, line);
+    //  Group commit's share: each fsync serves every synced write of its round.
+    printf ("fsyncs per checkout: %.2f\n", checkouts ? (double) syncs / (double) checkouts : 0.0);
 }
 
 //  ---------------------------------------------------------------- CPU per checkout

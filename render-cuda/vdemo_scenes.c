@@ -1055,19 +1055,48 @@ s_jacket (s_b_t *b, int root)
     s_top (b, root, 0.9f, 0.5f, true);
 }
 
+//  A dress on the form: a bodice shaped as a torso (sloping shoulders, bust, a narrower waist)
+//  and a skirt from the waist that flares to the hem, where folds (slim cones along the slant,
+//  blended in) stand out most. A belt at the waist; the form's neck and knob above.
 static void
 s_gown (s_b_t *b, int root, float hem)
 {
     s_form (b, root, hem);
+    int knob = s_sphere (b, root, 0.03f, 0, 1.49f, 0);
+    s_mat (b, knob, &s_oak, 0.5f, 0);
     int body = s_node (b, root, VSCENE_SMOOTH_UNION, 0, 0, 0);
-    s_setk (b, body, 0.04f);
+    s_setk (b, body, 0.045f);
     s_main (b, body);
-    s_rbox (b, body, 0.3f, 0.35f, 0.18f, 0.07f, 0, 1.2f, 0);
-    s_cone (b, body, s_range (b, 0.3f, 0.42f), 0.14f, 1.05f - hem, 0, hem + 0.5f * (1.05f - hem),
-            0);
+    //  The bodice: shoulders, chest, bust, waist.
+    int sh = s_caps (b, body, 0.045f, 0.2f, 0, 1.33f, 0);
+    s_rot (b, sh, 0, 0, 90);
+    s_rbox (b, body, 0.25f, 0.17f, 0.16f, 0.06f, 0, 1.24f, 0);
     for (int i = -1; i <= 1; i += 2)
-        s_caps (b, body, 0.012f, 0.06f, (float) i * 0.09f, 1.4f, 0);
-    int belt = s_torus (b, root, 0.15f, 0.012f, 0, 1.05f, 0);
+        s_sphere (b, body, 0.066f, (float) i * 0.056f, 1.2f, 0.03f);
+    float waist = 1.05f, wr = 0.095f;
+    s_cyl (b, body, wr, 0.12f, 0, waist + 0.05f, 0);
+    //  The skirt, and its folds.
+    float rb = s_range (b, 0.26f, 0.32f) + 0.1f * (0.5f - hem);
+    float h = waist - hem;
+    //  Its own blend (one bound round skirt and folds, so the bodice's rays skip them).
+    int skirt = s_node (b, body, VSCENE_SMOOTH_UNION, 0, 0, 0);
+    s_setk (b, skirt, 0.03f);
+    s_cone (b, skirt, rb, wr + 0.01f, h, 0, hem + 0.5f * h, 0);
+    int folds = 7;
+    float slant = atanf ((rb - wr) / h) * 180.0f / 3.14159265f;
+    float l = sqrtf (h * h + (rb - wr) * (rb - wr));
+    for (int i = 0; i < folds; i++) {
+        //  Along the skirt's surface from the hem up, slightly inside it: only the fold's
+        //  crest shows, widest at the hem. Tilted inward (about x), then turned round (y).
+        float turn = 360.0f * ((float) i + 0.5f * s_unit (b)) / (float) folds;
+        float a = turn * 3.14159265f / 180.0f;
+        float rh = 0.028f + 0.01f * s_unit (b);
+        float out = 0.5f * (rb + wr + 0.2f * (rb - wr)) - 0.4f * rh;
+        int fold = s_cone (b, skirt, rh, 0.004f, 0.8f * l, out * sinf (a), hem + 0.4f * h,
+                           out * cosf (a));
+        s_rot (b, fold, -slant, turn, 0);
+    }
+    int belt = s_torus (b, root, wr + 0.008f, 0.01f, 0, waist, 0);
     s_mat (b, belt, &s_dark, 0.4f, 0);
 }
 

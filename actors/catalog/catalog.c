@@ -1017,6 +1017,7 @@ catalog_open (vactor_t *actor)
     vstore_iter_destroy (&it);
     varena_destroy (&arena);
     catalog_search_compact (self->index);  //  after a bulk load, as the index asks
+    catalog_search_prepare (self->index);  //  the first shoppers' queries fault no memory in
     //  Generated ids continue from a random point: never the same twice after a restart.
     FILE *f = fopen ("/dev/urandom", "rb");
     if (!f || fread (&self->next_id, sizeof self->next_id, 1, f) != 1)

@@ -299,6 +299,22 @@ s_scratch_reserve (catalog_search_t *self)
     return 0;
 }
 
+int
+catalog_search_prepare (catalog_search_t *self)
+{
+    if (catalog_search__sort_pending (self) || s_scratch_reserve (self))
+        return -VE_NOMEM;
+    //  Written once, so every page is mapped now (the contents are scratch: any value will do,
+    //  except mark, which the reserve has cleared and queries leave clear).
+    memset (self->cand, 0, (size_t) self->cand_cap * sizeof *self->cand);
+    memset (self->cscore, 0, (size_t) self->cand_cap * sizeof *self->cscore);
+    memset (self->cfac, 0, (size_t) self->cand_cap * sizeof *self->cfac);
+    memset (self->ckey, 0, (size_t) self->cand_cap * sizeof *self->ckey);
+    memset (self->csub, 0, (size_t) self->cand_cap * sizeof *self->csub);
+    memset (self->acc, 0, (size_t) self->scratch_cap * sizeof *self->acc);
+    return 0;
+}
+
 //  Scatters a word's postings within [lo, hi] into mark (and its best score into acc).
 static void
 s_scatter (catalog_search_t *self, const s_word_t *w, uint32_t lo, uint32_t hi, bool score)

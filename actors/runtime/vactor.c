@@ -17,6 +17,7 @@
 
 #define MAX_SETTINGS 64
 #define REPLAY_PAGE  500
+#define TRIM_WALK     1000  //  outbox events a housekeeping round looks at for their age
 #define CONSUME_BATCH 512  //  events in one consumer commit at most
 #define S_FAMILY_MAX  63   //  bytes of a topic family the consumer subscribes to
 
@@ -38,6 +39,7 @@ typedef struct {
     uint64_t next_seq;   //  the next outbox sequence number to give
     uint64_t published;  //  the highest one published
     uint64_t marked;     //  the published mark last written to the store
+    uint64_t kept;       //  the oldest sequence number the outbox still holds (0: not known)
     bool dirty;          //  holds commits not yet fsync'ed (group commit)
 } s_part_t;
 
@@ -669,27 +671,53 @@ s_housekeeping (vactor_t *self)
             vstore_be64 (v, part->published);
             vstore_batch_put (self->batch, part->store, self->cf_meta, "published", 9, v, 8);
         }
-        vstore_iter_t *it = vstore_iter_new (part->store, self->cf_outbox, NULL, 0, NULL, 0);
+        //  The trim: the events beyond the newest outbox_keep go at once (their numbers say
+        //  so), then the older than outbox_keep_ms, a bounded walk each round; never one not
+        //  yet published (a consumer could not get it otherwise). One range tombstone from
+        //  the oldest kept, which is remembered: no round walks what an earlier one deleted.
+        uint64_t last = part->next_seq - 1, from = part->kept;
         const char *key, *val;
-        size_t klen, vlen, trimmed = 0;
-        uint64_t last = part->next_seq - 1;
-        while (it && vstore_iter_next (it, &key, &klen, &val, &vlen) && trimmed < 10000) {
+        size_t klen, vlen;
+        if (!from) {
+            vstore_iter_t *it = vstore_iter_new (part->store, self->cf_outbox, NULL, 0, NULL, 0);
+            from = it && vstore_iter_next (it, &key, &klen, &val, &vlen) && klen == 8
+                       ? vstore_from_be64 (key)
+                       : part->next_seq;
+            vstore_iter_destroy (&it);
+        }
+        uint64_t end = from;  //  the first kept after this round
+        if (last >= (uint64_t) self->outbox_keep && last - (uint64_t) self->outbox_keep + 1 > end)
+            end = last - (uint64_t) self->outbox_keep + 1;
+        if (end > part->published + 1)
+            end = part->published + 1;
+        if (end < from)
+            end = from;
+        uint8_t start[8], stop[8];
+        vstore_be64 (start, end);
+        vstore_iter_t *it = vstore_iter_new (part->store, self->cf_outbox, NULL, 0, start, 8);
+        for (int n = 0; n < TRIM_WALK && it && vstore_iter_next (it, &key, &klen, &val, &vlen);
+             n++) {
             const char *topic, *body;
             uint32_t tlen, blen;
             int64_t time_ms;
-            uint64_t seq = vstore_from_be64 (key);
-            bool too_many = last - seq >= (uint64_t) self->outbox_keep;
-            bool too_old = s_unpack_event (val, vlen, &topic, &tlen, &time_ms, &body, &blen) == 0
-                           && time_ms < oldest_ms;
-            //  Never drop what is not yet published: a consumer could not get it otherwise.
-            if ((!too_many && !too_old) || seq > part->published)
+            uint64_t seq = klen == 8 ? vstore_from_be64 (key) : 0;
+            if (seq < end || seq > part->published
+                || s_unpack_event (val, vlen, &topic, &tlen, &time_ms, &body, &blen) != 0
+                || time_ms >= oldest_ms)
                 break;
-            vstore_batch_delete (self->batch, part->store, self->cf_outbox, key, klen);
-            trimmed++;
+            end = seq + 1;
         }
         vstore_iter_destroy (&it);
-        if (vstore_commit (part->store, self->batch, false) == 0)
+        if (end > from) {
+            vstore_be64 (start, from);
+            vstore_be64 (stop, end);
+            vstore_batch_delete_range (self->batch, part->store, self->cf_outbox, start, 8, stop,
+                                       8);
+        }
+        if (vstore_commit (part->store, self->batch, false) == 0) {
             part->marked = part->published;
+            part->kept = end;
+        }
     }
 }
 
@@ -711,7 +739,10 @@ s_replay (vactor_t *self, const vmsg_value_t *body, vbus_out_t *out)
     size_t klen, vlen;
     uint32_t n = 0;
     uint64_t first = 0;
-    vstore_iter_t *it = vstore_iter_new (part->store, self->cf_outbox, NULL, 0, NULL, 0);
+    uint8_t kept[8];  //  from the oldest kept, past what the trim deleted
+    vstore_be64 (kept, part->kept);
+    vstore_iter_t *it = vstore_iter_new (part->store, self->cf_outbox, NULL, 0,
+                                         part->kept ? kept : NULL, part->kept ? 8 : 0);
     if (it && vstore_iter_next (it, &key, &klen, &val, &vlen))
         first = vstore_from_be64 (key);
     vstore_iter_destroy (&it);

@@ -247,6 +247,16 @@ vstore_batch_delete (vstore_batch_t *self, vstore_t *store, int cf, const void *
         rocksdb_writebatch_delete_cf (self->wb, store->cfs[cf], key, klen);
 }
 
+int
+vstore_batch_delete_range (vstore_batch_t *self, vstore_t *store, int cf, const void *from,
+                           size_t flen, const void *to, size_t tlen)
+{
+    if (self->wi)
+        return -VE_INVAL;
+    rocksdb_writebatch_delete_range_cf (self->wb, store->cfs[cf], from, flen, to, tlen);
+    return 0;
+}
+
 void
 vstore_batch_mark (vstore_batch_t *self)
 {

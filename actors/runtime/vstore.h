@@ -44,6 +44,12 @@ void vstore_batch_put (vstore_batch_t *self, vstore_t *store, int cf, const void
                        const void *val, size_t vlen);
 void vstore_batch_delete (vstore_batch_t *self, vstore_t *store, int cf, const void *key,
                           size_t klen);
+//  Deletes every key in [from, to) with one range tombstone, which iterators skip at once (many
+//  point deletes at the front of a column family make every later scan from there walk them).
+//  A plain batch only: an indexed one cannot read through a range (RocksDB 7.8); there it
+//  returns -VE_INVAL and stages nothing.
+int vstore_batch_delete_range (vstore_batch_t *self, vstore_t *store, int cf, const void *from,
+                               size_t flen, const void *to, size_t tlen);
 //  Marks the batch's current end; vstore_batch_rollback drops what was staged after the
 //  latest mark (and the mark), so one operation of many can fail alone. Clearing drops marks.
 void vstore_batch_mark (vstore_batch_t *self);

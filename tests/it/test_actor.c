@@ -24,18 +24,34 @@ typedef struct {
 
 static const vbus_caller_t s_tool = { "test", VBUS_ROLE_SERVICE };
 
+//  A kv process for service (following follow, or NULL), with one more setting (or NULL).
 static pid_t
-s_start_kv (fixture_t *f, const char *service, const char *follow)
+s_start_kv_set (fixture_t *f, const char *service, const char *follow, const char *setting)
 {
     char data[128], svc[64], fol[64];
     snprintf (data, sizeof data, "%s/%s", f->dir, service);
     snprintf (svc, sizeof svc, "service=%s", service);
     snprintf (fol, sizeof fol, "follow=%s", follow ? follow : "");
-    const char *args[] = { "--broker", f->broker.endpoint,      "--data", data, "--set",
-                           svc,        follow ? "--set" : NULL, fol,      NULL };
+    const char *args[12] = { "--broker", f->broker.endpoint, "--data", data, "--set", svc };
+    int n = 6;
+    if (follow) {
+        args[n++] = "--set";
+        args[n++] = fol;
+    }
+    if (setting) {
+        args[n++] = "--set";
+        args[n++] = setting;
+    }
+    args[n] = NULL;
     pid_t pid = vit_spawn ("vitrine-kv", args);
     assert_int_equal (vit_wait_workers (&f->broker, service, 1, 10000), 0);
     return pid;
+}
+
+static pid_t
+s_start_kv (fixture_t *f, const char *service, const char *follow)
+{
+    return s_start_kv_set (f, service, follow, NULL);
 }
 
 static int
@@ -155,6 +171,55 @@ test_acknowledged_write_survives_kill9 (void **state)
     assert_int_equal (vmsg_count (events), 2);
     assert_int_equal (vmsg_uint (vmsg_at (events, 1), "seq", 0), 21);
     assert_int_equal (vmsg_uint (v, "last", 0), 21);
+}
+
+//  Waits (up to 5 s: housekeeping runs once a second) until the outbox's oldest event is
+//  want, then checks that a replay from 1 starts there and runs to last.
+static void
+s_expect_outbox (fixture_t *f, uint64_t want, uint64_t last)
+{
+    const vmsg_value_t *v = NULL;
+    for (int i = 0; i < 50; i++) {
+        varena_reset (f->arena);
+        assert_int_equal (
+            s_call (f, "kv", "replay", "{\"partition\":0,\"from\":1}", &s_tool, &v), 0);
+        if (vmsg_uint (v, "first", 0) == want)
+            break;
+        usleep (100000);
+    }
+    assert_int_equal (vmsg_uint (v, "first", 0), want);
+    const vmsg_value_t *events = vmsg_get (v, "events");
+    assert_int_equal (vmsg_count (events), last - want + 1);
+    assert_int_equal (vmsg_uint (vmsg_at (events, 0), "seq", 0), want);
+    assert_int_equal (vmsg_uint (v, "last", 0), last);
+}
+
+static void
+s_puts (fixture_t *f, int from, int n)
+{
+    char json[64];
+    for (int i = from; i < from + n; i++) {
+        snprintf (json, sizeof json, "{\"key\":\"t%d\",\"value\":\"v\"}", i);
+        assert_int_equal (s_call (f, "kv", "put", json, &s_tool, NULL), VE_OK);
+    }
+}
+
+//  The outbox keeps its newest outbox_keep events: the trim goes on round after round, and
+//  after a restart.
+static void
+test_outbox_trimmed_to_its_keep (void **state)
+{
+    fixture_t *f = *state;
+    f->writer = s_start_kv_set (f, "kv", NULL, "outbox_keep=10");
+    s_puts (f, 0, 30);
+    s_expect_outbox (f, 21, 30);
+    s_puts (f, 30, 5);
+    s_expect_outbox (f, 26, 35);
+    assert_int_equal (vit_stop (f->writer, SIGTERM, 10000), 0);
+    f->writer = s_start_kv_set (f, "kv", NULL, "outbox_keep=10");
+    s_expect_outbox (f, 26, 35);
+    s_puts (f, 35, 7);
+    s_expect_outbox (f, 33, 42);
 }
 
 static void
@@ -393,6 +458,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_put_get_delete_and_roles, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_acknowledged_write_survives_kill9, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_outbox_trimmed_to_its_keep, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_events_published_in_order_and_replayed, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_late_replica_catches_up_then_follows, s_setup,

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "verr.h"
 #include "vstore.h"
 
 typedef struct {
@@ -162,6 +163,26 @@ test_plain_batch_is_not_read_through (void **state)
     vstore_batch_destroy (&b);
 }
 
+//  A range delete takes [from, to) and nothing else; an indexed batch refuses it.
+static void
+test_range_delete (void **state)
+{
+    fixture_t *f = *state;
+    vstore_batch_t *b = vstore_batch_new ();
+    const char *keys[] = { "r:1", "r:2", "r:3", "r:4", "r:5" };
+    for (int i = 0; i < 5; i++)
+        s_put (b, f->store, keys[i], "v");
+    assert_int_equal (vstore_commit (f->store, b, true), 0);
+    assert_int_equal (vstore_batch_delete_range (b, f->store, 0, "r:2", 3, "r:4", 3), 0);
+    assert_int_equal (vstore_commit (f->store, b, true), 0);
+    assert_string_equal (s_scan (f->store, "r:"), "r:1=v,r:4=v,r:5=v");
+    vstore_batch_destroy (&b);
+    vstore_batch_t *wi = vstore_batch_new_indexed ();
+    assert_int_equal (vstore_batch_delete_range (wi, f->store, 0, "r:1", 3, "r:9", 3), -VE_INVAL);
+    assert_int_equal (vstore_batch_count (wi), 0);
+    vstore_batch_destroy (&wi);
+}
+
 int
 main (void)
 {
@@ -169,6 +190,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_indexed_batch_is_read_through, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_rollback_drops_only_after_the_mark, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_range_delete, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_plain_batch_is_not_read_through, s_setup,
                                          s_teardown),
     };

@@ -328,6 +328,19 @@ s_reply_order (vactor_call_t *call, const orders_order_t *o)
     return VE_OK;
 }
 
+//  Defers call until saga ends, which answers it with the order. False when the saga has as
+//  many waiters as it holds: the call is then not deferred.
+static bool
+s_wait_saga (vactor_call_t *call, orders_saga_t *saga)
+{
+    vbus_defer_t d;
+    vactor_defer (call, &d);
+    if (orders_saga_wait (saga, &d) == 0)
+        return true;
+    call->deferred = false;
+    return false;
+}
+
 static int
 orders_checkout (vactor_call_t *call)
 {
@@ -380,25 +393,16 @@ orders_checkout (vactor_call_t *call)
         if (orders_load (call->store, id, o, call->arena) != 0)
             return vbus_out_error (call->out, VE_INTERNAL, "cannot read order '%s'", id);
         orders_saga_t *running = orders_saga_find (call->actor, id);
-        if (running) {
-            vbus_defer_t d;
-            vactor_defer (call, &d);
-            if (orders_saga_wait (running, &d) == 0)
-                return VBUS_DEFERRED;
-            call->deferred = false;
-        }
+        if (running && s_wait_saga (call, running))
+            return VBUS_DEFERRED;
         return s_reply_order (call, o);
     }
     //  The same key while its order is not stored yet: wait for that saga.
     orders_saga_t *running = orders_saga_find_key (call->actor, user, ikey);
-    if (running) {
-        vbus_defer_t d;
-        vactor_defer (call, &d);
-        if (orders_saga_wait (running, &d) == 0)
-            return VBUS_DEFERRED;
-        call->deferred = false;
-        return vbus_out_error (call->out, VE_BUSY, "this checkout is still running; try again");
-    }
+    if (running)
+        return s_wait_saga (call, running)
+                   ? VBUS_DEFERRED
+                   : vbus_out_error (call->out, VE_BUSY, "this checkout is still running; try again");
 
     memset (o, 0, sizeof *o);
     char rnd[ORDERS_RANDOM + 1];
@@ -599,15 +603,10 @@ orders_cancel (vactor_call_t *call)
         return status;
     if (o->state == ORDERS_CANCELLED)
         return s_reply_order (call, o);
-    vbus_defer_t d;
     orders_saga_t *running = orders_saga_find (call->actor, o->id);
-    if (o->state == ORDERS_CANCELLING && running) {
-        vactor_defer (call, &d);
-        if (orders_saga_wait (running, &d) == 0)
-            return VBUS_DEFERRED;
-        call->deferred = false;
-        return s_reply_order (call, o);
-    }
+    if (o->state == ORDERS_CANCELLING && running)
+        return s_wait_saga (call, running) ? VBUS_DEFERRED : s_reply_order (call, o);
+    vbus_defer_t d;
     if (o->state != ORDERS_CONFIRMED)
         return vbus_out_error (call->out, VE_CONFLICT,
                                "order '%s' is %s: only a confirmed order that has not shipped "

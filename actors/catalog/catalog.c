@@ -9,6 +9,7 @@
 #include "vactor.h"
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -983,6 +984,132 @@ catalog_on_event (vactor_t *actor, const vbus_event_t *event, const vmsg_value_t
     return 0;
 }
 
+//  ---------------------------------------------------------------- the rebuild
+//  A start reads every product from the store and indexes it. The index takes one thread; the
+//  reading (RocksDB's iterator and the decode, a quarter of the time) runs on a second one, a
+//  batch ahead: a batch's products live in the batch's arena until the indexer is done with
+//  them. Without a second thread (it could not start) the same batches run one after the other.
+
+#define REBUILD_BATCH 1024
+#define REBUILD_QUEUE 4  //  batches between the reader and the indexer
+
+typedef struct {
+    varena_t *arena;
+    product_t *products;  //  REBUILD_BATCH of them
+    size_t n;
+} s_batch_t;
+
+typedef struct {
+    vstore_iter_t *it;
+    s_batch_t batches[REBUILD_QUEUE];
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    uint64_t head, tail;  //  batches indexed, batches read
+    bool done;            //  the reader has read its last batch
+} s_rebuild_t;
+
+//  Reads the next products into batch; false once the store has no more.
+static bool
+s_read_batch (vstore_iter_t *it, s_batch_t *batch)
+{
+    const vmsg_method_t *m = vmsg_method_find ("catalog", "get");
+    varena_reset (batch->arena);
+    batch->n = 0;
+    const char *key, *val;
+    size_t klen, vlen;
+    while (batch->n < REBUILD_BATCH) {
+        if (!vstore_iter_next (it, &key, &klen, &val, &vlen))
+            return false;
+        const vmsg_value_t *v;
+        if (vmsg_decode (m->reply, val, vlen, batch->arena, &v, NULL, 0) == 0)
+            s_product_from (&batch->products[batch->n++], v);
+    }
+    return true;
+}
+
+static void *
+s_rebuild_reader (void *arg)
+{
+    s_rebuild_t *r = arg;
+    bool more = true;
+    while (more) {
+        pthread_mutex_lock (&r->lock);
+        while (r->tail - r->head == REBUILD_QUEUE)
+            pthread_cond_wait (&r->cond, &r->lock);
+        s_batch_t *batch = &r->batches[r->tail % REBUILD_QUEUE];
+        pthread_mutex_unlock (&r->lock);
+        more = s_read_batch (r->it, batch);
+        pthread_mutex_lock (&r->lock);
+        r->tail++;
+        r->done = !more;
+        pthread_cond_broadcast (&r->cond);
+        pthread_mutex_unlock (&r->lock);
+    }
+    return NULL;
+}
+
+//  Indexes every product of the store; returns how many.
+static size_t
+s_rebuild (catalog_t *self, vstore_t *store)
+{
+    s_rebuild_t r = { .it = vstore_iter_new (store, CF_PRODUCTS, NULL, 0, NULL, 0) };
+    size_t n = 0;
+    bool ok = r.it != NULL;
+    for (int i = 0; i < REBUILD_QUEUE && ok; i++) {
+        r.batches[i].arena = varena_new (0);
+        r.batches[i].products = malloc (REBUILD_BATCH * sizeof (product_t));
+        ok = r.batches[i].arena && r.batches[i].products;
+    }
+    pthread_t reader;
+    bool threaded = ok && pthread_mutex_init (&r.lock, NULL) == 0;
+    if (threaded && pthread_cond_init (&r.cond, NULL) != 0) {
+        pthread_mutex_destroy (&r.lock);
+        threaded = false;
+    }
+    if (threaded && pthread_create (&reader, NULL, s_rebuild_reader, &r) != 0) {
+        pthread_cond_destroy (&r.cond);
+        pthread_mutex_destroy (&r.lock);
+        threaded = false;
+    }
+    if (threaded) {
+        for (;;) {
+            pthread_mutex_lock (&r.lock);
+            while (r.head == r.tail && !r.done)
+                pthread_cond_wait (&r.cond, &r.lock);
+            bool empty = r.head == r.tail;
+            s_batch_t *batch = &r.batches[r.head % REBUILD_QUEUE];
+            pthread_mutex_unlock (&r.lock);
+            if (empty)
+                break;
+            for (size_t i = 0; i < batch->n; i++)
+                s_apply_memory (self, NULL, &batch->products[i]);
+            n += batch->n;
+            pthread_mutex_lock (&r.lock);
+            r.head++;
+            pthread_cond_broadcast (&r.cond);
+            pthread_mutex_unlock (&r.lock);
+        }
+        pthread_join (reader, NULL);
+        pthread_cond_destroy (&r.cond);
+        pthread_mutex_destroy (&r.lock);
+    }
+    else if (ok) {
+        bool more = true;
+        while (more) {
+            more = s_read_batch (r.it, &r.batches[0]);
+            for (size_t i = 0; i < r.batches[0].n; i++)
+                s_apply_memory (self, NULL, &r.batches[0].products[i]);
+            n += r.batches[0].n;
+        }
+    }
+    for (int i = 0; i < REBUILD_QUEUE; i++) {
+        varena_destroy (&r.batches[i].arena);
+        free (r.batches[i].products);
+    }
+    vstore_iter_destroy (&r.it);
+    return n;
+}
+
 //  ---------------------------------------------------------------- life cycle
 
 static int
@@ -997,25 +1124,8 @@ catalog_open (vactor_t *actor)
     vactor_owned (actor, &owned);
     vstore_t *store = vactor_store (actor, owned[0]);
     //  Rebuild the index and the category counts from the store.
-    const vmsg_method_t *m = vmsg_method_find ("catalog", "get");
-    varena_t *arena = varena_new (0);
-    vstore_iter_t *it = vstore_iter_new (store, CF_PRODUCTS, NULL, 0, NULL, 0);
-    const char *key, *val;
-    size_t klen, vlen, n = 0;
     int64_t start = vbus_now_ms ();
-    while (it && vstore_iter_next (it, &key, &klen, &val, &vlen)) {
-        const vmsg_value_t *v;
-        if (vmsg_decode (m->reply, val, vlen, arena, &v, NULL, 0) == 0) {
-            product_t p;
-            s_product_from (&p, v);
-            s_apply_memory (self, NULL, &p);
-            n++;
-        }
-        if (n % 1024 == 0)
-            varena_reset (arena);
-    }
-    vstore_iter_destroy (&it);
-    varena_destroy (&arena);
+    size_t n = s_rebuild (self, store);
     catalog_search_compact (self->index);  //  after a bulk load, as the index asks
     catalog_search_prepare (self->index);  //  the first shoppers' queries fault no memory in
     //  Generated ids continue from a random point: never the same twice after a restart.

@@ -292,6 +292,29 @@ test_acknowledged_create_survives_kill9 (void **state)
     assert_int_equal (vmsg_uint (v, "total", 0), 1);
 }
 
+//  A start indexes the store in batches of 1,024 read on a second thread: with 3,000 products
+//  (three batches and a part) every product is found again, the last ones included.
+static void
+test_restart_indexes_every_product (void **state)
+{
+    fixture_t *f = *state;
+    const char *args[] = { "--broker", f->broker.endpoint, "--products", "3000", NULL };
+    char out[512];
+    assert_int_equal (vit_run ("vitrine-seed-catalog", args, out, sizeof out, NULL, 0, 60000), 0);
+    const vmsg_value_t *v;
+    assert_int_equal (s_call (f, "catalog", "search", "{}", NULL, &v), VE_OK);
+    uint64_t before = vmsg_uint (v, "total", 0);
+    assert_true (before > 2048);
+    assert_int_equal (vit_stop (f->writer, SIGTERM, 10000), 0);
+    f->writer = s_start (f, "catalog");
+    assert_true (f->writer > 0);
+    varena_reset (f->arena);
+    assert_int_equal (s_call (f, "catalog", "search", "{}", NULL, &v), VE_OK);
+    assert_int_equal (vmsg_uint (v, "total", 0), before);
+    //  The store's last product (ids sort as text), after the last full batch.
+    assert_int_equal (s_call (f, "catalog", "get", "{\"id\":\"p00000002999\"}", NULL, &v), VE_OK);
+}
+
 static void
 test_replica_started_late_serves_the_same (void **state)
 {
@@ -558,6 +581,7 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_acknowledged_create_survives_kill9, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_restart_indexes_every_product, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_replica_started_late_serves_the_same, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_inventory_stream_sets_in_stock, s_setup, s_teardown),

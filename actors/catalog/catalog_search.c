@@ -508,6 +508,39 @@ s_remap_vec (catalog_search__vec_t *v, const uint32_t *remap)
     v->len = k;
 }
 
+//  Gives a term's posting arrays exactly its length (none when it has no postings left).
+static void
+s_term_fit (catalog_search__term_t *t)
+{
+    uint32_t k = t->len;
+    if (k == 0) {
+        free (t->best);
+        t->best = NULL;
+        t->nbest = 0;
+        free (t->docs);
+        free (t->tfs);
+        free (t->lens);
+        free (t->facs);
+        t->docs = NULL;
+        t->tfs = NULL;
+        t->lens = NULL;
+        t->facs = NULL;
+        t->cap = 0;
+    }
+    else if (k < t->cap) {
+        uint32_t *docs = realloc (t->docs, k * sizeof *docs);
+        uint16_t *tfs = realloc (t->tfs, k * sizeof *tfs);
+        uint32_t *lens = realloc (t->lens, k * sizeof *lens);
+        uint64_t *facs = realloc (t->facs, k * sizeof *facs);
+        //  A failed shrink keeps the larger block; all hold at least k entries.
+        t->docs = docs ? docs : t->docs;
+        t->tfs = tfs ? tfs : t->tfs;
+        t->lens = lens ? lens : t->lens;
+        t->facs = facs ? facs : t->facs;
+        t->cap = k;
+    }
+}
+
 int
 catalog_search_compact (catalog_search_t *self)
 {
@@ -515,6 +548,14 @@ catalog_search_compact (catalog_search_t *self)
         return -VE_INVAL;
     if (catalog_search__sort_pending (self))
         return -VE_NOMEM;
+    if (self->nalive == self->ndocs) {
+        //  Nothing to drop (a bulk load, a rebuild at start): the ordinals, the id dictionary
+        //  and the columns stay as they are, only the postings' growth slack goes. At 10M
+        //  products that is most of the 7 s a full compaction takes.
+        for (uint32_t id = 0; id < self->terms.n; id++)
+            s_term_fit (&self->term[id]);
+        return 0;
+    }
     uint32_t *remap = malloc (((size_t) self->ndocs + 1) * sizeof *remap);
     catalog_search__dict_t keys = { 0 };
     uint32_t *key_ord = NULL;
@@ -562,32 +603,7 @@ catalog_search_compact (catalog_search_t *self)
             assert (remap[t->best[i].doc] != NONE);
             t->best[i].doc = remap[t->best[i].doc];
         }
-        if (k == 0) {
-            free (t->best);
-            t->best = NULL;
-            t->nbest = 0;
-            free (t->docs);
-            free (t->tfs);
-            free (t->lens);
-            free (t->facs);
-            t->docs = NULL;
-            t->tfs = NULL;
-            t->lens = NULL;
-            t->facs = NULL;
-            t->cap = 0;
-        }
-        else if (k < t->cap) {
-            uint32_t *docs = realloc (t->docs, k * sizeof *docs);
-            uint16_t *tfs = realloc (t->tfs, k * sizeof *tfs);
-            uint32_t *lens = realloc (t->lens, k * sizeof *lens);
-            uint64_t *facs = realloc (t->facs, k * sizeof *facs);
-            //  A failed shrink keeps the larger block; all hold at least k entries.
-            t->docs = docs ? docs : t->docs;
-            t->tfs = tfs ? tfs : t->tfs;
-            t->lens = lens ? lens : t->lens;
-            t->facs = facs ? facs : t->facs;
-            t->cap = k;
-        }
+        s_term_fit (t);
         assert (t->df == t->len);
     }
     for (uint32_t c = 0; c < self->cats.n; c++)

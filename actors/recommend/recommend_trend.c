@@ -176,13 +176,13 @@ rec_trend_set (rec_trend_t *self, const char *id, const char *category, double s
     return 0;
 }
 
-static const rec_trend_t *s_sorting;  //  qsort has no context argument
-
+//  qsort_r's comparison: product indexes by key, highest first; ties by id.
 static int
-s_by_key (const void *a, const void *b)
+s_by_key (const void *a, const void *b, void *arg)
 {
-    const s_product_t *x = &s_sorting->products[*(const uint32_t *) a];
-    const s_product_t *y = &s_sorting->products[*(const uint32_t *) b];
+    const rec_trend_t *self = arg;
+    const s_product_t *x = &self->products[*(const uint32_t *) a];
+    const s_product_t *y = &self->products[*(const uint32_t *) b];
     if (x->key != y->key)
         return x->key > y->key ? -1 : 1;
     return strcmp (x->id, y->id);
@@ -195,8 +195,7 @@ s_merge (rec_trend_t *self)
 {
     if (!self->nmoved)
         return;
-    s_sorting = self;
-    qsort (self->moved, self->nmoved, sizeof *self->moved, s_by_key);
+    qsort_r (self->moved, self->nmoved, sizeof *self->moved, s_by_key, self);
     uint32_t *out = malloc (self->capproducts * sizeof *out);  //  room for every product
     if (!out)
         return;  //  the walk then uses the old order and skips nothing: tried again next time
@@ -206,8 +205,9 @@ s_merge (rec_trend_t *self)
             a++;
             continue;
         }
-        bool take_moved =
-            b < self->nmoved && (a == self->norder || s_by_key (&self->moved[b], &self->order[a]) < 0);
+        bool take_moved = b < self->nmoved
+                          && (a == self->norder
+                              || s_by_key (&self->moved[b], &self->order[a], self) < 0);
         out[n++] = take_moved ? self->moved[b++] : self->order[a++];
     }
     for (size_t i = 0; i < self->nmoved; i++)

@@ -183,14 +183,7 @@ s_find (const catalog_search_t *self, const char *id)
 static uint32_t
 s_posting (const catalog_search__term_t *t, uint32_t ord)
 {
-    uint32_t lo = 0, hi = t->len;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (t->docs[mid] < ord)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    uint32_t lo = catalog_search__gallop (t->docs, 0, t->len, ord);
     assert (lo < t->len && t->docs[lo] == ord);
     return lo;
 }

@@ -300,6 +300,30 @@ struct catalog_search_s {
     char sug_wtext[2 * CATALOG_MAX_QUERY + CATALOG_SUGGEST_COMPLETIONS * (CATALOG_MAX_TOKEN + 1)];
 };
 
+//  First index i >= lo with a[i] >= x (or n), in a sorted array: gallops from lo, then
+//  bisects, so a near answer costs a few probes and a far one a binary search.
+static inline uint32_t
+catalog_search__gallop (const uint32_t *a, uint32_t lo, uint32_t n, uint32_t x)
+{
+    if (lo >= n || a[lo] >= x)
+        return lo;
+    uint32_t step = 1, prev = lo;
+    while (lo + step < n && a[lo + step] < x) {
+        prev = lo + step;
+        step <<= 1;
+    }
+    uint32_t hi = lo + step < n ? lo + step : n;
+    lo = prev + 1;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static inline bool
 catalog_search__bit (const uint64_t *set, uint32_t i)
 {

@@ -324,18 +324,7 @@ s_scatter (catalog_search_t *self, const s_word_t *w, uint32_t lo, uint32_t hi, 
     for (uint32_t i = 0; i < w->nalts; i++) {
         const catalog_search__alt_t *a = &self->alts[w->alt0 + i];
         const catalog_search__term_t *t = &self->term[a->term];
-        uint32_t j = 0;
-        if (lo > 0) {  //  binary search for the first posting >= lo
-            uint32_t l = 0, h = t->len;
-            while (l < h) {
-                uint32_t mid = l + (h - l) / 2;
-                if (t->docs[mid] < lo)
-                    l = mid + 1;
-                else
-                    h = mid;
-            }
-            j = l;
-        }
+        uint32_t j = catalog_search__gallop (t->docs, 0, t->len, lo);  //  first posting >= lo
         if (!score) {
             for (; j < t->len && t->docs[j] <= hi; j++)
                 mark[t->docs[j] >> 6] |= 1ull << (t->docs[j] & 63);
@@ -410,29 +399,6 @@ s_drive (catalog_search_t *self, const s_word_t *w, const s_filter_t *f, bool sc
     return n;
 }
 
-//  First index i >= lo with a[i] >= x (or n): gallops, then bisects.
-static inline uint32_t
-s_gallop (const uint32_t *a, uint32_t lo, uint32_t n, uint32_t x)
-{
-    if (lo >= n || a[lo] >= x)
-        return lo;
-    uint32_t step = 1, prev = lo;
-    while (lo + step < n && a[lo + step] < x) {
-        prev = lo + step;
-        step <<= 1;
-    }
-    uint32_t hi = lo + step < n ? lo + step : n;
-    lo = prev + 1;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (a[mid] < x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 //  Keeps the candidates that a further word matches, adding its score. Probes the word's
 //  postings per candidate when there are few candidates, else scatters them into the bitset.
 static uint32_t
@@ -457,7 +423,7 @@ s_refine (catalog_search_t *self, const s_word_t *w, uint32_t n, bool score)
             for (uint32_t i = 0; i < w->nalts; i++) {
                 catalog_search__alt_t *a = &self->alts[w->alt0 + i];
                 const catalog_search__term_t *t = &self->term[a->term];
-                a->pos = s_gallop (t->docs, a->pos, t->len, d);
+                a->pos = catalog_search__gallop (t->docs, a->pos, t->len, d);
                 if (a->pos < t->len && t->docs[a->pos] == d) {
                     float s = score ? s_score (self, a, t->tfs[a->pos], t->lens[a->pos]) : 0;
                     if (s > best)
@@ -723,7 +689,7 @@ static bool
 s_names (const catalog_search_t *self, uint32_t term, uint32_t d)
 {
     const catalog_search__term_t *t = &self->term[term];
-    uint32_t j = s_gallop (t->docs, 0, t->len, d);
+    uint32_t j = catalog_search__gallop (t->docs, 0, t->len, d);
     return j < t->len && t->docs[j] == d && (t->tfs[j] & TF_NAME_MASK);
 }
 
@@ -766,9 +732,9 @@ s_diversify (catalog_search_t *self, const s_word_t *w, uint32_t n, uint32_t *nt
         uint32_t c = 0, j = 0;
         while (c < n && j < t->len) {
             if (self->cand[c] < t->docs[j])
-                c = t->len < n ? c + 1 : s_gallop (self->cand, c, n, t->docs[j]);
+                c = t->len < n ? c + 1 : catalog_search__gallop (self->cand, c, n, t->docs[j]);
             else if (self->cand[c] > t->docs[j])
-                j = t->len < n ? s_gallop (t->docs, j, t->len, self->cand[c]) : j + 1;
+                j = t->len < n ? catalog_search__gallop (t->docs, j, t->len, self->cand[c]) : j + 1;
             else {
                 catalog_search__top_t e = { s_float_key (self->cscore[c]), self->cand[c],
                                             self->cscore[c] };
@@ -953,7 +919,7 @@ catalog_search_query (catalog_search_t *self, const catalog_query_t *q, catalog_
         for (uint32_t k = 0; k < w->nalts; k++) {
             const catalog_search__alt_t *a = &self->alts[w->alt0 + k];
             const catalog_search__term_t *t = &self->term[a->term];
-            uint32_t j = s_gallop (t->docs, 0, t->len, d);
+            uint32_t j = catalog_search__gallop (t->docs, 0, t->len, d);
             if (j < t->len && t->docs[j] == d) {
                 float sc = s_score (self, a, t->tfs[j], t->lens[j]);
                 if (sc > best_score) {

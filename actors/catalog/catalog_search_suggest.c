@@ -163,28 +163,6 @@ s_variant (const catalog_search_t *self, const char *w, uint32_t len)
     return best;
 }
 
-//  First position >= from in t's postings whose ordinal is >= d (galloping, then binary).
-static uint32_t
-s_seek (const catalog_search__term_t *t, uint32_t from, uint32_t d)
-{
-    uint32_t step = 1, lo = from, hi = from;
-    while (hi < t->len && t->docs[hi] < d) {
-        lo = hi + 1;
-        hi += step;
-        step *= 2;
-    }
-    if (hi > t->len)
-        hi = t->len;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (t->docs[mid] < d)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 //  The first CATALOG_SUGGEST_SAMPLE live products carrying every one of terms (n >= 1), in
 //  ordinal order: the rarest term's postings drive, the others are sought.
 static uint32_t
@@ -205,7 +183,7 @@ s_sample (catalog_search_t *self, const uint32_t *terms, uint32_t n)
             if (i == drive)
                 continue;
             const catalog_search__term_t *t = &self->term[terms[i]];
-            pos[i] = s_seek (t, pos[i], d);
+            pos[i] = catalog_search__gallop (t->docs, pos[i], t->len, d);
             all = pos[i] < t->len && t->docs[pos[i]] == d;
         }
         if (all)
@@ -369,7 +347,7 @@ s_products (catalog_search_t *self, uint32_t ncomp, uint32_t k, bool sampled, ui
                 s_offer (self, t, j, best, &n, want, taken, ntaken);
         else
             for (uint32_t i = 0, j = 0; i < nsample && j < t->len; i++) {
-                j = s_seek (t, j, self->sug_sample[i]);
+                j = catalog_search__gallop (t->docs, j, t->len, self->sug_sample[i]);
                 if (j < t->len && t->docs[j] == self->sug_sample[i])
                     s_offer (self, t, j, best, &n, want, taken, ntaken);
             }
@@ -460,7 +438,7 @@ catalog_search_suggest (catalog_search_t *self, const char *text, uint32_t ncomp
             const catalog_search__term_t *t = &self->term[self->sug_cand[c].term];
             uint32_t count = 0;
             for (uint32_t i = 0, j = 0; i < nsample && j < t->len; i++) {
-                j = s_seek (t, j, self->sug_sample[i]);
+                j = catalog_search__gallop (t->docs, j, t->len, self->sug_sample[i]);
                 count += j < t->len && t->docs[j] == self->sug_sample[i];
             }
             self->sug_cand[c].count = count;

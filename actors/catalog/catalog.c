@@ -1048,6 +1048,15 @@ s_rebuild_reader (void *arg)
     return NULL;
 }
 
+//  Indexes a batch's products; returns how many.
+static size_t
+s_index_batch (catalog_t *self, const s_batch_t *batch)
+{
+    for (size_t i = 0; i < batch->n; i++)
+        s_apply_memory (self, NULL, &batch->products[i]);
+    return batch->n;
+}
+
 //  Indexes every product of the store; returns how many.
 static size_t
 s_rebuild (catalog_t *self, vstore_t *store)
@@ -1081,9 +1090,7 @@ s_rebuild (catalog_t *self, vstore_t *store)
             pthread_mutex_unlock (&r.lock);
             if (empty)
                 break;
-            for (size_t i = 0; i < batch->n; i++)
-                s_apply_memory (self, NULL, &batch->products[i]);
-            n += batch->n;
+            n += s_index_batch (self, batch);
             pthread_mutex_lock (&r.lock);
             r.head++;
             pthread_cond_broadcast (&r.cond);
@@ -1097,9 +1104,7 @@ s_rebuild (catalog_t *self, vstore_t *store)
         bool more = true;
         while (more) {
             more = s_read_batch (r.it, &r.batches[0]);
-            for (size_t i = 0; i < r.batches[0].n; i++)
-                s_apply_memory (self, NULL, &r.batches[0].products[i]);
-            n += r.batches[0].n;
+            n += s_index_batch (self, &r.batches[0]);
         }
     }
     for (int i = 0; i < REBUILD_QUEUE; i++) {

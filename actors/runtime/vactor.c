@@ -660,6 +660,24 @@ s_publish_backlog (vactor_t *self, s_part_t *part)
 }
 
 //  Persists the published marks and trims the outboxes to their retention.
+//  The oldest sequence number part's outbox holds (0: none). The seek starts at the oldest the
+//  trim kept, past everything it deleted.
+static uint64_t
+s_outbox_first (vactor_t *self, s_part_t *part)
+{
+    uint8_t kept[8];
+    vstore_be64 (kept, part->kept);
+    vstore_iter_t *it = vstore_iter_new (part->store, self->cf_outbox, NULL, 0,
+                                         part->kept ? kept : NULL, part->kept ? 8 : 0);
+    const char *key, *val;
+    size_t klen, vlen;
+    uint64_t first = it && vstore_iter_next (it, &key, &klen, &val, &vlen) && klen == 8
+                         ? vstore_from_be64 (key)
+                         : 0;
+    vstore_iter_destroy (&it);
+    return first;
+}
+
 static void
 s_housekeeping (vactor_t *self)
 {
@@ -675,16 +693,12 @@ s_housekeeping (vactor_t *self)
         //  so), then the older than outbox_keep_ms, a bounded walk each round; never one not
         //  yet published (a consumer could not get it otherwise). One range tombstone from
         //  the oldest kept, which is remembered: no round walks what an earlier one deleted.
-        uint64_t last = part->next_seq - 1, from = part->kept;
+        uint64_t last = part->next_seq - 1;
+        uint64_t from = part->kept ? part->kept : s_outbox_first (self, part);
+        if (!from)
+            from = part->next_seq;  //  empty
         const char *key, *val;
         size_t klen, vlen;
-        if (!from) {
-            vstore_iter_t *it = vstore_iter_new (part->store, self->cf_outbox, NULL, 0, NULL, 0);
-            from = it && vstore_iter_next (it, &key, &klen, &val, &vlen) && klen == 8
-                       ? vstore_from_be64 (key)
-                       : part->next_seq;
-            vstore_iter_destroy (&it);
-        }
         uint64_t end = from;  //  the first kept after this round
         if (last >= (uint64_t) self->outbox_keep && last - (uint64_t) self->outbox_keep + 1 > end)
             end = last - (uint64_t) self->outbox_keep + 1;
@@ -738,15 +752,8 @@ s_replay (vactor_t *self, const vmsg_value_t *body, vbus_out_t *out)
     const char *key, *val;
     size_t klen, vlen;
     uint32_t n = 0;
-    uint64_t first = 0;
-    uint8_t kept[8];  //  from the oldest kept, past what the trim deleted
-    vstore_be64 (kept, part->kept);
-    vstore_iter_t *it = vstore_iter_new (part->store, self->cf_outbox, NULL, 0,
-                                         part->kept ? kept : NULL, part->kept ? 8 : 0);
-    if (it && vstore_iter_next (it, &key, &klen, &val, &vlen))
-        first = vstore_from_be64 (key);
-    vstore_iter_destroy (&it);
-    it = vstore_iter_new (part->store, self->cf_outbox, NULL, 0, start, 8);
+    uint64_t first = s_outbox_first (self, part);
+    vstore_iter_t *it = vstore_iter_new (part->store, self->cf_outbox, NULL, 0, start, 8);
     while (n < limit && it && vstore_iter_next (it, &key, &klen, &val, &vlen))
         n++;
     vstore_iter_destroy (&it);

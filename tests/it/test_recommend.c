@@ -188,6 +188,11 @@ test_bought_together_with_minimum_support (void **state)
         s_order (f, "u2", ad);
     s_order (f, "u3", ac);
     s_order (f, "u4", b);
+    //  All seven applied before any score is read: two items for A show up already after the
+    //  first A-with-D order, with B's count still short of the last one.
+    for (int i = 0; i < 100 && vit_events_applied (f->client, "recommend") < 7; i++)
+        usleep (100000);
+    assert_int_equal (vit_events_applied (f->client, "recommend"), 7);
     //  Orders holding A: 6; B: 4; D: 2. Cosine = together / sqrt(n_a n_b).
     const vmsg_value_t *v =
         s_wait_items (f, "bought_together", "{\"product_id\":\"A\",\"limit\":5}", NULL, 2);

@@ -1,8 +1,9 @@
 //  bench_search.c — vitrine-bench-search: the catalog search index alone (no bus, no store).
 //  Generates N products (tools/vgen_catalog), loads them, then runs a fixed, deterministic mix
 //  of queries (one word, two words, prefix, typo, filtered with various sorts), each asking
-//  for the top 20 and exact facets, on one thread, and prints latency percentiles. With
+//  for the top 20 and exact facets, and prints latency percentiles. With
 //  --suggest it runs catalog_search_suggest instead, on the mix vitrine-bench-catalog sends.
+//  Each query runs on one thread and split over two (catalog_search_set_split), alternately.
 //  usage: vitrine-bench-search [--products N] [--queries Q] [--suggest]
 #include "catalog_search.h"
 #include "vgen_catalog.h"
@@ -103,6 +104,104 @@ s_pct (double *v, size_t n, double p)
         return 0;
     size_t i = (size_t) (p * (double) (n - 1) + 0.5);
     return v[i];
+}
+
+//  Latencies of one way of running the mix.
+typedef struct {
+    double *lat, *kind_lat[K_COUNT];
+    size_t kind_n[K_COUNT];
+    double elapsed;
+} s_mode_t;
+
+static void
+s_mode_print (s_mode_t *m, const char *label, uint32_t nqueries, uint64_t hits,
+              const uint64_t *kind_total)
+{
+    printf ("%s:\n", label);
+    qsort (m->lat, nqueries, sizeof *m->lat, s_cmp_double);
+    printf ("queries: %u in %.0f ms, %.0f queries/s, mean matches %.0f\n", nqueries, m->elapsed,
+            nqueries / (m->elapsed / 1e3), nqueries ? (double) hits / nqueries : 0);
+    printf ("latency ms: p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n", s_pct (m->lat, nqueries, 0.5),
+            s_pct (m->lat, nqueries, 0.9), s_pct (m->lat, nqueries, 0.99),
+            nqueries ? m->lat[nqueries - 1] : 0);
+    for (int k = 0; k < K_COUNT; k++) {
+        qsort (m->kind_lat[k], m->kind_n[k], sizeof (double), s_cmp_double);
+        printf ("  %-9s p50 %.3f  p99 %.3f  max %.3f ms  (mean matches %.0f)\n", s_kind_name[k],
+                s_pct (m->kind_lat[k], m->kind_n[k], 0.5),
+                s_pct (m->kind_lat[k], m->kind_n[k], 0.99),
+                m->kind_n[k] ? m->kind_lat[k][m->kind_n[k] - 1] : 0,
+                m->kind_n[k] ? (double) kind_total[k] / m->kind_n[k] : 0);
+    }
+}
+
+//  Runs the query mix twice over, each query on one thread and as the catalog runs it (split
+//  over two threads when large, catalog_search_set_split): the reference and the figure, in
+//  the same run. Which goes first alternates, so that neither gains the other's warm cache.
+//  Prints both; returns 0, or -1 on an error.
+static int
+s_query_mix (catalog_search_t *index, uint32_t nqueries, double *p99, double *p99_one)
+{
+    s_mode_t mode[2] = { { 0 } };
+    for (int m = 0; m < 2; m++) {
+        mode[m].lat = malloc (nqueries * sizeof *mode[m].lat);
+        for (int k = 0; k < K_COUNT; k++)
+            mode[m].kind_lat[k] = malloc (nqueries * sizeof (double));
+    }
+    uint64_t hits = 0, kind_total[K_COUNT] = { 0 };
+    for (uint32_t i = 0; i < nqueries; i++) {
+        int kind = (int) (i % K_COUNT);
+        uint32_t j = i / K_COUNT;
+        catalog_query_t q = { .limit = 20 };
+        switch (kind) {
+        case K_ONE: q.text = s_one[j % N_ (s_one)]; break;
+        case K_TWO: q.text = s_two[j % N_ (s_two)]; break;
+        case K_PREFIX: q.text = s_prefix[j % N_ (s_prefix)]; break;
+        case K_TYPO: q.text = s_typo[j % N_ (s_typo)]; break;
+        default: {
+            const s_filtered_t *f = &s_filtered[j % N_ (s_filtered)];
+            q = (catalog_query_t) { .text = f->text,
+                                    .category = f->category,
+                                    .brand = f->brand,
+                                    .price_min = f->pmin,
+                                    .price_max = f->pmax,
+                                    .in_stock_only = f->stock,
+                                    .sort = (catalog_sort_t) ((j / N_ (s_filtered)) % 5),
+                                    .limit = 20 };
+        }
+        }
+        //  Every seventh query of each kind asks for the second page.
+        if (j % 7 == 6)
+            q.offset = 20;
+        for (int o = 0; o < 2; o++) {
+            int m = (int) ((i + (uint32_t) o) % 2);  //  0: one thread, 1: split
+            catalog_search_set_split (index, m ? CATALOG_SPLIT_MIN : 0);
+            catalog_result_t r;
+            double t = s_now_ms ();
+            int rc = catalog_search_query (index, &q, &r);
+            t = s_now_ms () - t;
+            if (rc) {
+                fprintf (stderr, "query \"%s\": %s\n", q.text ? q.text : "", verr_str (rc));
+                return -1;
+            }
+            if (m == 0) {
+                hits += r.total;
+                kind_total[kind] += r.total;
+            }
+            mode[m].lat[i] = t;
+            mode[m].kind_lat[kind][mode[m].kind_n[kind]++] = t;
+            mode[m].elapsed += t;
+        }
+    }
+    s_mode_print (&mode[0], "one thread", nqueries, hits, kind_total);
+    s_mode_print (&mode[1], "split as the catalog runs it", nqueries, hits, kind_total);
+    *p99_one = s_pct (mode[0].lat, nqueries, 0.99);
+    *p99 = s_pct (mode[1].lat, nqueries, 0.99);
+    for (int m = 0; m < 2; m++) {
+        free (mode[m].lat);
+        for (int k = 0; k < K_COUNT; k++)
+            free (mode[m].kind_lat[k]);
+    }
+    return 0;
 }
 
 int
@@ -211,71 +310,16 @@ main (int argc, char **argv)
         return 0;
     }
 
-    //  The query mix.
-    double *lat = malloc (nqueries * sizeof *lat);
-    double *kind_lat[K_COUNT];
-    size_t kind_n[K_COUNT] = { 0 };
-    uint64_t kind_total[K_COUNT] = { 0 };
-    for (int k = 0; k < K_COUNT; k++)
-        kind_lat[k] = malloc (nqueries * sizeof *kind_lat[k]);
-    uint64_t hits = 0;
-    double start = s_now_ms ();
-    for (uint32_t i = 0; i < nqueries; i++) {
-        int kind = (int) (i % K_COUNT);
-        uint32_t j = i / K_COUNT;
-        catalog_query_t q = { .limit = 20 };
-        switch (kind) {
-        case K_ONE: q.text = s_one[j % N_ (s_one)]; break;
-        case K_TWO: q.text = s_two[j % N_ (s_two)]; break;
-        case K_PREFIX: q.text = s_prefix[j % N_ (s_prefix)]; break;
-        case K_TYPO: q.text = s_typo[j % N_ (s_typo)]; break;
-        default: {
-            const s_filtered_t *f = &s_filtered[j % N_ (s_filtered)];
-            q = (catalog_query_t) { .text = f->text,
-                                    .category = f->category,
-                                    .brand = f->brand,
-                                    .price_min = f->pmin,
-                                    .price_max = f->pmax,
-                                    .in_stock_only = f->stock,
-                                    .sort = (catalog_sort_t) ((j / N_ (s_filtered)) % 5),
-                                    .limit = 20 };
-        }
-        }
-        //  Every seventh query of each kind asks for the second page.
-        if (j % 7 == 6)
-            q.offset = 20;
-        catalog_result_t r;
-        double t = s_now_ms ();
-        rc = catalog_search_query (index, &q, &r);
-        t = s_now_ms () - t;
-        if (rc) {
-            fprintf (stderr, "query \"%s\": %s\n", q.text ? q.text : "", verr_str (rc));
-            return 1;
-        }
-        hits += r.total;
-        kind_total[kind] += r.total;
-        lat[i] = t;
-        kind_lat[kind][kind_n[kind]++] = t;
-    }
-    double elapsed = s_now_ms () - start;
-    qsort (lat, nqueries, sizeof *lat, s_cmp_double);
-    double qps = nqueries / (elapsed / 1e3);
-    printf ("queries: %u in %.0f ms, %.0f queries/s, mean matches %.0f\n", nqueries, elapsed, qps,
-            nqueries ? (double) hits / nqueries : 0);
-    printf ("latency ms: p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n", s_pct (lat, nqueries, 0.5),
-            s_pct (lat, nqueries, 0.9), s_pct (lat, nqueries, 0.99),
-            nqueries ? lat[nqueries - 1] : 0);
-    for (int k = 0; k < K_COUNT; k++) {
-        qsort (kind_lat[k], kind_n[k], sizeof (double), s_cmp_double);
-        printf ("  %-9s p50 %.3f  p99 %.3f  max %.3f ms  (mean matches %.0f)\n", s_kind_name[k],
-                s_pct (kind_lat[k], kind_n[k], 0.5), s_pct (kind_lat[k], kind_n[k], 0.99),
-                kind_n[k] ? kind_lat[k][kind_n[k] - 1] : 0,
-                kind_n[k] ? (double) kind_total[k] / kind_n[k] : 0);
-        free (kind_lat[k]);
-    }
-    printf ("search: p99 %.2f ms, %.0f queries/s, rss %.0f MiB (%llu products)\n",
-            s_pct (lat, nqueries, 0.99), qps, s_rss_mib ("VmRSS"), (unsigned long long) nproducts);
-    free (lat);
+    //  The query mix (s_query_mix).
+    uint64_t splits = catalog_search_splits (index);
+    double p99, p99_one;
+    if (s_query_mix (index, nqueries, &p99, &p99_one))
+        return 1;
+    printf ("split: %llu of %u queries ran on two threads; p99 %.2f ms against %.2f on one (%.2fx)\n",
+            (unsigned long long) (catalog_search_splits (index) - splits), nqueries, p99, p99_one,
+            p99 > 0 ? p99_one / p99 : 0);
+    printf ("search: p99 %.2f ms, rss %.0f MiB (%llu products)\n", p99, s_rss_mib ("VmRSS"),
+            (unsigned long long) nproducts);
     catalog_search_destroy (&index);
     return 0;
 }

@@ -26,6 +26,7 @@ catalog_search_new (void)
     catalog_search_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    self->split_min = CATALOG_SPLIT_MIN;
     self->fwd_off = calloc (1, sizeof *self->fwd_off);
     //  (a few more than the window: the query may look past it, catalog_search_query)
     self->top = malloc ((CATALOG_MAX_WINDOW + 64) * sizeof *self->top);
@@ -87,8 +88,7 @@ catalog_search_destroy (catalog_search_t **self_p)
     free (self->csub);
     free (self->alts);
     free (self->sug_cand);
-    free (self->count_node);
-    free (self->count_brand);
+    catalog_search__query_free (self);
     free (self->top);
     free (self->facets);
     free (self);
@@ -676,7 +676,7 @@ catalog_search_memory (const catalog_search_t *self)
     bytes += (size_t) self->local_cap * sizeof *self->local;
     bytes += (size_t) self->scratch_cap * (sizeof (float)) + (size_t) self->scratch_cap / 8;
     bytes += (size_t) self->cand_cap * 26 + (size_t) self->alts_cap * sizeof *self->alts;
-    bytes += ((size_t) self->count_node_cap + self->count_brand_cap) * 4;
+    bytes += catalog_search__query_memory (self);
     bytes += (size_t) self->facets_cap * sizeof *self->facets;
     return bytes;
 }

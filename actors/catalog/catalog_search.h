@@ -142,6 +142,15 @@ int catalog_search_set_popularity (catalog_search_t *self, const char *id, doubl
 //  CATALOG_MAX_LIMIT, offset + limit over CATALOG_MAX_WINDOW), or -VE_NOMEM.
 int catalog_search_query (catalog_search_t *self, const catalog_query_t *q, catalog_result_t *out);
 
+//  A query whose driving word has at least min_work postings (a browse: products to walk) runs
+//  on two threads, each over half the ordinals, merged exactly: the same result as one thread
+//  gives. 0 keeps every query on the caller's thread. The default is CATALOG_SPLIT_MIN: below
+//  it, handing half over to the helper thread costs more than it saves.
+#define CATALOG_SPLIT_MIN 65536
+void catalog_search_set_split (catalog_search_t *self, uint32_t min_work);
+//  Queries that ran on two threads so far.
+uint64_t catalog_search_splits (const catalog_search_t *self);
+
 //  ---------------------------------------------------------------- suggestions as you type
 #define CATALOG_SUGGEST_COMPLETIONS 8  //  at most, per call (the schema's limit range is 1..8)
 #define CATALOG_SUGGEST_PRODUCTS    4  //  at most, per call

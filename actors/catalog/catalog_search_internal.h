@@ -177,7 +177,6 @@ typedef struct {
     float mul;        //  weight * idf * (k1 + 1), set when the query runs
     uint32_t ref_df;  //  the df its idf is computed from (the word's commonest alternative of
                       //  its kind, so that a rare completion or variant gains nothing by rarity)
-    uint32_t pos;     //  cursor in the term's postings while probing
     uint8_t kind;     //  ALT_EXACT, ALT_PREFIX or ALT_TYPO
 } catalog_search__alt_t;
 
@@ -274,15 +273,19 @@ struct catalog_search_s {
     catalog_search__alt_t *alts;
     uint32_t nalts, alts_cap;
     uint32_t qgen;
-    uint32_t *count_node, *count_brand;
-    uint32_t count_node_cap, count_brand_cap;
-    catalog_search__top_t *top;
+    catalog_search__top_t *top;  //  the best of the parts, merged
     catalog_hit_t hits[CATALOG_MAX_LIMIT];
     catalog_facet_t *facets;  //  categories, then subcategories, then brands
     uint32_t facets_cap;
     char qtext[CATALOG_MAX_QUERY + CATALOG_MAX_WORDS * 2 + 8];
     const char *qwords[CATALOG_MAX_WORDS];
     float norm[F_COUNT][256];
+
+    //  A query's parts and the thread that runs the second (catalog_search_query.c).
+    struct catalog_search__part_s *parts;  //  2, made by the first query
+    struct catalog_search__helper_s *helper;
+    uint32_t split_min;  //  catalog_search_set_split
+    uint64_t splits;     //  queries that ran on two threads
 
     //  Scratch of a suggestion (catalog_search_suggest.c), borrowed by the caller.
     struct catalog_search__sug_s {
@@ -338,6 +341,12 @@ catalog_search__bit_set (uint64_t *set, uint32_t i, bool on)
     else
         set[i >> 6] &= ~(1ull << (i & 63));
 }
+
+//  ---------------------------------------------------------------- queries
+//  (catalog_search_query.c) Stops the query's helper thread and frees the parts.
+void catalog_search__query_free (catalog_search_t *self);
+//  Bytes of heap the parts hold.
+size_t catalog_search__query_memory (const catalog_search_t *self);
 
 //  ---------------------------------------------------------------- the term dictionary
 //  (catalog_search_dict.c)

@@ -7,6 +7,7 @@
 #endif
 #include "catalog_search_internal.h"
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -346,67 +347,153 @@ s_scatter (catalog_search_t *self, const s_word_t *w, uint32_t lo, uint32_t hi, 
     }
 }
 
-//  The first word: its products that pass the filters become the candidates.
+//  ---------------------------------------------------------------- parts of a query
+//  A large query runs on both cores: the ordinals are split in two ranges at a multiple of 64
+//  (so that no word of the mark bitset is shared), and each range is driven, refined, counted
+//  and its top kept on its own, one by the caller and one by a helper thread; then the counts
+//  are added and the two tops merged. The result is the same as one range gives: counts are
+//  sums, and the order of the top is total (s_worse), so the best k of all are among the best
+//  k of each range. A range's candidates sit at cand[lo ..] (there are no more of them than
+//  ordinals in it) and the per-ordinal scratch (mark, acc) is touched only inside the range,
+//  so the two write nothing in common.
+typedef struct catalog_search__part_s {
+    uint32_t lo, hi;  //  ordinals [lo, hi)
+    uint32_t n;       //  candidates (or, browsing, the products counted), at cand[lo ..]
+    uint32_t *pos;    //  per alternative: a cursor in its postings (s_drive, s_refine)
+    float *bacc;      //  s_drive's block scratch: per ordinal of the block, its best score
+    uint64_t *bfac;   //  ... and its facet word
+    uint32_t *cn, *cb;  //  facet counts: per category node, per brand
+    uint32_t pos_cap, cn_cap, cb_cap;
+    uint32_t price[CATALOG_PRICE_BUCKETS];
+    catalog_search__top_t *top;  //  the range's best, sorted
+    uint32_t ntop;
+} s_part_t;
+
+//  Ordinals a block of s_drive covers: its scratch (12 bytes an ordinal) fits in the cache.
+#define BLOCK 32768
+
+//  What both parts run: the words (driving one first), the filter, what to count and keep.
+typedef struct {
+    const s_word_t *words;
+    const uint32_t *order;
+    uint32_t nwords;  //  0: nothing matches (or browse)
+    const s_filter_t *f;
+    bool score, browse;
+    uint32_t sub_parent;
+    catalog_sort_t sort;
+    uint32_t k;
+} s_plan_t;
+
+//  The first word: its products in the part that pass the filters become the candidates.
 static uint32_t
-s_drive (catalog_search_t *self, const s_word_t *w, const s_filter_t *f, bool score)
+s_drive (catalog_search_t *self, const s_part_t *part, const s_word_t *w, const s_filter_t *f,
+         bool score)
 {
-    uint32_t n = 0;
+    uint32_t n = 0, lo = part->lo, hi = part->hi;
+    uint32_t *cand = self->cand + lo;
+    float *cscore = self->cscore + lo;
+    uint64_t *cfac = self->cfac + lo;
     if (w->nalts == 1) {
         const catalog_search__alt_t *a = &self->alts[w->alt0];
         const catalog_search__term_t *t = &self->term[a->term];
-        for (uint32_t j = 0; j < t->len; j++) {
+        for (uint32_t j = catalog_search__gallop (t->docs, 0, t->len, lo);
+             j < t->len && t->docs[j] < hi; j++) {
             uint32_t d = t->docs[j];
             if (f->row && j + AHEAD < t->len)
                 __builtin_prefetch (&self->row[t->docs[j + AHEAD]]);
             if (!s_pass (self, f, d))
                 continue;
             if (self->stash)
-                s_stash (self, f, n, d);
-            self->cand[n] = d;
-            self->cfac[n] = t->facs[j];
-            self->cscore[n++] = score ? s_score (self, a, t->tfs[j], t->lens[j]) : 0;
+                s_stash (self, f, lo + n, d);
+            cand[n] = d;
+            cfac[n] = t->facs[j];
+            cscore[n++] = score ? s_score (self, a, t->tfs[j], t->lens[j]) : 0;
         }
         return n;
     }
-    //  Several alternatives: their union in the bitset, read back in order, then filtered.
-    s_scatter (self, w, 0, UINT32_MAX, score);
-    uint32_t words = (self->ndocs + 63) / 64, m = 0;
-    for (uint32_t wi = 0; wi < words; wi++) {
-        uint64_t bits = self->mark[wi];
-        if (!bits)
-            continue;
-        self->mark[wi] = 0;
-        while (bits) {
-            self->cand[m++] = wi * 64 + (uint32_t) __builtin_ctzll (bits);
-            bits &= bits - 1;
-        }
+    //  Several alternatives (a half-typed word's completions, a word's typo variants): their
+    //  union, a block of BLOCK ordinals at a time. Each alternative's postings in the block are
+    //  scattered into the bitset, with the best score and the facet word (which the postings
+    //  carry) into block scratch that stays in the cache; the block's bits are then read back
+    //  in order and filtered. Only the postings are read from memory, in order: scattering over
+    //  the whole range instead and reading per-ordinal columns back cost 30 ns a match at 10M.
+    uint32_t *pos = part->pos;
+    float *bacc = part->bacc;
+    uint64_t *bfac = part->bfac;
+    for (uint32_t i = 0; i < w->nalts; i++) {
+        const catalog_search__term_t *t = &self->term[self->alts[w->alt0 + i].term];
+        pos[i] = catalog_search__gallop (t->docs, 0, t->len, lo);
     }
-    for (uint32_t c = 0; c < m; c++) {
-        uint32_t d = self->cand[c];
-        if (c + AHEAD < m) {
-            if (f->row)
-                __builtin_prefetch (&self->row[self->cand[c + AHEAD]]);
-            __builtin_prefetch (&self->fac[self->cand[c + AHEAD]]);
+    for (uint32_t blo = lo; blo < hi; blo += BLOCK) {
+        uint32_t bhi = hi - blo > BLOCK ? blo + BLOCK : hi;
+        uint64_t *mark = self->mark + blo / 64;
+        bool any = false;
+        for (uint32_t i = 0; i < w->nalts; i++) {
+            const catalog_search__alt_t *a = &self->alts[w->alt0 + i];
+            const catalog_search__term_t *t = &self->term[a->term];
+            uint32_t j = pos[i];
+            for (; j < t->len && t->docs[j] < bhi; j++) {
+                uint32_t x = t->docs[j] - blo;
+                float c = score ? s_score (self, a, t->tfs[j], t->lens[j]) : 0;
+                uint64_t bit = 1ull << (x & 63);
+                if (!(mark[x >> 6] & bit)) {
+                    mark[x >> 6] |= bit;
+                    bacc[x] = c;
+                    bfac[x] = t->facs[j];
+                }
+                else if (c > bacc[x])
+                    bacc[x] = c;
+            }
+            any |= j > pos[i];
+            pos[i] = j;
         }
-        if (!s_pass (self, f, d))
+        if (!any)
             continue;
-        if (self->stash)
-            s_stash (self, f, n, d);
-        self->cand[n] = d;
-        self->cfac[n] = self->fac[d];
-        self->cscore[n++] = score ? self->acc[d] : 0;
+        //  The block's matches, in order, after the candidates so far; then filtered into place.
+        uint32_t m = n;
+        for (uint32_t wi = 0; wi < (bhi - blo + 63) / 64; wi++) {
+            uint64_t bits = mark[wi];
+            if (!bits)
+                continue;
+            mark[wi] = 0;
+            while (bits) {
+                uint32_t x = wi * 64 + (uint32_t) __builtin_ctzll (bits);
+                cand[m] = blo + x;
+                cfac[m] = bfac[x];
+                cscore[m++] = bacc[x];
+                bits &= bits - 1;
+            }
+        }
+        for (uint32_t c = n, end = m; c < end; c++) {
+            uint32_t d = cand[c];
+            if (f->row && c + AHEAD < end)
+                __builtin_prefetch (&self->row[cand[c + AHEAD]]);
+            if (!s_pass (self, f, d))
+                continue;
+            if (self->stash)
+                s_stash (self, f, lo + n, d);
+            cand[n] = d;
+            cfac[n] = cfac[c];
+            cscore[n++] = cscore[c];
+        }
     }
     return n;
 }
 
-//  Keeps the candidates that a further word matches, adding its score. Probes the word's
-//  postings per candidate when there are few candidates, else scatters them into the bitset.
+//  Keeps the part's candidates that a further word matches, adding its score. Probes the
+//  word's postings per candidate when there are few candidates, else scatters them into the
+//  bitset.
 static uint32_t
-s_refine (catalog_search_t *self, const s_word_t *w, uint32_t n, bool score)
+s_refine (catalog_search_t *self, s_part_t *part, const s_word_t *w, uint32_t n, bool score)
 {
     if (n == 0)
         return 0;
-    uint32_t lo = self->cand[0], hi = self->cand[n - 1];
+    uint32_t *cand = self->cand + part->lo;
+    float *cscore = self->cscore + part->lo;
+    uint64_t *cfac = self->cfac + part->lo;
+    int64_t *ckey = self->ckey + part->lo;
+    uint16_t *csub = self->csub + part->lo;
+    uint32_t lo = cand[0], hi = cand[n - 1];
     double probe = 0, scatter = (double) (hi - lo) / 64 / 8 + n;
     for (uint32_t i = 0; i < w->nalts; i++) {
         double m = self->term[self->alts[w->alt0 + i].term].len;
@@ -415,44 +502,45 @@ s_refine (catalog_search_t *self, const s_word_t *w, uint32_t n, bool score)
     }
     uint32_t k = 0;
     if (probe <= scatter) {
+        uint32_t *pos = part->pos;
         for (uint32_t i = 0; i < w->nalts; i++)
-            self->alts[w->alt0 + i].pos = 0;
+            pos[i] = 0;
         for (uint32_t c = 0; c < n; c++) {
-            uint32_t d = self->cand[c];
+            uint32_t d = cand[c];
             float best = -1;
             for (uint32_t i = 0; i < w->nalts; i++) {
-                catalog_search__alt_t *a = &self->alts[w->alt0 + i];
+                const catalog_search__alt_t *a = &self->alts[w->alt0 + i];
                 const catalog_search__term_t *t = &self->term[a->term];
-                a->pos = catalog_search__gallop (t->docs, a->pos, t->len, d);
-                if (a->pos < t->len && t->docs[a->pos] == d) {
-                    float s = score ? s_score (self, a, t->tfs[a->pos], t->lens[a->pos]) : 0;
+                pos[i] = catalog_search__gallop (t->docs, pos[i], t->len, d);
+                if (pos[i] < t->len && t->docs[pos[i]] == d) {
+                    float s = score ? s_score (self, a, t->tfs[pos[i]], t->lens[pos[i]]) : 0;
                     if (s > best)
                         best = s;
                 }
             }
             if (best >= 0) {
                 if (self->stash) {
-                    self->ckey[k] = self->ckey[c];
-                    self->csub[k] = self->csub[c];
+                    ckey[k] = ckey[c];
+                    csub[k] = csub[c];
                 }
-                self->cand[k] = d;
-                self->cfac[k] = self->cfac[c];
-                self->cscore[k++] = self->cscore[c] + best;
+                cand[k] = d;
+                cfac[k] = cfac[c];
+                cscore[k++] = cscore[c] + best;
             }
         }
         return k;
     }
     s_scatter (self, w, lo, hi, score);
     for (uint32_t c = 0; c < n; c++) {
-        uint32_t d = self->cand[c];
+        uint32_t d = cand[c];
         if (catalog_search__bit (self->mark, d)) {
             if (self->stash) {
-                self->ckey[k] = self->ckey[c];
-                self->csub[k] = self->csub[c];
+                ckey[k] = ckey[c];
+                csub[k] = csub[c];
             }
-            self->cand[k] = d;
-            self->cfac[k] = self->cfac[c];
-            self->cscore[k++] = self->cscore[c] + (score ? self->acc[d] : 0);
+            cand[k] = d;
+            cfac[k] = cfac[c];
+            cscore[k++] = cscore[c] + (score ? self->acc[d] : 0);
         }
     }
     memset (self->mark + lo / 64, 0, (hi / 64 - lo / 64 + 1) * sizeof *self->mark);
@@ -518,8 +606,9 @@ s_sift_down (const catalog_search_t *self, catalog_search__top_t *h, uint32_t le
     h[i] = x;
 }
 
-//  One pass over all n candidates: exact facet counts into *out and the best k by the sort
-//  into self->top (best first). Each candidate's row is read once, fetched ahead.
+//  One pass over a part's candidates: exact facet counts and the best k by the sort into the
+//  part (best first); s_facets then adds the parts up. Each candidate's row is read once,
+//  fetched ahead.
 //
 //  Why it is shaped like this: facets are exact over every match, not over the page, so this
 //  loop runs once per match (thousands per query) while everything else runs once per hit.
@@ -536,27 +625,24 @@ s_sift_down (const catalog_search_t *self, catalog_search__top_t *h, uint32_t le
 //  once at the end: n log k rather than sorting every match. Browsing (no text) walks the
 //  filter's own list (a category's or brand's ordinals, else every ordinal) and counts as it
 //  goes, without building candidate arrays it would read only once.
-static int
-s_collect (catalog_search_t *self, uint32_t n, const s_filter_t *browse, uint32_t *ntotal,
-           uint32_t sub_parent, catalog_sort_t sort, uint32_t k, uint32_t *ntop,
-           catalog_result_t *out)
+static void
+s_count (catalog_search_t *self, s_part_t *part, const s_filter_t *browse, uint32_t sub_parent,
+         catalog_sort_t sort, uint32_t k)
 {
-    if (catalog_search__grow ((void **) &self->count_node, &self->count_node_cap, self->cats.n + 1,
-                              4)
-        || catalog_search__grow ((void **) &self->count_brand, &self->count_brand_cap,
-                                 self->brands.n + 1, 4)
-        || catalog_search__grow ((void **) &self->facets, &self->facets_cap,
-                                 self->cats.n + self->brands.n + 1, sizeof *self->facets))
-        return -VE_NOMEM;
-    uint32_t *cn = self->count_node, *cb = self->count_brand;
+    uint32_t *cn = part->cn, *cb = part->cb, *price = part->price, n = part->n;
+    uint32_t *cand = self->cand + part->lo;
+    const float *cscore = self->cscore + part->lo;
+    const uint64_t *cfac = self->cfac + part->lo;
+    const int64_t *ckey = self->ckey + part->lo;
+    const uint16_t *csub = self->csub + part->lo;
     memset (cn, 0, self->cats.n * sizeof *cn);
     memset (cb, 0, self->brands.n * sizeof *cb);
-    uint32_t price[CATALOG_PRICE_BUCKETS] = { 0 };
+    memset (price, 0, sizeof part->price);
     uint32_t sub_level = sub_parent != NONE ? self->node[sub_parent].depth + 1 : 0;
     bool sub = sub_parent != NONE && sub_level < CATALOG_MAX_DEPTH;
     if (!sub)
         sub_level = 0;
-    catalog_search__top_t *h = self->top;
+    catalog_search__top_t *h = part->top;
     uint32_t len = 0;
     //  Counts one match and offers it to the heap.
 #define TAKE_(d_, fac_, subnode_, key_, score_)                                                    \
@@ -603,9 +689,12 @@ s_collect (catalog_search_t *self, uint32_t n, const s_filter_t *browse, uint32_
         }
         fl.row =
             fl.pmin != INT64_MIN || fl.pmax != INT64_MAX || fl.cat_node != NONE || fl.brand != NONE;
-        for (uint32_t i = 0; i < blen; i++) {
+        //  The part's stretch of the list: the ordinals in [lo, hi).
+        uint32_t i = list ? catalog_search__gallop (list, 0, blen, part->lo) : part->lo;
+        uint32_t end = list ? catalog_search__gallop (list, i, blen, part->hi) : part->hi;
+        for (; i < end; i++) {
             uint32_t d = list ? list[i] : i;
-            if (list && i + AHEAD < blen) {
+            if (list && i + AHEAD < end) {
                 __builtin_prefetch (&self->row[list[i + AHEAD]]);
                 __builtin_prefetch (&self->fac[list[i + AHEAD]]);
             }
@@ -615,33 +704,61 @@ s_collect (catalog_search_t *self, uint32_t n, const s_filter_t *browse, uint32_
             total++;
             TAKE_ (d, self->fac[d], sub ? row->cat[sub_level] : NONE16, s_row_key (row, sort), 0);
         }
-        *ntotal = total;
+        part->n = total;
     }
     //  The facet word comes with the candidate; the row is read only for the level below the
     //  filtered category or a sort key other than the score (unless the filter kept them).
     else if (sort == CATALOG_SORT_RELEVANCE && !sub)
         for (uint32_t c = 0; c < n; c++)
-            TAKE_ (self->cand[c], self->cfac[c], NONE16, s_float_key (self->cscore[c]),
-                   self->cscore[c]);
+            TAKE_ (cand[c], cfac[c], NONE16, s_float_key (cscore[c]), cscore[c]);
     else if (self->stash)
         for (uint32_t c = 0; c < n; c++)
-            TAKE_ (self->cand[c], self->cfac[c], sub ? self->csub[c] : NONE16,
-                   sort == CATALOG_SORT_RELEVANCE ? s_float_key (self->cscore[c]) : self->ckey[c],
-                   self->cscore[c]);
+            TAKE_ (cand[c], cfac[c], sub ? csub[c] : NONE16,
+                   sort == CATALOG_SORT_RELEVANCE ? s_float_key (cscore[c]) : ckey[c], cscore[c]);
     else
         for (uint32_t c = 0; c < n; c++) {
             if (c + AHEAD < n)
-                __builtin_prefetch (&self->row[self->cand[c + AHEAD]]);
-            const catalog_search__row_t *row = &self->row[self->cand[c]];
-            TAKE_ (self->cand[c], self->cfac[c], sub ? row->cat[sub_level] : NONE16,
-                   sort == CATALOG_SORT_RELEVANCE ? s_float_key (self->cscore[c])
-                                                  : s_row_key (row, sort),
-                   self->cscore[c]);
+                __builtin_prefetch (&self->row[cand[c + AHEAD]]);
+            const catalog_search__row_t *row = &self->row[cand[c]];
+            TAKE_ (cand[c], cfac[c], sub ? row->cat[sub_level] : NONE16,
+                   sort == CATALOG_SORT_RELEVANCE ? s_float_key (cscore[c]) : s_row_key (row, sort),
+                   cscore[c]);
         }
 #undef TAKE_
     qsort_r (h, len, sizeof *h, s_top_cmp, self);
+    part->ntop = len;
+}
+
+//  Adds the parts' counts up into *out, and merges their tops into self->top (the best k,
+//  best first; *ntop of them).
+static void
+s_facets (catalog_search_t *self, s_part_t *parts, uint32_t nparts, uint32_t sub_parent,
+          uint32_t k, uint32_t *ntop, catalog_result_t *out)
+{
+    uint32_t *cn = parts[0].cn, *cb = parts[0].cb, *price = parts[0].price;
+    for (uint32_t p = 1; p < nparts; p++) {
+        for (uint32_t id = 0; id < self->cats.n; id++)
+            cn[id] += parts[p].cn[id];
+        for (uint32_t id = 0; id < self->brands.n; id++)
+            cb[id] += parts[p].cb[id];
+        for (unsigned i = 0; i < CATALOG_PRICE_BUCKETS; i++)
+            price[i] += parts[p].price[i];
+    }
+    //  The tops: each is sorted, so merging them in order and stopping at k keeps the best k.
+    uint32_t at[2] = { 0, 0 }, len = 0;
+    while (len < k) {
+        uint32_t p = nparts;
+        for (uint32_t q = 0; q < nparts; q++)
+            if (at[q] < parts[q].ntop
+                && (p == nparts || s_worse (self, &parts[p].top[at[p]], &parts[q].top[at[q]])))
+                p = q;
+        if (p == nparts)
+            break;
+        self->top[len++] = parts[p].top[at[p]++];
+    }
     *ntop = len;
 
+    bool sub = sub_parent != NONE && self->node[sub_parent].depth + 1 < CATALOG_MAX_DEPTH;
     catalog_facet_t *fc = self->facets;
     uint32_t nf = 0;
     out->categories = fc;
@@ -671,7 +788,6 @@ s_collect (catalog_search_t *self, uint32_t n, const s_filter_t *browse, uint32_
                                                         ? catalog_search__price_lo[i + 1] - 1
                                                         : INT64_MAX,
                                                     price[i] };
-    return 0;
 }
 
 //  A half-typed last word may mean any of its completions ("luna": Lunastudio, Lunawear …), and
@@ -693,9 +809,36 @@ s_names (const catalog_search_t *self, uint32_t term, uint32_t d)
     return j < t->len && t->docs[j] == d && (t->tfs[j] & TF_NAME_MASK);
 }
 
-//  Reorders self->top (ntop entries, sorted) as described above; n candidates in self->cand.
+//  Offers to *best the candidates of a part that term names.
 static void
-s_diversify (catalog_search_t *self, const s_word_t *w, uint32_t n, uint32_t *ntop, uint32_t k)
+s_best_named (const catalog_search_t *self, const s_part_t *part, uint32_t term,
+              catalog_search__top_t *best)
+{
+    //  Walk the shorter of its postings and the candidates.
+    const catalog_search__term_t *t = &self->term[term];
+    const uint32_t *cand = self->cand + part->lo;
+    const float *cscore = self->cscore + part->lo;
+    uint32_t n = part->n, c = 0, j = catalog_search__gallop (t->docs, 0, t->len, part->lo);
+    while (c < n && j < t->len) {
+        if (cand[c] < t->docs[j])
+            c = t->len < n ? c + 1 : catalog_search__gallop (cand, c, n, t->docs[j]);
+        else if (cand[c] > t->docs[j])
+            j = t->len < n ? catalog_search__gallop (t->docs, j, t->len, cand[c]) : j + 1;
+        else {
+            catalog_search__top_t e = { s_float_key (cscore[c]), cand[c], cscore[c] };
+            if ((t->tfs[j] & TF_NAME_MASK) && (best->doc == NONE || s_worse (self, best, &e)))
+                *best = e;
+            c++;
+            j++;
+        }
+    }
+}
+
+//  Reorders self->top (ntop entries, sorted) as described above; n candidates in all, in the
+//  parts.
+static void
+s_diversify (catalog_search_t *self, const s_word_t *w, const s_part_t *parts, uint32_t nparts,
+             uint32_t n, uint32_t *ntop, uint32_t k)
 {
     if (n <= DIVERSE_PAGE || *ntop < DIVERSE_PAGE)
         return;
@@ -726,24 +869,9 @@ s_diversify (catalog_search_t *self, const s_word_t *w, uint32_t n, uint32_t *nt
             shown = s_names (self, pick[p], self->top[i].doc);
         if (shown)
             continue;
-        //  Its best candidate: walk the shorter of its postings and the candidates.
-        const catalog_search__term_t *t = &self->term[pick[p]];
         catalog_search__top_t best = { INT64_MIN, NONE, 0 };
-        uint32_t c = 0, j = 0;
-        while (c < n && j < t->len) {
-            if (self->cand[c] < t->docs[j])
-                c = t->len < n ? c + 1 : catalog_search__gallop (self->cand, c, n, t->docs[j]);
-            else if (self->cand[c] > t->docs[j])
-                j = t->len < n ? catalog_search__gallop (t->docs, j, t->len, self->cand[c]) : j + 1;
-            else {
-                catalog_search__top_t e = { s_float_key (self->cscore[c]), self->cand[c],
-                                            self->cscore[c] };
-                if ((t->tfs[j] & TF_NAME_MASK) && (best.doc == NONE || s_worse (self, &best, &e)))
-                    best = e;
-                c++;
-                j++;
-            }
-        }
+        for (uint32_t q = 0; q < nparts; q++)
+            s_best_named (self, &parts[q], pick[p], &best);
         bool dup = best.doc == NONE;
         for (uint32_t i = 0; i < m && !dup; i++)
             dup = extra[i].doc == best.doc;
@@ -767,6 +895,184 @@ s_diversify (catalog_search_t *self, const s_word_t *w, uint32_t n, uint32_t *nt
     memcpy (h + DIVERSE_KEEP, extra, m * sizeof *extra);
     uint32_t out = len + m < k ? len + m : k;
     *ntop = out;
+}
+
+//  ---------------------------------------------------------------- the second core
+//  A helper thread, started by the first query large enough to split, runs one part of a
+//  query while the caller runs the other (see s_part_t). It only reads the index and writes
+//  its own part's scratch; the mutex hands the work over and back.
+struct catalog_search__helper_s {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    catalog_search_t *self;
+    const s_plan_t *plan;  //  the part to run, NULL when none (or done)
+    s_part_t *part;
+    bool quit;
+};
+
+static void
+s_part_run (catalog_search_t *self, const s_plan_t *plan, s_part_t *part)
+{
+    uint32_t n = 0;
+    if (!plan->browse && plan->nwords > 0) {
+        n = s_drive (self, part, &plan->words[plan->order[0]], plan->f, plan->score);
+        for (uint32_t i = 1; i < plan->nwords && n > 0; i++)
+            n = s_refine (self, part, &plan->words[plan->order[i]], n, plan->score);
+    }
+    part->n = n;
+    s_count (self, part, plan->browse ? plan->f : NULL, plan->sub_parent, plan->sort, plan->k);
+}
+
+static void *
+s_helper_main (void *arg)
+{
+    struct catalog_search__helper_s *h = arg;
+    pthread_mutex_lock (&h->lock);
+    for (;;) {
+        while (!h->plan && !h->quit)
+            pthread_cond_wait (&h->cond, &h->lock);
+        if (h->quit)
+            break;
+        pthread_mutex_unlock (&h->lock);
+        s_part_run (h->self, h->plan, h->part);
+        pthread_mutex_lock (&h->lock);
+        h->plan = NULL;
+        pthread_cond_broadcast (&h->cond);
+    }
+    pthread_mutex_unlock (&h->lock);
+    return NULL;
+}
+
+//  Starts the helper. Returns 0, or -1 (then queries keep to one thread).
+static int
+s_helper_start (catalog_search_t *self)
+{
+    struct catalog_search__helper_s *h = calloc (1, sizeof *h);
+    if (!h)
+        return -1;
+    h->self = self;
+    if (pthread_mutex_init (&h->lock, NULL) != 0) {
+        free (h);
+        return -1;
+    }
+    if (pthread_cond_init (&h->cond, NULL) != 0) {
+        pthread_mutex_destroy (&h->lock);
+        free (h);
+        return -1;
+    }
+    if (pthread_create (&h->thread, NULL, s_helper_main, h) != 0) {
+        pthread_cond_destroy (&h->cond);
+        pthread_mutex_destroy (&h->lock);
+        free (h);
+        return -1;
+    }
+    self->helper = h;
+    return 0;
+}
+
+void
+catalog_search__query_free (catalog_search_t *self)
+{
+    struct catalog_search__helper_s *h = self->helper;
+    if (h) {
+        pthread_mutex_lock (&h->lock);
+        h->quit = true;
+        pthread_cond_broadcast (&h->cond);
+        pthread_mutex_unlock (&h->lock);
+        pthread_join (h->thread, NULL);
+        pthread_cond_destroy (&h->cond);
+        pthread_mutex_destroy (&h->lock);
+        free (h);
+        self->helper = NULL;
+    }
+    for (uint32_t p = 0; self->parts && p < 2; p++) {
+        free (self->parts[p].pos);
+        free (self->parts[p].cn);
+        free (self->parts[p].cb);
+        free (self->parts[p].top);
+        free (self->parts[p].bacc);
+        free (self->parts[p].bfac);
+    }
+    free (self->parts);
+    self->parts = NULL;
+}
+
+size_t
+catalog_search__query_memory (const catalog_search_t *self)
+{
+    size_t bytes = 0;
+    for (uint32_t p = 0; self->parts && p < 2; p++)
+        bytes += sizeof self->parts[p]
+                 + ((size_t) self->parts[p].pos_cap + self->parts[p].cn_cap + self->parts[p].cb_cap)
+                       * 4
+                 + (self->parts[p].top ? (CATALOG_MAX_WINDOW + 64) * sizeof *self->parts[p].top
+                                       : 0)
+                 + (self->parts[p].bacc ? (size_t) BLOCK * 12 : 0);
+    return bytes;
+}
+
+void
+catalog_search_set_split (catalog_search_t *self, uint32_t min_work)
+{
+    if (self)
+        self->split_min = min_work;
+}
+
+uint64_t
+catalog_search_splits (const catalog_search_t *self)
+{
+    return self ? self->splits : 0;
+}
+
+//  Runs plan over every ordinal: as one part, or as two when its work (the driving word's
+//  postings, or the products a browse walks) reaches self->split_min and the helper can be
+//  had. Sets *nparts and *n (candidates, or products counted, in all). Returns 0 or -VE_NOMEM
+//  (then nothing ran).
+static int
+s_run (catalog_search_t *self, const s_plan_t *plan, uint64_t work, uint32_t *nparts, uint32_t *n)
+{
+    if (!self->parts && !(self->parts = calloc (2, sizeof *self->parts)))
+        return -VE_NOMEM;
+    uint32_t mid = 0;
+    if (self->split_min && work >= self->split_min && self->ndocs >= 128
+        && (self->helper || s_helper_start (self) == 0))
+        mid = (self->ndocs / 2) & ~63u;
+    uint32_t np = mid ? 2 : 1;
+    for (uint32_t p = 0; p < np; p++) {
+        s_part_t *part = &self->parts[p];
+        if ((!part->top
+             && !(part->top = malloc ((CATALOG_MAX_WINDOW + 64) * sizeof *part->top)))
+            || (!part->bacc && !(part->bacc = malloc (BLOCK * sizeof *part->bacc)))
+            || (!part->bfac && !(part->bfac = malloc (BLOCK * sizeof *part->bfac)))
+            || catalog_search__grow ((void **) &part->pos, &part->pos_cap, self->nalts + 1, 4)
+            || catalog_search__grow ((void **) &part->cn, &part->cn_cap, self->cats.n + 1, 4)
+            || catalog_search__grow ((void **) &part->cb, &part->cb_cap, self->brands.n + 1, 4))
+            return -VE_NOMEM;
+    }
+    self->parts[0].lo = 0;
+    self->parts[0].hi = mid ? mid : self->ndocs;
+    self->parts[1].lo = mid;
+    self->parts[1].hi = self->ndocs;
+    struct catalog_search__helper_s *h = self->helper;
+    if (np == 2) {
+        self->splits++;
+        pthread_mutex_lock (&h->lock);
+        h->part = &self->parts[1];
+        h->plan = plan;
+        pthread_cond_broadcast (&h->cond);
+        pthread_mutex_unlock (&h->lock);
+    }
+    s_part_run (self, plan, &self->parts[0]);
+    if (np == 2) {
+        pthread_mutex_lock (&h->lock);
+        while (h->plan)
+            pthread_cond_wait (&h->cond, &h->lock);
+        pthread_mutex_unlock (&h->lock);
+    }
+    *nparts = np;
+    *n = self->parts[0].n + (np == 2 ? self->parts[1].n : 0);
+    return 0;
 }
 
 int
@@ -845,7 +1151,8 @@ catalog_search_query (catalog_search_t *self, const catalog_query_t *q, catalog_
     self->stash = f.row && (f.sub || q->sort != CATALOG_SORT_RELEVANCE);
     bool score = nwords > 0 && q->sort == CATALOG_SORT_RELEVANCE;
     bool browse = false;
-    uint32_t n = 0;
+    uint32_t n = 0, nparts = 1, ntop, k = q->offset + q->limit, kd = k;
+    bool diverse = false;
     //  First the words as typed (and completed); when that finds nothing, once more with the
     //  one-edit variants of every word long enough (s_typo_wanted).
     for (int relax = 0; relax < 2; relax++) {
@@ -870,32 +1177,41 @@ catalog_search_query (catalog_search_t *self, const catalog_query_t *q, catalog_
             }
         }
         score = nwords > 0 && q->sort == CATALOG_SORT_RELEVANCE;
-        n = 0;
-        if (!empty) {
-            if (score)
-                s_prepare_scoring (self);
-            if (nwords == 0)
-                browse = true;
-            else {
-                n = s_drive (self, &words[order[0]], &f, score);
-                for (uint32_t i = 1; i < nwords && n > 0; i++)
-                    n = s_refine (self, &words[order[i]], n, score);
-            }
-        }
+        if (!empty && score)
+            s_prepare_scoring (self);
+        browse = !empty && nwords == 0;
+        diverse = score && !browse && nwords > 0 && words[nwords - 1].ncompletions > 0
+                  && words[nwords - 1].ncompletions + (words[nwords - 1].exact != NONE) >= 2;
+        //  (diversifying looks past the page: the extra products it may bring in)
+        kd = diverse ? (k > DIVERSE_PAGE ? k : DIVERSE_PAGE) + DIVERSE_N : k;
+        s_plan_t plan = { .words = words,
+                          .order = order,
+                          .nwords = empty ? 0 : nwords,
+                          .f = &f,
+                          .score = score,
+                          .browse = browse,
+                          .sub_parent = f.cat_node,
+                          .sort = q->sort,
+                          .k = kd };
+        uint64_t work = browse            ? (f.cat_node != NONE ? self->node[f.cat_node].docs.len
+                                             : f.brand != NONE  ? self->brand_docs[f.brand].len
+                                                                : self->ndocs)
+                        : plan.nwords > 0 ? words[order[0]].postings
+                                          : 0;
+        if (s_run (self, &plan, work, &nparts, &n))
+            return -VE_NOMEM;
         bool more = false;
         for (uint32_t i = 0; i < nwords && !relax; i++)
             more |= !words[i].typos && s_typo_wanted (&words[i], true);
         if (n > 0 || browse || none || !more)
             break;
     }
-    uint32_t ntop, k = q->offset + q->limit;
-    bool diverse = score && !browse && nwords > 0 && words[nwords - 1].ncompletions > 0
-                   && words[nwords - 1].ncompletions + (words[nwords - 1].exact != NONE) >= 2;
-    uint32_t kd = diverse ? (k > DIVERSE_PAGE ? k : DIVERSE_PAGE) + DIVERSE_N : k;
-    if (s_collect (self, n, browse ? &f : NULL, &n, f.cat_node, q->sort, kd, &ntop, out))
+    if (catalog_search__grow ((void **) &self->facets, &self->facets_cap,
+                              self->cats.n + self->brands.n + 1, sizeof *self->facets))
         return -VE_NOMEM;
+    s_facets (self, self->parts, nparts, f.cat_node, kd, &ntop, out);
     if (diverse)
-        s_diversify (self, &words[nwords - 1], n, &ntop, k);
+        s_diversify (self, &words[nwords - 1], self->parts, nparts, n, &ntop, k);
     if (ntop > k)
         ntop = k;
     out->total = n;

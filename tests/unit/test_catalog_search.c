@@ -895,6 +895,94 @@ test_brute_force (void **state)
     catalog_search_destroy (&index);
 }
 
+
+//  ---------------------------------------------------------------- two threads, one result
+//  Everything a result says, as text, to compare two results.
+static void
+s_result_text (const catalog_result_t *r, char *out, size_t size)
+{
+    size_t used = 0;
+#define PUT_(...)                                                                                  \
+    do {                                                                                           \
+        int n_ = snprintf (out + used, size - used, __VA_ARGS__);                                  \
+        assert_true (n_ >= 0 && (size_t) n_ < size - used);                                        \
+        used += (size_t) n_;                                                                       \
+    } while (0)
+    PUT_ ("total %u corrected %d left_out %u\n", r->total, r->corrected, r->brands_left_out);
+    for (uint32_t i = 0; i < r->nhits; i++)
+        PUT_ ("hit %s %.9g\n", r->hits[i].id, (double) r->hits[i].score);
+    for (uint32_t i = 0; i < r->ncategories; i++)
+        PUT_ ("cat %s %u\n", r->categories[i].name, r->categories[i].count);
+    for (uint32_t i = 0; i < r->nsubcategories; i++)
+        PUT_ ("sub %s %u\n", r->subcategories[i].name, r->subcategories[i].count);
+    for (uint32_t i = 0; i < r->nbrands; i++)
+        PUT_ ("brand %s %u\n", r->brands[i].name, r->brands[i].count);
+    for (int i = 0; i < CATALOG_PRICE_BUCKETS; i++)
+        PUT_ ("price %u\n", r->prices[i].count);
+    for (uint32_t i = 0; i < r->nwords; i++)
+        PUT_ ("word %s\n", r->words[i]);
+#undef PUT_
+}
+
+//  A query split over two threads (catalog_search_set_split) gives exactly what one thread
+//  gives: hits and their order, scores, every facet, "did you mean".
+static void
+test_split_same_as_one (void **state)
+{
+    (void) state;
+    catalog_search_t *index = s_gen_index ();
+    static char one[65536], two[65536];
+    uint64_t seed = 7;
+    uint32_t nonzero = 0;
+    for (int qi = 0; qi < 400; qi++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        uint32_t r1 = (uint32_t) (seed >> 33);
+        char w1[64], w2[64], text[160] = "";
+        s_pick_word (r1, r1 >> 8, (int) (r1 % 3), w1);
+        int nwords = (int) ((r1 >> 4) % 3);  //  0: browsing
+        if (nwords == 2) {
+            s_pick_word (r1 >> 3, r1 >> 12, 0, w2);
+            snprintf (text, sizeof text, "%s %s", w2, w1);
+        }
+        else if (nwords == 1)
+            snprintf (text, sizeof text, "%s", w1);
+        catalog_query_t q = { .text = text, .limit = 50 };
+        if (r1 % 5 == 0)
+            q.category = vgen_category ((r1 >> 7) % 24);
+        if (r1 % 7 == 0)
+            q.category = (r1 >> 9) % 2 ? "furniture" : "gadgets/audio";
+        if (r1 % 4 == 1)
+            q.in_stock_only = true;
+        if (r1 % 6 == 2) {
+            q.price_min = 5000;
+            q.price_max = 40000;
+        }
+        if (r1 % 11 == 3)
+            q.brand = s_gen[(r1 >> 5) % NGEN].p.brand;
+        if (r1 % 9 == 4)
+            q.offset = 30;  //  a later page
+        q.sort = (catalog_sort_t) ((r1 >> 13) % 5);
+        catalog_result_t r;
+        catalog_search_set_split (index, 0);
+        assert_int_equal (catalog_search_query (index, &q, &r), 0);
+        s_result_text (&r, one, sizeof one);
+        uint64_t splits = catalog_search_splits (index);
+        catalog_search_set_split (index, 1);
+        assert_int_equal (catalog_search_query (index, &q, &r), 0);
+        s_result_text (&r, two, sizeof two);
+        //  It did run on two threads (once per try: a retry with typos is a second).
+        if (r.total > 0)
+            assert_true (catalog_search_splits (index) > splits);
+        if (strcmp (one, two))
+            fail_msg ("query \"%s\" (category %s, brand %s, sort %d): one thread\n%s\ntwo threads\n%s",
+                      text, q.category ? q.category : "-", q.brand ? q.brand : "-", (int) q.sort,
+                      one, two);
+        nonzero += r.total > 50;
+    }
+    assert_true (nonzero > 100);  //  on results longer than a page
+    catalog_search_destroy (&index);
+}
+
 //  ---------------------------------------------------------------- sorts and paging
 //  A product's sort key as the brute force sees it (larger first), for the sorts by a column.
 static int64_t
@@ -1879,6 +1967,7 @@ main (void)
         cmocka_unit_test (test_facets_small),
         cmocka_unit_test (test_brute_force),
         cmocka_unit_test (test_brute_force_updates),
+        cmocka_unit_test (test_split_same_as_one),
         cmocka_unit_test (test_sorts_and_paging),
         cmocka_unit_test (test_updates),
         cmocka_unit_test (test_compaction),

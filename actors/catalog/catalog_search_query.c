@@ -316,37 +316,6 @@ catalog_search_prepare (catalog_search_t *self)
     return 0;
 }
 
-//  Scatters a word's postings within [lo, hi] into mark (and its best score into acc).
-static void
-s_scatter (catalog_search_t *self, const s_word_t *w, uint32_t lo, uint32_t hi, bool score)
-{
-    uint64_t *mark = self->mark;
-    float *acc = self->acc;
-    for (uint32_t i = 0; i < w->nalts; i++) {
-        const catalog_search__alt_t *a = &self->alts[w->alt0 + i];
-        const catalog_search__term_t *t = &self->term[a->term];
-        uint32_t j = catalog_search__gallop (t->docs, 0, t->len, lo);  //  first posting >= lo
-        if (!score) {
-            for (; j < t->len && t->docs[j] <= hi; j++)
-                mark[t->docs[j] >> 6] |= 1ull << (t->docs[j] & 63);
-            continue;
-        }
-        for (; j < t->len && t->docs[j] <= hi; j++) {
-            uint32_t d = t->docs[j];
-            if (j + AHEAD < t->len)
-                __builtin_prefetch (&acc[t->docs[j + AHEAD]]);
-            float c = s_score (self, a, t->tfs[j], t->lens[j]);
-            uint64_t bit = 1ull << (d & 63);
-            if (!(mark[d >> 6] & bit)) {
-                mark[d >> 6] |= bit;
-                acc[d] = c;
-            }
-            else if (c > acc[d])
-                acc[d] = c;
-        }
-    }
-}
-
 //  ---------------------------------------------------------------- parts of a query
 //  A large query runs on both cores: the ordinals are split in two ranges at a multiple of 64
 //  (so that no word of the mark bitset is shared), and each range is driven, refined, counted
@@ -359,9 +328,10 @@ s_scatter (catalog_search_t *self, const s_word_t *w, uint32_t lo, uint32_t hi, 
 typedef struct catalog_search__part_s {
     uint32_t lo, hi;  //  ordinals [lo, hi)
     uint32_t n;       //  candidates (or, browsing, the products counted), at cand[lo ..]
-    uint32_t *pos;    //  per alternative: a cursor in its postings (s_drive, s_refine)
-    float *bacc;      //  s_drive's block scratch: per ordinal of the block, its best score
-    uint64_t *bfac;   //  ... and its facet word
+    uint32_t *pos;    //  per alternative: a cursor in its postings (s_drive)
+    float *bacc;      //  block scratch (s_drive, s_refine): per ordinal of the block, its best score
+    uint64_t *bfac;   //  ... and its facet word (s_drive)
+    uint64_t *cmask;  //  ... and whether it is a candidate (s_refine), clear between calls
     uint32_t *cn, *cb;  //  facet counts: per category node, per brand
     uint32_t pos_cap, cn_cap, cb_cap;
     uint32_t price[CATALOG_PRICE_BUCKETS];
@@ -480,9 +450,10 @@ s_drive (catalog_search_t *self, const s_part_t *part, const s_word_t *w, const 
     return n;
 }
 
-//  Keeps the part's candidates that a further word matches, adding its score. Probes the
-//  word's postings per candidate when there are few candidates, else scatters them into the
-//  bitset.
+//  Keeps the part's candidates that a further word matches, adding its score. When there are
+//  few candidates against the word's postings, intersects them with each alternative in turn,
+//  walking the shorter side and galloping in the longer (a rare completion costs a few probes,
+//  not one per candidate); else scatters the postings into the bitset.
 static uint32_t
 s_refine (catalog_search_t *self, s_part_t *part, const s_word_t *w, uint32_t n, bool score)
 {
@@ -494,56 +465,100 @@ s_refine (catalog_search_t *self, s_part_t *part, const s_word_t *w, uint32_t n,
     int64_t *ckey = self->ckey + part->lo;
     uint16_t *csub = self->csub + part->lo;
     uint32_t lo = cand[0], hi = cand[n - 1];
-    double probe = 0, scatter = (double) (hi - lo) / 64 / 8 + n;
+    //  Costs in rough steps: a gallop probe is branchy, a posting scattered is a bit test.
+    double probe = 0, scatter = n;
     for (uint32_t i = 0; i < w->nalts; i++) {
         double m = self->term[self->alts[w->alt0 + i].term].len;
-        probe += n * (1 + log2 (1 + m / n));
+        double few = m < n ? m : n, many = m < n ? n : m;
+        probe += 2 * few * (1 + log2 (1 + many / few));
         scatter += m * (double) (hi - lo + 1) / (double) (self->ndocs + 1);
     }
     uint32_t k = 0;
     if (probe <= scatter) {
-        uint32_t *pos = part->pos;
-        for (uint32_t i = 0; i < w->nalts; i++)
-            pos[i] = 0;
-        for (uint32_t c = 0; c < n; c++) {
-            uint32_t d = cand[c];
-            float best = -1;
-            for (uint32_t i = 0; i < w->nalts; i++) {
-                const catalog_search__alt_t *a = &self->alts[w->alt0 + i];
-                const catalog_search__term_t *t = &self->term[a->term];
-                pos[i] = catalog_search__gallop (t->docs, pos[i], t->len, d);
-                if (pos[i] < t->len && t->docs[pos[i]] == d) {
-                    float s = score ? s_score (self, a, t->tfs[pos[i]], t->lens[pos[i]]) : 0;
-                    if (s > best)
-                        best = s;
+        float *best = self->acc + part->lo;  //  per candidate: the word's best score in it, or -1
+        for (uint32_t c = 0; c < n; c++)
+            best[c] = -1;
+        for (uint32_t i = 0; i < w->nalts; i++) {
+            const catalog_search__alt_t *a = &self->alts[w->alt0 + i];
+            const catalog_search__term_t *t = &self->term[a->term];
+            uint32_t j = catalog_search__gallop (t->docs, 0, t->len, lo), c = 0;
+            bool walk_postings = t->len - j < n;
+            while (c < n && j < t->len) {
+                if (cand[c] < t->docs[j])
+                    c = walk_postings ? catalog_search__gallop (cand, c, n, t->docs[j]) : c + 1;
+                else if (cand[c] > t->docs[j])
+                    j = walk_postings ? j + 1 : catalog_search__gallop (t->docs, j, t->len, cand[c]);
+                else {
+                    float sc = score ? s_score (self, a, t->tfs[j], t->lens[j]) : 0;
+                    if (sc > best[c])
+                        best[c] = sc;
+                    c++;
+                    j++;
                 }
             }
-            if (best >= 0) {
+        }
+        for (uint32_t c = 0; c < n; c++)
+            if (best[c] >= 0) {
                 if (self->stash) {
                     ckey[k] = ckey[c];
                     csub[k] = csub[c];
                 }
-                cand[k] = d;
+                cand[k] = cand[c];
                 cfac[k] = cfac[c];
-                cscore[k++] = cscore[c] + best;
+                cscore[k++] = cscore[c] + best[c];
             }
-        }
         return k;
     }
-    s_scatter (self, w, lo, hi, score);
-    for (uint32_t c = 0; c < n; c++) {
-        uint32_t d = cand[c];
-        if (catalog_search__bit (self->mark, d)) {
-            if (self->stash) {
-                ckey[k] = ckey[c];
-                csub[k] = csub[c];
+    //  Scatter, a block of ordinals at a time from the next candidate on: the block's
+    //  candidates into a bitset, then each alternative's postings in the block; a posting on a
+    //  candidate is scored and keeps the best score in block scratch. Postings before the block
+    //  are skipped by galloping, so sparse candidates skip most of them.
+    uint32_t *pos = part->pos;
+    uint64_t *cmask = part->cmask, *hit = self->mark;  //  (mark is clear, and the part's own)
+    float *bacc = part->bacc;
+    for (uint32_t i = 0; i < w->nalts; i++)
+        pos[i] = 0;
+    for (uint32_t c0 = 0; c0 < n;) {
+        uint32_t blo = cand[c0] & ~63u, bhi = blo + BLOCK < blo ? UINT32_MAX : blo + BLOCK, c1 = c0;
+        for (; c1 < n && cand[c1] < bhi; c1++)
+            cmask[(cand[c1] - blo) >> 6] |= 1ull << ((cand[c1] - blo) & 63);
+        uint64_t *bhit = hit + blo / 64;
+        for (uint32_t i = 0; i < w->nalts; i++) {
+            const catalog_search__alt_t *a = &self->alts[w->alt0 + i];
+            const catalog_search__term_t *t = &self->term[a->term];
+            uint32_t j = catalog_search__gallop (t->docs, pos[i], t->len, blo);
+            for (; j < t->len && t->docs[j] < bhi; j++) {
+                uint32_t x = t->docs[j] - blo;
+                uint64_t bit = 1ull << (x & 63);
+                if (!(cmask[x >> 6] & bit))
+                    continue;
+                float sc = score ? s_score (self, a, t->tfs[j], t->lens[j]) : 0;
+                if (!(bhit[x >> 6] & bit)) {
+                    bhit[x >> 6] |= bit;
+                    bacc[x] = sc;
+                }
+                else if (sc > bacc[x])
+                    bacc[x] = sc;
             }
-            cand[k] = d;
-            cfac[k] = cfac[c];
-            cscore[k++] = cscore[c] + (score ? self->acc[d] : 0);
+            pos[i] = j;
         }
+        size_t words = ((cand[c1 - 1] - blo) >> 6) + 1;  //  (before the candidates move)
+        for (uint32_t c = c0; c < c1; c++) {
+            uint32_t x = cand[c] - blo;
+            if (bhit[x >> 6] & (1ull << (x & 63))) {
+                if (self->stash) {
+                    ckey[k] = ckey[c];
+                    csub[k] = csub[c];
+                }
+                cand[k] = cand[c];
+                cfac[k] = cfac[c];
+                cscore[k++] = cscore[c] + bacc[x];
+            }
+        }
+        memset (cmask, 0, words * sizeof *cmask);
+        memset (bhit, 0, words * sizeof *bhit);
+        c0 = c1;
     }
-    memset (self->mark + lo / 64, 0, (hi / 64 - lo / 64 + 1) * sizeof *self->mark);
     return k;
 }
 
@@ -993,6 +1008,7 @@ catalog_search__query_free (catalog_search_t *self)
         free (self->parts[p].top);
         free (self->parts[p].bacc);
         free (self->parts[p].bfac);
+        free (self->parts[p].cmask);
     }
     free (self->parts);
     self->parts = NULL;
@@ -1008,7 +1024,7 @@ catalog_search__query_memory (const catalog_search_t *self)
                        * 4
                  + (self->parts[p].top ? (CATALOG_MAX_WINDOW + 64) * sizeof *self->parts[p].top
                                        : 0)
-                 + (self->parts[p].bacc ? (size_t) BLOCK * 12 : 0);
+                 + (self->parts[p].bacc ? (size_t) BLOCK * 12 + BLOCK / 8 : 0);
     return bytes;
 }
 
@@ -1045,6 +1061,7 @@ s_run (catalog_search_t *self, const s_plan_t *plan, uint64_t work, uint32_t *np
              && !(part->top = malloc ((CATALOG_MAX_WINDOW + 64) * sizeof *part->top)))
             || (!part->bacc && !(part->bacc = malloc (BLOCK * sizeof *part->bacc)))
             || (!part->bfac && !(part->bfac = malloc (BLOCK * sizeof *part->bfac)))
+            || (!part->cmask && !(part->cmask = calloc (BLOCK / 64, sizeof *part->cmask)))
             || catalog_search__grow ((void **) &part->pos, &part->pos_cap, self->nalts + 1, 4)
             || catalog_search__grow ((void **) &part->cn, &part->cn_cap, self->cats.n + 1, 4)
             || catalog_search__grow ((void **) &part->cb, &part->cb_cap, self->brands.n + 1, 4))

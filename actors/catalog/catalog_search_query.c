@@ -88,20 +88,31 @@ s_stash (catalog_search_t *self, const s_filter_t *f, uint32_t c, uint32_t d)
 //  nanoseconds, a row from memory about a hundred.
 #define AHEAD 48
 
+//  Whether product d, with facet word fac, passes the filter. A brand filter rejects nearly
+//  every product, so the brand is checked in the facet word (which the caller has at hand)
+//  before the row is read; the price bucket and the top-level category are there too, but
+//  checking them first costs more in mispredicted branches than the row read it saves.
 static inline bool
-s_pass (const catalog_search_t *self, const s_filter_t *f, uint32_t d)
+s_pass (const catalog_search_t *self, const s_filter_t *f, uint32_t d, uint64_t fac)
 {
     if (!catalog_search__bit (self->alive, d)
         || (f->stock && !catalog_search__bit (self->stock, d)))
         return false;
     if (!f->row)
         return true;
+    if (f->brand != NONE && FAC_BRAND (fac) != f->brand)
+        return false;
     const catalog_search__row_t *row = &self->row[d];
     if (row->price < f->pmin || row->price > f->pmax)
         return false;
-    if (f->brand != NONE && row->brand != f->brand)
-        return false;
     return f->cat_node == NONE || row->cat[f->cat_depth] == f->cat_node;
+}
+
+//  Whether s_pass will read the row of a product with facet word fac (to fetch it ahead).
+static inline bool
+s_reads_row (const s_filter_t *f, uint64_t fac)
+{
+    return f->row && (f->brand == NONE || FAC_BRAND (fac) == f->brand);
 }
 
 //  BM25F of one posting: field frequencies scaled by the field's length norm, saturated.
@@ -369,9 +380,9 @@ s_drive (catalog_search_t *self, const s_part_t *part, const s_word_t *w, const 
         for (uint32_t j = catalog_search__gallop (t->docs, 0, t->len, lo);
              j < t->len && t->docs[j] < hi; j++) {
             uint32_t d = t->docs[j];
-            if (f->row && j + AHEAD < t->len)
+            if (j + AHEAD < t->len && s_reads_row (f, t->facs[j + AHEAD]))
                 __builtin_prefetch (&self->row[t->docs[j + AHEAD]]);
-            if (!s_pass (self, f, d))
+            if (!s_pass (self, f, d, t->facs[j]))
                 continue;
             if (self->stash)
                 s_stash (self, f, lo + n, d);
@@ -436,9 +447,9 @@ s_drive (catalog_search_t *self, const s_part_t *part, const s_word_t *w, const 
         }
         for (uint32_t c = n, end = m; c < end; c++) {
             uint32_t d = cand[c];
-            if (f->row && c + AHEAD < end)
+            if (c + AHEAD < end && s_reads_row (f, cfac[c + AHEAD]))
                 __builtin_prefetch (&self->row[cand[c + AHEAD]]);
-            if (!s_pass (self, f, d))
+            if (!s_pass (self, f, d, cfac[c]))
                 continue;
             if (self->stash)
                 s_stash (self, f, lo + n, d);
@@ -713,7 +724,7 @@ s_count (catalog_search_t *self, s_part_t *part, const s_filter_t *browse, uint3
                 __builtin_prefetch (&self->row[list[i + AHEAD]]);
                 __builtin_prefetch (&self->fac[list[i + AHEAD]]);
             }
-            if (!s_pass (self, f, d))
+            if (!s_pass (self, f, d, self->fac[d]))
                 continue;
             const catalog_search__row_t *row = &self->row[d];
             total++;
@@ -1138,8 +1149,7 @@ catalog_search_query (catalog_search_t *self, const catalog_query_t *q, catalog_
                      .brand = NONE,
                      .pmin = q->price_min,
                      .pmax = q->price_max ? q->price_max : INT64_MAX,
-                     .stock = q->in_stock_only,
-                     .row = true };
+                     .stock = q->in_stock_only };
     if (q->price_min == 0 && q->price_max == 0)
         f.pmin = INT64_MIN;  //  no price filter at all: negative prices pass too
     bool none = false;

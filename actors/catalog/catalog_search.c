@@ -41,6 +41,9 @@ s_free_columns (catalog_search_t *self)
     free (self->row);
     free (self->fac);
     free (self->age);
+    for (int l = 0; l < CATALOG_MAX_DEPTH; l++)
+        free (self->cat[l]);
+    free (self->pop);
     free (self->doc_key);
     free (self->lens);
     free (self->alive);
@@ -156,6 +159,9 @@ s_columns_reserve (catalog_search_t *self, uint32_t need)
     GROW_ (row, n * sizeof (catalog_search__row_t));
     GROW_ (fac, n * sizeof (uint64_t));
     GROW_ (age, n * sizeof (uint32_t));
+    for (int l = 0; l < CATALOG_MAX_DEPTH; l++)
+        GROW_ (cat[l], n * sizeof (uint16_t));
+    GROW_ (pop, n * sizeof (float));
     GROW_ (doc_key, n * sizeof (uint32_t));
     GROW_ (lens, n * sizeof (uint32_t));
     GROW_ (fwd_off, (n + 1) * sizeof (uint64_t));
@@ -420,10 +426,10 @@ catalog_search_put (catalog_search_t *self, const catalog_doc_t *doc)
     catalog_search__row_t *row = &self->row[ord];
     row->price = doc->price_minor;
     row->created = doc->created_ms;
-    row->popularity = (float) doc->popularity;
+    row->popularity = self->pop[ord] = (float) doc->popularity;
     row->brand = brand;
     for (int l = 0; l < CATALOG_MAX_DEPTH; l++)
-        row->cat[l] = nodes[l] == NONE ? NONE16 : (uint16_t) nodes[l];
+        row->cat[l] = self->cat[l][ord] = nodes[l] == NONE ? NONE16 : (uint16_t) nodes[l];
     self->lens[ord] = lens;
     catalog_search__bit_set (self->alive, ord, true);
     catalog_search__bit_set (self->stock, ord, doc->in_stock);
@@ -468,7 +474,7 @@ catalog_search_set_popularity (catalog_search_t *self, const char *id, double po
     if (ord == NONE)
         return -VE_NOT_FOUND;
     float was = self->row[ord].popularity;
-    self->row[ord].popularity = (float) popularity;
+    self->row[ord].popularity = self->pop[ord] = (float) popularity;
     if (self->row[ord].popularity == was)
         return 0;
     //  It leaves the best lists of its terms and offers itself again at its new place (one
@@ -619,6 +625,9 @@ catalog_search_compact (catalog_search_t *self)
         self->row[to] = self->row[ord];
         self->fac[to] = self->fac[ord];
         self->age[to] = self->age[ord];
+        for (int l = 0; l < CATALOG_MAX_DEPTH; l++)
+            self->cat[l][to] = self->cat[l][ord];
+        self->pop[to] = self->pop[ord];
         self->lens[to] = self->lens[ord];
         catalog_search__bit_set (self->stock, to, catalog_search__bit (self->stock, ord));
     }
@@ -664,7 +673,8 @@ catalog_search_memory (const catalog_search_t *self)
     bytes += self->dels ? ((size_t) self->del_mask + 1) * sizeof *self->dels : 0;
     bytes += (size_t) self->key_ord.cap * 4;
     //  Per-ordinal columns: the row, facet word, key, lengths, age, forward offset, two bits.
-    bytes += (size_t) self->doc_cap * (sizeof (catalog_search__row_t) + 8 + 4 + 4 + 4 + 8)
+    bytes += (size_t) self->doc_cap
+                 * (sizeof (catalog_search__row_t) + 8 + 4 + 4 + 4 + 8 + 2 * CATALOG_MAX_DEPTH + 4)
              + (size_t) (self->doc_cap + 63) / 64 * 16;
     bytes += self->fwd_cap * sizeof *self->fwd;
     for (uint32_t b = 0; b < self->brands.n; b++)

@@ -56,42 +56,107 @@ typedef struct {
     uint32_t brand;                //  NONE: any brand
     int64_t pmin, pmax;
     bool stock;
-    bool row;  //  a filter reads the row (price, brand or category)
+    bool row;    //  a filter on price, brand or category (s_filter_finish)
+    bool price;  //  ... on price: the row is read for it
     catalog_sort_t sort;
     bool text;           //  the query has words (relevance then means the score)
     bool sub;            //  the facet of the level below the filtered category is counted
     uint32_t sub_level;  //  its level
 } s_filter_t;
 
-//  The sort key of a product from its row (relevance with text: from the score instead).
-static inline int64_t
-s_row_key (const catalog_search__row_t *row, catalog_sort_t sort)
+static void
+s_filter_finish (s_filter_t *f)
 {
+    f->price = f->pmin != INT64_MIN || f->pmax != INT64_MAX;
+    f->row = f->price || f->cat_node != NONE || f->brand != NONE;
+}
+
+//  Whether a sort key is in the row only (price, created), not in the popularity column.
+static inline bool
+s_key_in_row (catalog_sort_t sort)
+{
+    return sort == CATALOG_SORT_PRICE_ASC || sort == CATALOG_SORT_PRICE_DESC
+           || sort == CATALOG_SORT_NEWEST;
+}
+
+//  Whether a product's row is read anyway, for the price filter or (key) for the sort key: then
+//  the category and the popularity come from it too, one miss rather than one per column.
+static inline bool
+s_in_row (const s_filter_t *f, bool key)
+{
+    return f->price || (key && s_key_in_row (f->sort));
+}
+
+//  The sort key of product d (relevance with text: from the score instead; without text, and
+//  popular: the popularity), from its row or its column.
+static inline int64_t
+s_key (const catalog_search_t *self, uint32_t d, catalog_sort_t sort, bool in_row)
+{
+    const catalog_search__row_t *row = &self->row[d];
     switch (sort) {
     case CATALOG_SORT_PRICE_ASC: return row->price == INT64_MIN ? INT64_MAX : -row->price;
     case CATALOG_SORT_PRICE_DESC: return row->price;
     case CATALOG_SORT_NEWEST: return row->created;
-    default: return s_float_key (row->popularity);
+    default: return s_float_key (in_row ? row->popularity : self->pop[d]);
     }
 }
 
-//  Candidate c passed a filter that read its row: keep what counting needs from it.
+//  The category node of product d at the level below the filtered one, or NONE16.
+static inline uint16_t
+s_sub (const catalog_search_t *self, const s_filter_t *f, uint32_t d, bool in_row)
+{
+    if (!f->sub)
+        return NONE16;
+    return in_row ? self->row[d].cat[f->sub_level] : self->cat[f->sub_level][d];
+}
+
+//  Candidate c passed a filter: keep what counting needs of it (a sort key other than the
+//  score, the subcategory) while it is in the cache.
 static inline void
 s_stash (catalog_search_t *self, const s_filter_t *f, uint32_t c, uint32_t d)
 {
-    const catalog_search__row_t *row = &self->row[d];
-    self->ckey[c] = s_row_key (row, f->sort);
-    self->csub[c] = f->sub ? row->cat[f->sub_level] : NONE16;
+    bool key = f->sort != CATALOG_SORT_RELEVANCE, in_row = s_in_row (f, key);
+    if (key)
+        self->ckey[c] = s_key (self, d, f->sort, in_row);
+    self->csub[c] = s_sub (self, f, d, in_row);
 }
 
 //  How far ahead loops over sparse ordinals prefetch their rows: a match costs a few
-//  nanoseconds, a row from memory about a hundred.
+//  nanoseconds, a row from memory about a hundred. The helpers that only prefetch are always
+//  inlined: a call to a function with no effect but prefetches is dropped by the compiler (it
+//  counts them as no effect).
 #define AHEAD 48
 
+//  Fetches ahead what counting (or s_stash) reads of product d: its sort key, unless that is
+//  the score (key false), and its subcategory.
+static inline __attribute__ ((always_inline)) void
+s_fetch_count (const catalog_search_t *self, const s_filter_t *f, uint32_t d, bool key)
+{
+    if (s_in_row (f, key)) {
+        __builtin_prefetch (&self->row[d]);
+        return;
+    }
+    if (key)
+        __builtin_prefetch (&self->pop[d]);
+    if (f->sub)
+        __builtin_prefetch (&self->cat[f->sub_level][d]);
+}
+
+//  Fetches ahead what s_pass, and s_stash after it (stash), will read of product d.
+static inline __attribute__ ((always_inline)) void
+s_fetch (const catalog_search_t *self, const s_filter_t *f, uint32_t d, bool stash)
+{
+    if (f->cat_node != NONE && !f->price)
+        __builtin_prefetch (&self->cat[f->cat_depth][d]);
+    if (f->price || stash)
+        s_fetch_count (self, f, d, stash && f->sort != CATALOG_SORT_RELEVANCE);
+}
+
 //  Whether product d, with facet word fac, passes the filter. A brand filter rejects nearly
-//  every product, so the brand is checked in the facet word (which the caller has at hand)
-//  before the row is read; the price bucket and the top-level category are there too, but
-//  checking them first costs more in mispredicted branches than the row read it saves.
+//  every product, so the brand is checked in the facet word (which the caller has at hand).
+//  A price filter reads the row, and the category comes from it then; without one, from the
+//  category's column. (The price bucket and the top-level category are in the facet word
+//  too, but checking them there first cost more in mispredicted branches than it saved.)
 static inline bool
 s_pass (const catalog_search_t *self, const s_filter_t *f, uint32_t d, uint64_t fac)
 {
@@ -102,17 +167,19 @@ s_pass (const catalog_search_t *self, const s_filter_t *f, uint32_t d, uint64_t 
         return true;
     if (f->brand != NONE && FAC_BRAND (fac) != f->brand)
         return false;
-    const catalog_search__row_t *row = &self->row[d];
-    if (row->price < f->pmin || row->price > f->pmax)
-        return false;
-    return f->cat_node == NONE || row->cat[f->cat_depth] == f->cat_node;
+    if (f->price) {
+        const catalog_search__row_t *row = &self->row[d];
+        return row->price >= f->pmin && row->price <= f->pmax
+               && (f->cat_node == NONE || row->cat[f->cat_depth] == f->cat_node);
+    }
+    return f->cat_node == NONE || self->cat[f->cat_depth][d] == f->cat_node;
 }
 
-//  Whether s_pass will read the row of a product with facet word fac (to fetch it ahead).
+//  Whether a product with facet word fac is worth fetching ahead for s_pass or s_stash.
 static inline bool
-s_reads_row (const s_filter_t *f, uint64_t fac)
+s_worth_fetching (const catalog_search_t *self, const s_filter_t *f, uint64_t fac)
 {
-    return f->row && (f->brand == NONE || FAC_BRAND (fac) == f->brand);
+    return (f->row || self->stash) && (f->brand == NONE || FAC_BRAND (fac) == f->brand);
 }
 
 //  BM25F of one posting: field frequencies scaled by the field's length norm, saturated.
@@ -380,8 +447,8 @@ s_drive (catalog_search_t *self, const s_part_t *part, const s_word_t *w, const 
         for (uint32_t j = catalog_search__gallop (t->docs, 0, t->len, lo);
              j < t->len && t->docs[j] < hi; j++) {
             uint32_t d = t->docs[j];
-            if (j + AHEAD < t->len && s_reads_row (f, t->facs[j + AHEAD]))
-                __builtin_prefetch (&self->row[t->docs[j + AHEAD]]);
+            if (j + AHEAD < t->len && s_worth_fetching (self, f, t->facs[j + AHEAD]))
+                s_fetch (self, f, t->docs[j + AHEAD], self->stash);
             if (!s_pass (self, f, d, t->facs[j]))
                 continue;
             if (self->stash)
@@ -447,8 +514,8 @@ s_drive (catalog_search_t *self, const s_part_t *part, const s_word_t *w, const 
         }
         for (uint32_t c = n, end = m; c < end; c++) {
             uint32_t d = cand[c];
-            if (c + AHEAD < end && s_reads_row (f, cfac[c + AHEAD]))
-                __builtin_prefetch (&self->row[cand[c + AHEAD]]);
+            if (c + AHEAD < end && s_worth_fetching (self, f, cfac[c + AHEAD]))
+                s_fetch (self, f, cand[c + AHEAD], self->stash);
             if (!s_pass (self, f, d, cfac[c]))
                 continue;
             if (self->stash)
@@ -652,8 +719,8 @@ s_sift_down (const catalog_search_t *self, catalog_search__top_t *h, uint32_t le
 //  filter's own list (a category's or brand's ordinals, else every ordinal) and counts as it
 //  goes, without building candidate arrays it would read only once.
 static void
-s_count (catalog_search_t *self, s_part_t *part, const s_filter_t *browse, uint32_t sub_parent,
-         catalog_sort_t sort, uint32_t k)
+s_count (catalog_search_t *self, s_part_t *part, const s_filter_t *f, bool browse,
+         uint32_t sub_parent, catalog_sort_t sort, uint32_t k)
 {
     uint32_t *cn = part->cn, *cb = part->cb, *price = part->price, n = part->n;
     uint32_t *cand = self->cand + part->lo;
@@ -702,38 +769,38 @@ s_count (catalog_search_t *self, s_part_t *part, const s_filter_t *browse, uint3
         //  building the candidate arrays.
         const uint32_t *list = NULL;
         uint32_t blen = self->ndocs, total = 0;
-        s_filter_t fl = *browse, *f = &fl;  //  the list walked needs no check of its own filter
-        if (f->cat_node != NONE) {
-            list = self->node[f->cat_node].docs.v;
-            blen = self->node[f->cat_node].docs.len;
+        s_filter_t fl = *f;  //  the list walked needs no check of its own filter
+        if (fl.cat_node != NONE) {
+            list = self->node[fl.cat_node].docs.v;
+            blen = self->node[fl.cat_node].docs.len;
             fl.cat_node = NONE;
         }
-        else if (f->brand != NONE) {
-            list = self->brand_docs[f->brand].v;
-            blen = self->brand_docs[f->brand].len;
+        else if (fl.brand != NONE) {
+            list = self->brand_docs[fl.brand].v;
+            blen = self->brand_docs[fl.brand].len;
             fl.brand = NONE;
         }
-        fl.row =
-            fl.pmin != INT64_MIN || fl.pmax != INT64_MAX || fl.cat_node != NONE || fl.brand != NONE;
+        s_filter_finish (&fl);
         //  The part's stretch of the list: the ordinals in [lo, hi).
         uint32_t i = list ? catalog_search__gallop (list, 0, blen, part->lo) : part->lo;
         uint32_t end = list ? catalog_search__gallop (list, i, blen, part->hi) : part->hi;
         for (; i < end; i++) {
             uint32_t d = list ? list[i] : i;
             if (list && i + AHEAD < end) {
-                __builtin_prefetch (&self->row[list[i + AHEAD]]);
                 __builtin_prefetch (&self->fac[list[i + AHEAD]]);
+                s_fetch (self, &fl, list[i + AHEAD], false);
+                s_fetch_count (self, &fl, list[i + AHEAD], true);
             }
-            if (!s_pass (self, f, d, self->fac[d]))
+            if (!s_pass (self, &fl, d, self->fac[d]))
                 continue;
-            const catalog_search__row_t *row = &self->row[d];
             total++;
-            TAKE_ (d, self->fac[d], sub ? row->cat[sub_level] : NONE16, s_row_key (row, sort), 0);
+            bool in_row = s_in_row (&fl, true);
+            TAKE_ (d, self->fac[d], s_sub (self, &fl, d, in_row), s_key (self, d, sort, in_row), 0);
         }
         part->n = total;
     }
-    //  The facet word comes with the candidate; the row is read only for the level below the
-    //  filtered category or a sort key other than the score (unless the filter kept them).
+    //  The facet word comes with the candidate; the columns are read only for the level below
+    //  the filtered category or a sort key other than the score (unless the filter kept them).
     else if (sort == CATALOG_SORT_RELEVANCE && !sub)
         for (uint32_t c = 0; c < n; c++)
             TAKE_ (cand[c], cfac[c], NONE16, s_float_key (cscore[c]), cscore[c]);
@@ -744,11 +811,10 @@ s_count (catalog_search_t *self, s_part_t *part, const s_filter_t *browse, uint3
     else
         for (uint32_t c = 0; c < n; c++) {
             if (c + AHEAD < n)
-                __builtin_prefetch (&self->row[cand[c + AHEAD]]);
-            const catalog_search__row_t *row = &self->row[cand[c]];
-            TAKE_ (cand[c], cfac[c], sub ? row->cat[sub_level] : NONE16,
-                   sort == CATALOG_SORT_RELEVANCE ? s_float_key (cscore[c]) : s_row_key (row, sort),
-                   cscore[c]);
+                s_fetch_count (self, f, cand[c + AHEAD], sort != CATALOG_SORT_RELEVANCE);
+            bool key = sort != CATALOG_SORT_RELEVANCE, in_row = s_in_row (f, key);
+            TAKE_ (cand[c], cfac[c], s_sub (self, f, cand[c], in_row),
+                   key ? s_key (self, cand[c], sort, in_row) : s_float_key (cscore[c]), cscore[c]);
         }
 #undef TAKE_
     qsort_r (h, len, sizeof *h, s_top_cmp, self);
@@ -947,7 +1013,7 @@ s_part_run (catalog_search_t *self, const s_plan_t *plan, s_part_t *part)
             n = s_refine (self, part, &plan->words[plan->order[i]], n, plan->score);
     }
     part->n = n;
-    s_count (self, part, plan->browse ? plan->f : NULL, plan->sub_parent, plan->sort, plan->k);
+    s_count (self, part, plan->f, plan->browse, plan->sub_parent, plan->sort, plan->k);
 }
 
 static void *
@@ -1166,7 +1232,7 @@ catalog_search_query (catalog_search_t *self, const catalog_query_t *q, catalog_
         none |= f.brand == NONE;
     }
 
-    f.row = f.pmin != INT64_MIN || f.pmax != INT64_MAX || f.cat_node != NONE || f.brand != NONE;
+    s_filter_finish (&f);
     f.sort = q->sort;
     f.text = nwords > 0;
     if (f.cat_node != NONE && self->node[f.cat_node].depth + 1 < CATALOG_MAX_DEPTH) {

@@ -581,6 +581,59 @@ test_filters (void **state)
     catalog_search_destroy (&index);
 }
 
+
+//  Price filters decide most products from the price bucket in the facet word and read the
+//  price only in a bucket the range cuts: prices on and beside every bucket bound, and a
+//  negative one (the index keeps the lowest price it has seen: a range from 0 must not take
+//  the lowest bucket as wholly inside).
+static void
+test_price_bounds (void **state)
+{
+    (void) state;
+    static const int64_t lo[] = { 0, 2500, 5000, 10000, 25000, 50000, 100000, 250000 };
+    int64_t prices[3 * 8 + 2];
+    size_t np = 0;
+    for (size_t b = 0; b < 8; b++)
+        for (int64_t d = -1; d <= 1; d++)
+            prices[np++] = lo[b] + d;
+    prices[np++] = -500;
+    prices[np++] = 9000000;
+    catalog_search_t *index = catalog_search_new ();
+    assert_non_null (index);
+    for (size_t i = 0; i < np; i++) {
+        char id[16];
+        snprintf (id, sizeof id, "p%zu", i);
+        catalog_doc_t doc = { .id = id,
+                              .title = "plain mug",
+                              .category = i % 2 ? "kitchen/mugs" : "kitchen",
+                              .price_minor = prices[i],
+                              .active = true };
+        assert_int_equal (catalog_search_put (index, &doc), 0);
+    }
+    for (size_t a = 0; a < np; a++)
+        for (size_t b = 0; b < np; b++) {
+            int64_t pmin = prices[a] < 0 ? 0 : prices[a], pmax = prices[b] < 0 ? 1 : prices[b];
+            if (pmin > pmax || pmax == 0)  //  (a price_max of 0 means none)
+                continue;
+            for (int cat = 0; cat < 2; cat++) {
+                catalog_query_t q = { .text = cat ? NULL : "mug",
+                                      .category = cat ? "kitchen" : NULL,
+                                      .price_min = pmin,
+                                      .price_max = pmax,
+                                      .limit = 1 };
+                catalog_result_t r;
+                assert_int_equal (catalog_search_query (index, &q, &r), 0);
+                uint32_t want = 0;
+                for (size_t i = 0; i < np; i++)
+                    want += prices[i] >= pmin && prices[i] <= pmax;
+                if (r.total != want)
+                    fail_msg ("price %lld..%lld: %u products, want %u", (long long) pmin,
+                              (long long) pmax, r.total, want);
+            }
+        }
+    catalog_search_destroy (&index);
+}
+
 static uint32_t
 s_facet (const catalog_facet_t *f, uint32_t n, const char *name)
 {
@@ -1964,6 +2017,7 @@ main (void)
         cmocka_unit_test (test_ties_stable),
         cmocka_unit_test (test_completions_on_first_page),
         cmocka_unit_test (test_filters),
+        cmocka_unit_test (test_price_bounds),
         cmocka_unit_test (test_facets_small),
         cmocka_unit_test (test_brute_force),
         cmocka_unit_test (test_brute_force_updates),

@@ -839,6 +839,36 @@ s_pick_word (uint32_t i, uint32_t k, int mode, char *out)
         out[2] = out[2] == 'z' ? 'y' : 'z';  //  a typo
 }
 
+//  A query over the generated catalog from the random r1: nwords words (0: browsing; the last,
+//  w1, maybe half-typed or mistyped; the first, w2) in text, and filters and a sort.
+static catalog_query_t
+s_gen_query (uint32_t r1, int nwords, char *w1, char *w2, char *text, size_t size)
+{
+    s_pick_word (r1, r1 >> 8, (int) (r1 % 3), w1);
+    text[0] = 0;
+    if (nwords == 2) {
+        s_pick_word (r1 >> 3, r1 >> 12, 0, w2);
+        snprintf (text, size, "%s %s", w2, w1);
+    }
+    else if (nwords == 1)
+        snprintf (text, size, "%s", w1);
+    catalog_query_t q = { .text = text, .limit = 50 };
+    if (r1 % 5 == 0)
+        q.category = vgen_category ((r1 >> 7) % 24);
+    if (r1 % 7 == 0)
+        q.category = (r1 >> 9) % 2 ? "furniture" : "gadgets/audio";
+    if (r1 % 4 == 1)
+        q.in_stock_only = true;
+    if (r1 % 6 == 2) {
+        q.price_min = 5000;
+        q.price_max = 40000;
+    }
+    if (r1 % 11 == 3)
+        q.brand = s_gen[(r1 >> 5) % NGEN].p.brand;
+    q.sort = (catalog_sort_t) ((r1 >> 13) % 5);
+    return q;
+}
+
 static void
 test_brute_force (void **state)
 {
@@ -850,28 +880,8 @@ test_brute_force (void **state)
         seed = seed * 6364136223846793005ull + 1442695040888963407ull;
         uint32_t r1 = (uint32_t) (seed >> 33);
         char w1[64], w2[64], text[160];
-        s_pick_word (r1, r1 >> 8, (int) (r1 % 3), w1);
         int nwords = 1 + (int) ((r1 >> 4) % 2);
-        if (nwords == 2) {
-            s_pick_word (r1 >> 3, r1 >> 12, 0, w2);
-            snprintf (text, sizeof text, "%s %s", w2, w1);
-        }
-        else
-            snprintf (text, sizeof text, "%s", w1);
-        catalog_query_t q = { .text = text, .limit = 50 };
-        if (r1 % 5 == 0)
-            q.category = vgen_category ((r1 >> 7) % 24);
-        if (r1 % 7 == 0)
-            q.category = (r1 >> 9) % 2 ? "furniture" : "gadgets/audio";
-        if (r1 % 4 == 1)
-            q.in_stock_only = true;
-        if (r1 % 6 == 2) {
-            q.price_min = 5000;
-            q.price_max = 40000;
-        }
-        if (r1 % 11 == 3)
-            q.brand = s_gen[(r1 >> 5) % NGEN].p.brand;
-        q.sort = (catalog_sort_t) ((r1 >> 13) % 5);
+        catalog_query_t q = s_gen_query (r1, nwords, w1, w2, text, sizeof text);
         catalog_result_t r;
         assert_int_equal (catalog_search_query (index, &q, &r), 0);
 
@@ -990,31 +1000,11 @@ test_split_same_as_one (void **state)
     for (int qi = 0; qi < 400; qi++) {
         seed = seed * 6364136223846793005ull + 1442695040888963407ull;
         uint32_t r1 = (uint32_t) (seed >> 33);
-        char w1[64], w2[64], text[160] = "";
-        s_pick_word (r1, r1 >> 8, (int) (r1 % 3), w1);
+        char w1[64], w2[64], text[160];
         int nwords = (int) ((r1 >> 4) % 3);  //  0: browsing
-        if (nwords == 2) {
-            s_pick_word (r1 >> 3, r1 >> 12, 0, w2);
-            snprintf (text, sizeof text, "%s %s", w2, w1);
-        }
-        else if (nwords == 1)
-            snprintf (text, sizeof text, "%s", w1);
-        catalog_query_t q = { .text = text, .limit = 50 };
-        if (r1 % 5 == 0)
-            q.category = vgen_category ((r1 >> 7) % 24);
-        if (r1 % 7 == 0)
-            q.category = (r1 >> 9) % 2 ? "furniture" : "gadgets/audio";
-        if (r1 % 4 == 1)
-            q.in_stock_only = true;
-        if (r1 % 6 == 2) {
-            q.price_min = 5000;
-            q.price_max = 40000;
-        }
-        if (r1 % 11 == 3)
-            q.brand = s_gen[(r1 >> 5) % NGEN].p.brand;
+        catalog_query_t q = s_gen_query (r1, nwords, w1, w2, text, sizeof text);
         if (r1 % 9 == 4)
             q.offset = 30;  //  a later page
-        q.sort = (catalog_sort_t) ((r1 >> 13) % 5);
         catalog_result_t r;
         catalog_search_set_split (index, 0);
         assert_int_equal (catalog_search_query (index, &q, &r), 0);

@@ -601,7 +601,7 @@ test_price_bounds (void **state)
     catalog_search_t *index = catalog_search_new ();
     assert_non_null (index);
     for (size_t i = 0; i < np; i++) {
-        char id[16];
+        char id[32];
         snprintf (id, sizeof id, "p%zu", i);
         catalog_doc_t doc = { .id = id,
                               .title = "plain mug",

@@ -264,7 +264,7 @@ struct catalog_search_s {
     uint32_t put_gen;
 
     //  Scratch of a query (and its results, borrowed by the caller).
-    float *acc;            //  per ordinal: best score of the current word
+    float *acc;            //  per candidate slot: a further word's best score (s_refine)
     uint64_t *mark;        //  per ordinal: the current word matched
     uint32_t scratch_cap;  //  ordinals acc and mark cover
     uint32_t *cand;

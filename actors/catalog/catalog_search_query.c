@@ -59,7 +59,6 @@ typedef struct {
     bool row;    //  a filter on price, brand or category (s_filter_finish)
     bool price;  //  ... on price: the row is read for it
     catalog_sort_t sort;
-    bool text;           //  the query has words (relevance then means the score)
     bool sub;            //  the facet of the level below the filtered category is counted
     uint32_t sub_level;  //  its level
 } s_filter_t;
@@ -427,8 +426,6 @@ typedef struct {
     uint32_t nwords;  //  0: nothing matches (or browse)
     const s_filter_t *f;
     bool score, browse;
-    uint32_t sub_parent;
-    catalog_sort_t sort;
     uint32_t k;
 } s_plan_t;
 
@@ -700,8 +697,8 @@ s_sift_down (const catalog_search_t *self, catalog_search__top_t *h, uint32_t le
 }
 
 //  One pass over a part's candidates: exact facet counts and the best k by the sort into the
-//  part (best first); s_facets then adds the parts up. Each candidate's row is read once,
-//  fetched ahead.
+//  part (best first); s_facets then adds the parts up. What each candidate needs beyond its
+//  facet word is read once, fetched ahead.
 //
 //  Why it is shaped like this: facets are exact over every match, not over the page, so this
 //  loop runs once per match (thousands per query) while everything else runs once per hit.
@@ -719,8 +716,7 @@ s_sift_down (const catalog_search_t *self, catalog_search__top_t *h, uint32_t le
 //  filter's own list (a category's or brand's ordinals, else every ordinal) and counts as it
 //  goes, without building candidate arrays it would read only once.
 static void
-s_count (catalog_search_t *self, s_part_t *part, const s_filter_t *f, bool browse,
-         uint32_t sub_parent, catalog_sort_t sort, uint32_t k)
+s_count (catalog_search_t *self, s_part_t *part, const s_filter_t *f, bool browse, uint32_t k)
 {
     uint32_t *cn = part->cn, *cb = part->cb, *price = part->price, n = part->n;
     uint32_t *cand = self->cand + part->lo;
@@ -731,10 +727,8 @@ s_count (catalog_search_t *self, s_part_t *part, const s_filter_t *f, bool brows
     memset (cn, 0, self->cats.n * sizeof *cn);
     memset (cb, 0, self->brands.n * sizeof *cb);
     memset (price, 0, sizeof part->price);
-    uint32_t sub_level = sub_parent != NONE ? self->node[sub_parent].depth + 1 : 0;
-    bool sub = sub_parent != NONE && sub_level < CATALOG_MAX_DEPTH;
-    if (!sub)
-        sub_level = 0;
+    catalog_sort_t sort = f->sort;
+    bool sub = f->sub, key = sort != CATALOG_SORT_RELEVANCE;
     catalog_search__top_t *h = part->top;
     uint32_t len = 0;
     //  Counts one match and offers it to the heap.
@@ -784,6 +778,7 @@ s_count (catalog_search_t *self, s_part_t *part, const s_filter_t *f, bool brows
         //  The part's stretch of the list: the ordinals in [lo, hi).
         uint32_t i = list ? catalog_search__gallop (list, 0, blen, part->lo) : part->lo;
         uint32_t end = list ? catalog_search__gallop (list, i, blen, part->hi) : part->hi;
+        bool in_row = s_in_row (&fl, true);
         for (; i < end; i++) {
             uint32_t d = list ? list[i] : i;
             if (list && i + AHEAD < end) {
@@ -794,28 +789,28 @@ s_count (catalog_search_t *self, s_part_t *part, const s_filter_t *f, bool brows
             if (!s_pass (self, &fl, d, self->fac[d]))
                 continue;
             total++;
-            bool in_row = s_in_row (&fl, true);
             TAKE_ (d, self->fac[d], s_sub (self, &fl, d, in_row), s_key (self, d, sort, in_row), 0);
         }
         part->n = total;
     }
     //  The facet word comes with the candidate; the columns are read only for the level below
     //  the filtered category or a sort key other than the score (unless the filter kept them).
-    else if (sort == CATALOG_SORT_RELEVANCE && !sub)
+    else if (!key && !sub)
         for (uint32_t c = 0; c < n; c++)
             TAKE_ (cand[c], cfac[c], NONE16, s_float_key (cscore[c]), cscore[c]);
     else if (self->stash)
         for (uint32_t c = 0; c < n; c++)
-            TAKE_ (cand[c], cfac[c], sub ? csub[c] : NONE16,
-                   sort == CATALOG_SORT_RELEVANCE ? s_float_key (cscore[c]) : ckey[c], cscore[c]);
-    else
+            TAKE_ (cand[c], cfac[c], sub ? csub[c] : NONE16, key ? ckey[c] : s_float_key (cscore[c]),
+                   cscore[c]);
+    else {
+        bool in_row = s_in_row (f, key);
         for (uint32_t c = 0; c < n; c++) {
             if (c + AHEAD < n)
-                s_fetch_count (self, f, cand[c + AHEAD], sort != CATALOG_SORT_RELEVANCE);
-            bool key = sort != CATALOG_SORT_RELEVANCE, in_row = s_in_row (f, key);
+                s_fetch_count (self, f, cand[c + AHEAD], key);
             TAKE_ (cand[c], cfac[c], s_sub (self, f, cand[c], in_row),
                    key ? s_key (self, cand[c], sort, in_row) : s_float_key (cscore[c]), cscore[c]);
         }
+    }
 #undef TAKE_
     qsort_r (h, len, sizeof *h, s_top_cmp, self);
     part->ntop = len;
@@ -824,7 +819,7 @@ s_count (catalog_search_t *self, s_part_t *part, const s_filter_t *f, bool brows
 //  Adds the parts' counts up into *out, and merges their tops into self->top (the best k,
 //  best first; *ntop of them).
 static void
-s_facets (catalog_search_t *self, s_part_t *parts, uint32_t nparts, uint32_t sub_parent,
+s_facets (catalog_search_t *self, s_part_t *parts, uint32_t nparts, const s_filter_t *f,
           uint32_t k, uint32_t *ntop, catalog_result_t *out)
 {
     uint32_t *cn = parts[0].cn, *cb = parts[0].cb, *price = parts[0].price;
@@ -850,7 +845,6 @@ s_facets (catalog_search_t *self, s_part_t *parts, uint32_t nparts, uint32_t sub
     }
     *ntop = len;
 
-    bool sub = sub_parent != NONE && self->node[sub_parent].depth + 1 < CATALOG_MAX_DEPTH;
     catalog_facet_t *fc = self->facets;
     uint32_t nf = 0;
     out->categories = fc;
@@ -861,8 +855,8 @@ s_facets (catalog_search_t *self, s_part_t *parts, uint32_t nparts, uint32_t sub
     qsort (fc, nf, sizeof *fc, s_facet_cmp);
     out->subcategories = fc + nf;
     uint32_t nf0 = nf;
-    for (uint32_t id = 0; sub && id < self->cats.n; id++)
-        if (cn[id] && self->node[id].parent == sub_parent)
+    for (uint32_t id = 0; f->sub && id < self->cats.n; id++)
+        if (cn[id] && self->node[id].parent == f->cat_node)
             fc[nf++] = (catalog_facet_t) { catalog_search__dict_str (&self->cats, id), cn[id] };
     out->nsubcategories = nf - nf0;
     qsort (fc + nf0, nf - nf0, sizeof *fc, s_facet_cmp);
@@ -1013,7 +1007,7 @@ s_part_run (catalog_search_t *self, const s_plan_t *plan, s_part_t *part)
             n = s_refine (self, part, &plan->words[plan->order[i]], n, plan->score);
     }
     part->n = n;
-    s_count (self, part, plan->f, plan->browse, plan->sub_parent, plan->sort, plan->k);
+    s_count (self, part, plan->f, plan->browse, plan->k);
 }
 
 static void *
@@ -1234,7 +1228,6 @@ catalog_search_query (catalog_search_t *self, const catalog_query_t *q, catalog_
 
     s_filter_finish (&f);
     f.sort = q->sort;
-    f.text = nwords > 0;
     if (f.cat_node != NONE && self->node[f.cat_node].depth + 1 < CATALOG_MAX_DEPTH) {
         f.sub = true;
         f.sub_level = self->node[f.cat_node].depth + 1;
@@ -1283,8 +1276,6 @@ catalog_search_query (catalog_search_t *self, const catalog_query_t *q, catalog_
                           .f = &f,
                           .score = score,
                           .browse = browse,
-                          .sub_parent = f.cat_node,
-                          .sort = q->sort,
                           .k = kd };
         uint64_t work = browse            ? (f.cat_node != NONE ? self->node[f.cat_node].docs.len
                                              : f.brand != NONE  ? self->brand_docs[f.brand].len
@@ -1302,7 +1293,7 @@ catalog_search_query (catalog_search_t *self, const catalog_query_t *q, catalog_
     if (catalog_search__grow ((void **) &self->facets, &self->facets_cap,
                               self->cats.n + self->brands.n + 1, sizeof *self->facets))
         return -VE_NOMEM;
-    s_facets (self, self->parts, nparts, f.cat_node, kd, &ntop, out);
+    s_facets (self, self->parts, nparts, &f, kd, &ntop, out);
     if (diverse)
         s_diversify (self, &words[nwords - 1], self->parts, nparts, n, &ntop, k);
     if (ntop > k)

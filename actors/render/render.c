@@ -6,7 +6,7 @@
 //  (render_scenes.h); the catalog's product_changed events refresh them and pre-render the
 //  default orbit ring in the background. docs/render.md tells the whole story.
 #include "frame_cache.h"
-#include "render_map.h"
+#include "vmap.h"
 #include "render_pool.h"
 #include "render_scenes.h"
 #include "vactor.h"
@@ -86,8 +86,8 @@ typedef struct {
     frame_cache_t *cache;
     render_pool_t *pool;
     render_scenes_t *scenes;
-    render_map_t *flights;  //  cache key -> s_flight_t
-    render_map_t *fetches;  //  product id -> s_fetch_t: scenes asked of the catalog
+    vmap_t *flights;  //  cache key -> s_flight_t
+    vmap_t *fetches;  //  product id -> s_fetch_t: scenes asked of the catalog
     struct s_fetch_s *fetch_list;
     s_flight_t *flight_list;
     const char *version;  //  vrender_version ()
@@ -100,7 +100,7 @@ typedef struct {
     uint64_t prerender_frames;  //  pre-render frames in the pool
     //  Products whose ring waits to be queued, oldest first (ids also in ring_ids).
     s_ring_t *ring_head, *ring_tail;
-    render_map_t *ring_ids;
+    vmap_t *ring_ids;
     size_t rings, rings_dropped;
     //  A pre-rendering run: from the first ring queued while none ran to the last frame landed.
     bool prerendering;
@@ -224,7 +224,7 @@ typedef struct s_fetch_s {
 static void
 s_fetch_unlink (render_t *self, s_fetch_t *f)
 {
-    render_map_remove (self->fetches, f->id, strlen (f->id));
+    vmap_remove (self->fetches, f->id, strlen (f->id));
     if (f->prev)
         f->prev->next = f->next;
     else
@@ -350,7 +350,7 @@ s_on_scene (vactor_t *actor, const vbus_reply_t *reply, void *arg)
 static s_fetch_t *
 s_fetch_scene (render_t *self, const char *id, bool ring)
 {
-    s_fetch_t *f = render_map_get (self->fetches, id, strlen (id));
+    s_fetch_t *f = vmap_get (self->fetches, id, strlen (id));
     if (f) {
         f->ring = f->ring || ring;
         return f;
@@ -368,7 +368,7 @@ s_fetch_scene (render_t *self, const char *id, bool ring)
     msgpack_pack_map (&pk, 1);
     vmp_pack_kstr (&pk, "id", id);
     vbus_opts_t opts = { .timeout_ms = CATALOG_MS };
-    int rc = render_map_put (self->fetches, f->id, strlen (f->id), f);
+    int rc = vmap_put (self->fetches, f->id, strlen (f->id), f);
     if (rc == 0) {
         f->next = self->fetch_list;
         if (f->next)
@@ -434,7 +434,7 @@ s_flight_new (render_t *self, const frame_key_t *key, bool background)
         return NULL;
     flight->key = *key;
     flight->background = flight->ahead = background;
-    if (render_map_put (self->flights, key->bytes, key->len, flight) != 0) {
+    if (vmap_put (self->flights, key->bytes, key->len, flight) != 0) {
         free (flight);
         return NULL;
     }
@@ -449,7 +449,7 @@ s_flight_new (render_t *self, const frame_key_t *key, bool background)
 static s_flight_t *
 s_flight_take (render_t *self, const frame_key_t *key)
 {
-    s_flight_t *flight = render_map_remove (self->flights, key->bytes, key->len);
+    s_flight_t *flight = vmap_remove (self->flights, key->bytes, key->len);
     if (!flight)
         return NULL;
     if (flight->prev)
@@ -599,7 +599,7 @@ s_queue_ring (render_t *self, const render_scene_t *scene)
                     self->prerender_size, VVIEW_QUALITY_DEFAULT, &view);
         frame_key_t key;
         if (frame_key_make (&key, scene->id, self->version, scene->tape->tape.hash, &view) != 0
-            || render_map_get (self->flights, key.bytes, key.len)
+            || vmap_get (self->flights, key.bytes, key.len)
             || frame_cache_has (self->cache, &key))
             continue;
         if (!s_batch_add (self, &batch, &key, &view, true))
@@ -622,10 +622,10 @@ s_queue_ring (render_t *self, const render_scene_t *scene)
 static void
 s_ring_request (render_t *self, const char *id)
 {
-    if (render_map_get (self->ring_ids, id, strlen (id)))
+    if (vmap_get (self->ring_ids, id, strlen (id)))
         return;
     s_ring_t *ring = self->rings < RING_PENDING_MAX ? calloc (1, sizeof *ring) : NULL;
-    if (!ring || render_map_put (self->ring_ids, id, strlen (id), ring) != 0) {
+    if (!ring || vmap_put (self->ring_ids, id, strlen (id), ring) != 0) {
         free (ring);
         if (self->rings_dropped++ % 1000 == 0)
             vbus_log ('W', WHO, "%zu products wait for pre-rendering: %s and %zu more skipped",
@@ -651,7 +651,7 @@ s_ring_refill (render_t *self)
         if (!self->ring_head)
             self->ring_tail = NULL;
         self->rings--;
-        render_map_remove (self->ring_ids, ring->id, strlen (ring->id));
+        vmap_remove (self->ring_ids, ring->id, strlen (ring->id));
         //  Its scene as it is now; fetched again (and the ring queued then) if it left the
         //  memory meanwhile.
         render_scene_t *scene =
@@ -799,7 +799,7 @@ render_frame (vactor_call_t *call)
     bool prefetch = vmsg_bool (b, "prefetch", false);
     s_batch_t batch;
     batch.n = 0;
-    s_flight_t *flight = render_map_get (self->flights, key.bytes, key.len);
+    s_flight_t *flight = vmap_get (self->flights, key.bytes, key.len);
     if (flight)
         self->joined++;
     else if ((flight = s_batch_add (self, &batch, &key, &slot.view, prefetch)))
@@ -856,7 +856,7 @@ render_frames (vactor_call_t *call)
             self->hits++;
             continue;
         }
-        s_flight_t *flight = render_map_get (self->flights, key.bytes, key.len);
+        s_flight_t *flight = vmap_get (self->flights, key.bytes, key.len);
         if (flight)
             self->joined++;  //  in flight already, or asked twice in this call
         else if ((flight = s_batch_add (self, &batch, &key, &slot->view, false)))
@@ -987,9 +987,9 @@ render_open (vactor_t *actor)
                                 .notify = s_notify,
                                 .notify_arg = actor };
     self->scenes = render_scenes_new ((size_t) scene_cache);
-    self->flights = render_map_new ();
-    self->fetches = render_map_new ();
-    self->ring_ids = render_map_new ();
+    self->flights = vmap_new ();
+    self->fetches = vmap_new ();
+    self->ring_ids = vmap_new ();
     self->pool = render_pool_new (&pc);
     if (!self->scenes || !self->flights || !self->fetches || !self->ring_ids || !self->pool) {
         vbus_log ('E', WHO, "out of memory starting %ld render workers", threads);
@@ -1036,7 +1036,7 @@ render_close (vactor_t *actor)
     }
     if (unanswered)
         vbus_log ('W', WHO, "%zu calls left unanswered at the stop", unanswered);
-    render_map_destroy (&self->flights);
+    vmap_destroy (&self->flights);
     //  Scenes still asked for (the catalog did not answer before the stop): their calls were
     //  answered by the broker's deadline; free what is left.
     while (self->fetch_list) {
@@ -1050,13 +1050,13 @@ render_close (vactor_t *actor)
         }
         free (f);
     }
-    render_map_destroy (&self->fetches);
+    vmap_destroy (&self->fetches);
     while (self->ring_head) {
         s_ring_t *ring = self->ring_head;
         self->ring_head = ring->next;
         free (ring);
     }
-    render_map_destroy (&self->ring_ids);
+    vmap_destroy (&self->ring_ids);
     render_scenes_destroy (&self->scenes);
     frame_cache_close (&self->cache);
     vactor_set_state (actor, NULL);

@@ -1,6 +1,6 @@
 //  render_scenes.c — a bounded LRU of compiled scenes (render_scenes.h).
 #include "render_scenes.h"
-#include "render_map.h"
+#include "vmap.h"
 #include "verr.h"
 #include "vscene.h"
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 struct render_scenes_s {
-    render_map_t *map;  //  id -> render_scene_t
+    vmap_t *map;  //  id -> render_scene_t
     render_scene_t *head, *tail;
     size_t capacity;
 };
@@ -17,7 +17,7 @@ render_scenes_t *
 render_scenes_new (size_t capacity)
 {
     render_scenes_t *self = calloc (1, sizeof *self);
-    if (self && !(self->map = render_map_new ())) {
+    if (self && !(self->map = vmap_new ())) {
         free (self);
         self = NULL;
     }
@@ -56,7 +56,7 @@ static void
 s_drop (render_scenes_t *self, render_scene_t *e)
 {
     s_unlink (self, e);
-    render_map_remove (self->map, e->id, strlen (e->id));
+    vmap_remove (self->map, e->id, strlen (e->id));
     render_tape_unref (&e->tape);
     free (e);
 }
@@ -69,7 +69,7 @@ render_scenes_destroy (render_scenes_t **self_p)
     render_scenes_t *self = *self_p;
     while (self->head)
         s_drop (self, self->head);
-    render_map_destroy (&self->map);
+    vmap_destroy (&self->map);
     free (self);
     *self_p = NULL;
 }
@@ -77,7 +77,7 @@ render_scenes_destroy (render_scenes_t **self_p)
 render_scene_t *
 render_scenes_get (render_scenes_t *self, const char *id, int64_t now_ms)
 {
-    render_scene_t *e = render_map_get (self->map, id, strlen (id));
+    render_scene_t *e = vmap_get (self->map, id, strlen (id));
     if (!e)
         return NULL;
     if (e->expires_ms && now_ms >= e->expires_ms) {
@@ -101,11 +101,11 @@ render_scenes_put (render_scenes_t *self, const char *id, const char *scene_hash
         render_tape_unref (&tape);
         return NULL;
     }
-    render_scene_t *e = render_map_get (self->map, id, idlen);
+    render_scene_t *e = vmap_get (self->map, id, idlen);
     if (e)
         s_unlink (self, e);
     else {
-        if (!(e = calloc (1, sizeof *e)) || render_map_put (self->map, id, idlen, e) != 0) {
+        if (!(e = calloc (1, sizeof *e)) || vmap_put (self->map, id, idlen, e) != 0) {
             free (e);
             render_tape_unref (&tape);
             return NULL;
@@ -117,7 +117,7 @@ render_scenes_put (render_scenes_t *self, const char *id, const char *scene_hash
     snprintf (e->scene_hash, sizeof e->scene_hash, "%s", scene_hash);
     e->expires_ms = expires_ms;
     s_push_front (self, e);
-    while (render_map_size (self->map) > self->capacity && self->tail != e)
+    while (vmap_size (self->map) > self->capacity && self->tail != e)
         s_drop (self, self->tail);
     return e;
 }
@@ -125,7 +125,7 @@ render_scenes_put (render_scenes_t *self, const char *id, const char *scene_hash
 void
 render_scenes_drop (render_scenes_t *self, const char *id)
 {
-    render_scene_t *e = render_map_get (self->map, id, strlen (id));
+    render_scene_t *e = vmap_get (self->map, id, strlen (id));
     if (e)
         s_drop (self, e);
 }
@@ -133,7 +133,7 @@ render_scenes_drop (render_scenes_t *self, const char *id)
 size_t
 render_scenes_count (const render_scenes_t *self)
 {
-    return render_map_size (self->map);
+    return vmap_size (self->map);
 }
 
 int

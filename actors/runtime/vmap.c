@@ -1,5 +1,5 @@
-//  render_map.c — chained hashing (FNV-1a), doubling at a load of 1 (render_map.h).
-#include "render_map.h"
+//  vmap.c — chained hashing (FNV-1a), doubling at a load of 1 (vmap.h).
+#include "vmap.h"
 #include "vhash.h"
 #include "verr.h"
 #include <stdint.h>
@@ -14,16 +14,16 @@ typedef struct s_node_s {
     unsigned char key[];
 } s_node_t;
 
-struct render_map_s {
+struct vmap_s {
     s_node_t **buckets;
     size_t nbuckets;  //  a power of two
     size_t size;
 };
 
-render_map_t *
-render_map_new (void)
+vmap_t *
+vmap_new (void)
 {
-    render_map_t *self = calloc (1, sizeof *self);
+    vmap_t *self = calloc (1, sizeof *self);
     if (self) {
         self->nbuckets = 16;
         self->buckets = calloc (self->nbuckets, sizeof *self->buckets);
@@ -36,11 +36,11 @@ render_map_new (void)
 }
 
 void
-render_map_destroy (render_map_t **self_p)
+vmap_destroy (vmap_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    render_map_t *self = *self_p;
+    vmap_t *self = *self_p;
     for (size_t i = 0; i < self->nbuckets; i++)
         for (s_node_t *n = self->buckets[i], *next; n; n = next) {
             next = n->next;
@@ -53,7 +53,7 @@ render_map_destroy (render_map_t **self_p)
 
 //  The link that points at key's node (or at the NULL ending its chain).
 static s_node_t **
-s_find (render_map_t *self, const void *key, size_t len, uint64_t hash)
+s_find (vmap_t *self, const void *key, size_t len, uint64_t hash)
 {
     s_node_t **link = &self->buckets[hash & (self->nbuckets - 1)];
     while (
@@ -64,14 +64,14 @@ s_find (render_map_t *self, const void *key, size_t len, uint64_t hash)
 }
 
 void *
-render_map_get (render_map_t *self, const void *key, size_t len)
+vmap_get (vmap_t *self, const void *key, size_t len)
 {
     s_node_t *n = *s_find (self, key, len, vhash_fnv1a (key, len));
     return n ? n->value : NULL;
 }
 
 static void
-s_grow (render_map_t *self)
+s_grow (vmap_t *self)
 {
     size_t nb = self->nbuckets * 2;
     s_node_t **buckets = calloc (nb, sizeof *buckets);
@@ -89,7 +89,7 @@ s_grow (render_map_t *self)
 }
 
 int
-render_map_put (render_map_t *self, const void *key, size_t len, void *value)
+vmap_put (vmap_t *self, const void *key, size_t len, void *value)
 {
     uint64_t hash = vhash_fnv1a (key, len);
     s_node_t **link = s_find (self, key, len, hash);
@@ -112,7 +112,7 @@ render_map_put (render_map_t *self, const void *key, size_t len, void *value)
 }
 
 void *
-render_map_remove (render_map_t *self, const void *key, size_t len)
+vmap_remove (vmap_t *self, const void *key, size_t len)
 {
     s_node_t **link = s_find (self, key, len, vhash_fnv1a (key, len));
     s_node_t *n = *link;
@@ -126,7 +126,7 @@ render_map_remove (render_map_t *self, const void *key, size_t len)
 }
 
 size_t
-render_map_size (const render_map_t *self)
+vmap_size (const vmap_t *self)
 {
     return self->size;
 }

@@ -225,6 +225,36 @@ static const vmsg_schema_t s_forecast_reply = { "analytics.forecast.reply",
                                                 s_forecast_reply_fields,
                                                 .doc = "SKUs by urgency." };
 
+static const vmsg_field_t s_searches_fields[] = {
+    { "limit", VMSG_INT, VMSG_RANGE (1, VLIM_SEARCHES), .doc = "searches at most (default 100)" },
+    { "min_count", VMSG_FLOAT, VMSG_RANGE (0, 1e9),
+      .doc = "only searches counted at least this often, decayed (default 1)" },
+    { 0 }
+};
+static const vmsg_schema_t s_searches = { "analytics.searches.request", s_searches_fields,
+                                          .doc = "The searches shoppers run most." };
+
+static const vmsg_field_t s_search_item_fields[] = {
+    { "q", VMSG_STR, VMSG_REQUIRED, VMSG_LEN (1, VLIM_SEARCH_Q),
+      .doc = "the search as counted: lower case, one space between words" },
+    { "count", VMSG_FLOAT, VMSG_REQUIRED,
+      .doc = "searches with results, each weighing 2^(-age / half-life); a lower bound" },
+    { 0 }
+};
+static const vmsg_schema_t s_search_item = { "analytics.search_item", s_search_item_fields,
+                                             .doc = "A search and how often it was run." };
+
+static const vmsg_field_t s_searches_reply_fields[] = {
+    { "at", VMSG_INT, VMSG_REQUIRED, .doc = "the time the counts are decayed to (Unix ms)" },
+    { "half_life_ms", VMSG_INT, VMSG_REQUIRED, .doc = "the setting the counts decay by" },
+    { "queries", VMSG_ARRAY, VMSG_MSG, VMSG_REQUIRED, VMSG_COUNT (0, VLIM_SEARCHES),
+      .schema = &s_search_item, .doc = "most often first, then by q" },
+    { 0 }
+};
+static const vmsg_schema_t s_searches_reply = { "analytics.searches.reply",
+                                                s_searches_reply_fields,
+                                                .doc = "The most frequent searches." };
+
 //  ---------------------------------------------------------------- the live event
 static const vmsg_field_t s_live_fields[] = {
     { "at", VMSG_INT, VMSG_REQUIRED, .doc = "Unix ms (the actor's clock)" },
@@ -261,6 +291,9 @@ static const vmsg_method_t s_methods[] = {
     { "analytics", "forecast", &s_forecast, &s_forecast_reply, S_STAFF,
       "Inventory forecast: per SKU the sales rate (exponentially weighted), the days of cover "
       "and a reorder suggestion when the cover falls under the lead time; most urgent first." },
+    { "analytics", "searches", &s_searches, &s_searches_reply, S_STAFF,
+      "The searches with results that shoppers run most, counted in a bounded table "
+      "(space-saving) with exponential decay; the catalog offers them as completions." },
     { 0 }
 };
 

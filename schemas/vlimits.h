@@ -10,6 +10,8 @@
 #define VLIM_SCENE_HASH 16   //  hex digits of a scene hash (catalog.put_scene, render's keys)
 #define VLIM_CURRENCY   3    //  an ISO 4217 code: EUR
 #define VLIM_MONEY      1e12 //  the largest amount in minor units a message may carry
+#define VLIM_SEARCH_Q   100  //  bytes of a search as analytics counts it (and suggest offers it)
+#define VLIM_SEARCHES   5000 //  searches in one analytics.searches reply
 #define VLIM_FRAME_BYTES (8 << 20)  //  a frame's JPEG (render.frame, the edge's frame route)
 
 #endif

@@ -22,7 +22,8 @@
 #define MAX_LOW     1000
 #define LIVE_STREAM "analytics-live/0"
 
-static const char *const s_cfs[] = { "counters", "stock", "export", "state", "forecast", NULL };
+static const char *const s_cfs[] = { "counters", "stock",    "export",
+                                     "state",    "forecast", "searches", NULL };
 
 //  The counters of a bucket, in the reply's order (analytics.point); revenue is per currency,
 //  stored under "rev:<currency>".
@@ -50,6 +51,7 @@ typedef struct {
     uint64_t malformed, unknown;  //  events skipped: undecodable (by the runtime), unknown topic
     uint64_t low_count;
     analytics_forecast_cfg_t forecast;
+    analytics_searches_t *searches;
     s_delta_t *deltas;  //  the current event's counter updates, merged by key
     size_t ndeltas;
     //  The updates of the events applied since the consumer's last commit, summed by key
@@ -479,8 +481,12 @@ analytics_apply (vactor_t *actor, const char *stream, uint64_t seq, uint64_t pre
         if (rc == 0 && self->windows)
             rc = analytics_windows_add (self->windows, product, ANA_VIEWS, at, 1);
     }
-    else if (strcmp (topic, "search.performed") == 0)
+    else if (strcmp (topic, "search.performed") == 0) {
         rc = s_count_all (self, NULL, vmsg_str (v, "category"), at, s_metrics[M_SEARCHES], 1);
+        //  Only a search that found something is worth offering to other shoppers.
+        if (rc == 0 && vmsg_uint (v, "results", 0) > 0)
+            rc = analytics_searches_add (self->searches, store, batch, vmsg_str (v, "q"), at);
+    }
     else if (strcmp (topic, "cart.line_added") == 0 || strcmp (topic, "cart.line_removed") == 0) {
         bool added = topic[5] == 'l' && strcmp (topic, "cart.line_added") == 0;
         const char *product = vmsg_str (v, "product_id");
@@ -724,6 +730,13 @@ analytics_forecast (vactor_call_t *call)
 }
 
 static int
+analytics_searches (vactor_call_t *call)
+{
+    analytics_t *self = vactor_state (call->actor);
+    return analytics_searches_method (call, self->searches);
+}
+
+static int
 analytics_funnel (vactor_call_t *call)
 {
     int64_t from = vmsg_int (call->body, "from_ms", 0), to = vmsg_int (call->body, "to_ms", 0);
@@ -946,7 +959,7 @@ analytics_open (vactor_t *actor)
     self->arena = varena_new (0);
     if (!self->deltas || !self->sums || !self->sum_slots || !self->arena)
         return -VE_NOMEM;
-    long export_on, half_life, lead, safety;
+    long export_on, half_life, lead, safety, searches_cap, searches_half_life;
     if (vactor_config_long (actor, "live_every_ms", 10, 3600000, 1000, &self->live_every_ms)
         || vactor_config_long (actor, "rate_half_life_ms", 60000, 365 * DAY_MS, 7 * DAY_MS,
                                &half_life)
@@ -956,7 +969,10 @@ analytics_open (vactor_t *actor)
                                &self->export_every_ms)
         || vactor_config_long (actor, "export_round_bytes", 1024, 32 << 20, 32 << 20,
                                &self->export_round_bytes)
-        || vactor_config_long (actor, "export", 0, 1, 1, &export_on))
+        || vactor_config_long (actor, "export", 0, 1, 1, &export_on)
+        || vactor_config_long (actor, "searches_capacity", 16, 1000000, 10000, &searches_cap)
+        || vactor_config_long (actor, "searches_half_life_ms", 60000, 365 * DAY_MS, 7 * DAY_MS,
+                               &searches_half_life))
         return -VE_CONFIG;
     self->export = export_on != 0;
     self->forecast = (analytics_forecast_cfg_t) { (double) half_life, (double) lead,
@@ -971,6 +987,12 @@ analytics_open (vactor_t *actor)
     if (!store) {
         vbus_log ('E', WHO, "analytics has one partition: run it with --partitions 1");
         return -VE_CONFIG;
+    }
+    self->searches = analytics_searches_new ((size_t) searches_cap, (double) searches_half_life);
+    int rc = self->searches ? analytics_searches_load (self->searches, store) : -VE_NOMEM;
+    if (rc) {
+        vbus_log ('E', WHO, "cannot load the searches: %s", verr_str (rc));
+        return rc;
     }
     self->views_lost = (uint64_t) s_state_get (store, "views_lost");
     self->malformed = (uint64_t) s_state_get (store, "events_malformed");
@@ -1018,6 +1040,7 @@ analytics_close (vactor_t *actor)
     if (!self)
         return;
     analytics_windows_destroy (&self->windows);
+    analytics_searches_destroy (&self->searches);
     vbus_pub_destroy (&self->live);
     varena_destroy (&self->arena);
     free (self->deltas);
@@ -1032,6 +1055,7 @@ static const vactor_method_t s_methods[] = { { "summary", analytics_summary, fal
                                              { "top", analytics_top, false },
                                              { "low_stock", analytics_low_stock, false },
                                              { "forecast", analytics_forecast, false },
+                                             { "searches", analytics_searches, false },
                                              { 0 } };
 static const char *const s_consumes[] = { "order.",   "inventory.",       "cart.",
                                           "product.viewed", "search.performed", NULL };
@@ -1039,7 +1063,8 @@ static const char *const s_config_keys[] = { "live_every_ms",     "export_every_
                                              "export",            "export_dir",
                                              "import",            "rate_half_life_ms",
                                              "lead_time_days",    "safety_days",
-                                             "export_round_bytes", NULL };
+                                             "export_round_bytes", "searches_capacity",
+                                             "searches_half_life_ms", NULL };
 
 static const vactor_def_t s_def = { .service = "analytics",
                                     .methods = s_methods,

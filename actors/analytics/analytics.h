@@ -17,6 +17,7 @@
 #define CF_STATE    4  //  "views_lost", "flush_id", "events_malformed", "events_unknown" →
                            //  be64; "cat:" product → category; "seen:" stream → be64 seq
 #define CF_FORECAST 5  //  sku → double decayed units, be64 at, be64 first sale (analytics_forecast.c)
+#define CF_SEARCHES 6  //  search (normalised) → double l, double e (analytics_searches.c)
 
 //  ---------------------------------------------------------------- sliding windows (top-N)
 //  Per product and metric, the sum over the last 5, 60 and 1440 minute buckets, kept
@@ -67,6 +68,40 @@ int analytics_forecast_sold (const analytics_forecast_cfg_t *cfg, vstore_t *stor
                              int sign);
 //  The analytics.forecast method: SKUs by urgency, a page at a time.
 int analytics_forecast_method (vactor_call_t *call, const analytics_forecast_cfg_t *cfg);
+
+//  ---------------------------------------------------------------- searches
+//  The searches with results that shoppers run most, with counts that halve every half-life:
+//  at most capacity of them, by the space-saving algorithm (analytics_searches.c;
+//  docs/analytics.md "Searches").
+typedef struct analytics_searches_s analytics_searches_t;
+
+//  An empty table of capacity searches (NULL when out of memory).
+analytics_searches_t *analytics_searches_new (size_t capacity, double half_life_ms);
+void analytics_searches_destroy (analytics_searches_t **self_p);
+//  Loads the table from CF_SEARCHES (keeping the most counted when the store holds more than
+//  capacity, and deleting the others). Returns 0 or a negative code.
+int analytics_searches_load (analytics_searches_t *self, vstore_t *store);
+//  Counts a search (text as typed) at at_ms: in memory and into batch. A text that is blank
+//  or over VLIM_SEARCH_Q bytes once normalised is not counted. Returns 0 or -VE_NOMEM (then
+//  nothing changed).
+int analytics_searches_add (analytics_searches_t *self, vstore_t *store, vstore_batch_t *batch,
+                            const char *text, int64_t at_ms);
+//  The normal form a search is counted under: ASCII lower case, runs of white space as one
+//  space, none at the ends. Writes it into out (size bytes) and returns its length; 0 when
+//  blank or when it does not fit.
+size_t analytics_searches_normalise (const char *text, char *out, size_t size);
+typedef struct {
+    const char *q;  //  the table's (valid until the next add)
+    double count;   //  at least this many, decayed to now
+} analytics_search_t;
+
+//  The searches counted at least min_count times (decayed to now, error taken off; more than
+//  0), most counted first, then by text: fills out (room for capacity entries), returns how
+//  many up to limit.
+size_t analytics_searches_top (const analytics_searches_t *self, int64_t now, double min_count,
+                               size_t limit, analytics_search_t *out);
+//  The analytics.searches method.
+int analytics_searches_method (vactor_call_t *call, const analytics_searches_t *self);
 
 //  ---------------------------------------------------------------- export and import
 //  Writes every exported-but-pending event of a finished hour (all of them when every_ms is

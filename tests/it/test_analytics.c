@@ -863,6 +863,94 @@ test_inventory_forecast_equals_hand_computed (void **state)
     s_check_forecast (f, skus, order, 4);
 }
 
+//  ---------------------------------------------------------------- searches
+//  analytics.searches: the searches with results shoppers ran most, as written in a table of
+//  16 (searches_capacity): spellings of one search count as one, a search that found nothing
+//  is not counted, 40 searches run once each pass through the table without pushing the
+//  frequent ones out or being reported as frequent, the table survives a restart, its counts
+//  halve after a half-life, and the store keeps no more than the table.
+static void
+s_check_searches (fixture_t *f, double decay)
+{
+    const vmsg_value_t *v = NULL;
+    varena_reset (f->arena);
+    assert_int_equal (s_call (f, "analytics", "searches", "{\"min_count\":1.5}", &s_admin, NULL,
+                              &v),
+                      VE_OK);
+    const vmsg_value_t *q = vmsg_get (v, "queries");
+    assert_int_equal (vmsg_count (q), 2);
+    assert_string_equal (vmsg_str (vmsg_at (q, 0), "q"), "oak table");
+    assert_string_equal (vmsg_str (vmsg_at (q, 1), "q"), "lamp");
+    double oak = vmsg_float (vmsg_at (q, 0), "count", 0);
+    double lamp = vmsg_float (vmsg_at (q, 1), "count", 0);
+    assert_true (oak <= 6 * decay * 1.001 && oak >= 6 * decay * 0.99);
+    assert_true (lamp <= 4 * decay * 1.001 && lamp >= 4 * decay * 0.99);
+    //  Everything the table holds: never more than its capacity.
+    varena_reset (f->arena);
+    assert_int_equal (s_call (f, "analytics", "searches", "{\"min_count\":0,\"limit\":5000}",
+                              &s_admin, NULL, &v),
+                      VE_OK);
+    q = vmsg_get (v, "queries");
+    assert_true (vmsg_count (q) <= 16);
+    for (uint32_t i = 0; i < vmsg_count (q); i++)
+        assert_string_not_equal (vmsg_str (vmsg_at (q, i), "q"), "nothing here");
+}
+
+static void
+test_searches_most_frequent (void **state)
+{
+    fixture_t *f = *state;
+    const char *extra[] = { "--set", "searches_capacity=16", "--set",
+                            "searches_half_life_ms=86400000", NULL };
+    f->analytics = s_start (f, NULL, extra);
+    const char *const frequent[] = { "Oak Table", "lamp",        "oak  table", "velvet sofa",
+                                     "lamp",      " oak table ", "Lamp",       "OAK TABLE",
+                                     "velvet sofa", "oak table", "lamp",       "oak\\ttable" };
+    uint64_t seq = 0;
+    char json[200];
+    for (size_t i = 0; i < sizeof frequent / sizeof *frequent; i++) {
+        snprintf (json, sizeof json, "{\"q\":\"%s\",\"results\":12}", frequent[i]);
+        s_pub (f, "search.performed", "edge-s/0", ++seq, json);
+    }
+    for (int i = 0; i < 5; i++)
+        s_pub (f, "search.performed", "edge-s/0", ++seq, "{\"q\":\"nothing here\",\"results\":0}");
+    s_pub (f, "search.performed", "edge-s/0", ++seq, "{\"q\":\"   \",\"results\":3}");
+    for (int i = 0; i < 40; i++) {
+        snprintf (json, sizeof json, "{\"q\":\"rare %d\",\"results\":1}", i);
+        s_pub (f, "search.performed", "edge-s/0", ++seq, json);
+    }
+    //  Wait until the last is applied (the searches counter), then check.
+    for (int i = 0; i < 100; i++) {
+        const vmsg_value_t *v = NULL;
+        varena_reset (f->arena);
+        assert_int_equal (s_call (f, "analytics", "searches", "{\"min_count\":0,\"limit\":5000}",
+                                  &s_admin, NULL, &v),
+                          VE_OK);
+        const vmsg_value_t *q = vmsg_get (v, "queries");
+        bool last = false;
+        for (uint32_t k = 0; k < vmsg_count (q) && !last; k++)
+            last = strcmp (vmsg_str (vmsg_at (q, k), "q"), "rare 39") == 0;
+        if (last)
+            break;
+        usleep (50000);
+    }
+    s_check_searches (f, 1);
+    //  The same after a restart, in a larger table that loads all the store holds: what was
+    //  pushed out is gone from the store too.
+    assert_int_equal (vit_stop (f->analytics, SIGTERM, 15000), 0);
+    const char *larger[] = { "--set", "searches_capacity=1000", "--set",
+                             "searches_half_life_ms=86400000", NULL };
+    f->analytics = s_start (f, NULL, larger);
+    s_check_searches (f, 1);
+    //  Halved a half-life later.
+    assert_int_equal (vit_stop (f->analytics, SIGTERM, 15000), 0);
+    const char *later[] = { "--set", "searches_capacity=16", "--set",
+                            "searches_half_life_ms=86400000", "--set",
+                            "clock_offset_ms=86400000", NULL };
+    f->analytics = s_start (f, NULL, later);
+    s_check_searches (f, 0.5);
+}
+
 //  ---------------------------------------------------------------- poison events
 //  Garbage bodies, bodies that break their topic's schema and unknown topics, among good
 //  events on one stream: each is counted and skipped (and logged), and the good ones after
@@ -937,6 +1025,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_live_event_once_a_second, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_inventory_forecast_equals_hand_computed, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_searches_most_frequent, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_malformed_and_unknown_events_are_counted_and_skipped,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_late_start_catches_up_from_retention, s_setup,

@@ -228,6 +228,8 @@ static const vmsg_field_t s_completion_fields[] = {
     { "marks", VMSG_ARRAY, VMSG_MSG, VMSG_REQUIRED, VMSG_COUNT (0, 1), .schema = &s_span,
       .doc = "the part of text that what was typed matched" },
     { "corrected", VMSG_BOOL, VMSG_REQUIRED, .doc = "the last word matched with one edit" },
+    { "searched", VMSG_BOOL, VMSG_REQUIRED,
+      .doc = "what shoppers searched (analytics.searches), not a completion of the catalog's words" },
     { 0 }
 };
 static const vmsg_schema_t s_completion = { "catalog.completion", s_completion_fields,
@@ -250,7 +252,9 @@ static const vmsg_schema_t s_suggested = { "catalog.suggested_product", s_sugges
                                            .doc = "A product shown under the search box." };
 static const vmsg_field_t s_suggest_reply_fields[] = {
     { "completions", VMSG_ARRAY, VMSG_MSG, VMSG_REQUIRED, VMSG_COUNT (0, 8),
-      .schema = &s_completion, .doc = "likeliest first: by how many products carry them" },
+      .schema = &s_completion,
+      .doc = "what shoppers searched most that begins with q (up to half), then the catalog's "
+             "completions by how many products carry them" },
     { "products", VMSG_ARRAY, VMSG_MSG, VMSG_REQUIRED, VMSG_COUNT (0, 4), .schema = &s_suggested,
       .doc = "products carrying the first completions" },
     { 0 }

@@ -49,6 +49,12 @@ typedef struct {
     size_t ncategories, capcategories;
     bool replica;
     uint64_t next_id;
+    //  What shoppers searched, asked of analytics every searches_every_ms (0: never).
+    long searches_every_ms, searches_min;
+    const char *searches_from;  //  the service asked ("analytics")
+    int64_t searches_next_ms;
+    bool searches_asking, searches_failing;
+    int searches_kept;  //  forms kept from the last answer (-1: none yet)
 } catalog_t;
 
 //  ---------------------------------------------------------------- products
@@ -867,13 +873,15 @@ catalog_suggest (vactor_call_t *call)
     msgpack_pack_array (pk, s.ncompletions);
     for (uint32_t i = 0; i < s.ncompletions; i++) {
         const catalog_completion_t *c = &s.completions[i];
-        msgpack_pack_map (pk, 3);
+        msgpack_pack_map (pk, 4);
         vmp_pack_kstr (pk, "text", c->text);
         vmp_pack_cstr (pk, "marks");
         catalog_span_t span = { 0, c->matched };
         s_pack_marks (pk, &span, c->matched ? 1 : 0);
         vmp_pack_cstr (pk, "corrected");
         c->corrected ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
+        vmp_pack_cstr (pk, "searched");
+        c->searched ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
     }
     //  Read first, pack after: the array's count leads it.
     char *summaries[CATALOG_SUGGEST_PRODUCTS];
@@ -1115,6 +1123,89 @@ s_rebuild (catalog_t *self, vstore_t *store)
     return n;
 }
 
+//  ---------------------------------------------------------------- what shoppers searched
+//  Every searches_every_ms the catalog asks analytics for the searches shoppers run most
+//  (asynchronously: the actor's thread never waits) and hands them to the index, which offers
+//  them as completions. When analytics cannot answer, the last table stays and the catalog asks
+//  again within 5 s.
+
+#define SEARCHES_RETRY_MS 5000
+
+static void
+s_on_searches (vactor_t *actor, const vbus_reply_t *reply, void *arg)
+{
+    (void) arg;
+    catalog_t *self = vactor_state (actor);
+    if (!self)
+        return;  //  answered while closing
+    self->searches_asking = false;
+    const vmsg_method_t *m = vmsg_method_find (self->searches_from, "searches");
+    varena_t *arena = varena_new (0);
+    const vmsg_value_t *v = NULL;
+    char err[200] = "";
+    int rc = reply->status != VE_OK ? -reply->status
+             : !arena || !m        ? -VE_NOMEM
+                                   : vmsg_decode (m->reply, reply->body, reply->body_len, arena,
+                                                  &v, err, sizeof err);
+    const vmsg_value_t *q = vmsg_get (v, "queries");
+    uint32_t n = vmsg_count (q);
+    const char **texts = rc == 0 ? varena_alloc (arena, (n ? n : 1) * sizeof *texts) : NULL;
+    double *counts = rc == 0 ? varena_alloc (arena, (n ? n : 1) * sizeof *counts) : NULL;
+    if (rc == 0 && (!texts || !counts))
+        rc = -VE_NOMEM;
+    for (uint32_t i = 0; rc == 0 && i < n; i++) {
+        texts[i] = vmsg_str (vmsg_at (q, i), "q");
+        counts[i] = vmsg_float (vmsg_at (q, i), "count", 0);
+    }
+    int kept = rc == 0 ? catalog_search_set_searched (self->index, texts, counts, n) : rc;
+    int64_t now = vactor_now_ms (actor);
+    if (kept < 0) {
+        const char *detail = *err ? err : reply->message;
+        if (!self->searches_failing)
+            vbus_log ('W', WHO, "what shoppers searched: %s.searches failed: %s%s%s; asking again",
+                      self->searches_from, verr_str (kept), *detail ? ": " : "", detail);
+        self->searches_failing = true;
+        self->searches_next_ms = now + (self->searches_every_ms < SEARCHES_RETRY_MS
+                                            ? self->searches_every_ms
+                                            : SEARCHES_RETRY_MS);
+    }
+    else {
+        if (self->searches_failing || kept != self->searches_kept)
+            vbus_log ('I', WHO, "what shoppers searched: %d of %u offered in suggestions", kept,
+                      n);
+        self->searches_failing = false;
+        self->searches_kept = kept;
+        self->searches_next_ms = now + self->searches_every_ms;
+    }
+    varena_destroy (&arena);
+}
+
+static void
+catalog_on_wake (vactor_t *actor)
+{
+    catalog_t *self = vactor_state (actor);
+    if (!self || self->searches_every_ms == 0 || self->searches_asking
+        || vactor_now_ms (actor) < self->searches_next_ms)
+        return;
+    char storage[64];
+    vbuf_t req;
+    vbuf_init (&req, storage, sizeof storage);
+    msgpack_packer pk;
+    vmp_packer_init (&pk, &req);
+    msgpack_pack_map (&pk, 2);
+    vmp_pack_kint (&pk, "limit", VLIM_SEARCHES);
+    vmp_pack_cstr (&pk, "min_count");
+    msgpack_pack_double (&pk, (double) self->searches_min);
+    vbus_opts_t opts = { .timeout_ms = 2000 };
+    int rc = vactor_send (actor, self->searches_from, "searches", req.data, req.len, &opts,
+                          s_on_searches, NULL);
+    vbuf_free (&req);
+    if (rc == 0)
+        self->searches_asking = true;
+    else
+        self->searches_next_ms = vactor_now_ms (actor) + SEARCHES_RETRY_MS;
+}
+
 //  ---------------------------------------------------------------- life cycle
 
 static int
@@ -1125,6 +1216,18 @@ catalog_open (vactor_t *actor)
         return -VE_NOMEM;
     vactor_set_state (actor, self);
     self->replica = vactor_config (actor, "follow") != NULL;
+    self->searches_kept = -1;
+    self->searches_from = vactor_config (actor, "searches_from");
+    if (!self->searches_from)
+        self->searches_from = "analytics";
+    if (vactor_config_long (actor, "searches_every_ms", 0, 86400000, 60000,
+                            &self->searches_every_ms)
+        || vactor_config_long (actor, "searches_min", 1, 1000000, 3, &self->searches_min))
+        return -VE_CONFIG;
+    if (!vmsg_method_find (self->searches_from, "searches")) {
+        vbus_log ('E', WHO, "searches_from: %s has no searches method", self->searches_from);
+        return -VE_CONFIG;
+    }
     const uint32_t *owned;
     vactor_owned (actor, &owned);
     vstore_t *store = vactor_store (actor, owned[0]);
@@ -1169,9 +1272,14 @@ static const vactor_method_t s_methods[] = {
 static const char *const s_consumes[] = { "catalog.", "inventory.stock_changed",
                                           "recommend.popularity", NULL };
 
+static const char *const s_config_keys[] = { "searches_every_ms", "searches_min",
+                                             "searches_from", NULL };
+
 static const vactor_def_t s_def = { .service = "catalog",
                                     .methods = s_methods,
                                     .column_families = s_cfs,
+                                    .config_keys = s_config_keys,
+                                    .on_wake = catalog_on_wake,
                                     .open = catalog_open,
                                     .close = catalog_close,
                                     .consumes = s_consumes,

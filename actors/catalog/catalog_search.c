@@ -91,6 +91,8 @@ catalog_search_destroy (catalog_search_t **self_p)
     free (self->csub);
     free (self->alts);
     free (self->sug_cand);
+    free (self->searched);
+    free (self->searched_text);
     catalog_search__query_free (self);
     free (self->top);
     free (self->facets);

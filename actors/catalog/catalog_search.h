@@ -168,6 +168,7 @@ typedef struct {
     uint32_t count;     //  products with the completion (one word: live products naming it;
                         //  after other words: among the first CATALOG_SUGGEST_SAMPLE matching them)
     bool corrected;     //  the last word was matched by a one-edit variant of a prefix
+    bool searched;      //  one of what shoppers searched (count: how often, rounded)
 } catalog_completion_t;
 
 //  What catalog_search_suggest found. Borrowed from the index like catalog_result_t.
@@ -183,18 +184,32 @@ typedef struct {
 } catalog_suggest_t;
 
 //  Suggestions for a search box: the last word of text is taken as half-typed. Completions are
-//  the terms it begins, likeliest first: by how many products name them (after other words: by
-//  how many of the products matching those carry them, estimated from the first
-//  CATALOG_SUGGEST_SAMPLE), then shorter, then in byte order. When no term begins it, a word of
-//  4+ bytes without digits is read with one edit (insertion, deletion, substitution, swap) in
-//  its prefix ("chiar" → "chair"); an earlier word that is no term takes its commonest
-//  one-edit variant. Products: those carrying the first completions, the ones with it in the
-//  title first, then by popularity, shorter title, older, smaller id. Stop words are dropped
-//  but as the last word. Returns 0, -VE_INVAL (NULL arguments, ncompletions or nproducts over
-//  the maxima), -VE_TOOBIG (text over CATALOG_MAX_QUERY bytes, more than CATALOG_MAX_WORDS
-//  words) or -VE_NOMEM. Empty text gives nothing.
+//  first what shoppers searched that begins with the text (catalog_search_set_searched), the
+//  most searched first: at most half of ncompletions, rounded up, while the catalog has
+//  completions to fill the rest. Then the terms the last word begins, likeliest first: by how
+//  many products name them (after other words: by how many of the products matching those
+//  carry them, estimated from the first CATALOG_SUGGEST_SAMPLE), then shorter, then in byte
+//  order; a text already offered as searched is not repeated. When no term begins it, a word
+//  of 4+ bytes without digits is read with one edit (insertion, deletion, substitution, swap)
+//  in its prefix ("chiar" → "chair"); an earlier word that is no term takes its commonest
+//  one-edit variant. Products: those carrying the first completions of the catalog, the ones
+//  with it in the title first, then by popularity, shorter title, older, smaller id. Stop
+//  words are dropped but as the last word. Returns 0, -VE_INVAL (NULL arguments, ncompletions
+//  or nproducts over the maxima), -VE_TOOBIG (text over CATALOG_MAX_QUERY bytes, more than
+//  CATALOG_MAX_WORDS words) or -VE_NOMEM. Empty text gives nothing.
 int catalog_search_suggest (catalog_search_t *self, const char *text, uint32_t ncompletions,
                             uint32_t nproducts, catalog_suggest_t *out);
+
+//  What shoppers searched, for suggest to offer: n texts (any order, each at most
+//  CATALOG_MAX_QUERY bytes) with how often each was searched (finite, > 0). A text is kept in
+//  its normal form — its words as a query reads them, stop words included, one space between —
+//  when every word but the stop words is a word of a live product; equal forms are added up.
+//  Replaces what an earlier call set. Suggest offers those that begin with what the shopper
+//  typed (normalised the same way), the most searched first, and checks their words again
+//  then (a product archived since). Returns how many forms are kept, or -VE_INVAL (NULL
+//  arguments) or -VE_NOMEM (the earlier table stays).
+int catalog_search_set_searched (catalog_search_t *self, const char *const *texts,
+                                 const double *counts, uint32_t n);
 
 //  Marks in text (len bytes: a title, a completion) the tokens that match words: a token equal
 //  to one of the first nwords - nprefixes words, or beginning with one of the last nprefixes

@@ -305,6 +305,16 @@ struct catalog_search_s {
     catalog_hit_t sug_hits[CATALOG_SUGGEST_PRODUCTS];
     const char *sug_words[CATALOG_MAX_WORDS + CATALOG_SUGGEST_COMPLETIONS];
     char sug_wtext[2 * CATALOG_MAX_QUERY + CATALOG_SUGGEST_COMPLETIONS * (CATALOG_MAX_TOKEN + 1)];
+
+    //  What shoppers searched (catalog_search_set_searched): normal forms sorted by text, each
+    //  NUL-terminated in searched_text, with how often.
+    struct catalog_search__searched_s {
+        const char *text;  //  in searched_text
+        uint32_t len;
+        double count;
+    } * searched;
+    uint32_t nsearched;
+    char *searched_text;
 };
 
 //  First index i >= lo with a[i] >= x (or n), in a sorted array: gallops from lo, then

@@ -4,12 +4,14 @@
 //  no score array; the cost is a prefix range of the sorted dictionary, the postings of the
 //  first completion (one word) or a sample of the products matching the words before.
 #include "catalog_search_internal.h"
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define SUG_RANKED 32  //  completions (by frequency in the catalog) counted in the sample
 
 typedef struct catalog_search__sug_s s_cand_t;
+typedef struct catalog_search__searched_s s_searched_t;
 
 //  ---------------------------------------------------------------- completions
 static int
@@ -361,6 +363,185 @@ s_products (catalog_search_t *self, uint32_t ncomp, uint32_t k, bool sampled, ui
     return ntaken;
 }
 
+//  ---------------------------------------------------------------- what shoppers searched
+//  The normal form of text (len bytes) into out (size bytes): its words as a query reads them,
+//  stop words included, one space between. Returns its length; 0 when it has no word or does
+//  not fit. *live (when live is not NULL): every word but the stop words is a live term.
+static size_t
+s_normal (const catalog_search_t *self, const char *text, size_t len, char *out, size_t size,
+          bool *live)
+{
+    catalog_search__lexer_t lx;
+    catalog_search__lexer_init (&lx, text, len);
+    char tok[CATALOG_MAX_TOKEN + 1];
+    bool stop;
+    size_t n = 0, toklen;
+    if (live)
+        *live = true;
+    while ((toklen = catalog_search__next_word (&lx, tok, &stop)) > 0) {
+        if (n + (n > 0) + toklen + 1 > size)
+            return 0;
+        if (n > 0)
+            out[n++] = ' ';
+        memcpy (out + n, tok, toklen);
+        n += toklen;
+        if (live && *live && !stop) {
+            uint32_t t = catalog_search__dict_find (&self->terms, tok, toklen);
+            *live = t != NONE && self->term[t].df > 0;
+        }
+    }
+    out[n] = 0;
+    return n;
+}
+
+static int
+s_searched_order (const void *a, const void *b)
+{
+    return strcmp (((const s_searched_t *) a)->text, ((const s_searched_t *) b)->text);
+}
+
+int
+catalog_search_set_searched (catalog_search_t *self, const char *const *texts,
+                             const double *counts, uint32_t n)
+{
+    if (!self || (n && (!texts || !counts)))
+        return -VE_INVAL;
+    s_searched_t *e = malloc ((n ? n : 1) * sizeof *e);
+    char *buf = NULL, form[2 * CATALOG_MAX_QUERY];
+    size_t used = 0, cap = 0;
+    uint32_t k = 0;
+    for (uint32_t i = 0; e && i < n; i++) {
+        size_t tlen = texts[i] ? strnlen (texts[i], CATALOG_MAX_QUERY + 1) : 0;
+        if (tlen == 0 || tlen > CATALOG_MAX_QUERY || !(counts[i] > 0) || !isfinite (counts[i]))
+            continue;
+        bool live;
+        size_t len = s_normal (self, texts[i], tlen, form, sizeof form, &live);
+        if (len == 0 || !live)
+            continue;
+        if (used + len + 1 > cap) {
+            size_t more = cap ? 2 * cap : 4096;
+            char *grown = realloc (buf, more);
+            if (!grown) {
+                free (e);
+                e = NULL;
+                break;
+            }
+            buf = grown;
+            cap = more;
+        }
+        memcpy (buf + used, form, len + 1);
+        //  The offset for now: buf may still move.
+        e[k++] = (s_searched_t) { .text = (const char *) (uintptr_t) used, .len = (uint32_t) len,
+                                  .count = counts[i] };
+        used += len + 1;
+    }
+    if (!e) {
+        free (buf);
+        return -VE_NOMEM;
+    }
+    for (uint32_t i = 0; i < k; i++)
+        e[i].text = buf + (uintptr_t) e[i].text;
+    qsort (e, k, sizeof *e, s_searched_order);
+    uint32_t m = 0;  //  equal forms added up
+    for (uint32_t i = 0; i < k; i++) {
+        if (m > 0 && strcmp (e[m - 1].text, e[i].text) == 0)
+            e[m - 1].count += e[i].count;
+        else
+            e[m++] = e[i];
+    }
+    free (self->searched);
+    free (self->searched_text);
+    self->searched = e;
+    self->searched_text = buf;
+    self->nsearched = m;
+    return (int) m;
+}
+
+//  Up to k of what shoppers searched that begins with typed (tlen bytes, a normal form) and
+//  whose words are still live, the most searched first, then by text: into out.
+static uint32_t
+s_searched_top (const catalog_search_t *self, const char *typed, size_t tlen, uint32_t k,
+                const s_searched_t **out)
+{
+    uint32_t lo = 0, hi = self->nsearched, n = 0;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (strcmp (self->searched[mid].text, typed) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    char scratch[2 * CATALOG_MAX_QUERY];
+    for (uint32_t i = lo; i < self->nsearched && k > 0; i++) {
+        const s_searched_t *x = &self->searched[i];
+        if (x->len < tlen || memcmp (x->text, typed, tlen) != 0)
+            break;
+        if (n == k && !(x->count > out[n - 1]->count))
+            continue;
+        bool live;
+        s_normal (self, x->text, x->len, scratch, sizeof scratch, &live);
+        if (!live)
+            continue;  //  its products are gone since the table was set
+        uint32_t at = n < k ? n++ : k - 1;
+        while (at > 0 && x->count > out[at - 1]->count) {
+            out[at] = out[at - 1];
+            at--;
+        }
+        out[at] = x;
+    }
+    return n;
+}
+
+//  Whether one of the first n completions offered is text.
+static bool
+s_offered (const catalog_search_t *self, uint32_t n, const char *text)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (strcmp (self->sug[i].text, text) == 0)
+            return true;
+    return false;
+}
+
+static catalog_completion_t
+s_searched_completion (const s_searched_t *x, uint32_t matched)
+{
+    return (catalog_completion_t) {
+        .text = x->text,
+        .matched = matched,
+        .count = x->count < UINT32_MAX ? (uint32_t) lround (x->count) : UINT32_MAX,
+        .searched = true
+    };
+}
+
+//  The completions in the order offered, into self->sug: what shoppers searched first (up to
+//  half, rounded up, or more when the catalog has fewer than the rest), then the catalog's
+//  nprod, then more searched while there is room; a text is offered once. Returns how many.
+static uint32_t
+s_merge (catalog_search_t *self, const char *text, size_t tlen, const catalog_completion_t *prod,
+         uint32_t nprod, uint32_t k)
+{
+    const s_searched_t *srch[CATALOG_SUGGEST_COMPLETIONS];
+    uint32_t nsrch = 0, matched = 0;
+    if (k > 0 && self->nsearched > 0) {
+        char typed[2 * CATALOG_MAX_QUERY];
+        size_t tl = s_normal (self, text, tlen, typed, sizeof typed, NULL);
+        nsrch = tl ? s_searched_top (self, typed, tl, k, srch) : 0;
+        matched = (uint32_t) tl;
+    }
+    uint32_t first = (k + 1) / 2, n = 0, taken = 0;
+    if (nprod < k - first)
+        first = k - nprod;
+    for (; taken < nsrch && taken < first; taken++)
+        self->sug[n++] = s_searched_completion (srch[taken], matched);
+    for (uint32_t p = 0; p < nprod && n < k; p++)
+        if (!s_offered (self, n, prod[p].text))
+            self->sug[n++] = prod[p];
+    for (; taken < nsrch && n < k; taken++)
+        if (!s_offered (self, n, srch[taken]->text))
+            self->sug[n++] = s_searched_completion (srch[taken], matched);
+    return n;
+}
+
 //  ---------------------------------------------------------------- the call
 int
 catalog_search_suggest (catalog_search_t *self, const char *text, uint32_t ncompletions,
@@ -454,6 +635,7 @@ catalog_search_suggest (catalog_search_t *self, const char *text, uint32_t ncomp
     for (uint32_t i = 0; i + 1 < nwords; i++)
         self->sug_words[nw++] = catalog_search__dict_str (&self->terms, prev[i]);
     char *pw = wt + used;  //  prefixes go after the words in sug_wtext
+    catalog_completion_t prod[CATALOG_SUGGEST_COMPLETIONS];
     for (uint32_t c = 0; c < ncomp; c++) {
         const s_cand_t *cand = &self->sug_cand[c];
         const char *s = catalog_search__dict_str (&self->terms, cand->term);
@@ -463,10 +645,10 @@ catalog_search_suggest (catalog_search_t *self, const char *text, uint32_t ncomp
             memcpy (ct, prefix_text, plen);
             memcpy (ct + plen, s, l);
             ct[plen + l] = 0;
-            self->sug[c] = (catalog_completion_t) { .text = ct,
-                                                    .matched = (uint32_t) plen + cand->plen,
-                                                    .count = cand->count,
-                                                    .corrected = cand->corrected };
+            prod[c] = (catalog_completion_t) { .text = ct,
+                                               .matched = (uint32_t) plen + cand->plen,
+                                               .count = cand->count,
+                                               .corrected = cand->corrected };
         }
         bool seen = false;
         for (uint32_t i = nw; i < nw + nprefixes && !seen; i++)
@@ -480,7 +662,8 @@ catalog_search_suggest (catalog_search_t *self, const char *text, uint32_t ncomp
         }
     }
     out->completions = self->sug;
-    out->ncompletions = ncomp < ncompletions ? ncomp : ncompletions;
+    out->ncompletions = s_merge (self, text, tlen, prod, ncomp < ncompletions ? ncomp : ncompletions,
+                                 ncompletions);
     out->nproducts = nproducts ? s_products (self, ncomp, nproducts, nwords > 1, nsample) : 0;
     out->products = self->sug_hits;
     out->words = self->sug_words;

@@ -220,7 +220,9 @@ async function startPlatform() {
   startProcess('auth', 'vitrine-auth', ['--broker', broker, '--data', data, '--set', `token_key=${key}`,
     '--set', `admin_email=${ADMIN.email}`, '--set', `admin_password_file=${path.join(data, 'admin-password')}`]);
   startProcess('catalog', 'vitrine-catalog', ['--broker', broker, '--data', data]);
-  startProcess('catalog-read', 'vitrine-catalog', ['--broker', broker, '--data', data, '--set', 'service=catalog-read', '--set', 'follow=catalog/0']);
+  // The replica asks analytics for what shoppers searched every second (a minute by default).
+  startProcess('catalog-read', 'vitrine-catalog', ['--broker', broker, '--data', data, '--set', 'service=catalog-read', '--set', 'follow=catalog/0',
+    '--set', 'searches_every_ms=1000', '--set', 'searches_min=2']);
   // Pre-rendering the orbit ring of 200 new products would keep both cores busy for minutes;
   // this test asks for its frames itself.
   startProcess('render', 'vitrine-render', ['--broker', broker, '--data', data, '--set', 'prerender=0']);
@@ -760,7 +762,8 @@ async function coldLoad(browser) {
 }
 
 // The header's search box suggests as the shopper types: one request once the typing pauses
-// (none per keystroke faster than that), completions with the typed part in bold and products,
+// (none per keystroke faster than that), what other shoppers searched first, then completions
+// of the catalog's words, with the typed part in bold, and products,
 // arrow keys move through them, Escape closes, Enter opens the highlighted completion's search.
 async function suggestions(browser) {
   const context = await browser.newContext({ baseURL: site, viewport: { width: 1280, height: 900 } });
@@ -775,6 +778,14 @@ async function suggestions(browser) {
   const word = hits.map((h) => h.title.split(/\s+/).find((w) => /^[a-z]{5,}$/i.test(w))).find(Boolean);
   check(word, 'no title word of five letters or more to type');
   const prefix = word.slice(0, 4).toLowerCase();
+  // Other shoppers searched for "<word> <next word>" three times (the edge tells analytics; the
+  // catalog asks analytics): the box offers it first, as a popular search.
+  const words = hits.map((h) => h.title.split(/\s+/)).find((w) => w.includes(word));
+  const next = words[words.indexOf(word) + 1];
+  const popular = (next && /^[a-z0-9]+$/i.test(next) ? `${word} ${next}` : word).toLowerCase();
+  for (let i = 0; i < 3; i++) await getJson(`/api/v1/search?q=${encodeURIComponent(popular)}`);
+  await until(`"${popular}" offered as a popular search`, async () =>
+    (await getJson(`/api/v1/suggest?q=${prefix}`)).completions.some((c) => c.searched && c.text === popular));
   const box = page.locator('#site-q');
   await box.click();
   await box.pressSequentially(prefix);
@@ -789,8 +800,10 @@ async function suggestions(browser) {
   const completion = (await first.textContent()).trim();
   const bold = (await first.locator('strong').first().textContent()).trim().toLowerCase();
   check(completion.toLowerCase().startsWith(prefix) && bold === prefix, `first completion "${completion}" (bold "${bold}") does not complete "${prefix}"`);
+  check(completion === popular && await first.evaluate((el) => el.classList.contains('suggest-searched')),
+    `first completion "${completion}" is not the popular search "${popular}"`);
   const products = await list.locator('.suggest-product').count();
-  log(`suggestions for "${prefix}": ${await list.locator('.suggest-query').count()} completions (first "${completion}"), ${products} products`);
+  log(`suggestions for "${prefix}": ${await list.locator('.suggest-query').count()} completions (first "${completion}", a popular search), ${products} products`);
   check(products > 0, `no products suggested for "${prefix}"`);
   await screenshot(page, '12-suggestions');
   // Keys: down twice and up once lands on the first option; Escape closes; Enter opens it.

@@ -21,22 +21,38 @@ typedef struct {
     vbus_client_t *client;
     varena_t *arena;
     char dir[64];
-    pid_t writer, replica;
+    pid_t writer, replica, analytics;
 } fixture_t;
 
 static const vbus_caller_t s_admin = { "admin-1", VBUS_ROLE_ADMIN };
 static const vbus_caller_t s_customer = { "u-1", VBUS_ROLE_CUSTOMER };
 
+//  Starts the writer ("catalog") or a replica, with extra settings ("key=value", NULL-ended;
+//  may be NULL).
 static pid_t
-s_start (fixture_t *f, const char *service)
+s_start_with (fixture_t *f, const char *service, const char *const *settings)
 {
     char data[128], svc[64];
     snprintf (data, sizeof data, "%s/%s", f->dir, service);
     snprintf (svc, sizeof svc, "service=%s", service);
-    bool replica = strcmp (service, "catalog") != 0;
-    const char *args[] = { "--data",           data, "--set", svc, replica ? "--set" : NULL,
-                           "follow=catalog/0", NULL };
+    const char *args[24] = { "--data", data, "--set", svc };
+    size_t n = 4;
+    if (strcmp (service, "catalog") != 0) {
+        args[n++] = "--set";
+        args[n++] = "follow=catalog/0";
+    }
+    for (size_t i = 0; settings && settings[i] && n < 22; i++) {
+        args[n++] = "--set";
+        args[n++] = settings[i];
+    }
+    args[n] = NULL;
     return vit_actor_start (&f->broker, "vitrine-catalog", service, args, 20000);
+}
+
+static pid_t
+s_start (fixture_t *f, const char *service)
+{
+    return s_start_with (f, service, NULL);
 }
 
 //  Stops what the fixture started and removes its directory; true when all went cleanly.
@@ -44,6 +60,8 @@ static bool
 s_cleanup (fixture_t *f)
 {
     bool clean = true;
+    if (f->analytics > 0)
+        clean &= vit_stop (f->analytics, SIGTERM, 10000) == 0;
     if (f->replica > 0)
         clean &= vit_stop (f->replica, SIGTERM, 10000) == 0;
     if (f->writer > 0)
@@ -569,11 +587,103 @@ test_suggest_completes_and_marks (void **state)
     assert_int_equal (s_call (f, "catalog", "suggest", big, &anyone, NULL), VE_BAD_REQUEST);
 }
 
+//  What shoppers searched, through real processes: searches published as the edge does reach a
+//  real analytics actor, the catalog asks it (every 200 ms here) and offers those run at least
+//  searches_min (2) times, marked searched, in their normal form; a search naming a word no
+//  product has, one run once and one that found nothing are not offered.
+static void
+test_suggest_offers_what_shoppers_searched (void **state)
+{
+    fixture_t *f = *state;
+    char data[128];
+    snprintf (data, sizeof data, "%s/analytics", f->dir);
+    const char *aargs[] = { "--data", data, NULL };
+    f->analytics = vit_actor_start (&f->broker, "vitrine-analytics", "analytics", aargs, 20000);
+    assert_true (f->analytics > 0);
+    assert_int_equal (vit_stop (f->writer, SIGTERM, 10000), 0);
+    const char *settings[] = { "searches_every_ms=200", "searches_min=2", NULL };
+    f->writer = s_start_with (f, "catalog", settings);
+    assert_true (f->writer > 0);
+    //  The known product's first three words, as the index reads them.
+    vgen_product_t p;
+    s_known (&p);
+    char w[3][64];
+    const char *t = p.title;
+    for (int i = 0; i < 3; i++) {
+        size_t n = 0;
+        while (*t && !((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') || (*t >= '0' && *t <= '9')))
+            t++;
+        while (*t && ((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') || (*t >= '0' && *t <= '9')) && n < 63)
+            w[i][n++] = (char) (*t >= 'A' && *t <= 'Z' ? *t++ + 32 : *t++);
+        w[i][n] = 0;
+    }
+    vbus_pub_t *pub = vbus_pub_new (f->broker.pub);
+    assert_non_null (pub);
+    usleep (300000);  //  the publisher's link (slow joiner)
+    char two[200], three[200], junk[200];
+    snprintf (two, sizeof two, "%s %s", w[0], w[1]);
+    snprintf (three, sizeof three, "%s %s %s", w[0], w[1], w[2]);
+    snprintf (junk, sizeof junk, "%s zzqxv", w[0]);
+    struct {
+        const char *q;
+        int results, times;
+    } searches[] = { { three, 2, 1 }, { junk, 1, 3 }, { three, 0, 4 }, { two, 7, 3 } };
+    //  In that order: once "two" is offered, the catalog's table holds what came before.
+    uint64_t seq = 0;
+    for (size_t i = 0; i < sizeof searches / sizeof *searches; i++)
+        for (int k = 0; k < searches[i].times; k++) {
+            char json[300];
+            snprintf (json, sizeof json, "{\"q\":\"%s\",\"results\":%d}", searches[i].q,
+                      searches[i].results);
+            vbuf_t body;
+            vbuf_init (&body, NULL, 0);
+            char err[200];
+            assert_int_equal (vmsg_json_to_msgpack (vmsg_event_find ("search.performed")->schema,
+                                                    json, strlen (json), &body, err, sizeof err),
+                              0);
+            assert_int_equal (vbus_pub_send (pub, "search.performed", "edge-t/0", ++seq,
+                                             body.data, body.len),
+                              0);
+            vbuf_free (&body);
+        }
+    //  Typed: the first word and the second's first letter.
+    char json[300];
+    snprintf (json, sizeof json, "{\"q\":\"%s %c\",\"limit\":8}", w[0], w[1][0]);
+    const vbus_caller_t anyone = { "", 0 };
+    const vmsg_value_t *v = NULL, *offered = NULL;
+    for (int round = 0; round < 100 && !offered; round++) {
+        varena_reset (f->arena);
+        assert_int_equal (s_call (f, "catalog", "suggest", json, &anyone, &v), VE_OK);
+        const vmsg_value_t *comps = vmsg_get (v, "completions");
+        for (uint32_t i = 0; i < vmsg_count (comps) && !offered; i++)
+            if (vmsg_bool (vmsg_at (comps, i), "searched", false))
+                offered = vmsg_at (comps, i);
+        if (!offered)
+            usleep (100000);
+    }
+    assert_non_null (offered);
+    assert_string_equal (vmsg_str (offered, "text"), two);
+    const vmsg_value_t *mark = vmsg_at (vmsg_get (offered, "marks"), 0);
+    assert_int_equal (vmsg_uint (mark, "start", 9), 0);
+    assert_int_equal (vmsg_uint (mark, "len", 0), strlen (w[0]) + 2);
+    assert_ptr_equal (vmsg_at (vmsg_get (v, "completions"), 0), offered);  //  searched first
+    const vmsg_value_t *comps = vmsg_get (v, "completions");
+    for (uint32_t i = 0; i < vmsg_count (comps); i++) {
+        const vmsg_value_t *c = vmsg_at (comps, i);
+        assert_null (strstr (vmsg_str (c, "text"), "zzqxv"));
+        if (vmsg_bool (c, "searched", false))
+            assert_string_not_equal (vmsg_str (c, "text"), three);
+    }
+    vbus_pub_destroy (&pub);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_suggest_completes_and_marks, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_suggest_offers_what_shoppers_searched, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_search_finds_known_products_with_exact_facets,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_list_pages_through_a_category, s_setup, s_teardown),

@@ -1601,6 +1601,77 @@ test_suggest_frequency (void **state)
     catalog_search_destroy (&index);
 }
 
+//  What shoppers searched comes first (at most half the completions while the catalog has the
+//  rest), most searched first, in its normal form; a text is offered once; a search naming a
+//  word no live product has is not kept, nor offered once its products are gone; typed text
+//  that begins nothing searched gets the catalog's completions only.
+static void
+test_suggest_searched (void **state)
+{
+    (void) state;
+    s_doc_t docs[] = {
+        DOC ("t1", "Oak table", "Oakline", "", "furniture/tables", 1000),
+        DOC ("t2", "Oak side table", "Oakline", "", "furniture/tables", 1000),
+        DOC ("t3", "Oak tablet stand", "Oakline", "", "furniture/tables", 1000),
+        DOC ("l1", "Table lamp for desks", "Lumo", "", "home/lighting", 1000),
+        DOC ("s1", "Velvet sofa", "Sitwell", "", "furniture/sofas", 1000),
+    };
+    catalog_search_t *index = s_index (docs, sizeof docs / sizeof docs[0]);
+    const char *texts[] = { "oak table",  "Oak  TABLE", "lamp for desks", "oak side table",
+                            "oak tables", "velvet sofa", "oak tablet",    "table lamp",
+                            "oak" };
+    const double counts[] = { 5, 2.5, 4, 3, 9, 1, 2, 0, 6 };
+    //  "oak tables" names no product's word; "table lamp" has no count; the two spellings of
+    //  "oak table" are one.
+    assert_int_equal (catalog_search_set_searched (index, texts, counts, 9), 6);
+    catalog_suggest_t s;
+    //  "oak ta": both searched ones the catalog also completes to, each offered once.
+    assert_int_equal (catalog_search_suggest (index, "Oak ta", 4, 0, &s), 0);
+    assert_int_equal (s.ncompletions, 2);
+    assert_string_equal (s.completions[0].text, "oak table");
+    assert_true (s.completions[0].searched);
+    assert_int_equal (s.completions[0].count, 8);  //  7.5, rounded
+    assert_int_equal (s.completions[0].matched, 6);
+    assert_string_equal (s.completions[1].text, "oak tablet");
+    assert_true (s.completions[1].searched);
+    //  "oak", 3 asked: two searched (of four that begin so), then the catalog's ("oak" is
+    //  offered already).
+    assert_int_equal (catalog_search_suggest (index, "oak", 3, 0, &s), 0);
+    assert_int_equal (s.ncompletions, 3);
+    assert_string_equal (s.completions[0].text, "oak table");
+    assert_string_equal (s.completions[1].text, "oak");
+    assert_true (s.completions[1].searched);
+    assert_int_equal (s.completions[1].matched, 3);
+    assert_string_equal (s.completions[2].text, "oakline");
+    assert_false (s.completions[2].searched);
+    assert_int_equal (s.completions[2].count, 3);
+    //  "lamp f": the catalog has nothing (stop words are not terms), so searched fills all;
+    //  its normal form keeps the stop word.
+    assert_int_equal (catalog_search_suggest (index, "lamp f", 8, 0, &s), 0);
+    assert_int_equal (s.ncompletions, 1);
+    assert_string_equal (s.completions[0].text, "lamp for desks");
+    //  Once the sofa is gone, "velvet sofa" is not offered.
+    s = s_suggest (index, "velvet");
+    assert_int_equal (s.ncompletions, 2);
+    assert_string_equal (s.completions[0].text, "velvet sofa");
+    assert_true (s.completions[0].searched);
+    assert_string_equal (s.completions[1].text, "velvet");
+    assert_int_equal (catalog_search_remove (index, "s1"), 0);
+    s = s_suggest (index, "velvet");
+    assert_int_equal (s.ncompletions, 0);
+    //  Nothing searched begins so: the catalog's only.
+    s = s_suggest (index, "desk");
+    assert_int_equal (s.ncompletions, 1);
+    assert_string_equal (s.completions[0].text, "desks");
+    assert_false (s.completions[0].searched);
+    //  A new table replaces the old.
+    assert_int_equal (catalog_search_set_searched (index, NULL, NULL, 0), 0);
+    assert_int_equal (catalog_search_suggest (index, "Oak ta", 4, 0, &s), 0);
+    assert_int_equal (s.ncompletions, 2);
+    assert_false (s.completions[0].searched);
+    catalog_search_destroy (&index);
+}
+
 //  A half-typed word that begins no term is read with one edit; one that begins a term is not.
 static void
 test_suggest_typo (void **state)
@@ -2019,6 +2090,7 @@ main (void)
         cmocka_unit_test (test_limits),
         cmocka_unit_test (test_suggest_frequency),
         cmocka_unit_test (test_suggest_typo),
+        cmocka_unit_test (test_suggest_searched),
         cmocka_unit_test (test_suggest_after_words),
         cmocka_unit_test (test_suggest_marks),
         cmocka_unit_test (test_suggest_limits),

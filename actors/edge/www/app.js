@@ -359,7 +359,9 @@ export function suggestBox(input, { onSearch = (q) => { location.href = `/search
       items.push(item);
       return el;
     };
-    const rows = r.completions.map((c) => option('query', marked(c.text, c.marks), () => onSearch(c.text)));
+    // What other shoppers searched says so, with a tag after the text (app.css).
+    const rows = r.completions.map((c) => option(c.searched ? 'query suggest-searched' : 'query',
+      marked(c.text, c.marks), () => onSearch(c.text)));
     rows.push(...r.products.map((p) => option('product', [
       p.scene ? h('img', { src: frameUrl(p.id, { size: 256, v: p.scene_hash }), alt: '', width: 40, height: 40, decoding: 'async' }) : h('span', { class: 'suggest-thumb' }),
       h('span', { class: 'suggest-title' }, marked(p.title, p.marks)),

@@ -344,15 +344,16 @@ s_puts_per_s (int window, int ms)
 int
 main (int argc, char **argv)
 {
-    long seconds = 20, clients = 32, products = 200;
+    long seconds = 20, clients = 32, products = 200, cart_view = 1;
     bool ipc = true;
     static const struct option longs[] = { { "seconds", 1, 0, 's' },
                                            { "clients", 1, 0, 'c' },
                                            { "products", 1, 0, 'p' },
                                            { "transport", 1, 0, 't' },
+                                           { "cart-view", 1, 0, 'v' },
                                            { 0, 0, 0, 0 } };
     int c;
-    while ((c = getopt_long (argc, argv, "s:c:p:t:", longs, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "s:c:p:t:v:", longs, NULL)) != -1) {
         int rc = 0;
         if (c == 's')
             rc = vbus_arg_long ("vitrine-bench-checkout", "--seconds", optarg, 1, 3600, &seconds);
@@ -362,13 +363,15 @@ main (int argc, char **argv)
         else if (c == 'p')
             rc = vbus_arg_long ("vitrine-bench-checkout", "--products", optarg, 5, MAX_PRODUCTS,
                                 &products);
+        else if (c == 'v')
+            rc = vbus_arg_long ("vitrine-bench-checkout", "--cart-view", optarg, 0, 1, &cart_view);
         else if (c == 't' && (strcmp (optarg, "ipc") == 0 || strcmp (optarg, "tcp") == 0))
             ipc = strcmp (optarg, "ipc") == 0;
         else
             rc = -1;
         if (rc) {
             fprintf (stderr, "usage: vitrine-bench-checkout [--seconds N] [--clients N] "
-                             "[--products N] [--transport ipc|tcp]\n");
+                             "[--products N] [--transport ipc|tcp] [--cart-view 0|1]\n");
             return 2;
         }
     }
@@ -393,7 +396,9 @@ main (int argc, char **argv)
     const char *inv_b[] = { "--partitions", "8",           "--owns", "4,5,6,7", "--name",
                             "inv-b",        "--log-level", "W",      NULL };
     const char *orders_args[] = { "--set", "credit=1024", "--log-level", "W", NULL };
-    const char *cart_args[] = { "--set", "credit=1024", "--log-level", "W", NULL };
+    //  --cart-view 0: the cart without its product view (every lookup asks catalog-read).
+    const char *cart_args[] = { "--set",       "credit=1024", "--log-level", "W",
+                                cart_view ? NULL : "--set", "products_cached=0", NULL };
     pid_t pids[11] = { 0 };
     const char *names[11] = { "catalog", "catalog-read", "inventory-a", "inventory-b", "cart",
                               "payments", "orders", "kv", "broker", "bench" };

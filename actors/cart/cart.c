@@ -293,9 +293,21 @@ cart_open (vactor_t *actor)
     self->products = products->reply;
     self->taken = taken->reply;
     self->stock = stock ? stock->reply : NULL;
+    for (const vmsg_field_t *fl = products->reply->fields; fl->name; fl++)
+        if (strcmp (fl->name, "products") == 0)
+            self->product = fl->schema;
+    long cached, ttl;
     if (vactor_config_long (actor, "lookup_timeout_ms", 10, 60000, 2000, &self->lookup_ms)
-        || vactor_config_long (actor, "stock_timeout_ms", 10, 60000, 500, &self->stock_ms))
+        || vactor_config_long (actor, "stock_timeout_ms", 10, 60000, 500, &self->stock_ms)
+        || vactor_config_long (actor, "products_cached", 0, 10000000, 100000, &cached)
+        || vactor_config_long (actor, "products_ttl_ms", 100, 86400000, 60000, &ttl))
         return -VE_CONFIG;
+    if (!self->product) {
+        vbus_log ('E', "cart", "catalog.get_many's reply has no products of a schema");
+        return -VE_CONFIG;
+    }
+    if (!(self->view = cart_products_new ((size_t) cached, ttl)))
+        return -VE_NOMEM;
     return 0;
 }
 
@@ -303,7 +315,10 @@ static void
 cart_close (vactor_t *actor)
 {
     cart_on_wake (actor);  //  answers what is still waiting (nothing, after a drain)
-    free (vactor_state (actor));
+    cart_actor_t *self = vactor_state (actor);
+    if (self)
+        cart_products_destroy (&self->view);
+    free (self);
     vactor_set_state (actor, NULL);
 }
 
@@ -317,19 +332,33 @@ static const vactor_method_t s_methods[] = { { "new_guest", cart_new_guest, fals
                                              { "take", cart_take, false },
                                              { 0 } };
 static const char *const s_cfs[] = { "carts", "stock", NULL };
-static const char *const s_consumes[] = { "inventory.stock_changed", NULL };
+static const char *const s_consumes[] = { "inventory.stock_changed", "catalog.product_changed",
+                                          NULL };
 
-//  inventory.stock_changed into the stock view (cart_stock_note).
+//  inventory.stock_changed into the stock view (cart_stock_note); catalog.product_changed into
+//  the product view (in memory: nothing to write).
 static int
 cart_on_event (vactor_t *actor, const vbus_event_t *event, const vmsg_value_t *body,
                vstore_t *store, vstore_batch_t *batch)
 {
-    (void) actor;
+    if (strcmp (event->topic, "catalog.product_changed") == 0) {
+        cart_actor_t *self = vactor_state (actor);
+        const vmsg_value_t *p = vmsg_get (body, "product");
+        vbuf_t raw;
+        vbuf_init (&raw, NULL, 0);
+        int rc = vmsg_encode (self->product, p, &raw, NULL, 0);
+        //  A product it cannot keep as it is now is forgotten: asked of the catalog next time.
+        rc = cart_products_changed (self->view, vmsg_str (p, "id"), rc ? NULL : raw.data,
+                                    raw.len, vactor_now_ms (actor));
+        vbuf_free (&raw);
+        return rc;
+    }
     if (strcmp (event->topic, "inventory.stock_changed") != 0)
         return 0;
     return cart_stock_note (store, batch, vmsg_str (body, "sku"), vmsg_int (body, "available", 0));
 }
-static const char *const s_config_keys[] = { "lookup_timeout_ms", "stock_timeout_ms", NULL };
+static const char *const s_config_keys[] = { "lookup_timeout_ms", "stock_timeout_ms",
+                                             "products_cached", "products_ttl_ms", NULL };
 
 static const vactor_def_t s_def = { .service = "cart",
                                     .methods = s_methods,

@@ -34,6 +34,7 @@ typedef struct {
 } cart_t;
 
 typedef struct cart_job_s cart_job_t;
+typedef struct cart_products_s cart_products_t;
 
 //  The actor's state (vactor_state). The limits come from the schema's tables, so they are
 //  stated once (schemas/cart.schema.c).
@@ -45,6 +46,8 @@ typedef struct {
     const vmsg_schema_t *products; //  catalog.get_many's reply
     const vmsg_schema_t *stock;    //  inventory.get's reply (NULL: read without a schema)
     const vmsg_schema_t *taken;    //  cart.take's reply
+    const vmsg_schema_t *product;  //  catalog.product (an element of get_many's products)
+    cart_products_t *view;         //  the product view (cart_products.c)
     cart_job_t *ready;             //  jobs with nothing outstanding, finished by cart_on_wake
 } cart_actor_t;
 
@@ -75,6 +78,26 @@ void cart_pack_taken (msgpack_packer *pk, const cart_t *cart);
 int cart_stock_note (vstore_t *store, vstore_batch_t *batch, const char *sku, int64_t available);
 //  A SKU's available units as the view has them: true and *available when it has the SKU.
 bool cart_stock_get (vstore_t *store, const char *sku, int64_t *available);
+
+//  ---------------------------------------------------------------- cart_products.c
+//  The product view: products as catalog-read.get_many gave them (catalog.product msgpack),
+//  kept current by catalog.product_changed; at most capacity of them (0: none, every lookup
+//  asks the catalog), each for at most ttl_ms (docs/cart.md "The product view").
+cart_products_t *cart_products_new (size_t capacity, int64_t ttl_ms);
+void cart_products_destroy (cart_products_t **self_p);
+//  id's product (len bytes) when the view holds it, fetched or changed less than ttl_ms before
+//  now; NULL otherwise. Borrowed until the next put or change.
+const void *cart_products_get (cart_products_t *self, const char *id, int64_t now, size_t *len);
+//  A product from a reply to a lookup sent at generation (cart_products_generation then): kept
+//  unless a change came meanwhile (the reply may predate it). Returns 0 or -VE_NOMEM.
+int cart_products_put (cart_products_t *self, uint64_t generation, const char *id,
+                       const void *bytes, size_t len, int64_t now);
+//  A change from the catalog's stream: replaces the product when the view holds it (bytes
+//  NULL: forgets it), and moves the generation on. Returns 0 or -VE_NOMEM (the product is then
+//  no longer held).
+int cart_products_changed (cart_products_t *self, const char *id, const void *bytes, size_t len,
+                           int64_t now);
+uint64_t cart_products_generation (const cart_products_t *self);
 
 //  ---------------------------------------------------------------- cart_job.c
 //  What a deferred call waits for.

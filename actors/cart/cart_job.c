@@ -41,6 +41,7 @@ struct cart_job_s {
     //  add: the catalog-read.get_many reply of the cart's products and the added one, which
     //  prices the cart too when it still holds the same products (NULL: none, or it failed).
     const vmsg_value_t *many;
+    uint64_t generation;  //  the product view's when the last get_many went out
     //  The second phase: the cart as committed, and one price per line.
     cart_t cart;
     s_price_t *prices;
@@ -213,14 +214,30 @@ s_prices_from (cart_job_t *job, const vmsg_value_t *many)
 
 //  add: catalog-read.get_many of the cart's products and the one to add. The added product is
 //  looked up in it as catalog-read.get would answer; the reply is kept to price the cart.
+//  The products of a get_many reply into the product view (unless a change came meanwhile).
 static void
-s_on_add_products (vactor_t *actor, const vbus_reply_t *reply, void *arg)
+s_keep (cart_job_t *job, const vmsg_value_t *many)
 {
-    (void) actor;
-    cart_job_t *job = ((s_lookup_t *) arg)->job;
-    job->many = s_decode (job, job->self->products, reply, "catalog-read.get_many");
-    job->status = reply->status == VE_OK && !job->many ? VE_INTERNAL : reply->status;
-    job->message = varena_strdup (job->arena, reply->message);
+    const vmsg_value_t *products = vmsg_get (many, "products");
+    int64_t now = vactor_now_ms (job->actor);
+    for (uint32_t j = 0; j < vmsg_count (products); j++) {
+        const vmsg_value_t *p = vmsg_at (products, j);
+        vbuf_t raw;
+        vbuf_init (&raw, NULL, 0);
+        if (vmsg_encode (job->self->product, p, &raw, NULL, 0) == 0)
+            cart_products_put (job->self->view, job->generation, vmsg_str (p, "id"), raw.data,
+                               raw.len, now);
+        vbuf_free (&raw);
+    }
+}
+
+//  add's product, from the get_many answer (reply or view) of status.
+static void
+s_add_found (cart_job_t *job, int status, const vmsg_value_t *many, const char *message)
+{
+    job->many = many;
+    job->status = status == VE_OK && !job->many ? VE_INTERNAL : status;
+    job->message = varena_strdup (job->arena, message);
     if (job->status == VE_OK) {
         const vmsg_value_t *products = vmsg_get (job->many, "products");
         job->status = VE_NOT_FOUND;
@@ -230,6 +247,17 @@ s_on_add_products (vactor_t *actor, const vbus_reply_t *reply, void *arg)
                 job->status = VE_OK;
             }
     }
+}
+
+static void
+s_on_add_products (vactor_t *actor, const vbus_reply_t *reply, void *arg)
+{
+    (void) actor;
+    cart_job_t *job = ((s_lookup_t *) arg)->job;
+    const vmsg_value_t *many = s_decode (job, job->self->products, reply, "catalog-read.get_many");
+    if (many)
+        s_keep (job, many);
+    s_add_found (job, reply->status, many, reply->message);
     s_done (job);
 }
 
@@ -250,12 +278,9 @@ s_on_taken (vactor_t *actor, const vbus_reply_t *reply, void *arg)
 //  catalog-read.get_many of every line's product: each line gets its product, not_found when
 //  the catalog listed it missing, or the call's own status when the call failed.
 static void
-s_on_products (vactor_t *actor, const vbus_reply_t *reply, void *arg)
+s_lines_from (cart_job_t *job, int status, const vmsg_value_t *v)
 {
-    (void) actor;
-    cart_job_t *job = ((s_lookup_t *) arg)->job;
-    const vmsg_value_t *v = s_decode (job, job->self->products, reply, "catalog-read.get_many");
-    int status = reply->status == VE_OK && !v ? VE_INTERNAL : reply->status;
+    status = status == VE_OK && !v ? VE_INTERNAL : status;
     const vmsg_value_t *products = vmsg_get (v, "products");
     for (uint32_t i = 0; i < job->cart.nlines; i++) {
         s_price_t *p = &job->prices[i];
@@ -269,6 +294,17 @@ s_on_products (vactor_t *actor, const vbus_reply_t *reply, void *arg)
             }
         }
     }
+}
+
+static void
+s_on_products (vactor_t *actor, const vbus_reply_t *reply, void *arg)
+{
+    (void) actor;
+    cart_job_t *job = ((s_lookup_t *) arg)->job;
+    const vmsg_value_t *v = s_decode (job, job->self->products, reply, "catalog-read.get_many");
+    if (v)
+        s_keep (job, v);
+    s_lines_from (job, reply->status, v);
     s_done (job);
 }
 
@@ -289,11 +325,46 @@ s_on_line_stock (vactor_t *actor, const vbus_reply_t *reply, void *arg)
     s_done (l->job);
 }
 
+//  The products of cart's lines and of extra (may be NULL) from the product view, as a
+//  get_many reply would list them (decoded into the job's arena); NULL unless it holds them all.
+static const vmsg_value_t *
+s_from_view (cart_job_t *job, const cart_t *cart, const char *extra)
+{
+    uint32_t n = cart->nlines + (extra ? 1 : 0);
+    int64_t now = vactor_now_ms (job->actor);
+    vbuf_t body;
+    vbuf_init (&body, NULL, 0);
+    msgpack_packer pk;
+    vmp_packer_init (&pk, &body);
+    msgpack_pack_map (&pk, 2);
+    vmp_pack_cstr (&pk, "products");
+    msgpack_pack_array (&pk, n);
+    bool all = true;
+    for (uint32_t i = 0; i < n && all; i++) {
+        size_t len;
+        const void *p = cart_products_get (job->self->view,
+                                           i < cart->nlines ? cart->lines[i].product_id : extra,
+                                           now, &len);
+        all = p != NULL;
+        if (p)
+            vbuf_append (&body, p, len);
+    }
+    vmp_pack_cstr (&pk, "missing");
+    msgpack_pack_array (&pk, 0);
+    const vmsg_value_t *v = NULL;
+    if (all && !body.failed
+        && vmsg_decode (job->self->products, body.data, body.len, job->arena, &v, NULL, 0) != 0)
+        v = NULL;
+    vbuf_free (&body);
+    return v;
+}
+
 //  catalog-read.get_many of the products of cart's lines and of extra (may be NULL), its reply
 //  to fn. Returns 0 or a negative code (nothing was sent).
 static int
 s_send_products (cart_job_t *job, const cart_t *cart, const char *extra, vactor_reply_fn *fn)
 {
+    job->generation = cart_products_generation (job->self->view);
     char storage[4096];
     vbuf_t body;
     vbuf_init (&body, storage, sizeof storage);
@@ -336,8 +407,13 @@ s_price_start (cart_job_t *job)
     //  per line, as it is partitioned by SKU).
     for (uint32_t i = 0; i < job->cart.nlines; i++)
         job->prices[i] = (s_price_t) { .status = VE_UNAVAILABLE };
-    if (!job->many || s_prices_from (job, job->many) > 0)
-        s_send_products (job, &job->cart, NULL, s_on_products);
+    if (!job->many || s_prices_from (job, job->many) > 0) {
+        const vmsg_value_t *held = s_from_view (job, &job->cart, NULL);
+        if (held)
+            s_lines_from (job, VE_OK, held);
+        else
+            s_send_products (job, &job->cart, NULL, s_on_products);
+    }
     vstore_t *view = vactor_events_store (job->actor);
     for (uint32_t i = 0; i < job->cart.nlines; i++) {
         const cart_line_t *line = &job->cart.lines[i];
@@ -449,8 +525,8 @@ s_add_step (cart_job_t *job)
 
 //  add's lookup: one catalog-read.get_many of the product to add and of every product the
 //  cart holds now, so that the reply both vets the product and prices the cart it answers
-//  (s_price_start asks again only when the cart changed meanwhile). Returns 0 or a negative
-//  code (nothing was sent).
+//  (s_price_start asks again only when the cart changed meanwhile); none when the product view
+//  holds them all. Returns 0 or a negative code (nothing was sent).
 static int
 s_add_lookup (cart_job_t *job)
 {
@@ -458,8 +534,14 @@ s_add_lookup (cart_job_t *job)
     cart_t cart = { 0 };
     if (!store || cart_load (job->self, store, job->arena, job->spec.cart_id, &cart) != 0)
         cart.nlines = 0;  //  the transaction reads it again and says what is wrong
-    bool held = cart_find (&cart, job->spec.product_id) >= 0;
-    return s_send_products (job, &cart, held ? NULL : job->spec.product_id, s_on_add_products);
+    const char *extra = cart_find (&cart, job->spec.product_id) >= 0 ? NULL : job->spec.product_id;
+    const vmsg_value_t *many = s_from_view (job, &cart, extra);
+    if (many) {
+        s_add_found (job, VE_OK, many, "");
+        s_ready (job);  //  nothing to wait for: on_wake goes on
+        return 0;
+    }
+    return s_send_products (job, &cart, extra, s_on_add_products);
 }
 
 static void s_note (cart_job_t *job, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));

@@ -536,8 +536,16 @@ test_archived_product_is_flagged_at_get (void **state)
     assert_int_equal (s_call (f, "catalog", "archive", NULL, &s_admin, NULL, "{\"id\":\"p-arch\"}"),
                       VE_OK);
     s_wait_replica (f, "p-arch", "archived");
-    assert_int_equal (s_cart (f, "get", cart, &gina, &v, "{\"cart_id\":\"%s\"}", cart), VE_OK);
-    const vmsg_value_t *line = s_line (v, "p-arch");
+    //  The cart's product view has it from the catalog's stream too (polled: the two follow
+    //  the stream each at their own pace).
+    const vmsg_value_t *line = NULL;
+    for (int i = 0; i < 500; i++) {
+        assert_int_equal (s_cart (f, "get", cart, &gina, &v, "{\"cart_id\":\"%s\"}", cart), VE_OK);
+        line = s_line (v, "p-arch");
+        if (strcmp (vmsg_str (line, "status"), "archived") == 0)
+            break;
+        usleep (10000);
+    }
     assert_string_equal (vmsg_str (line, "status"), "archived");
     assert_int_equal (vmsg_int (line, "qty", 0), 2);
     //  Shown, but not counted.
@@ -742,26 +750,75 @@ s_calls (fixture_t *f, const char *service, const char *method)
     return vit_stats_calls (v, method);
 }
 
-//  An add asks the catalog once: one get_many of the product and of the cart's lines, which
-//  vets the product and prices the cart the add answers.
+//  An add asks the catalog once, and only for products the cart's product view does not hold:
+//  one get_many of the product and of the cart's lines, which vets the product and prices the
+//  cart the add answers; once held, adding and pricing ask nothing.
 static void
-test_add_asks_the_catalog_once (void **state)
+test_add_asks_the_catalog_only_for_products_it_has_not_seen (void **state)
 {
     fixture_t *f = *state;
     const char *cart = "u:nils";
     const vbus_caller_t nils = { "nils", VBUS_ROLE_CUSTOMER };
     const vmsg_value_t *v;
-    assert_int_equal (s_cart (f, "add", cart, &nils, NULL,
-                              "{\"cart_id\":\"%s\",\"product_id\":\"p-a\",\"qty\":1}", cart),
-                      VE_OK);
+    assert_int_equal (s_create (f, "p-n1", 1999, "EUR", "active"), VE_OK);
+    assert_int_equal (s_create (f, "p-n2", 250, "EUR", "active"), VE_OK);
+    s_wait_replica (f, "p-n2", "active");
     uint64_t many = s_calls (f, "catalog-read", "get_many"), gets = s_calls (f, "catalog-read", "get");
-    assert_int_equal (s_cart (f, "add", cart, &nils, &v,
-                              "{\"cart_id\":\"%s\",\"product_id\":\"p-b\",\"qty\":2}", cart),
+    assert_int_equal (s_cart (f, "add", cart, &nils, NULL,
+                              "{\"cart_id\":\"%s\",\"product_id\":\"p-n1\",\"qty\":1}", cart),
                       VE_OK);
     assert_int_equal (s_calls (f, "catalog-read", "get_many") - many, 1);
+    assert_int_equal (s_cart (f, "add", cart, &nils, &v,
+                              "{\"cart_id\":\"%s\",\"product_id\":\"p-n2\",\"qty\":2}", cart),
+                      VE_OK);
+    assert_int_equal (s_calls (f, "catalog-read", "get_many") - many, 2);
+    assert_int_equal (s_cart (f, "add", cart, &nils, NULL,
+                              "{\"cart_id\":\"%s\",\"product_id\":\"p-n1\",\"qty\":1}", cart),
+                      VE_OK);
+    assert_int_equal (s_cart (f, "get", cart, &nils, &v, "{\"cart_id\":\"%s\"}", cart), VE_OK);
+    assert_int_equal (s_calls (f, "catalog-read", "get_many") - many, 2);
     assert_int_equal (s_calls (f, "catalog-read", "get"), gets);
     assert_int_equal (vmsg_count (vmsg_get (v, "lines")), 2);
-    assert_int_equal (s_check_totals (f, v), 1999 + 2 * 250);  //  (it asks the catalog itself)
+    assert_int_equal (s_check_totals (f, v), 2 * 1999 + 2 * 250);  //  (it asks the catalog itself)
+}
+
+//  The product view follows the catalog's stream: a new price, an archived product show at the
+//  next get, without the cart asking the catalog.
+static void
+test_product_view_follows_the_catalog (void **state)
+{
+    fixture_t *f = *state;
+    const char *cart = "u:olga";
+    const vbus_caller_t olga = { "olga", VBUS_ROLE_CUSTOMER };
+    const vmsg_value_t *v;
+    assert_int_equal (s_create (f, "p-o1", 1200, "EUR", "active"), VE_OK);
+    assert_int_equal (s_create (f, "p-o2", 300, "EUR", "active"), VE_OK);
+    s_wait_replica (f, "p-o2", "active");
+    assert_int_equal (s_cart (f, "add", cart, &olga, NULL,
+                              "{\"cart_id\":\"%s\",\"product_id\":\"p-o1\",\"qty\":1}", cart),
+                      VE_OK);
+    assert_int_equal (s_cart (f, "add", cart, &olga, &v,
+                              "{\"cart_id\":\"%s\",\"product_id\":\"p-o2\",\"qty\":3}", cart),
+                      VE_OK);
+    assert_int_equal (vmsg_int (v, "subtotal", 0), 1200 + 3 * 300);
+    uint64_t many = s_calls (f, "catalog-read", "get_many");
+    assert_int_equal (s_call (f, "catalog", "update", NULL, &s_admin, NULL,
+                              "{\"id\":\"p-o1\",\"price\":1450}"),
+                      VE_OK);
+    assert_int_equal (s_call (f, "catalog", "archive", NULL, &s_admin, NULL, "{\"id\":\"p-o2\"}"),
+                      VE_OK);
+    bool seen = false;
+    for (int i = 0; i < 500 && !seen; i++) {
+        varena_reset (f->arena);
+        assert_int_equal (s_cart (f, "get", cart, &olga, &v, "{\"cart_id\":\"%s\"}", cart), VE_OK);
+        seen = vmsg_int (s_line (v, "p-o1"), "unit_price", 0) == 1450
+               && strcmp (vmsg_str (s_line (v, "p-o2"), "status"), "archived") == 0;
+        if (!seen)
+            usleep (10000);
+    }
+    assert_true (seen);
+    assert_int_equal (vmsg_int (v, "subtotal", 0), 1450);
+    assert_int_equal (s_calls (f, "catalog-read", "get_many"), many);
 }
 
 //  Stock flags come from inventory's stock_changed events (the cart's stock view): a line is
@@ -830,9 +887,12 @@ test_actor_serves_while_a_lookup_is_outstanding (void **state)
     const vmsg_value_t *v;
     const char *cart = "u:kim", *other = "u:lee";
     const vbus_caller_t kim = { "kim", VBUS_ROLE_CUSTOMER }, lee = { "lee", VBUS_ROLE_CUSTOMER };
+    //  A product the cart's view does not hold: the add must ask catalog-read.
+    assert_int_equal (s_create (f, "p-slow", 900, "EUR", "active"), VE_OK);
+    s_wait_replica (f, "p-slow", "active");
     assert_int_equal (kill (f->replica, SIGSTOP), 0);
     char json[128];
-    snprintf (json, sizeof json, "{\"cart_id\":\"%s\",\"product_id\":\"p-a\",\"qty\":1}", cart);
+    snprintf (json, sizeof json, "{\"cart_id\":\"%s\",\"product_id\":\"p-slow\",\"qty\":1}", cart);
     vbuf_t body;
     vbuf_init (&body, NULL, 0);
     assert_int_equal (vmsg_json_to_msgpack (NULL, json, strlen (json), &body, NULL, 0), 0);
@@ -872,7 +932,8 @@ main (void)
         cmocka_unit_test (test_only_the_owner_reads_or_changes_a_users_cart),
         cmocka_unit_test (test_acknowledged_add_survives_kill9),
         cmocka_unit_test (test_stock_flags_follow_inventory),
-        cmocka_unit_test (test_add_asks_the_catalog_once),
+        cmocka_unit_test (test_add_asks_the_catalog_only_for_products_it_has_not_seen),
+        cmocka_unit_test (test_product_view_follows_the_catalog),
         //  Last: it stops catalog-read for a while.
         cmocka_unit_test (test_actor_serves_while_a_lookup_is_outstanding),
     };

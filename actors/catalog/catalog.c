@@ -54,6 +54,7 @@ typedef struct {
     const char *searches_from;  //  the service asked ("analytics")
     int64_t searches_next_ms;
     bool searches_asking, searches_failing;
+    bool stock_exact;  //  the index's in-stock flags are the store's (no event batch failed)
     int searches_kept;  //  forms kept from the last answer (-1: none yet)
 } catalog_t;
 
@@ -917,6 +918,11 @@ s_stock_changed (catalog_t *self, const vmsg_value_t *body, vstore_t *store, vst
 {
     const char *id = vmsg_str (body, "product_id");
     bool in_stock = vmsg_bool (body, "in_stock", true);
+    //  Most events change a SKU's count, not whether it is in stock: when the index (which
+    //  holds what the store does, unless a batch failed) has the flag already, nothing to do.
+    int held = self->stock_exact ? catalog_search_stock (self->index, id) : -VE_NOT_FOUND;
+    if (held >= 0 && (held == 1) == in_stock)
+        return 0;
     varena_t *arena = varena_new (0);
     product_t p;
     int rc = arena ? s_load (store, arena, id, &p) : -VE_NOMEM;
@@ -956,6 +962,18 @@ s_popularity (catalog_t *self, const vmsg_value_t *body, vstore_t *store, vstore
     }
     varena_destroy (&arena);
     return rc;
+}
+
+//  A batch of events that did not commit leaves the index ahead of the store: from then on
+//  every stock event reads the store.
+static void
+catalog_after_events (vactor_t *actor, bool ok)
+{
+    catalog_t *self = vactor_state (actor);
+    if (!ok && self && self->stock_exact) {
+        self->stock_exact = false;
+        vbus_log ('W', WHO, "an event batch failed: stock events read the store from now on");
+    }
 }
 
 static int
@@ -1217,6 +1235,7 @@ catalog_open (vactor_t *actor)
     vactor_set_state (actor, self);
     self->replica = vactor_config (actor, "follow") != NULL;
     self->searches_kept = -1;
+    self->stock_exact = true;
     self->searches_from = vactor_config (actor, "searches_from");
     if (!self->searches_from)
         self->searches_from = "analytics";
@@ -1283,7 +1302,8 @@ static const vactor_def_t s_def = { .service = "catalog",
                                     .open = catalog_open,
                                     .close = catalog_close,
                                     .consumes = s_consumes,
-                                    .on_event = catalog_on_event };
+                                    .on_event = catalog_on_event,
+                                    .after_commit = catalog_after_events };
 
 int
 main (int argc, char **argv)

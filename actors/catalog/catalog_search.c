@@ -468,6 +468,15 @@ catalog_search_set_stock (catalog_search_t *self, const char *id, bool in_stock)
 }
 
 int
+catalog_search_stock (const catalog_search_t *self, const char *id)
+{
+    uint32_t ord = self ? s_find (self, id) : NONE;
+    if (ord == NONE)
+        return -VE_NOT_FOUND;
+    return catalog_search__bit (self->stock, ord) ? 1 : 0;
+}
+
+int
 catalog_search_set_popularity (catalog_search_t *self, const char *id, double popularity)
 {
     if (!isfinite (popularity))

@@ -135,6 +135,8 @@ int catalog_search_remove (catalog_search_t *self, const char *id);
 //  Returns 0 or -VE_NOT_FOUND (no active product with that id; inactive ones are not kept).
 int catalog_search_set_stock (catalog_search_t *self, const char *id, bool in_stock);
 int catalog_search_set_popularity (catalog_search_t *self, const char *id, double popularity);
+//  The in-stock flag of an indexed product: 1 or 0, or -VE_NOT_FOUND (no active product).
+int catalog_search_stock (const catalog_search_t *self, const char *id);
 
 //  Runs a query and fills *out (borrowed from the index, see catalog_result_t).
 //  Returns 0, -VE_INVAL (NULL arguments, limit 0, bad sort, price_min > price_max) or

@@ -1254,6 +1254,8 @@ s_consume_commit (vactor_t *self)
     else
         vbus_log ('E', self->service, "%llu events not committed: %s; they come again",
                   (unsigned long long) self->events_staged, verr_str (rc));
+    if (self->def->after_commit)
+        self->def->after_commit (self, rc == 0);
     for (size_t i = 0; i < self->noffsets; i++) {
         s_offset_t *o = self->offsets[i];
         if (rc == 0)

@@ -97,6 +97,9 @@ typedef struct {
     //  memory across the batch's events (sums to add, say). Non-zero: nothing of the batch
     //  commits and its events come again. May be NULL.
     int (*before_commit) (vactor_t *actor, vstore_t *store, vstore_batch_t *batch);
+    //  Called after a batch of events was written (ok) or failed to be (its events come again
+    //  by replay, while what handlers moved in memory stays moved). May be NULL.
+    void (*after_commit) (vactor_t *actor, bool ok);
     //  Runs on the actor's thread soon after any thread called vactor_wake (and at least once
     //  a second): where work finished elsewhere is answered with vactor_reply. It keeps running
     //  during the SIGTERM drain until every deferred call is answered. May be NULL.

@@ -123,6 +123,8 @@ const edge_route_t edge_routes[] = {
       "Top products over a sliding window" },
     { "GET", "/api/v1/admin/analytics/low-stock", "analytics", "low_stock", "analytics", STAFF,
       NULL, 0, "SKUs sold out or low" },
+    { "GET", "/api/v1/admin/analytics/searches", "analytics", "searches", "analytics", STAFF,
+      NULL, 0, "The searches with results shoppers run most (decayed counts)" },
     { "POST", "/api/v1/admin/orders/{order_id}/deliver", "orders", "deliver", "orders", ADMIN,
       "order_id", BODY | OWNER, "Mark a shipped order delivered" },
     { "GET", "/healthz", NULL, NULL, NULL, PUBLIC, NULL, EDGE_ROUTE_HEALTH,

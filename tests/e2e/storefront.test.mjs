@@ -1083,9 +1083,15 @@ async function admin(browser, orderId) {
     // The order confirmed above is in its minute's column.
     const tallest = await page.locator('#chart-orders-minute rect.bar').evaluateAll((els) => Math.max(...els.map((e) => Number(e.getAttribute('height')))));
     check(tallest > 0, 'the orders-per-minute chart shows no order (one was confirmed)');
+    // The searches run above (through the edge, counted by analytics) are in the top searches.
+    let searched = [];
+    await until('the top searches charted', async () => {
+      searched = await page.locator('#chart-searches text').allTextContents();
+      return searched.length >= 2 && !searched.includes('No searches yet');
+    });
     await checkLabels(page, 'dashboard');
     await screenshot(page, 'admin-dashboard');
-    log(`admin: the dashboard updates live (${await page.locator('#dashboard').getAttribute('data-updates')} events so far)`);
+    log(`admin: the dashboard updates live (${await page.locator('#dashboard').getAttribute('data-updates')} events so far); top searches: ${searched.filter((t, i) => i % 2 === 0).join(', ')}`);
   }
   check(errors.length === 0, `errors on the admin pages:\n${errors.join('\n')}`);
   await context.close();

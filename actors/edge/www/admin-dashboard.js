@@ -113,6 +113,19 @@ async function showLow(count) {
   } catch { /* the count stands */ }
 }
 
+// Top searches: what shoppers look for (the catalog offers them as completions too). Asked
+// every 10 s, not every second: they move slowly.
+let searchesAt = 0;
+async function showSearches() {
+  if (Date.now() - searchesAt < 10000) return;
+  searchesAt = Date.now();
+  try {
+    const r = await api('/api/v1/admin/analytics/searches?limit=8');
+    const rows = r.queries.map((q) => [q.q, q.count, q.count.toFixed(q.count < 10 ? 1 : 0)]);
+    barChart(document.getElementById('chart-searches'), rows.length ? rows : [['No searches yet', 0, '']], 200);
+  } catch { /* the last chart stands */ }
+}
+
 async function show(live) {
   const cur = live.revenue_per_minute[0]?.currency || 'EUR';
   const revenue = live.revenue_per_minute.find((m) => m.currency === cur)?.amount || 0;
@@ -139,6 +152,7 @@ async function show(live) {
   const top = await Promise.all(live.top_products.map(async (t) => [await titleOf(t.product_id), t.value, money(t.value, cur)]));
   barChart(document.getElementById('chart-top'), top.length ? top : [['No sales yet', 0, '']], 200);
   showLow(live.low_stock_count);
+  showSearches();
   const fig = document.getElementById('dashboard');
   fig.hidden = false;
   fig.dataset.at = String(live.at);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define WHO         "catalog"
 #define MAX_ATTRS   64
@@ -312,9 +313,11 @@ s_stage_product (vstore_t *store, vstore_batch_t *batch, const product_t *old, c
     vbuf_free (&record);
 }
 
-//  What a change does in memory, once durable: the index and the category counts.
+//  What a change does in memory, once durable: the index and the category counts. tok: p's
+//  tokens made already (the rebuild's reader thread), or NULL.
 static void
-s_apply_memory (catalog_t *self, const product_t *old, const product_t *p)
+s_apply_memory_tokens (catalog_t *self, const product_t *old, const product_t *p,
+                       const catalog_tokens_t *tok)
 {
     if (old && s_is_active (old))
         s_category_count (self, old->category, -1);
@@ -322,8 +325,16 @@ s_apply_memory (catalog_t *self, const product_t *old, const product_t *p)
         s_category_count (self, p->category, +1);
     catalog_doc_t doc;
     s_product_doc (p, &doc);
-    if (catalog_search_put (self->index, &doc) != 0)
+    if ((tok ? catalog_search_put_tokens (self->index, &doc, tok)
+             : catalog_search_put (self->index, &doc))
+        != 0)
         vbus_log ('E', WHO, "product %s: the index refused it", p->id);
+}
+
+static void
+s_apply_memory (catalog_t *self, const product_t *old, const product_t *p)
+{
+    s_apply_memory_tokens (self, old, p, NULL);
 }
 
 typedef struct {
@@ -1012,16 +1023,19 @@ catalog_on_event (vactor_t *actor, const vbus_event_t *event, const vmsg_value_t
 
 //  ---------------------------------------------------------------- the rebuild
 //  A start reads every product from the store and indexes it. The index takes one thread; the
-//  reading (RocksDB's iterator and the decode, a quarter of the time) runs on a second one, a
-//  batch ahead: a batch's products live in the batch's arena until the indexer is done with
-//  them. Without a second thread (it could not start) the same batches run one after the other.
+//  reading (RocksDB's iterator and the decode, a quarter of the time) and the tokenising (about
+//  as much again) run on a second one, a batch ahead: a batch's products and tokens live in the
+//  batch until the indexer is done with them. Without a second thread (it could not start) the
+//  same batches run one after the other.
 
 #define REBUILD_BATCH 1024
 #define REBUILD_QUEUE 4  //  batches between the reader and the indexer
 
 typedef struct {
     varena_t *arena;
-    product_t *products;  //  REBUILD_BATCH of them
+    product_t *products;       //  REBUILD_BATCH of them
+    catalog_tokens_t *tokens;  //  each product's (buffers kept from batch to batch)
+    bool *tokenized;           //  ... when tokenising it did not fail (else put tokenises)
     size_t n;
 } s_batch_t;
 
@@ -1032,11 +1046,22 @@ typedef struct {
     pthread_cond_t cond;
     uint64_t head, tail;  //  batches indexed, batches read
     bool done;            //  the reader has read its last batch
+    double reader_cpu_ms;  //  the reader thread's CPU time, for the log
 } s_rebuild_t;
 
-//  Reads the next products into batch; false once the store has no more.
+//  CPU time of the calling thread, in ms.
+static double
+s_thread_cpu_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
+}
+
+//  Reads the next products into batch, and tokenises them (tokenize) when the indexer is
+//  behind; false once the store has no more.
 static bool
-s_read_batch (vstore_iter_t *it, s_batch_t *batch)
+s_read_batch (vstore_iter_t *it, s_batch_t *batch, bool tokenize)
 {
     const vmsg_method_t *m = vmsg_method_find ("catalog", "get");
     varena_reset (batch->arena);
@@ -1047,8 +1072,16 @@ s_read_batch (vstore_iter_t *it, s_batch_t *batch)
         if (!vstore_iter_next (it, &key, &klen, &val, &vlen))
             return false;
         const vmsg_value_t *v;
-        if (vmsg_decode (m->reply, val, vlen, batch->arena, &v, NULL, 0) == 0)
-            s_product_from (&batch->products[batch->n++], v);
+        if (vmsg_decode (m->reply, val, vlen, batch->arena, &v, NULL, 0) == 0) {
+            product_t *p = &batch->products[batch->n];
+            s_product_from (p, v);
+            catalog_doc_t doc;
+            s_product_doc (p, &doc);
+            batch->tokenized[batch->n] = tokenize && s_is_active (p)
+                                         && catalog_search_tokenize (&doc, &batch->tokens[batch->n])
+                                                == 0;
+            batch->n++;
+        }
     }
     return true;
 }
@@ -1063,14 +1096,18 @@ s_rebuild_reader (void *arg)
         while (r->tail - r->head == REBUILD_QUEUE)
             pthread_cond_wait (&r->cond, &r->lock);
         s_batch_t *batch = &r->batches[r->tail % REBUILD_QUEUE];
+        //  The indexer has a batch or more waiting: it is the slower, so this thread takes the
+        //  tokenising off it. Otherwise this one is, and leaves it there.
+        bool tokenize = r->tail - r->head >= 2;
         pthread_mutex_unlock (&r->lock);
-        more = s_read_batch (r->it, batch);
+        more = s_read_batch (r->it, batch, tokenize);
         pthread_mutex_lock (&r->lock);
         r->tail++;
         r->done = !more;
         pthread_cond_broadcast (&r->cond);
         pthread_mutex_unlock (&r->lock);
     }
+    r->reader_cpu_ms = s_thread_cpu_ms ();
     return NULL;
 }
 
@@ -1079,21 +1116,27 @@ static size_t
 s_index_batch (catalog_t *self, const s_batch_t *batch)
 {
     for (size_t i = 0; i < batch->n; i++)
-        s_apply_memory (self, NULL, &batch->products[i]);
+        s_apply_memory_tokens (self, NULL, &batch->products[i],
+                               batch->tokenized[i] ? &batch->tokens[i] : NULL);
     return batch->n;
 }
 
-//  Indexes every product of the store; returns how many.
+//  Indexes every product of the store; returns how many, and the CPU time each thread took
+//  (cpu[0] this one, cpu[1] the reader).
 static size_t
-s_rebuild (catalog_t *self, vstore_t *store)
+s_rebuild (catalog_t *self, vstore_t *store, double cpu[2])
 {
+    double cpu_start = s_thread_cpu_ms ();
     s_rebuild_t r = { .it = vstore_iter_new (store, CF_PRODUCTS, NULL, 0, NULL, 0) };
     size_t n = 0;
     bool ok = r.it != NULL;
     for (int i = 0; i < REBUILD_QUEUE && ok; i++) {
         r.batches[i].arena = varena_new (0);
         r.batches[i].products = malloc (REBUILD_BATCH * sizeof (product_t));
-        ok = r.batches[i].arena && r.batches[i].products;
+        r.batches[i].tokens = calloc (REBUILD_BATCH, sizeof (catalog_tokens_t));
+        r.batches[i].tokenized = calloc (REBUILD_BATCH, sizeof (bool));
+        ok = r.batches[i].arena && r.batches[i].products && r.batches[i].tokens
+             && r.batches[i].tokenized;
     }
     pthread_t reader;
     bool threaded = ok && pthread_mutex_init (&r.lock, NULL) == 0;
@@ -1129,15 +1172,21 @@ s_rebuild (catalog_t *self, vstore_t *store)
     else if (ok) {
         bool more = true;
         while (more) {
-            more = s_read_batch (r.it, &r.batches[0]);
+            more = s_read_batch (r.it, &r.batches[0], false);
             n += s_index_batch (self, &r.batches[0]);
         }
     }
     for (int i = 0; i < REBUILD_QUEUE; i++) {
         varena_destroy (&r.batches[i].arena);
         free (r.batches[i].products);
+        for (size_t k = 0; r.batches[i].tokens && k < REBUILD_BATCH; k++)
+            catalog_tokens_free (&r.batches[i].tokens[k]);
+        free (r.batches[i].tokens);
+        free (r.batches[i].tokenized);
     }
     vstore_iter_destroy (&r.it);
+    cpu[0] = s_thread_cpu_ms () - cpu_start;
+    cpu[1] = r.reader_cpu_ms;
     return n;
 }
 
@@ -1252,7 +1301,8 @@ catalog_open (vactor_t *actor)
     vstore_t *store = vactor_store (actor, owned[0]);
     //  Rebuild the index and the category counts from the store.
     int64_t start = vbus_now_ms ();
-    size_t n = s_rebuild (self, store);
+    double cpu[2];
+    size_t n = s_rebuild (self, store, cpu);
     catalog_search_compact (self->index);  //  after a bulk load, as the index asks
     catalog_search_prepare (self->index);  //  the first shoppers' queries fault no memory in
     //  Generated ids continue from a random point: never the same twice after a restart.
@@ -1262,9 +1312,10 @@ catalog_open (vactor_t *actor)
     if (f)
         fclose (f);
     self->next_id &= 0xffffffffffull;
-    vbus_log ('I', WHO, "%zu products indexed in %lld ms (%zu MiB)%s", n,
-              (long long) (vbus_now_ms () - start), catalog_search_memory (self->index) >> 20,
-              self->replica ? "; read replica" : "");
+    vbus_log ('I', WHO,
+              "%zu products indexed in %lld ms (%zu MiB; CPU: indexer %.0f ms, reader %.0f ms)%s",
+              n, (long long) (vbus_now_ms () - start), catalog_search_memory (self->index) >> 20,
+              cpu[0], cpu[1], self->replica ? "; read replica" : "");
     return 0;
 }
 

@@ -233,6 +233,30 @@ s_field_len (const char *s, size_t max)
     return s ? strnlen (s, max + 1) : 0;
 }
 
+//  Adds one token of field to the put's scratch. Returns 0 or -VE_NOMEM.
+static int
+s_add_token (catalog_search_t *self, const char *tok, size_t toklen, int field, uint32_t *nlocal)
+{
+    uint32_t id;
+    if (catalog_search__term_intern (self, tok, toklen, &id))
+        return -VE_NOMEM;
+    catalog_search__term_t *t = &self->term[id];
+    if (t->stamp != self->put_gen) {
+        if (catalog_search__grow ((void **) &self->local, &self->local_cap, *nlocal + 1,
+                                  sizeof *self->local))
+            return -VE_NOMEM;
+        t->stamp = self->put_gen;
+        t->local = (*nlocal)++;
+        self->local[t->local].term = id;
+        self->local[t->local].tf = 0;
+    }
+    uint16_t *tf = &self->local[t->local].tf;
+    unsigned cur = (*tf >> s_tf_shift[field]) & s_tf_max[field];
+    if (cur < s_tf_max[field])
+        *tf = (uint16_t) (*tf + (1u << s_tf_shift[field]));
+    return 0;
+}
+
 //  Adds the tokens of one field to the put's scratch; returns the token count or -VE_NOMEM.
 static int64_t
 s_add_field (catalog_search_t *self, const char *text, size_t len, int field, uint32_t *nlocal)
@@ -243,30 +267,105 @@ s_add_field (catalog_search_t *self, const char *text, size_t len, int field, ui
     int64_t count = 0;
     catalog_search__lexer_init (&lx, text, len);
     while ((toklen = catalog_search__next_token (&lx, tok)) > 0) {
-        uint32_t id;
-        if (catalog_search__term_intern (self, tok, toklen, &id))
+        if (s_add_token (self, tok, toklen, field, nlocal))
             return -VE_NOMEM;
-        catalog_search__term_t *t = &self->term[id];
-        if (t->stamp != self->put_gen) {
-            if (catalog_search__grow ((void **) &self->local, &self->local_cap, *nlocal + 1,
-                                      sizeof *self->local))
-                return -VE_NOMEM;
-            t->stamp = self->put_gen;
-            t->local = (*nlocal)++;
-            self->local[t->local].term = id;
-            self->local[t->local].tf = 0;
-        }
-        uint16_t *tf = &self->local[t->local].tf;
-        unsigned cur = (*tf >> s_tf_shift[field]) & s_tf_max[field];
-        if (cur < s_tf_max[field])
-            *tf = (uint16_t) (*tf + (1u << s_tf_shift[field]));
         count++;
     }
     return count;
 }
 
+//  The same for tokens made by catalog_search_tokenize: adds them all, counting per field.
+static int
+s_add_tokens (catalog_search_t *self, const catalog_tokens_t *tok, int64_t *ntok,
+              uint32_t *nlocal)
+{
+    for (size_t at = 0; at + 2 <= tok->len;) {
+        int field = tok->buf[at];
+        size_t len = tok->buf[at + 1];
+        if (field >= F_COUNT || at + 2 + len > tok->len)
+            return -VE_INVAL;
+        if (s_add_token (self, (const char *) tok->buf + at + 2, len, field, nlocal))
+            return -VE_NOMEM;
+        ntok[field]++;
+        at += 2 + len;
+    }
+    return 0;
+}
+
+//  Appends the tokens of one field to tok. Returns 0 or -VE_NOMEM.
+static int
+s_tokenize_field (catalog_tokens_t *tok, const char *text, size_t len, int field)
+{
+    catalog_search__lexer_t lx;
+    char t[CATALOG_MAX_TOKEN + 1];
+    size_t tl;
+    catalog_search__lexer_init (&lx, text, len);
+    while ((tl = catalog_search__next_token (&lx, t)) > 0) {
+        if (tok->len + 2 + tl > tok->cap) {
+            size_t cap = tok->cap ? tok->cap * 2 : 1024;
+            while (cap < tok->len + 2 + tl)
+                cap *= 2;
+            unsigned char *buf = realloc (tok->buf, cap);
+            if (!buf)
+                return -VE_NOMEM;
+            tok->buf = buf;
+            tok->cap = cap;
+        }
+        tok->buf[tok->len] = (unsigned char) field;
+        tok->buf[tok->len + 1] = (unsigned char) tl;
+        memcpy (tok->buf + tok->len + 2, t, tl);
+        tok->len += 2 + tl;
+    }
+    return 0;
+}
+
+int
+catalog_search_tokenize (const catalog_doc_t *doc, catalog_tokens_t *tok)
+{
+    if (!doc || !tok)
+        return -VE_INVAL;
+    tok->len = 0;
+    const char *fields[3] = { doc->title, doc->brand, doc->description };
+    const int ids[3] = { F_TITLE, F_BRAND, F_DESC };
+    for (int i = 0; i < 3; i++)
+        if (fields[i]
+            && s_tokenize_field (tok, fields[i], s_field_len (fields[i], CATALOG_MAX_FIELD), ids[i]))
+            return -VE_NOMEM;
+    for (size_t i = 0; doc->attr_values && i < doc->nattrs; i++)
+        if (doc->attr_values[i]
+            && s_tokenize_field (tok, doc->attr_values[i],
+                                 s_field_len (doc->attr_values[i], CATALOG_MAX_FIELD), F_ATTR))
+            return -VE_NOMEM;
+    return 0;
+}
+
+void
+catalog_tokens_free (catalog_tokens_t *tok)
+{
+    if (!tok)
+        return;
+    free (tok->buf);
+    *tok = (catalog_tokens_t) { 0 };
+}
+
+static int s_put (catalog_search_t *self, const catalog_doc_t *doc, const catalog_tokens_t *tok);
+
 int
 catalog_search_put (catalog_search_t *self, const catalog_doc_t *doc)
+{
+    return s_put (self, doc, NULL);
+}
+
+int
+catalog_search_put_tokens (catalog_search_t *self, const catalog_doc_t *doc,
+                           const catalog_tokens_t *tok)
+{
+    return tok ? s_put (self, doc, tok) : -VE_INVAL;
+}
+
+//  A put, tokenising doc here (tok NULL) or from its tokens.
+static int
+s_put (catalog_search_t *self, const catalog_doc_t *doc, const catalog_tokens_t *tok)
 {
     if (!self || !doc || !doc->id)
         return -VE_INVAL;
@@ -325,17 +424,24 @@ catalog_search_put (catalog_search_t *self, const catalog_doc_t *doc)
     }
     uint32_t nlocal = 0;
     int64_t ntok[F_COUNT] = { 0 };
-    ntok[F_TITLE] = s_add_field (self, fields[0], flen[0], F_TITLE, &nlocal);
-    ntok[F_BRAND] = s_add_field (self, fields[1], flen[1], F_BRAND, &nlocal);
-    ntok[F_DESC] = s_add_field (self, fields[2], flen[2], F_DESC, &nlocal);
-    for (size_t i = 0; i < doc->nattrs && ntok[F_ATTR] >= 0; i++) {
-        const char *v = doc->attr_values[i];
-        int64_t n = v ? s_add_field (self, v, strlen (v), F_ATTR, &nlocal) : 0;
-        ntok[F_ATTR] = n < 0 ? n : ntok[F_ATTR] + n;
+    if (tok) {
+        int rc = s_add_tokens (self, tok, ntok, &nlocal);
+        if (rc)
+            return rc;
     }
-    for (int f = 0; f < F_COUNT; f++)
-        if (ntok[f] < 0)
-            return -VE_NOMEM;
+    else {
+        ntok[F_TITLE] = s_add_field (self, fields[0], flen[0], F_TITLE, &nlocal);
+        ntok[F_BRAND] = s_add_field (self, fields[1], flen[1], F_BRAND, &nlocal);
+        ntok[F_DESC] = s_add_field (self, fields[2], flen[2], F_DESC, &nlocal);
+        for (size_t i = 0; i < doc->nattrs && ntok[F_ATTR] >= 0; i++) {
+            const char *v = doc->attr_values[i];
+            int64_t n = v ? s_add_field (self, v, strlen (v), F_ATTR, &nlocal) : 0;
+            ntok[F_ATTR] = n < 0 ? n : ntok[F_ATTR] + n;
+        }
+        for (int f = 0; f < F_COUNT; f++)
+            if (ntok[f] < 0)
+                return -VE_NOMEM;
+    }
 
     uint32_t ord = self->ndocs;
     if (ord >= UINT32_MAX - 64)

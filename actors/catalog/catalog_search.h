@@ -128,6 +128,24 @@ void catalog_search_destroy (catalog_search_t **self_p);
 //  -VE_NOMEM (the index is unchanged then for a new product; a replaced one is removed).
 int catalog_search_put (catalog_search_t *self, const catalog_doc_t *doc);
 
+//  A product's searched text as tokens, made without an index, so on any thread: a rebuild
+//  tokenises on the thread that reads the store while another indexes. Filled by
+//  catalog_search_tokenize, read by catalog_search_put_tokens; reusable (its buffer grows and
+//  stays); catalog_tokens_free releases it.
+typedef struct {
+    unsigned char *buf;  //  per token: its field, its length, its bytes
+    size_t len, cap;
+} catalog_tokens_t;
+
+//  The tokens of doc's title, brand, description and attribute values into tok (emptied
+//  first). Returns 0, -VE_INVAL (NULL arguments) or -VE_NOMEM.
+int catalog_search_tokenize (const catalog_doc_t *doc, catalog_tokens_t *tok);
+void catalog_tokens_free (catalog_tokens_t *tok);
+//  catalog_search_put with doc's tokens made already (catalog_search_tokenize of the same doc):
+//  the same result, without tokenising here.
+int catalog_search_put_tokens (catalog_search_t *self, const catalog_doc_t *doc,
+                               const catalog_tokens_t *tok);
+
 //  Removes a product. Returns 0, or -VE_NOT_FOUND when no active product has that id.
 int catalog_search_remove (catalog_search_t *self, const char *id);
 

@@ -182,9 +182,12 @@ vmsg__fail (char *err, size_t errlen, const vmsg__path_t *path, int code, const 
 const vmsg_field_t *
 vmsg__field_find (const vmsg_schema_t *schema, const char *name, size_t len)
 {
-    //  name comes from outside and may hold NUL bytes: compare lengths, then bytes.
+    //  name comes from outside and may hold NUL bytes: compare lengths, then bytes (the first
+    //  byte first: most fields differ there, and it spares their strlen).
+    if (len == 0)
+        return NULL;  //  no field has an empty name
     for (const vmsg_field_t *f = schema->fields; f->name; f++)
-        if (strlen (f->name) == len && memcmp (f->name, name, len) == 0)
+        if (f->name[0] == name[0] && strlen (f->name) == len && memcmp (f->name, name, len) == 0)
             return f;
     return NULL;
 }
@@ -639,7 +642,7 @@ vmsg_get (const vmsg_value_t *v, const char *name)
     if (!v || v->kind != VMP_MAP)
         return NULL;
     for (uint32_t i = 0; i < v->len; i++)
-        if (strcmp (v->v.pairs[i].key, name) == 0)
+        if (v->v.pairs[i].key[0] == name[0] && strcmp (v->v.pairs[i].key, name) == 0)
             return &v->v.pairs[i].value;
     return NULL;
 }

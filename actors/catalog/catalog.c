@@ -7,6 +7,7 @@
 #include "vhash.h"
 #include "vscene.h"
 #include "vactor.h"
+#include "vmap.h"
 #include <ctype.h>
 #include <math.h>
 #include <pthread.h>
@@ -48,6 +49,7 @@ typedef struct {
     catalog_search_t *index;
     s_category_t *categories;
     size_t ncategories, capcategories;
+    vmap_t *category_at;  //  path → its index in categories, plus one
     bool replica;
     uint64_t next_id;
     //  What shoppers searched, asked of analytics every searches_every_ms (0: never).
@@ -211,10 +213,9 @@ s_invalid (const product_t *p)
 static s_category_t *
 s_category (catalog_t *self, const char *path, size_t len, bool create)
 {
-    for (size_t i = 0; i < self->ncategories; i++)
-        if (strlen (self->categories[i].path) == len
-            && memcmp (self->categories[i].path, path, len) == 0)
-            return &self->categories[i];
+    uintptr_t at = (uintptr_t) vmap_get (self->category_at, path, len);
+    if (at)
+        return &self->categories[at - 1];
     if (!create || len >= sizeof self->categories[0].path)
         return NULL;
     if (self->ncategories == self->capcategories) {
@@ -225,7 +226,10 @@ s_category (catalog_t *self, const char *path, size_t len, bool create)
         self->categories = grown;
         self->capcategories = cap;
     }
-    s_category_t *c = &self->categories[self->ncategories++];
+    s_category_t *c = &self->categories[self->ncategories];
+    if (vmap_put (self->category_at, path, len, (void *) (uintptr_t) (self->ncategories + 1)))
+        return NULL;
+    self->ncategories++;
     memcpy (c->path, path, len);
     c->path[len] = 0;
     c->count = 0;
@@ -705,6 +709,9 @@ catalog_categories (vactor_call_t *call)
     catalog_t *self = vactor_state (call->actor);
     if (self->ncategories)  //  none yet: an empty catalog
         qsort (self->categories, self->ncategories, sizeof *self->categories, s_category_order);
+    for (size_t i = 0; i < self->ncategories; i++)  //  moved: the map follows (no new key)
+        vmap_put (self->category_at, self->categories[i].path, strlen (self->categories[i].path),
+                  (void *) (uintptr_t) (i + 1));
     uint32_t n = 0;
     for (size_t i = 0; i < self->ncategories; i++)
         n += self->categories[i].count > 0;
@@ -1279,7 +1286,7 @@ static int
 catalog_open (vactor_t *actor)
 {
     catalog_t *self = calloc (1, sizeof *self);
-    if (!self || !(self->index = catalog_search_new ()))
+    if (!self || !(self->index = catalog_search_new ()) || !(self->category_at = vmap_new ()))
         return -VE_NOMEM;
     vactor_set_state (actor, self);
     self->replica = vactor_config (actor, "follow") != NULL;
@@ -1327,6 +1334,7 @@ catalog_close (vactor_t *actor)
         return;
     catalog_search_destroy (&self->index);
     free (self->categories);
+    vmap_destroy (&self->category_at);
     free (self);
 }
 

@@ -8,12 +8,13 @@
 //  read again soon), and a reply is kept only when no change came while it was on its way
 //  (the generation): a reply may predate a change the stream already applied.
 #include "cart.h"
+#include "vlru.h"
 #include "vmap.h"
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct s_entry_s {
-    struct s_entry_s *prev, *next;  //  most recently used first
+    vlru_node_t lru;                //  most recently used first
     int64_t at;                     //  fetched or changed then
     size_t idlen, len;
     char *id;                       //  in data, NUL-terminated
@@ -22,7 +23,7 @@ typedef struct s_entry_s {
 
 struct cart_products_s {
     vmap_t *by_id;
-    s_entry_t *head, *tail;
+    vlru_t lru;  //  the entries by recency
     size_t n, capacity;
     int64_t ttl_ms;
     uint64_t generation;
@@ -49,9 +50,9 @@ cart_products_destroy (cart_products_t **self_p)
     if (!self_p || !*self_p)
         return;
     cart_products_t *self = *self_p;
-    for (s_entry_t *e = self->head, *next; e; e = next) {
-        next = e->next;
-        free (e);
+    for (vlru_node_t *n = self->lru.head, *next; n; n = next) {
+        next = n->next;
+        free (VLRU_ENTRY (n, s_entry_t, lru));
     }
     vmap_destroy (&self->by_id);
     free (self);
@@ -59,35 +60,9 @@ cart_products_destroy (cart_products_t **self_p)
 }
 
 static void
-s_unlink (cart_products_t *self, s_entry_t *e)
-{
-    if (e->prev)
-        e->prev->next = e->next;
-    else
-        self->head = e->next;
-    if (e->next)
-        e->next->prev = e->prev;
-    else
-        self->tail = e->prev;
-    e->prev = e->next = NULL;
-}
-
-static void
-s_push_front (cart_products_t *self, s_entry_t *e)
-{
-    e->prev = NULL;
-    e->next = self->head;
-    if (self->head)
-        self->head->prev = e;
-    self->head = e;
-    if (!self->tail)
-        self->tail = e;
-}
-
-static void
 s_drop (cart_products_t *self, s_entry_t *e)
 {
-    s_unlink (self, e);
+    vlru_unlink (&self->lru, &e->lru);
     vmap_remove (self->by_id, e->id, e->idlen);
     self->n--;
     free (e);
@@ -105,8 +80,7 @@ cart_products_get (cart_products_t *self, const char *id, int64_t now, size_t *l
         s_drop (self, e);
         return NULL;
     }
-    s_unlink (self, e);
-    s_push_front (self, e);
+    vlru_touch (&self->lru, &e->lru);
     *len = e->len;
     return e->data + e->idlen + 1;
 }
@@ -133,10 +107,10 @@ s_put (cart_products_t *self, const char *id, const void *bytes, size_t len, int
         free (e);
         return -VE_NOMEM;
     }
-    s_push_front (self, e);
+    vlru_push_front (&self->lru, &e->lru);
     self->n++;
     while (self->n > self->capacity)
-        s_drop (self, self->tail);
+        s_drop (self, VLRU_ENTRY (self->lru.tail, s_entry_t, lru));
     return 0;
 }
 

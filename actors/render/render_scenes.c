@@ -9,7 +9,7 @@
 
 struct render_scenes_s {
     vmap_t *map;  //  id -> render_scene_t
-    render_scene_t *head, *tail;
+    vlru_t lru;  //  render_scene_t by recency
     size_t capacity;
 };
 
@@ -27,35 +27,9 @@ render_scenes_new (size_t capacity)
 }
 
 static void
-s_unlink (render_scenes_t *self, render_scene_t *e)
-{
-    if (e->prev)
-        e->prev->next = e->next;
-    else
-        self->head = e->next;
-    if (e->next)
-        e->next->prev = e->prev;
-    else
-        self->tail = e->prev;
-    e->prev = e->next = NULL;
-}
-
-static void
-s_push_front (render_scenes_t *self, render_scene_t *e)
-{
-    e->prev = NULL;
-    e->next = self->head;
-    if (self->head)
-        self->head->prev = e;
-    self->head = e;
-    if (!self->tail)
-        self->tail = e;
-}
-
-static void
 s_drop (render_scenes_t *self, render_scene_t *e)
 {
-    s_unlink (self, e);
+    vlru_unlink (&self->lru, &e->lru);
     vmap_remove (self->map, e->id, strlen (e->id));
     render_tape_unref (&e->tape);
     free (e);
@@ -67,8 +41,8 @@ render_scenes_destroy (render_scenes_t **self_p)
     if (!self_p || !*self_p)
         return;
     render_scenes_t *self = *self_p;
-    while (self->head)
-        s_drop (self, self->head);
+    while (self->lru.head)
+        s_drop (self, VLRU_ENTRY (self->lru.head, render_scene_t, lru));
     vmap_destroy (&self->map);
     free (self);
     *self_p = NULL;
@@ -84,8 +58,7 @@ render_scenes_get (render_scenes_t *self, const char *id, int64_t now_ms)
         s_drop (self, e);
         return NULL;
     }
-    s_unlink (self, e);
-    s_push_front (self, e);
+    vlru_touch (&self->lru, &e->lru);
     return e;
 }
 
@@ -103,7 +76,7 @@ render_scenes_put (render_scenes_t *self, const char *id, const char *scene_hash
     }
     render_scene_t *e = vmap_get (self->map, id, idlen);
     if (e)
-        s_unlink (self, e);
+        vlru_unlink (&self->lru, &e->lru);
     else {
         if (!(e = calloc (1, sizeof *e)) || vmap_put (self->map, id, idlen, e) != 0) {
             free (e);
@@ -116,9 +89,9 @@ render_scenes_put (render_scenes_t *self, const char *id, const char *scene_hash
     e->tape = tape;
     snprintf (e->scene_hash, sizeof e->scene_hash, "%s", scene_hash);
     e->expires_ms = expires_ms;
-    s_push_front (self, e);
-    while (vmap_size (self->map) > self->capacity && self->tail != e)
-        s_drop (self, self->tail);
+    vlru_push_front (&self->lru, &e->lru);
+    while (vmap_size (self->map) > self->capacity && self->lru.tail != &e->lru)
+        s_drop (self, VLRU_ENTRY (self->lru.tail, render_scene_t, lru));
     return e;
 }
 

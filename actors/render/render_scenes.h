@@ -8,6 +8,7 @@
 
 #include "frame_cache.h"
 #include "render_pool.h"
+#include "vlru.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,7 +19,7 @@ typedef struct render_scene_s {
     char scene_hash[RENDER_HASH_MAX + 1];  //  the catalog's; "" when the product has none
     render_tape_t *tape;                   //  NULL when the product has no scene
     int64_t expires_ms;                    //  0: never (only entries without a scene expire)
-    struct render_scene_s *prev, *next;    //  recency, most recent first
+    vlru_node_t lru;                       //  recency, most recent first
 } render_scene_t;
 
 typedef struct render_scenes_s render_scenes_t;

@@ -20,6 +20,7 @@
 #define TRIM_WALK     1000  //  outbox events a housekeeping round looks at for their age
 #define CONSUME_BATCH 512  //  events in one consumer commit at most
 #define S_FAMILY_MAX  63   //  bytes of a topic family the consumer subscribes to
+#define S_STOP_CALLS_MS 5000  //  at a stop, how long calls still out may take to come back
 
 enum { KIND_METHOD, KIND_REPLAY, KIND_STATS };
 
@@ -1726,6 +1727,19 @@ vactor_main (const vactor_def_t *def, int argc, char **argv)
     }
     vbus_worker_drain (self->worker);
     s_flush (self);
+    //  Calls still out (a background poll, a saga's step) get their reply or their local
+    //  timeout before the stores close, so each callback runs exactly once; a callback may
+    //  send again, so this is bounded.
+    for (int64_t end = vbus_mono_us () / 1000 + S_STOP_CALLS_MS;
+         self->async && vbus_client_pending (self->async) && vbus_mono_us () / 1000 < end;) {
+        zmq_pollitem_t item = { NULL, vbus_client_fd (self->async), ZMQ_POLLIN, 0 };
+        int next = vbus_client_next_timeout (self->async);
+        zmq_poll (&item, 1, next >= 0 && next < 100 ? next : 100);
+        vbus_client_dispatch (self->async);
+        s_flush (self);
+    }
+    if (self->async && vbus_client_pending (self->async))
+        vbus_log ('W', who, "stopping with calls still out (no reply in %d ms)", S_STOP_CALLS_MS);
     s_housekeeping (self);
     rc = 0;
 done:

@@ -81,25 +81,12 @@ void analytics_searches_destroy (analytics_searches_t **self_p);
 //  Loads the table from CF_SEARCHES (keeping the most counted when the store holds more than
 //  capacity, and deleting the others). Returns 0 or a negative code.
 int analytics_searches_load (analytics_searches_t *self, vstore_t *store);
-//  Counts a search (text as typed) at at_ms: in memory and into batch. A text that is blank
+//  Counts a search (text as typed) at at_ms: in memory and into batch, under its normal form
+//  (ASCII lower case, runs of white space as one space, none at the ends). A text that is blank
 //  or over VLIM_SEARCH_Q bytes once normalised is not counted. Returns 0 or -VE_NOMEM (then
 //  nothing changed).
 int analytics_searches_add (analytics_searches_t *self, vstore_t *store, vstore_batch_t *batch,
                             const char *text, int64_t at_ms);
-//  The normal form a search is counted under: ASCII lower case, runs of white space as one
-//  space, none at the ends. Writes it into out (size bytes) and returns its length; 0 when
-//  blank or when it does not fit.
-size_t analytics_searches_normalise (const char *text, char *out, size_t size);
-typedef struct {
-    const char *q;  //  the table's (valid until the next add)
-    double count;   //  at least this many, decayed to now
-} analytics_search_t;
-
-//  The searches counted at least min_count times (decayed to now, error taken off; more than
-//  0), most counted first, then by text: fills out (room for capacity entries), returns how
-//  many up to limit.
-size_t analytics_searches_top (const analytics_searches_t *self, int64_t now, double min_count,
-                               size_t limit, analytics_search_t *out);
 //  The analytics.searches method.
 int analytics_searches_method (vactor_call_t *call, const analytics_searches_t *self);
 

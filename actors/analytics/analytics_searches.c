@@ -37,8 +37,11 @@ struct analytics_searches_s {
     double half_life_ms;
 };
 
-size_t
-analytics_searches_normalise (const char *text, char *out, size_t size)
+//  The normal form a search is counted under: ASCII lower case, runs of white space as one
+//  space, none at the ends. Writes it into out (size bytes) and returns its length; 0 when
+//  blank or when it does not fit.
+static size_t
+s_normalise (const char *text, char *out, size_t size)
 {
     size_t n = 0;
     bool space = false;
@@ -176,7 +179,7 @@ analytics_searches_add (analytics_searches_t *self, vstore_t *store, vstore_batc
                         const char *text, int64_t at_ms)
 {
     char q[VLIM_SEARCH_Q + 1];
-    size_t len = analytics_searches_normalise (text, q, sizeof q);
+    size_t len = s_normalise (text, q, sizeof q);
     if (len == 0)
         return 0;  //  blank, or too long to be worth suggesting
     s_slot_t *s = vmap_get (self->by_q, q, len);
@@ -209,24 +212,32 @@ analytics_searches_add (analytics_searches_t *self, vstore_t *store, vstore_batc
 
 //  ---------------------------------------------------------------- analytics.searches
 
+typedef struct {
+    const char *q;  //  the table's
+    double count;   //  at least this many, decayed to now
+} s_item_t;
+
 static int
 s_item_order (const void *a, const void *b)
 {
-    const analytics_search_t *x = a, *y = b;
+    const s_item_t *x = a, *y = b;
     if (x->count != y->count)
         return x->count > y->count ? -1 : 1;
     return strcmp (x->q, y->q);
 }
 
-size_t
-analytics_searches_top (const analytics_searches_t *self, int64_t now, double min_count,
-                        size_t limit, analytics_search_t *out)
+//  The searches counted at least min_count times (decayed to now, error taken off; more than
+//  0), most counted first, then by text: fills out (room for capacity entries), returns how
+//  many up to limit.
+static size_t
+s_top (const analytics_searches_t *self, int64_t now, double min_count, size_t limit,
+       s_item_t *out)
 {
     size_t n = 0;
     for (size_t i = 0; i < self->n; i++) {
         double count = s_count (self, &self->slots[i], now);
         if (count > 0 && count >= min_count)
-            out[n++] = (analytics_search_t) { self->slots[i].q, count };
+            out[n++] = (s_item_t) { self->slots[i].q, count };
     }
     if (n)
         qsort (out, n, sizeof *out, s_item_order);
@@ -237,11 +248,11 @@ int
 analytics_searches_method (vactor_call_t *call, const analytics_searches_t *self)
 {
     int64_t now = vactor_now_ms (call->actor);
-    analytics_search_t *items = varena_alloc (call->arena, (self->cap) * sizeof *items);
+    s_item_t *items = varena_alloc (call->arena, self->cap * sizeof *items);
     if (!items)
         return vbus_out_error (call->out, VE_INTERNAL, "out of memory");
-    size_t n = analytics_searches_top (self, now, vmsg_float (call->body, "min_count", 1),
-                                       (size_t) vmsg_int (call->body, "limit", 100), items);
+    size_t n = s_top (self, now, vmsg_float (call->body, "min_count", 1),
+                      (size_t) vmsg_int (call->body, "limit", 100), items);
     msgpack_packer *pk = &call->out->pk;
     msgpack_pack_map (pk, 3);
     vmp_pack_kint (pk, "at", now);

@@ -212,8 +212,6 @@ s_prices_from (cart_job_t *job, const vmsg_value_t *many)
     return unknown;
 }
 
-//  add: catalog-read.get_many of the cart's products and the one to add. The added product is
-//  looked up in it as catalog-read.get would answer; the reply is kept to price the cart.
 //  The products of a get_many reply into the product view (unless a change came meanwhile).
 static void
 s_keep (cart_job_t *job, const vmsg_value_t *many)
@@ -231,7 +229,9 @@ s_keep (cart_job_t *job, const vmsg_value_t *many)
     }
 }
 
-//  add's product, from the get_many answer (reply or view) of status.
+//  add: the get_many answer (a reply, or the view's) of the cart's products and the one to add.
+//  The added product is looked up in it as catalog-read.get would answer; the answer is kept to
+//  price the cart.
 static void
 s_add_found (cart_job_t *job, int status, const vmsg_value_t *many, const char *message)
 {

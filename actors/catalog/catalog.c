@@ -253,7 +253,8 @@ s_category_count (catalog_t *self, const char *path, int delta)
 static int
 s_category_order (const void *a, const void *b)
 {
-    return strcmp (((const s_category_t *) a)->path, ((const s_category_t *) b)->path);
+    return strcmp ((*(const s_category_t *const *) a)->path,
+                   (*(const s_category_t *const *) b)->path);
 }
 
 //  ---------------------------------------------------------------- applying a change
@@ -707,24 +708,26 @@ static int
 catalog_categories (vactor_call_t *call)
 {
     catalog_t *self = vactor_state (call->actor);
-    if (self->ncategories)  //  none yet: an empty catalog
-        qsort (self->categories, self->ncategories, sizeof *self->categories, s_category_order);
-    for (size_t i = 0; i < self->ncategories; i++)  //  moved: the map follows (no new key)
-        vmap_put (self->category_at, self->categories[i].path, strlen (self->categories[i].path),
-                  (void *) (uintptr_t) (i + 1));
+    //  The categories with products, sorted in a list of their own: the array stays in the
+    //  order category_at indexes.
+    const s_category_t **shown =
+        varena_alloc (call->arena, (self->ncategories ? self->ncategories : 1) * sizeof *shown);
+    if (!shown)
+        return vbus_out_error (call->out, VE_INTERNAL, "out of memory");
     uint32_t n = 0;
     for (size_t i = 0; i < self->ncategories; i++)
-        n += self->categories[i].count > 0;
+        if (self->categories[i].count > 0)
+            shown[n++] = &self->categories[i];
+    if (n)
+        qsort (shown, n, sizeof *shown, s_category_order);
     msgpack_packer *pk = &call->out->pk;
     msgpack_pack_map (pk, 1);
     vmp_pack_cstr (pk, "categories");
     msgpack_pack_array (pk, n);
-    for (size_t i = 0; i < self->ncategories; i++) {
-        if (self->categories[i].count <= 0)
-            continue;
+    for (uint32_t i = 0; i < n; i++) {
         msgpack_pack_map (pk, 2);
-        vmp_pack_kstr (pk, "name", self->categories[i].path);
-        vmp_pack_kuint (pk, "count", (uint64_t) self->categories[i].count);
+        vmp_pack_kstr (pk, "name", shown[i]->path);
+        vmp_pack_kuint (pk, "count", (uint64_t) shown[i]->count);
     }
     return VE_OK;
 }
@@ -1082,11 +1085,13 @@ s_read_batch (vstore_iter_t *it, s_batch_t *batch, bool tokenize)
         if (vmsg_decode (m->reply, val, vlen, batch->arena, &v, NULL, 0) == 0) {
             product_t *p = &batch->products[batch->n];
             s_product_from (p, v);
-            catalog_doc_t doc;
-            s_product_doc (p, &doc);
-            batch->tokenized[batch->n] = tokenize && s_is_active (p)
-                                         && catalog_search_tokenize (&doc, &batch->tokens[batch->n])
-                                                == 0;
+            batch->tokenized[batch->n] = false;
+            if (tokenize && s_is_active (p)) {
+                catalog_doc_t doc;
+                s_product_doc (p, &doc);
+                batch->tokenized[batch->n] =
+                    catalog_search_tokenize (&doc, &batch->tokens[batch->n]) == 0;
+            }
             batch->n++;
         }
     }
@@ -1210,8 +1215,6 @@ s_on_searches (vactor_t *actor, const vbus_reply_t *reply, void *arg)
 {
     (void) arg;
     catalog_t *self = vactor_state (actor);
-    if (!self)
-        return;  //  answered while closing
     self->searches_asking = false;
     const vmsg_method_t *m = vmsg_method_find (self->searches_from, "searches");
     varena_t *arena = varena_new (0);

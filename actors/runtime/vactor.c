@@ -137,6 +137,7 @@ struct vactor_s {
     s_send_t *sends;  //  vactor_send calls held behind the same fsync
     size_t nsends, capsends;
     uint64_t syncs, synced_commits;
+    vstore_syncer_t *syncer;  //  syncs the dirty partitions in parallel (more than one owned)
     bool in_call;             //  a handler or a transaction is running (they do not nest)
     bool holding;             //  a call is in progress: vactor_reply holds (see s_call)
     bool check_replies;       //  validate every reply against its schema (debug, tests)
@@ -560,13 +561,15 @@ s_flush (vactor_t *self)
 {
     if (!self->dirty && !self->nheld && !self->nsends)
         return;
-    bool ok = true;
+    vstore_t *dirty[self->nowned ? self->nowned : 1];
+    size_t ndirty = 0;
     for (size_t i = 0; i < self->nowned; i++)
         if (self->parts[i].dirty) {
-            ok = vstore_sync (self->parts[i].store) == 0 && ok;
+            dirty[ndirty++] = self->parts[i].store;
             self->parts[i].dirty = false;
-            self->syncs++;
         }
+    bool ok = vstore_syncer_run (self->syncer, dirty, ndirty) == 0;
+    self->syncs += ndirty;
     self->dirty = false;
     //  What runs from here (a failed send's callback) may hold new replies and sends: they
     //  go into fresh lists, for the next flush.
@@ -1480,6 +1483,10 @@ s_open_stores (vactor_t *self)
     self->parts = calloc (self->nowned, sizeof *self->parts);
     if (!self->parts)
         return -VE_NOMEM;
+    //  One helper per owned partition but the first (the actor's thread syncs one), at most 7.
+    if (self->nowned > 1
+        && !(self->syncer = vstore_syncer_new (self->nowned - 1 < 7 ? self->nowned - 1 : 7)))
+        return -VE_NOMEM;
     for (size_t i = 0; i < self->nowned; i++) {
         s_part_t *part = &self->parts[i];
         part->partition = self->owned[i];
@@ -1554,6 +1561,7 @@ s_destroy (vactor_t *self)
     for (size_t i = 0; self->parts && i < self->nowned; i++)
         vstore_close (&self->parts[i].store);
     free (self->parts);
+    vstore_syncer_destroy (&self->syncer);
     vbus_worker_destroy (&self->worker);
     vbus_sub_destroy (&self->sub);
     vbus_pub_destroy (&self->pub);

@@ -2,6 +2,7 @@
 #include "vstore.h"
 #include "vbus.h"
 #include "vbus_util.h"
+#include <pthread.h>
 #include <rocksdb/c.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@ struct vstore_s {
     rocksdb_writeoptions_t *write;
     rocksdb_writeoptions_t *write_sync;
     rocksdb_column_family_handle_t *cfs[VSTORE_MAX_CF + 1];
+    uint64_t syncs;  //  successful vstore_sync calls
     const char *names[VSTORE_MAX_CF + 1];
     size_t ncfs;
     char *dir;
@@ -319,7 +321,130 @@ vstore_sync (vstore_t *self)
         free (err);
         return -VE_IO;
     }
+    self->syncs++;
     return 0;
+}
+
+uint64_t
+vstore_syncs (vstore_t *self)
+{
+    return self->syncs;
+}
+
+//  ---------------------------------------------------------------- syncer
+
+struct vstore_syncer_s {
+    pthread_mutex_t lock;
+    pthread_cond_t go, done;
+    vstore_t *const *stores;  //  the round's list (the caller's, valid until run returns)
+    size_t n, next, finished;
+    int rc;
+    uint64_t round;           //  bumped per run: helpers wake on a new one
+    bool stop;
+    pthread_t *threads;
+    size_t nthreads;
+};
+
+//  Takes stores from the round's list until none is left; called with the lock held.
+static void
+s_syncer_take (vstore_syncer_t *self)
+{
+    while (self->next < self->n) {
+        vstore_t *store = self->stores[self->next++];
+        pthread_mutex_unlock (&self->lock);
+        int rc = vstore_sync (store);
+        pthread_mutex_lock (&self->lock);
+        if (rc != 0)
+            self->rc = rc;
+        if (++self->finished == self->n)
+            pthread_cond_signal (&self->done);
+    }
+}
+
+static void *
+s_syncer_helper (void *arg)
+{
+    vstore_syncer_t *self = arg;
+    pthread_mutex_lock (&self->lock);
+    uint64_t seen = self->round;
+    while (!self->stop) {
+        if (self->round != seen) {
+            seen = self->round;
+            s_syncer_take (self);
+        }
+        else
+            pthread_cond_wait (&self->go, &self->lock);
+    }
+    pthread_mutex_unlock (&self->lock);
+    return NULL;
+}
+
+vstore_syncer_t *
+vstore_syncer_new (size_t nthreads)
+{
+    vstore_syncer_t *self = calloc (1, sizeof *self);
+    if (!self || (nthreads && !(self->threads = calloc (nthreads, sizeof (pthread_t))))) {
+        free (self);
+        return NULL;
+    }
+    pthread_mutex_init (&self->lock, NULL);
+    pthread_cond_init (&self->go, NULL);
+    pthread_cond_init (&self->done, NULL);
+    for (size_t i = 0; i < nthreads; i++) {
+        if (pthread_create (&self->threads[i], NULL, s_syncer_helper, self) != 0)
+            break;  //  fewer helpers: the caller takes more
+        self->nthreads++;
+    }
+    return self;
+}
+
+void
+vstore_syncer_destroy (vstore_syncer_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    vstore_syncer_t *self = *self_p;
+    pthread_mutex_lock (&self->lock);
+    self->stop = true;
+    pthread_cond_broadcast (&self->go);
+    pthread_mutex_unlock (&self->lock);
+    for (size_t i = 0; i < self->nthreads; i++)
+        pthread_join (self->threads[i], NULL);
+    pthread_cond_destroy (&self->go);
+    pthread_cond_destroy (&self->done);
+    pthread_mutex_destroy (&self->lock);
+    free (self->threads);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+vstore_syncer_run (vstore_syncer_t *self, vstore_t *const *stores, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (n == 1 || !self || self->nthreads == 0) {
+        int rc = 0;
+        for (size_t i = 0; i < n; i++)
+            if (vstore_sync (stores[i]) != 0)
+                rc = -VE_IO;
+        return rc;
+    }
+    pthread_mutex_lock (&self->lock);
+    self->stores = stores;
+    self->n = n;
+    self->next = self->finished = 0;
+    self->rc = 0;
+    self->round++;
+    pthread_cond_broadcast (&self->go);
+    s_syncer_take (self);
+    while (self->finished < self->n)
+        pthread_cond_wait (&self->done, &self->lock);
+    int rc = self->rc;
+    self->stores = NULL;
+    self->n = self->next = self->finished = 0;
+    pthread_mutex_unlock (&self->lock);
+    return rc;
 }
 
 vstore_iter_t *

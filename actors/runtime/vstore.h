@@ -1,7 +1,8 @@
 //  vstore.h — an actor's durable state: one RocksDB per owned partition, under
 //  <data>/<service>/p<N>/, with one column family per entity the actor declares, the WAL on.
 //  Writes go through a batch that commits atomically (state and outbox events together);
-//  a sync commit returns only when the WAL is on disk. Single-threaded: one store per thread.
+//  a sync commit returns only when the WAL is on disk. Single-threaded: one store per thread
+//  (a syncer's helpers sync stores while their owner waits for it).
 #ifndef VSTORE_H
 #define VSTORE_H
 
@@ -64,6 +65,18 @@ int vstore_commit (vstore_t *self, vstore_batch_t *batch, bool sync);
 //  Makes every commit so far durable with one fsync of the WAL: many unsynced commits followed
 //  by one vstore_sync are as durable as many synced ones (group commit). Returns 0 or -VE_IO.
 int vstore_sync (vstore_t *self);
+
+//  Syncs several stores at once: an actor owning many partitions fsyncs each dirty one after a
+//  round of requests, and one by one the waits add up (four partitions, four device round
+//  trips on the actor's thread). A syncer keeps nthreads helper threads that take stores from
+//  the list while the calling thread takes its share; run returns when every store is synced:
+//  0, or -VE_IO when any sync failed (all are tried). A NULL syncer syncs on the caller alone.
+//  vstore_syncs counts a store's successful syncs.
+uint64_t vstore_syncs (vstore_t *self);
+typedef struct vstore_syncer_s vstore_syncer_t;
+vstore_syncer_t *vstore_syncer_new (size_t nthreads);
+void vstore_syncer_destroy (vstore_syncer_t **self_p);
+int vstore_syncer_run (vstore_syncer_t *self, vstore_t *const *stores, size_t n);
 
 //  Iterates keys of cf that start with prefix (plen 0 = all), from the first key >= start
 //  (start NULL = the prefix itself), in key order. Pointers returned by next are valid until

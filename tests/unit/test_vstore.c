@@ -1,6 +1,7 @@
 //  test_vstore.c — the store's batches: an indexed batch is read back through the store before
 //  it commits (get, has, iterators, deletes included), a rollback drops what came after the
-//  last mark and nothing before it, and a plain batch stays unseen until it commits.
+//  last mark and nothing before it, a plain batch stays unseen until it commits, and a syncer
+//  has synced every store of its list when it returns.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -183,6 +184,51 @@ test_range_delete (void **state)
     vstore_batch_destroy (&wi);
 }
 
+//  Round after round of random subsets of four stores: when run returns, each store of the
+//  round has been synced once more and none other, with helpers, with none, and with no
+//  syncer at all.
+static void
+test_syncer_syncs_every_store (void **state)
+{
+    fixture_t *f = *state;
+    enum { N = 4 };
+    vstore_t *stores[N];
+    uint64_t expect[N] = { 0 };
+    for (int i = 0; i < N; i++) {
+        char dir[128];
+        snprintf (dir, sizeof dir, "%s/s%d", f->dir, i);
+        assert_non_null (stores[i] = vstore_open (dir, s_cfs, 1, NULL, 0));
+    }
+    vstore_batch_t *b = vstore_batch_new ();
+    vstore_syncer_t *helped = vstore_syncer_new (3), *alone = vstore_syncer_new (0);
+    assert_non_null (helped);
+    assert_non_null (alone);
+    unsigned seed = 7;
+    for (int round = 0; round < 600; round++) {
+        vstore_t *list[N];
+        size_t n = 0;
+        int mask = 1 + rand_r (&seed) % ((1 << N) - 1);
+        for (int i = 0; i < N; i++)
+            if (mask & (1 << i)) {
+                s_put (b, stores[i], "k", "v");
+                assert_int_equal (vstore_commit (stores[i], b, false), 0);
+                list[n++] = stores[i];
+                expect[i]++;
+            }
+        vstore_syncer_t *syncer = round % 3 == 0 ? helped : round % 3 == 1 ? alone : NULL;
+        assert_int_equal (vstore_syncer_run (syncer, list, n), 0);
+        for (int i = 0; i < N; i++)
+            assert_int_equal (vstore_syncs (stores[i]), expect[i]);
+    }
+    assert_int_equal (vstore_syncer_run (helped, stores, 0), 0);
+    vstore_syncer_destroy (&helped);
+    vstore_syncer_destroy (&alone);
+    assert_null (helped);
+    vstore_batch_destroy (&b);
+    for (int i = 0; i < N; i++)
+        vstore_close (&stores[i]);
+}
+
 int
 main (void)
 {
@@ -193,6 +239,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_range_delete, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_plain_batch_is_not_read_through, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_syncer_syncs_every_store, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

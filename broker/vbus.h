@@ -256,14 +256,23 @@ vbus_pub_t *vbus_pub_new (const char *endpoint);
 void vbus_pub_destroy (vbus_pub_t **self_p);
 //  Publishes one event: topic "<domain>.<event>", stream "<service>/<partition>", seq the
 //  stream's gapless sequence number (seq 0 = the publisher numbers this stream itself: 1, 2, …).
+//  Each event also names the seq of the stream's previous event of its topic that this
+//  publisher sent (vbus_event_t.prev), so events must go out in seq order per stream.
 //  Returns 0 or a negative code (-VE_AGAIN when the link is full: the event was not sent).
 int vbus_pub_send (vbus_pub_t *self, const char *topic, const char *stream, uint64_t seq,
                    const void *body, size_t body_len);
+//  The same with prev given (below seq; 0 = not known): for a publisher that knows it from a
+//  log of its own, and for tests that forge a lost event.
+int vbus_pub_send_after (vbus_pub_t *self, const char *topic, const char *stream, uint64_t seq,
+                         uint64_t prev, const void *body, size_t body_len);
 
 typedef struct {
     const char *topic;
     const char *stream;
     uint64_t seq;
+    uint64_t prev;    //  the stream's previous event of this topic, as its publisher saw it
+                      //  (0: none, or not known: a publisher says 0 for its first of each
+                      //  topic); a subscriber to one topic checks its gaps with it
     int64_t time_ms;  //  when it was published
     const void *body;
     size_t body_len;

@@ -1,6 +1,8 @@
 //  vbus_events.c — event streams: a publisher (PUB → broker XSUB) and a subscriber (SUB ←
 //  broker XPUB) that checks every stream's sequence numbers and reports gaps and duplicates.
-//  An event is three frames: [topic][meta: [stream, seq, time_ms]][body].
+//  An event is three frames: [topic][meta: [stream, seq, time_ms, prev]][body]; prev is the seq
+//  of the stream's previous event of the same topic (0: not known), so that a consumer that
+//  subscribes to one topic of a stream can tell a lost event of it from the stream's others.
 #include "vbus_proto.h"
 #include <czmq.h>
 #include <stdlib.h>
@@ -58,6 +60,7 @@ struct vbus_pub_s {
     zsock_t *sock;
     void *handle;
     s_streams_t streams;
+    s_streams_t topics;  //  "<stream>\t<topic>": the last seq published of the topic
 };
 
 vbus_pub_t *
@@ -90,6 +93,7 @@ vbus_pub_destroy (vbus_pub_t **self_p)
     vbus_pub_t *self = *self_p;
     zsock_destroy (&self->sock);
     s_streams_free (&self->streams);
+    s_streams_free (&self->topics);
     free (self);
     *self_p = NULL;
 }
@@ -97,6 +101,13 @@ vbus_pub_destroy (vbus_pub_t **self_p)
 int
 vbus_pub_send (vbus_pub_t *self, const char *topic, const char *stream, uint64_t seq,
                const void *body, size_t body_len)
+{
+    return vbus_pub_send_after (self, topic, stream, seq, UINT64_MAX, body, body_len);
+}
+
+int
+vbus_pub_send_after (vbus_pub_t *self, const char *topic, const char *stream, uint64_t seq,
+                     uint64_t prev, const void *body, size_t body_len)
 {
     size_t topic_len = topic ? strlen (topic) : 0;
     if (!topic_len || topic_len > EVENT_MAX_TOPIC || !stream || !*stream
@@ -109,15 +120,30 @@ vbus_pub_send (vbus_pub_t *self, const char *topic, const char *stream, uint64_t
             return -VE_NOMEM;
         seq = st->next + 1;
     }
+    //  The topic's previous seq in this stream, as this publisher saw it: a publisher that
+    //  started since says 0 (not known) for its first of each topic. It moves even when the
+    //  send fails: the next one then points at the lost one.
+    char key[EVENT_MAX_STREAM + EVENT_MAX_TOPIC + 2];
+    snprintf (key, sizeof key, "%s\t%s", stream, topic);
+    s_stream_t *tt = s_stream_find (&self->topics, key, true);
+    if (!tt)
+        return -VE_NOMEM;
+    if (prev == UINT64_MAX)
+        prev = tt->next < seq ? tt->next : 0;
+    else if (prev >= seq)
+        return -VE_INVAL;
+    if (tt->next < seq)
+        tt->next = seq;
     char meta[256];
     vbuf_t buf;
     vbuf_init (&buf, meta, sizeof meta);
     msgpack_packer pk;
     vmp_packer_init (&pk, &buf);
-    msgpack_pack_array (&pk, 3);
+    msgpack_pack_array (&pk, 4);
     vmp_pack_cstr (&pk, stream);
     msgpack_pack_uint64 (&pk, seq);
     msgpack_pack_int64 (&pk, vbus_now_ms ());
+    msgpack_pack_uint64 (&pk, prev);
     const void *parts[3] = { topic, buf.data, body ? body : "" };
     size_t lens[3] = { topic_len, buf.len, body ? body_len : 0 };
     int rc = vbus__sendv (self->handle, parts, lens, 3, ZMQ_DONTWAIT)
@@ -214,11 +240,11 @@ s_decode (vbus_sub_t *self, vbus_event_t *ev)
     vmp_reader_init (&r, zmq_msg_data (&self->frames[1]), zmq_msg_size (&self->frames[1]));
     uint32_t n, stream_len;
     const char *stream;
-    uint64_t seq;
+    uint64_t seq, prev = 0;
     int64_t time_ms;
     if (vmp_read_array (&r, &n) || n < 3 || vmp_read_str (&r, &stream, &stream_len)
         || stream_len == 0 || stream_len > EVENT_MAX_STREAM || vmp_read_uint (&r, &seq) || seq == 0
-        || vmp_read_int (&r, &time_ms))
+        || vmp_read_int (&r, &time_ms) || (n >= 4 && (vmp_read_uint (&r, &prev) || prev >= seq)))
         return -VE_PROTO;
     memcpy (self->topic, zmq_msg_data (&self->frames[0]), zmq_msg_size (&self->frames[0]));
     self->topic[zmq_msg_size (&self->frames[0])] = 0;
@@ -227,6 +253,7 @@ s_decode (vbus_sub_t *self, vbus_event_t *ev)
     *ev = (vbus_event_t) { .topic = self->topic,
                            .stream = self->stream,
                            .seq = seq,
+                           .prev = prev,
                            .time_ms = time_ms,
                            .body = zmq_msg_data (&self->frames[2]),
                            .body_len = zmq_msg_size (&self->frames[2]) };

@@ -1057,8 +1057,10 @@ static const vactor_method_t s_methods[] = { { "summary", analytics_summary, fal
                                              { "forecast", analytics_forecast, false },
                                              { "searches", analytics_searches, false },
                                              { 0 } };
-static const char *const s_consumes[] = { "order.",   "inventory.",       "cart.",
-                                          "product.viewed", "search.performed", NULL };
+//  Whole families, the edge's two included: analytics counts the events its streams lost, so
+//  it follows each stream whole (docs/runtime.md).
+static const char *const s_consumes[] = { "order.",   "inventory.", "cart.",
+                                          "product.", "search.",    NULL };
 static const char *const s_config_keys[] = { "live_every_ms",     "export_every_ms",
                                              "export",            "export_dir",
                                              "import",            "rate_half_life_ms",

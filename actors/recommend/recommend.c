@@ -903,12 +903,10 @@ static const vactor_method_t s_methods[] = { { "bought_together", recommend_boug
                                              { "trending", recommend_trending, false },
                                              { "for_user", recommend_for_user, false },
                                              { 0 } };
-//  search.performed is not used, but the edge's stream carries it between the views: consumed
-//  (and ignored), so that stream stays gapless here (docs/runtime.md).
-static const char *const s_consumes[] = { "order.confirmed",         "cart.line_added",
-                                          "product.viewed",          "search.performed",
-                                          "catalog.product_changed", "inventory.stock_changed",
-                                          NULL };
+//  Each topic alone: the other topics of these streams never reach the actor (docs/runtime.md).
+static const char *const s_consumes[] = { "order.confirmed", "cart.line_added",
+                                          "product.viewed",  "catalog.product_changed",
+                                          "inventory.stock_changed", NULL };
 static const char *const s_config_keys[] = { "half_life_ms",        "session_window_ms",
                                              "min_support",         "coview_min_support",
                                              "score",               "popularity_every_ms",

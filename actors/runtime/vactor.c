@@ -19,7 +19,7 @@
 #define REPLAY_PAGE  500
 #define TRIM_WALK     1000  //  outbox events a housekeeping round looks at for their age
 #define CONSUME_BATCH 512  //  events in one consumer commit at most
-#define S_FAMILY_MAX  63   //  bytes of a topic family the consumer subscribes to
+#define S_TOPIC_MAX   128  //  bytes of a topic or family the consumer subscribes to
 #define S_STOP_CALLS_MS 5000  //  at a stop, how long calls still out may take to come back
 
 enum { KIND_METHOD, KIND_REPLAY, KIND_STATS };
@@ -52,10 +52,14 @@ typedef struct {
     size_t len;
 } s_pending_t;
 
+//  A consumer's position in a stream: in the whole stream (topic "", for the families it takes
+//  whole), or in one topic of it (a topic it takes alone, see s_subscriptions).
 typedef struct {
     char stream[129];
+    char topic[129];
     uint64_t applied;    //  the last sequence number applied (maybe staged in cbatch only)
     uint64_t committed;  //  the last one committed: applied != committed while staged
+    bool unsaved;        //  made from the stream's position, not stored yet
 } s_offset_t;
 
 //  A reply or an event waiting for the group commit's fsync (s_flush). Heap copies: the call's
@@ -122,7 +126,7 @@ struct vactor_s {
     int64_t started_ms;
     s_offset_t **offsets;  //  one per stream seen; each allocated alone, so a pointer to one
     size_t noffsets, capoffsets;  //  stays good while more are added
-    uint64_t events_applied, gaps_filled;
+    uint64_t events_received, events_applied, gaps, gaps_filled;
     //  The consumer's batch: many events, one commit (s_consume_commit); indexed, so that an
     //  event's handler reads what the events before it in the batch wrote.
     vstore_batch_t *cbatch;
@@ -800,7 +804,7 @@ s_stats (vactor_t *self, vbus_out_t *out)
 {
     msgpack_packer *pk = &out->pk;
     const char *name = vactor_config (self, "name");
-    msgpack_pack_map (pk, 9);
+    msgpack_pack_map (pk, 11);
     vmp_pack_kstr (pk, "service", self->service);
     vmp_pack_kstr (pk, "name", name ? name : "");
     vmp_pack_kuint (pk, "uptime_ms", (uint64_t) (vbus_now_ms () - self->started_ms));
@@ -824,7 +828,9 @@ s_stats (vactor_t *self, vbus_out_t *out)
         vmp_pack_kuint (pk, "last_seq", self->parts[i].next_seq - 1);
         vmp_pack_kuint (pk, "published", self->parts[i].published);
     }
+    vmp_pack_kuint (pk, "events_received", self->events_received);
     vmp_pack_kuint (pk, "events_applied", self->events_applied);
+    vmp_pack_kuint (pk, "gaps", self->gaps);
     vmp_pack_kuint (pk, "gaps_filled", self->gaps_filled);
     vmp_pack_kuint (pk, "synced_commits", self->synced_commits);
     vmp_pack_kuint (pk, "syncs", self->syncs);
@@ -1148,18 +1154,23 @@ s_handle (const vbus_request_t *req, vbus_out_t *out, void *arg)
 //  "at most once" delivery into "exactly once" effects by asking the producer's replay for
 //  whatever it missed (s_catch_up) and ignoring whatever it already had (s_apply).
 
+//  The position in stream (topic NULL or ""), or in one topic of it.
 static s_offset_t *
-s_offset (vactor_t *self, const char *stream, bool create)
+s_offset (vactor_t *self, const char *stream, const char *topic, bool create)
 {
     //  A linear walk: an actor follows a handful of producers' partitions (plus one stream per
     //  edge process for views), and the walk is cheap next to applying the event.
+    if (!topic)
+        topic = "";
     for (size_t i = 0; i < self->noffsets; i++)
-        if (strcmp (self->offsets[i]->stream, stream) == 0)
+        if (strcmp (self->offsets[i]->stream, stream) == 0
+            && strcmp (self->offsets[i]->topic, topic) == 0)
             return self->offsets[i];
     if (!create)
         return NULL;
-    if (strlen (stream) > 128) {
-        vbus_log ('W', self->service, "stream name longer than 128 bytes: events of it dropped");
+    if (strlen (stream) > 128 || strlen (topic) > 128 || strchr (stream, '#')) {
+        vbus_log ('W', self->service, "stream '%.40s' or topic '%.40s' too long or with a '#': "
+                  "events of it dropped", stream, topic);
         return NULL;
     }
     if (self->noffsets == self->capoffsets) {
@@ -1174,6 +1185,7 @@ s_offset (vactor_t *self, const char *stream, bool create)
     if (!o)
         return NULL;
     snprintf (o->stream, sizeof o->stream, "%s", stream);
+    snprintf (o->topic, sizeof o->topic, "%s", topic);
     self->offsets[self->noffsets++] = o;
     return o;
 }
@@ -1181,17 +1193,35 @@ s_offset (vactor_t *self, const char *stream, bool create)
 uint64_t
 vactor_stream_applied (vactor_t *actor, const char *stream)
 {
-    s_offset_t *o = s_offset (actor, stream, false);
+    s_offset_t *o = s_offset (actor, stream, NULL, false);
     return o ? o->applied : 0;
 }
 
-//  True when topic is one the actor consumes (a prefix in def->consumes; a trailing '*' is
-//  allowed and means the same).
+//  What an actor consumes (def->consumes) is of two kinds. A family, "catalog." or "orders.*"
+//  (or a name without a dot), takes every topic that starts with it, and the consumer follows
+//  the whole stream: one position per stream, moved by every event, so that a number skipped
+//  is a lost event. A topic named alone, "inventory.stock_changed", when no family consumed
+//  covers it, is subscribed to alone: the other topics of its streams never reach the
+//  consumer, nor cost the broker a send. Its position is its own, per stream and topic, and a
+//  lost event shows as an event whose prev (the stream's previous event of the topic, sent
+//  with each event) is past that position. (Before, a topic was always followed with its
+//  whole family: the cart and the catalog received eight inventory events per checkout to use
+//  the three stock changes.)
 static bool
-s_consumed (const vactor_t *self, const char *topic)
+s_is_family (const char *entry)
+{
+    size_t len = strlen (entry);
+    return !strchr (entry, '.') || (len && (entry[len - 1] == '.' || entry[len - 1] == '*'));
+}
+
+//  True when a family the actor consumes covers topic.
+static bool
+s_in_family (const vactor_t *self, const char *topic)
 {
     for (const char *const *c = self->def->consumes; c && *c; c++) {
         size_t len = strlen (*c);
+        if (!s_is_family (*c))
+            continue;
         if (len && (*c)[len - 1] == '*')
             len--;
         if (strncmp (topic, *c, len) == 0)
@@ -1200,23 +1230,43 @@ s_consumed (const vactor_t *self, const char *topic)
     return false;
 }
 
-//  The subscription: the topic family ("inventory." of "inventory.stock_changed") of each
-//  topic consumed. A stream numbers every event it carries, whatever its topic: subscribed to
-//  one topic only, a consumer would see each of the others as a gap and ask the producer to
-//  replay it. So it takes the family, and s_apply skips what it does not consume. (A stream
-//  that carries several families, as the edge's views and searches, needs each of them in
-//  consumes.) Fills out[] (at most max - 1 entries, NULL-terminated; the strings live in
-//  storage).
+//  True when topic is consumed alone (named, and no family consumed covers it).
+static bool
+s_alone (const vactor_t *self, const char *topic)
+{
+    for (const char *const *c = self->def->consumes; c && *c; c++)
+        if (!s_is_family (*c) && strcmp (*c, topic) == 0)
+            return !s_in_family (self, topic);
+    return false;
+}
+
+//  True when topic is one the actor consumes (in a family it consumes, or named).
+static bool
+s_consumed (const vactor_t *self, const char *topic)
+{
+    if (s_in_family (self, topic))
+        return true;
+    for (const char *const *c = self->def->consumes; c && *c; c++)
+        if (!s_is_family (*c) && strcmp (*c, topic) == 0)
+            return true;
+    return false;
+}
+
+//  The subscription: each family consumed ("orders.*" as "orders."), and each topic consumed
+//  alone. Fills out[] (at most max - 1 entries, NULL-terminated; the strings live in storage).
 static void
-s_families (const char *const *consumes, const char **out, char (*storage)[S_FAMILY_MAX + 1],
-            size_t max)
+s_subscriptions (const vactor_t *self, const char **out, char (*storage)[S_TOPIC_MAX + 1],
+                 size_t max)
 {
     size_t n = 0;
-    for (const char *const *c = consumes; c && *c && n + 1 < max; c++) {
-        const char *dot = strchr (*c, '.');
-        size_t len = dot ? (size_t) (dot - *c) + 1 : strlen (*c);
-        if (len > S_FAMILY_MAX)
-            len = S_FAMILY_MAX;
+    for (const char *const *c = self->def->consumes; c && *c && n + 1 < max; c++) {
+        size_t len = strlen (*c);
+        if (s_is_family (*c) && len && (*c)[len - 1] == '*')
+            len--;
+        else if (!s_is_family (*c) && !s_alone (self, *c))
+            continue;  //  a family consumed covers it
+        if (len > S_TOPIC_MAX)
+            len = S_TOPIC_MAX;
         bool seen = false;
         for (size_t i = 0; i < n && !seen; i++)
             seen = strlen (out[i]) == len && strncmp (out[i], *c, len) == 0;
@@ -1242,12 +1292,13 @@ s_consume_commit (vactor_t *self)
     int rc = self->def->before_commit ? self->def->before_commit (self, store, self->cbatch) : 0;
     for (size_t i = 0; rc == 0 && i < self->noffsets; i++) {
         s_offset_t *o = self->offsets[i];
-        if (o->applied == o->committed)
+        if (o->applied == o->committed && !o->unsaved)
             continue;
         uint8_t v[8];
         vstore_be64 (v, o->applied);
-        vstore_batch_put (self->cbatch, store, self->cf_offsets, o->stream, strlen (o->stream), v,
-                          8);
+        char key[sizeof o->stream + sizeof o->topic + 1];
+        int klen = snprintf (key, sizeof key, "%s%s%s", o->stream, *o->topic ? "#" : "", o->topic);
+        vstore_batch_put (self->cbatch, store, self->cf_offsets, key, (size_t) klen, v, 8);
     }
     if (rc == 0)
         rc = vstore_commit (store, self->cbatch, false);
@@ -1262,8 +1313,10 @@ s_consume_commit (vactor_t *self)
         self->def->after_commit (self, rc == 0);
     for (size_t i = 0; i < self->noffsets; i++) {
         s_offset_t *o = self->offsets[i];
-        if (rc == 0)
+        if (rc == 0) {
             o->committed = o->applied;
+            o->unsaved = false;
+        }
         else
             o->applied = o->committed;
     }
@@ -1316,19 +1369,30 @@ s_handle_event (vactor_t *self, const char *stream, uint64_t seq, const char *to
     return rc;
 }
 
+//  True when the position o handles an event of topic: its own topic for a position in one
+//  topic; for a position in the whole stream, what the actor consumes, except a topic
+//  consumed alone that has a position of its own in this stream already (so an event is
+//  handled by one position only; until it has one, as in a store from before topics were
+//  followed alone, the stream's position handles it, as it did).
+static bool
+s_handles (vactor_t *self, const s_offset_t *o, const char *topic)
+{
+    if (*o->topic)
+        return strcmp (o->topic, topic) == 0;
+    return s_consumed (self, topic)
+           && !(s_alone (self, topic) && s_offset (self, o->stream, topic, false));
+}
+
 static int
-s_apply (vactor_t *self, const char *stream, uint64_t seq, const char *topic, int64_t time_ms,
+s_apply (vactor_t *self, s_offset_t *o, uint64_t seq, const char *topic, int64_t time_ms,
          const void *body, size_t len)
 {
-    s_offset_t *o = s_offset (self, stream, true);
-    if (!o)
-        return -VE_NOMEM;
     if (seq <= o->applied)
         return 0;  //  already applied: at-least-once delivery, exactly-once effect
-    //  Another topic of a stream followed (the subscription takes the whole family, see
-    //  s_families) is not handled, but the stream's offset moves past it all the same.
-    int rc = s_consumed (self, topic)
-                 ? s_handle_event (self, stream, seq, topic, time_ms, body, len)
+    //  What the position does not handle (another topic of a stream followed whole, or met in
+    //  a replay) is skipped, but the position moves past it all the same.
+    int rc = s_handles (self, o, topic)
+                 ? s_handle_event (self, o->stream, seq, topic, time_ms, body, len)
                  : 0;
     if (rc)
         return rc;
@@ -1350,8 +1414,9 @@ s_apply (vactor_t *self, const char *stream, uint64_t seq, const char *topic, in
 //  When the first event of a page is later than the one asked for, the producer no longer
 //  keeps the missing ones (retention): that is logged and the stream goes on from there.
 static int
-s_catch_up (vactor_t *self, const char *stream, uint64_t until)
+s_catch_up (vactor_t *self, s_offset_t *o, uint64_t until)
 {
+    const char *stream = o->stream;
     const char *slash = strrchr (stream, '/');
     char service[VBUS_MAX_SERVICE + 1];
     char *end;
@@ -1364,8 +1429,7 @@ s_catch_up (vactor_t *self, const char *stream, uint64_t until)
     vbus_client_t *client = vactor_client (self);
     vbus_caller_t caller = { self->service, VBUS_ROLE_SERVICE };
     for (;;) {
-        s_offset_t *o = s_offset (self, stream, true);
-        if (!o || (until && o->applied >= until))
+        if (until && o->applied >= until)
             return 0;
         char storage[64];
         vbuf_t req;
@@ -1408,8 +1472,8 @@ s_catch_up (vactor_t *self, const char *stream, uint64_t until)
             size_t blen;
             const void *body = vmsg_bytes (e, "body", &blen);
             //  s_apply resets the runtime arena; the page lives in its own.
-            rc = s_apply (self, stream, seq, vmsg_str (e, "topic"), vmsg_int (e, "time_ms", 0),
-                          body, blen);
+            rc = s_apply (self, o, seq, vmsg_str (e, "topic"), vmsg_int (e, "time_ms", 0), body,
+                          blen);
         }
         if (rc == 0)
             rc = s_consume_commit (self);  //  a page, one commit
@@ -1435,19 +1499,44 @@ s_catch_up (vactor_t *self, const char *stream, uint64_t until)
 static void
 s_consume (vactor_t *self, const vbus_event_t *ev)
 {
+    self->events_received++;
     //  An actor never consumes its own outbox.
     size_t own = strlen (self->service);
     if (strncmp (ev->stream, self->service, own) == 0 && ev->stream[own] == '/')
         return;
-    s_offset_t *o = s_offset (self, ev->stream, true);
-    if (!o)
-        return;
-    if (o->applied && ev->seq > o->applied + 1) {
-        //  A gap: fetch the missing events from the producer before this one.
-        if (s_catch_up (self, ev->stream, ev->seq - 1) == 0)
-            self->gaps_filled++;
+    s_offset_t *o;
+    bool gap;
+    if (s_alone (self, ev->topic)) {
+        o = s_offset (self, ev->stream, ev->topic, false);
+        if (!o) {
+            //  The topic's first event from this stream: it starts where the stream's position
+            //  is, when there is one (a store from before topics were followed alone).
+            s_offset_t *whole = s_offset (self, ev->stream, NULL, false);
+            if (!(o = s_offset (self, ev->stream, ev->topic, true)))
+                return;
+            if (whole) {
+                o->applied = o->committed = whole->applied;
+                o->unsaved = true;
+            }
+        }
+        //  The other topics of the stream never come: what was lost is what prev names past
+        //  the position (prev 0, not known, falls back to the stream's numbering).
+        gap = o->applied
+              && (ev->prev ? ev->prev > o->applied : ev->seq > o->applied + 1);
     }
-    s_apply (self, ev->stream, ev->seq, ev->topic, ev->time_ms, ev->body, ev->body_len);
+    else if (s_in_family (self, ev->topic)) {
+        if (!(o = s_offset (self, ev->stream, NULL, true)))
+            return;
+        gap = o->applied && ev->seq > o->applied + 1;
+    }
+    else
+        return;  //  a longer topic that a topic subscribed to alone is a prefix of
+    if (gap) {
+        self->gaps++;
+        if (s_catch_up (self, o, ev->seq - 1) == 0)
+            self->gaps_filled++;  //  the missing events, from the producer, before this one
+    }
+    s_apply (self, o, ev->seq, ev->topic, ev->time_ms, ev->body, ev->body_len);
 }
 
 static void
@@ -1457,11 +1546,15 @@ s_load_offsets (vactor_t *self)
     const char *key, *val;
     size_t klen, vlen;
     while (it && vstore_iter_next (it, &key, &klen, &val, &vlen)) {
-        char stream[129];
-        if (klen > 128 || vlen != 8)
+        //  "<stream>" or "<stream>#<topic>"
+        char name[260];
+        if (klen >= sizeof name || vlen != 8)
             continue;
-        snprintf (stream, sizeof stream, "%.*s", (int) klen, key);
-        s_offset_t *o = s_offset (self, stream, true);
+        snprintf (name, sizeof name, "%.*s", (int) klen, key);
+        char *hash = strchr (name, '#');
+        if (hash)
+            *hash = 0;
+        s_offset_t *o = s_offset (self, name, hash ? hash + 1 : NULL, true);
         if (o)
             o->applied = o->committed = vstore_from_be64 (val);
     }
@@ -1648,8 +1741,8 @@ vactor_main (const vactor_def_t *def, int argc, char **argv)
     if (def->consumes && def->on_event) {
         self->cbatch = vstore_batch_new_indexed ();
         const char *families[33];
-        char storage[32][S_FAMILY_MAX + 1];
-        s_families (def->consumes, families, storage, 33);
+        char storage[32][S_TOPIC_MAX + 1];
+        s_subscriptions (self, families, storage, 33);
         self->sub = vbus_sub_new (sub_ep, families);
         s_load_offsets (self);
         const char *follow = vactor_config (self, "follow");
@@ -1658,12 +1751,13 @@ vactor_main (const vactor_def_t *def, int argc, char **argv)
             size_t len = comma ? (size_t) (comma - p) : strlen (p);
             char stream[129];
             snprintf (stream, sizeof stream, "%.*s", (int) len, p);
-            s_offset (self, stream, true);
+            s_offset (self, stream, NULL, true);
             p = comma ? comma + 1 : p + len;
         }
         for (size_t i = 0; i < self->noffsets; i++)
-            if (s_catch_up (self, self->offsets[i]->stream, 0) == 0)
-                vbus_log ('I', who, "caught up on %s at #%llu", self->offsets[i]->stream,
+            if (s_catch_up (self, self->offsets[i], 0) == 0)
+                vbus_log ('I', who, "caught up on %s%s%s at #%llu", self->offsets[i]->stream,
+                          *self->offsets[i]->topic ? " for " : "", self->offsets[i]->topic,
                           (unsigned long long) self->offsets[i]->applied);
     }
     //  The delay lets the publisher's connection settle before the backlog goes out.

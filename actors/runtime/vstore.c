@@ -436,7 +436,10 @@ vstore_syncer_run (vstore_syncer_t *self, vstore_t *const *stores, size_t n)
     self->next = self->finished = 0;
     self->rc = 0;
     self->round++;
-    pthread_cond_broadcast (&self->go);
+    //  Wake as many helpers as there are stores beyond the caller's own: a helper woken for
+    //  nothing costs two context switches.
+    for (size_t i = 1; i < n && i <= self->nthreads; i++)
+        pthread_cond_signal (&self->go);
     s_syncer_take (self);
     while (self->finished < self->n)
         pthread_cond_wait (&self->done, &self->lock);

@@ -1010,12 +1010,18 @@ vr_sample_ray (const vr_camera_t *cam, int x, int y, int sx, int sy, int w, int 
     return vr_norm (vr_add (cam->fwd, vr_add (vr_mul (cam->right, u), vr_mul (cam->up, vv))));
 }
 
-//  A pixel's sum of samples times norm (1 / their count) as 8-bit RGB.
+//  Pixel (x, y)'s sum of samples times norm (1 / their count) as 8-bit RGB, with an ordered
+//  dither: a 4 × 4 Bayer offset of less than half a level, by the pixel's position alone (so
+//  every renderer gives the same bytes). A smooth falloff that spans a few levels over many
+//  pixels, as across a lamp shade, otherwise shows as bands one level apart.
 VR_FN void
-vr_quantize (const float *acc, float norm, unsigned char *out)
+vr_quantize (const float *acc, float norm, int x, int y, unsigned char *out)
 {
+    int a = x ^ y;
+    int bayer = ((a & 1) << 3) | ((y & 1) << 2) | (a & 2) | ((y & 2) >> 1);  //  0..15
+    float dither = ((float) bayer + 0.5f) * (1.0f / 16.0f) - 0.5f;
     for (int i = 0; i < 3; i++)
-        out[i] = (unsigned char) (vr_clamp (acc[i] * norm, 0.0f, 1.0f) * 255.0f + 0.5f);
+        out[i] = (unsigned char) (vr_clamp (acc[i] * norm, 0.0f, 1.0f) * 255.0f + 0.5f + dither);
 }
 
 //  Pixels px[j], py[j] (j < np <= VR_LANES) of a w × h image, averaged over ss × ss samples
@@ -1058,7 +1064,7 @@ vr_pixels (const vtape_t *tape, const vr_camera_t *cam, const int *px, const int
         }
     }
     for (int k = 0; k < np; k++)
-        vr_quantize (acc[k], inv * inv, out[k]);
+        vr_quantize (acc[k], inv * inv, px[k], py[k], out[k]);
 }
 
 //  One output pixel (x, y) of a w × h image into out[0..2], and its key into *key when ss is 1
@@ -1187,7 +1193,7 @@ vr_block (const vtape_t *tape, const vr_camera_t *cam, int x0, int y0, int x1, i
                     float inv = 1.0f / (float) ss;
                     for (int x = bx; x < ex; x++) {
                         size_t i = (size_t) y * (size_t) w + (size_t) x;
-                        vr_quantize (acc, inv * inv, rgb + i * 3);
+                        vr_quantize (acc, inv * inv, x, y, rgb + i * 3);
                         if (keys)
                             keys[i].t = 0, keys[i].mat = -1;
                     }

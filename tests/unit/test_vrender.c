@@ -124,7 +124,8 @@ test_sphere_silhouette (void **state)
     free (img);
 }
 
-//  Where nothing is hit the frame is exactly the backdrop gradient.
+//  Where nothing is hit the frame is exactly the backdrop gradient (dithered, see
+//  test_dither).
 static void
 test_background (void **state)
 {
@@ -139,14 +140,53 @@ test_background (void **state)
     assert_int_equal (vrender_cpu (&s_tape, &v, &o, img), 0);
     for (int y = 0; y < 8; y++) {  //  the top rows look at the sky
         vr_vec3_t bg = vr_background (((float) y + 0.5f) / (float) size);
-        uint8_t want[3] = { (uint8_t) (bg.x * 255 + 0.5f), (uint8_t) (bg.y * 255 + 0.5f),
-                            (uint8_t) (bg.z * 255 + 0.5f) };
-        for (int x = 0; x < size; x++)
+        float acc[3] = { bg.x, bg.y, bg.z };
+        for (int x = 0; x < size; x++) {
+            unsigned char want[3];
+            vr_quantize (acc, 1.0f, x, y, want);
             assert_memory_equal (img + ((size_t) y * size + x) * 3, want, 3);
+        }
     }
     //  The backdrop gets lighter towards the bottom.
     assert_true (vr_background (1).x > vr_background (0).x);
     free (img);
+}
+
+//  The 8-bit output keeps a smooth value's fraction of a level: over each 4 × 4 tile the
+//  dithered levels average to the value within a sixteenth of a level (rounding alone is off
+//  by up to half a level over the whole tile, which is what shows as bands), and no pixel is
+//  more than one level from it.
+static void
+test_dither (void **state)
+{
+    (void) state;
+    for (int step = 0; step <= 40; step++) {
+        float level = 100.0f + (float) step / 40.0f, v = level / 255.0f;
+        float acc[3] = { v, v, v };
+        for (int ty = 0; ty < 8; ty += 4)
+            for (int tx = 0; tx < 8; tx += 4) {
+                float sum = 0;
+                for (int y = ty; y < ty + 4; y++)
+                    for (int x = tx; x < tx + 4; x++) {
+                        unsigned char out[3];
+                        vr_quantize (acc, 1.0f, x, y, out);
+                        assert_true (fabsf ((float) out[0] - level) < 1.0f);
+                        assert_true (out[0] == out[1] && out[1] == out[2]);
+                        sum += out[0];
+                    }
+                assert_true (fabsf (sum / 16.0f - level) <= 1.0f / 16.0f + 1e-4f);
+            }
+    }
+    //  The ends stay in range.
+    float black[3] = { 0, 0, 0 }, white[3] = { 1, 1, 1 };
+    for (int y = 0; y < 4; y++)
+        for (int x = 0; x < 4; x++) {
+            unsigned char out[3];
+            vr_quantize (black, 1.0f, x, y, out);
+            assert_int_equal (out[0], 0);
+            vr_quantize (white, 1.0f, x, y, out);
+            assert_int_equal (out[0], 255);
+        }
 }
 
 //  The lanes of one vr_map call are independent: every live lane gets, bit for bit, what the
@@ -504,6 +544,7 @@ main (void)
         cmocka_unit_test (test_tape_distances),
         cmocka_unit_test (test_sphere_silhouette),
         cmocka_unit_test (test_background),
+        cmocka_unit_test (test_dither),
         cmocka_unit_test (test_jpeg),
         cmocka_unit_test (test_arguments),
     };

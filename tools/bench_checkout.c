@@ -344,7 +344,7 @@ s_puts_per_s (int window, int ms)
 int
 main (int argc, char **argv)
 {
-    long seconds = 20, clients = 32, products = 200, cart_view = 1;
+    long seconds = 20, clients = 48, products = 200, cart_view = 1;
     bool ipc = true;
     static const struct option longs[] = { { "seconds", 1, 0, 's' },
                                            { "clients", 1, 0, 'c' },

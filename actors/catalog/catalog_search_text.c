@@ -44,21 +44,24 @@ s_utf8_len (const unsigned char *p, const unsigned char *end)
     return n;
 }
 
+//  An ASCII byte as it is indexed: digits and lower-case letters, upper case folded, 0 for a
+//  separator.
+static const char s_ascii[128] = {
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4', ['5'] = '5', ['6'] = '6',
+    ['7'] = '7', ['8'] = '8', ['9'] = '9',
+#define L_(c) [c] = c, [c - 32] = c
+    L_ ('a'),    L_ ('b'),    L_ ('c'),    L_ ('d'),    L_ ('e'),    L_ ('f'),    L_ ('g'),
+    L_ ('h'),    L_ ('i'),    L_ ('j'),    L_ ('k'),    L_ ('l'),    L_ ('m'),    L_ ('n'),
+    L_ ('o'),    L_ ('p'),    L_ ('q'),    L_ ('r'),    L_ ('s'),    L_ ('t'),    L_ ('u'),
+    L_ ('v'),    L_ ('w'),    L_ ('x'),    L_ ('y'),    L_ ('z'),
+#undef L_
+};
+
 //  What the character at lx->p contributes: sets *out/*outlen to the bytes it adds to a token
 //  (outlen 0 = a separator) and returns how many input bytes it used.
 static size_t
 s_char (const unsigned char *p, const unsigned char *end, const char **out, size_t *outlen)
 {
-    static const char s_ascii[128] = {
-        ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4', ['5'] = '5', ['6'] = '6',
-        ['7'] = '7', ['8'] = '8', ['9'] = '9',
-#define L_(c) [c] = c, [c - 32] = c
-        L_ ('a'),    L_ ('b'),    L_ ('c'),    L_ ('d'),    L_ ('e'),    L_ ('f'),    L_ ('g'),
-        L_ ('h'),    L_ ('i'),    L_ ('j'),    L_ ('k'),    L_ ('l'),    L_ ('m'),    L_ ('n'),
-        L_ ('o'),    L_ ('p'),    L_ ('q'),    L_ ('r'),    L_ ('s'),    L_ ('t'),    L_ ('u'),
-        L_ ('v'),    L_ ('w'),    L_ ('x'),    L_ ('y'),    L_ ('z'),
-#undef L_
-    };
     if (*p < 0x80) {
         *out = &s_ascii[*p];
         *outlen = s_ascii[*p] ? 1 : 0;
@@ -87,8 +90,18 @@ catalog_search__next_word (catalog_search__lexer_t *lx, char *tok, bool *stop)
 {
     while (lx->p < lx->end) {
         size_t len = 0;
-        //  Skip separators, then take characters until the next one.
+        //  Skip separators, then take characters until the next one. ASCII, nearly all of a
+        //  catalog's text, takes one table look per byte (the rebuild tokenises every product).
         while (lx->p < lx->end) {
+            if (*lx->p < 0x80) {
+                char c = s_ascii[*lx->p];
+                if (!c && len > 0)
+                    break;
+                lx->p++;
+                if (c && len < CATALOG_MAX_TOKEN)
+                    tok[len++] = c;
+                continue;
+            }
             const char *out;
             size_t outlen;
             size_t used = s_char (lx->p, lx->end, &out, &outlen);

@@ -588,6 +588,7 @@ test_events_in_order_without_gaps (void **state)
         assert_string_equal (ev.topic, "orders.created");
         assert_string_equal (ev.stream, "orders/3");
         assert_int_equal (ev.seq, expect);
+        assert_int_equal (ev.prev, expect - 1);  //  the stream's previous orders.created
         assert_int_equal (ev.gap_from, 0);
         assert_false (ev.duplicate);
         expect++;
@@ -597,6 +598,51 @@ test_events_in_order_without_gaps (void **state)
     assert_int_equal (vbus_sub_recv (sub, &ev, 5000), 0);
     assert_int_equal (ev.seq, 2005);
     assert_int_equal (ev.gap_from, 2001);
+    assert_int_equal (ev.prev, 2000);
+    //  prev names the same topic's previous event, past the stream's others; a prev that is
+    //  not before the event is refused.
+    vbus_pub_send (pub, "orders.paid", "orders/3", 2006, "\x80", 1);
+    vbus_pub_send (pub, "orders.created", "orders/3", 2007, "\x80", 1);
+    assert_int_equal (vbus_sub_recv (sub, &ev, 5000), 0);
+    assert_string_equal (ev.topic, "orders.paid");
+    assert_int_equal (ev.prev, 0);  //  its first: not known
+    assert_int_equal (vbus_sub_recv (sub, &ev, 5000), 0);
+    assert_int_equal (ev.seq, 2007);
+    assert_int_equal (ev.prev, 2005);
+    assert_int_equal (vbus_pub_send_after (pub, "orders.created", "orders/3", 2008, 2008, "\x80", 1),
+                      -VE_INVAL);
+    //  And from a publisher that sends it anyway, the subscriber skips the event as malformed.
+    void *ctx = zmq_ctx_new ();
+    void *raw = zmq_socket (ctx, ZMQ_PUB);
+    int zero = 0;
+    zmq_setsockopt (raw, ZMQ_LINGER, &zero, sizeof zero);
+    assert_int_equal (zmq_connect (raw, f->broker.pub), 0);
+    //  meta [stream "r/0", seq, time 0, prev]: fixints
+    unsigned char meta[] = { 0x94, 0xa3, 'r', '/', '0', 0, 0x00, 0 };
+    int got_raw = 0;
+    for (int i = 1; i < 100 && !got_raw; i++) {
+        meta[5] = (unsigned char) i, meta[7] = 0;
+        zmq_send (raw, "orders.raw", 10, ZMQ_SNDMORE);
+        zmq_send (raw, meta, sizeof meta, ZMQ_SNDMORE);
+        zmq_send (raw, "\x80", 1, 0);
+        got_raw = vbus_sub_recv (sub, &ev, 50) == 0;
+    }
+    assert_true (got_raw);
+    while (vbus_sub_recv (sub, &ev, 100) == 0)
+        ;  //  a probe that came late
+    meta[5] = 120, meta[7] = 120;  //  prev not before seq
+    zmq_send (raw, "orders.raw", 10, ZMQ_SNDMORE);
+    zmq_send (raw, meta, sizeof meta, ZMQ_SNDMORE);
+    zmq_send (raw, "\x80", 1, 0);
+    meta[5] = 121, meta[7] = 0;
+    zmq_send (raw, "orders.raw", 10, ZMQ_SNDMORE);
+    zmq_send (raw, meta, sizeof meta, ZMQ_SNDMORE);
+    zmq_send (raw, "\x80", 1, 0);
+    assert_int_equal (vbus_sub_recv (sub, &ev, 5000), -VE_PROTO);
+    assert_int_equal (vbus_sub_recv (sub, &ev, 5000), 0);
+    assert_int_equal (ev.seq, 121);
+    zmq_close (raw);
+    zmq_ctx_term (ctx);
     vbus_pub_destroy (&pub);
     vbus_sub_destroy (&sub);
 }

@@ -1041,8 +1041,8 @@ inventory_on_wake (vactor_t *actor)
         int64_t *floor = s_floor (actor, owned[i]);
         if (!store)
             continue;
-        int64_t from = floor && *floor != INT64_MIN ? *floor : INT64_MIN;
-        int64_t next = floor && *floor != INT64_MIN ? *floor : s_next_expiry (store, INT64_MIN);
+        int64_t from = floor ? *floor : INT64_MIN;
+        int64_t next = from != INT64_MIN ? from : s_next_expiry (store, INT64_MIN);
         if (floor)
             *floor = next;
         if (next > vactor_now_ms (actor))

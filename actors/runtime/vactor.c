@@ -1230,26 +1230,28 @@ s_in_family (const vactor_t *self, const char *topic)
     return false;
 }
 
+//  True when the actor names topic itself in consumes.
+static bool
+s_named (const vactor_t *self, const char *topic)
+{
+    for (const char *const *c = self->def->consumes; c && *c; c++)
+        if (!s_is_family (*c) && strcmp (*c, topic) == 0)
+            return true;
+    return false;
+}
+
 //  True when topic is consumed alone (named, and no family consumed covers it).
 static bool
 s_alone (const vactor_t *self, const char *topic)
 {
-    for (const char *const *c = self->def->consumes; c && *c; c++)
-        if (!s_is_family (*c) && strcmp (*c, topic) == 0)
-            return !s_in_family (self, topic);
-    return false;
+    return s_named (self, topic) && !s_in_family (self, topic);
 }
 
 //  True when topic is one the actor consumes (in a family it consumes, or named).
 static bool
 s_consumed (const vactor_t *self, const char *topic)
 {
-    if (s_in_family (self, topic))
-        return true;
-    for (const char *const *c = self->def->consumes; c && *c; c++)
-        if (!s_is_family (*c) && strcmp (*c, topic) == 0)
-            return true;
-    return false;
+    return s_in_family (self, topic) || s_named (self, topic);
 }
 
 //  The subscription: each family consumed ("orders.*" as "orders."), and each topic consumed
